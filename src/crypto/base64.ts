@@ -1,0 +1,31 @@
+/** Base64 and base64url without Node's Buffer or Deno's std: the core uses web APIs only. */
+export function bytesToBase64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
+
+/** Decodes standard or url-safe base64, padded or not; null when it is not base64. */
+export function base64ToBytes(text: string): Uint8Array | null {
+  const normal = text.replace(/-/g, "+").replace(/_/g, "/");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(normal) || normal.replace(/=+$/, "").length % 4 === 1) return null;
+  try {
+    const binary = atob(normal.padEnd(Math.ceil(normal.length / 4) * 4, "="));
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return bytes;
+  } catch {
+    return null;
+  }
+}
+
+export function bytesToBase64Url(bytes: Uint8Array): string {
+  return bytesToBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export const utf8 = {
+  encode: (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text),
+  decode: (bytes: BufferSource): string => new TextDecoder("utf-8", { fatal: true }).decode(bytes),
+};

@@ -1,0 +1,185 @@
+/**
+ * Running hooks. Action hooks run side by side and are isolated: a throw, a rejection or a
+ * timeout is caught, logged and reported per plugin, and never reaches the caller or the other
+ * plugins. Filter hooks run one after another in priority order, each receiving the previous
+ * output; the first failure stops the chain and names the plugin.
+ */
+import type { HookContext } from "./context.ts";
+import { errorMessage, FilterRejectedError, PluginError } from "./errors.ts";
+import type { ActionHookArgs, ActionHookName, Content, FilterHookName, Metadata } from "./hooks.ts";
+import type { Logger } from "./logger.ts";
+import type { RegisteredPlugin } from "./registry.ts";
+
+export type HookOutcomeStatus = "ok" | "failed" | "timed_out";
+
+export interface HookOutcome {
+  plugin: string;
+  hook: string;
+  status: HookOutcomeStatus;
+  durationMs: number;
+  error?: string;
+}
+
+export interface DispatchOptions {
+  /** Per-plugin time limit when the plugin sets none (ms). */
+  timeoutMs: number;
+  logger: Logger;
+}
+
+type Callable = Record<string, (...args: unknown[]) => unknown>;
+
+export async function runActionHook<H extends ActionHookName>(
+  entries: readonly RegisteredPlugin[],
+  hook: H,
+  ctx: HookContext,
+  args: ActionHookArgs[H],
+  options: DispatchOptions,
+): Promise<HookOutcome[]> {
+  const n = entries.length;
+  const outcomes: HookOutcome[] = new Array(n);
+  const start = performance.now();
+  let pending = 0;
+  let wake: (() => void) | null = null;
+
+  const settle = (i: number, error: unknown, timedOut = false) => {
+    if (outcomes[i]) return; // already timed out; a late result changes nothing
+    const durationMs = performance.now() - start;
+    const plugin = entries[i]!.name;
+    outcomes[i] = error === undefined
+      ? { plugin, hook, status: "ok", durationMs }
+      : { plugin, hook, status: timedOut ? "timed_out" : "failed", durationMs, error: errorMessage(error) };
+    if (--pending === 0 && wake) wake();
+  };
+
+  for (let i = 0; i < n; i++) {
+    pending++;
+    let result: unknown;
+    try {
+      result = (entries[i]!.plugin as unknown as Callable)[hook]!(ctx, ...args);
+    } catch (error) {
+      settle(i, error ?? new Error("threw undefined"));
+      continue;
+    }
+    if (result !== null && typeof (result as PromiseLike<unknown>)?.then === "function") {
+      (result as PromiseLike<unknown>).then(
+        () => settle(i, undefined),
+        (error) => settle(i, error ?? new Error("rejected with undefined")),
+      );
+    } else settle(i, undefined);
+  }
+
+  // Hooks that already settled (the common case) resolve within a microtask: only arm a timer
+  // for the ones that are still running after that.
+  if (pending > 0) await Promise.resolve();
+  if (pending > 0) await waitOrTimeOut();
+
+  for (const outcome of outcomes) {
+    if (outcome.status !== "ok") {
+      options.logger.error(
+        `${hook} ${outcome.status === "timed_out" ? "timed out" : "failed"} in plugin ${outcome.plugin}`,
+        {
+          tenant_id: ctx.tenantId,
+          plugin: outcome.plugin,
+          hook,
+          correlation_id: ctx.correlationId ?? undefined,
+          error: outcome.error,
+          duration_ms: Math.round(outcome.durationMs),
+        },
+      );
+    }
+  }
+  return outcomes;
+
+  function waitOrTimeOut(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const limit = (i: number) => entries[i]!.plugin.hookTimeoutMs ?? options.timeoutMs;
+      const check = () => {
+        const elapsed = performance.now() - start;
+        let next = Infinity;
+        for (let i = 0; i < n && pending > 0; i++) {
+          if (outcomes[i]) continue;
+          if (elapsed >= limit(i) - 1) settle(i, new Error(`timed out after ${limit(i)} ms`), true);
+          else next = Math.min(next, limit(i) - elapsed);
+        }
+        if (pending > 0) timer = setTimeout(check, next);
+      };
+      check();
+    });
+  }
+}
+
+export interface FilterOptions extends DispatchOptions {}
+
+/**
+ * Runs `hook` through `entries` in the order given (the registry's priority order).
+ * Returns the final content, or throws FilterRejectedError naming the plugin.
+ */
+export async function runFilterHook(
+  entries: readonly RegisteredPlugin[],
+  hook: FilterHookName,
+  ctx: HookContext,
+  content: Content,
+  metadata: Metadata | undefined,
+  options: FilterOptions,
+): Promise<Content> {
+  let current = content;
+  for (const entry of entries) {
+    const { plugin, name } = entry;
+    let next: unknown;
+    let failure: unknown;
+    try {
+      next = await withTimeout(
+        (plugin as unknown as Callable)[hook]!(ctx, current, metadata),
+        plugin.hookTimeoutMs ?? options.timeoutMs,
+      );
+      if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next)) {
+        failure = new Error(
+          `returned ${
+            next === undefined ? "nothing" : JSON.stringify(next)
+          }; filter hooks must return the content object`,
+        );
+      }
+    } catch (error) {
+      if (error instanceof PluginError) {
+        error.plugin = name;
+        throw new FilterRejectedError(name, hook, error.message, { cause: error });
+      }
+      failure = error ?? new Error("threw undefined");
+    }
+    if (failure === undefined) {
+      current = next as Content;
+      continue;
+    }
+    const message = errorMessage(failure);
+    const fields = {
+      tenant_id: ctx.tenantId,
+      plugin: name,
+      hook,
+      correlation_id: ctx.correlationId ?? undefined,
+      error: message,
+    };
+    if (plugin.failOpen) {
+      options.logger.warn(`${hook} failed in plugin ${name}; skipped (fail-open)`, fields);
+      continue;
+    }
+    options.logger.error(`${hook} failed in plugin ${name}; operation rejected`, fields);
+    throw new FilterRejectedError(name, hook, `plugin ${name} failed: ${message}`, { cause: failure });
+  }
+  return current;
+}
+
+function withTimeout<T>(value: T | Promise<T>, ms: number): Promise<T> {
+  if (!(value instanceof Promise)) return Promise.resolve(value);
+  let timer: ReturnType<typeof setTimeout>;
+  return Promise.race([
+    value,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

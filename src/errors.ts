@@ -1,0 +1,91 @@
+/**
+ * Errors are classes with a string-literal `code`, so callers can switch on them (as jose does).
+ * Messages name the plugin, tenant, task or variable at fault, and never carry a secret value.
+ */
+export type KernelErrorCode =
+  | "ERR_PLUGIN_INVALID"
+  | "ERR_PLUGIN_DUPLICATE"
+  | "ERR_PLUGIN_INCOMPATIBLE"
+  | "ERR_PLUGIN_NOT_FOUND"
+  | "ERR_PLUGIN_NOT_REGISTERED"
+  | "ERR_TENANT_INVALID"
+  | "ERR_TENANT_NOT_FOUND"
+  | "ERR_VALIDATION"
+  | "ERR_SECRET_MISSING"
+  | "ERR_DECRYPT"
+  | "ERR_CONFIGURATION"
+  | "ERR_FILTER_REJECTED"
+  | "ERR_TASK_INVALID"
+  | "ERR_TASK_NOT_FOUND"
+  | "ERR_STORAGE";
+
+export class KernelError extends Error {
+  readonly code: KernelErrorCode;
+  constructor(code: KernelErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "KernelError";
+    this.code = code;
+  }
+}
+
+/** One problem in a validated document: a JSON pointer into it and what is wrong there. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export class ValidationError extends KernelError {
+  readonly errors: FieldError[];
+  constructor(message: string, errors: FieldError[]) {
+    super("ERR_VALIDATION", message);
+    this.name = "ValidationError";
+    this.errors = errors;
+  }
+}
+
+/** Start-up configuration that is missing or malformed; `variable` names the setting. */
+export class ConfigurationError extends KernelError {
+  readonly variable: string;
+  constructor(variable: string, problem: string) {
+    super("ERR_CONFIGURATION", `${variable}: ${problem}`);
+    this.name = "ConfigurationError";
+    this.variable = variable;
+  }
+}
+
+/**
+ * Raised by a plugin to reject an operation with a message meant for the user
+ * (the seed's PluginError). From a filter hook it rejects the whole operation.
+ */
+export class PluginError extends Error {
+  readonly code = "ERR_PLUGIN" as const;
+  /** Set by the kernel to the plugin that raised it, when it passes through dispatch. */
+  plugin?: string;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PluginError";
+  }
+}
+
+/** A filter chain stopped: `plugin` is the one whose filter rejected or failed. */
+export class FilterRejectedError extends KernelError {
+  readonly plugin: string;
+  readonly hook: string;
+  constructor(plugin: string, hook: string, message: string, options?: { cause?: unknown }) {
+    super("ERR_FILTER_REJECTED", message, options);
+    this.name = "FilterRejectedError";
+    this.plugin = plugin;
+    this.hook = hook;
+  }
+}
+
+/** The message of anything thrown, without assuming it is an Error. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === "string") return error;
+  try {
+    return JSON.stringify(error) ?? String(error);
+  } catch {
+    return String(error);
+  }
+}

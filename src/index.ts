@@ -1,0 +1,59 @@
+/** @dvp/kernel: the public API of the core. Re-exports only. */
+export { createKernel, generateWebhookSecret, Kernel } from "./kernel.ts";
+export type { DispatchResult, KernelOptions, PluginStateListener, TenantInput } from "./kernel.ts";
+export { Plugin } from "./plugin.ts";
+export type { PluginHost } from "./plugin.ts";
+export { Secrets } from "./secrets.ts";
+export { createHookContext, deepFreeze, isUuid, TENANT_PLANS, UUID_PATTERN } from "./context.ts";
+export type { HookContext, HookContextInit, TaskExecutionContext, TenantPlan } from "./context.ts";
+export { ACTION_HOOKS, detectHooks, FILTER_HOOKS } from "./hooks.ts";
+export type {
+  ActionHookArgs,
+  ActionHookName,
+  Content,
+  ContentFilterHooks,
+  ContentLifecycleHooks,
+  FilterHookName,
+  HealthCheckDefinition,
+  HealthCheckResult,
+  HealthMonitorHooks,
+  HealthStatus,
+  HealthStatusChange,
+  HealthStatusHooks,
+  HookName,
+  Metadata,
+  ScheduledTaskDefinition,
+  ScheduledTaskHooks,
+  TaskResult,
+  TaskSchedule,
+} from "./hooks.ts";
+export { PluginRegistry } from "./registry.ts";
+export type { RegisteredPlugin } from "./registry.ts";
+export { runActionHook, runFilterHook } from "./dispatch.ts";
+export type { HookOutcome, HookOutcomeStatus } from "./dispatch.ts";
+export {
+  ConfigurationError,
+  errorMessage,
+  FilterRejectedError,
+  KernelError,
+  PluginError,
+  ValidationError,
+} from "./errors.ts";
+export type { FieldError, KernelErrorCode } from "./errors.ts";
+export { consoleSink, getLogger, LogConfig, redact } from "./logger.ts";
+export type { Logger, LogLevel, LogRecord, LogSink } from "./logger.ts";
+export { applyDefaults, checkSchema, validate } from "./schema/index.ts";
+export type { JsonSchema } from "./schema/index.ts";
+export type { FromSchema } from "json-schema-to-ts";
+export { compareVersions, parseVersion, satisfies } from "./semver.ts";
+export { createMemoryDriver } from "./store/memory.ts";
+export type { MemoryDriver } from "./store/memory.ts";
+export { listAll } from "./store/driver.ts";
+export type { KVDriver, ListOptions, ListPage, PutOptions } from "./store/driver.ts";
+export type { PluginStorage } from "./store/plugin-storage.ts";
+export type { PluginState, TenantRecord } from "./store/tenants.ts";
+export type { ExecutionKind, ExecutionRecord, ExecutionStatus, HistoryQuery } from "./store/history.ts";
+export { generateMasterKey, parseMasterKeys } from "./crypto/master-keys.ts";
+export type { MasterKeyring } from "./crypto/master-keys.ts";
+export { SecretBox } from "./crypto/secret-box.ts";
+export { KERNEL_VERSION } from "./version.ts";

@@ -1,0 +1,164 @@
+/**
+ * Structured logging: one JSON line per record, with the fields the seed's `extra=` carried
+ * (tenant_id, plugin, correlation_id) as first-class keys. Values under secret-looking keys and
+ * any registered secret value are replaced before a line is formatted, so a secret cannot be
+ * printed by accident.
+ */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface LogRecord {
+  level: LogLevel;
+  msg: string;
+  time: string;
+  logger: string;
+  tenant_id?: string;
+  plugin?: string;
+  correlation_id?: string;
+  [extra: string]: unknown;
+}
+
+/** Receives each record and its formatted line. */
+export type LogSink = (record: LogRecord, line: string) => void;
+
+export interface Logger {
+  readonly name: string;
+  debug(msg: string, extra?: Record<string, unknown>): void;
+  info(msg: string, extra?: Record<string, unknown>): void;
+  warn(msg: string, extra?: Record<string, unknown>): void;
+  error(msg: string, extra?: Record<string, unknown>): void;
+  /** Whether a record at this level would be written: skip building costly extras otherwise. */
+  enabled(level: LogLevel): boolean;
+  /** A logger whose records all carry these fields. */
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Keys whose values are never printed. */
+export const SECRET_KEY =
+  /secret|token|passw(or)?d|authori[sz]ation|api[-_]?key|private[-_]?key|access[-_]?key|credential|cookie|signature|assertion|whsec/i;
+
+const REDACTED = "[redacted]";
+
+/** Where records go and from which level; a kernel and its plugins share one. */
+export class LogConfig {
+  level: LogLevel;
+  sink: LogSink;
+  readonly #secretValues = new Set<string>();
+  #secretPattern: RegExp | null = null;
+
+  constructor(options: { level?: LogLevel; sink?: LogSink } = {}) {
+    this.level = options.level ?? "info";
+    this.sink = options.sink ?? consoleSink;
+  }
+
+  /**
+   * Remember a secret value so it is scrubbed from any message or string field.
+   * Short values are skipped: scrubbing "abc" everywhere would mangle ordinary text.
+   */
+  addSecretValue(value: string): void {
+    if (value.length < 8 || this.#secretValues.has(value)) return;
+    if (this.#secretValues.size >= 1000) this.#secretValues.delete(this.#secretValues.values().next().value!);
+    this.#secretValues.add(value);
+    this.#secretPattern = null;
+  }
+
+  scrub(text: string): string {
+    if (this.#secretValues.size === 0) return text;
+    this.#secretPattern ??= new RegExp(
+      [...this.#secretValues].map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"),
+      "g",
+    );
+    return text.replace(this.#secretPattern, REDACTED);
+  }
+}
+
+export function consoleSink(record: LogRecord, line: string): void {
+  if (LEVELS[record.level] >= LEVELS.warn) console.error(line);
+  else console.log(line);
+}
+
+/** The configuration `getLogger` uses when no kernel supplies its own. */
+export const defaultLogConfig: LogConfig = new LogConfig();
+
+export function getLogger(name: string, config: LogConfig = defaultLogConfig): Logger {
+  return new JsonLogger(name, config, {});
+}
+
+class JsonLogger implements Logger {
+  constructor(
+    readonly name: string,
+    private readonly config: LogConfig,
+    private readonly bindings: Record<string, unknown>,
+  ) {}
+
+  enabled(level: LogLevel): boolean {
+    return LEVELS[level] >= LEVELS[this.config.level];
+  }
+
+  child(bindings: Record<string, unknown>): Logger {
+    const name = typeof bindings.logger === "string" ? bindings.logger : this.name;
+    const { logger: _, ...rest } = bindings;
+    return new JsonLogger(name, this.config, { ...this.bindings, ...rest });
+  }
+
+  debug(msg: string, extra?: Record<string, unknown>): void {
+    this.write("debug", msg, extra);
+  }
+  info(msg: string, extra?: Record<string, unknown>): void {
+    this.write("info", msg, extra);
+  }
+  warn(msg: string, extra?: Record<string, unknown>): void {
+    this.write("warn", msg, extra);
+  }
+  error(msg: string, extra?: Record<string, unknown>): void {
+    this.write("error", msg, extra);
+  }
+
+  private write(level: LogLevel, msg: string, extra?: Record<string, unknown>): void {
+    if (!this.enabled(level)) return;
+    const record: LogRecord = {
+      level,
+      msg: this.config.scrub(msg),
+      time: new Date().toISOString(),
+      logger: this.name,
+    };
+    for (const source of [this.bindings, extra]) {
+      if (!source) continue;
+      for (const key in source) {
+        if (key === "level" || key === "msg" || key === "time" || key === "logger") continue;
+        const value = source[key];
+        if (value === undefined) continue;
+        record[key] = SECRET_KEY.test(key) ? REDACTED : redact(value, this.config, 0);
+      }
+    }
+    let line: string;
+    try {
+      line = JSON.stringify(record);
+    } catch {
+      line = JSON.stringify({ level, msg: record.msg, time: record.time, logger: this.name });
+    }
+    this.config.sink(record, line);
+  }
+}
+
+/** A copy of `value` safe to print: secret keys masked, secret values scrubbed, errors flattened. */
+export function redact(value: unknown, config: LogConfig = defaultLogConfig, depth = 0): unknown {
+  if (typeof value === "string") return config.scrub(value);
+  if (value === null || typeof value !== "object") return value;
+  if (depth > 6) return "[depth]";
+  if (value instanceof Error) {
+    return { name: value.name, message: config.scrub(value.message) };
+  }
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, config, depth + 1));
+  // Objects that define their own safe form (Secrets does) are trusted to have done so.
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
+    return redact((value as { toJSON(): unknown }).toJSON(), config, depth + 1);
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    out[k] = SECRET_KEY.test(k) ? REDACTED : redact(v, config, depth + 1);
+  }
+  return out;
+}

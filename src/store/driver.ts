@@ -1,0 +1,51 @@
+/**
+ * The one small key-value interface every storage backend implements (memory, Cloudflare KV,
+ * Deno KV). Keys are strings of `:`-separated parts; values are strings (the layers above store
+ * JSON). `list` returns keys in lexicographic order.
+ */
+export interface PutOptions {
+  /** Expire the key after this many seconds. Cloudflare KV needs at least 60; drivers round up. */
+  ttlSeconds?: number;
+}
+
+export interface ListOptions {
+  prefix: string;
+  /** From a previous page's `cursor`. */
+  cursor?: string | null;
+  /** Keys per page (default and maximum 1000). */
+  limit?: number;
+}
+
+export interface ListPage {
+  keys: string[];
+  /** Pass back for the next page; null when this was the last. */
+  cursor: string | null;
+}
+
+export interface KVDriver {
+  /** For logs and docs: "memory", "cloudflare-kv", "deno-kv". */
+  readonly name: string;
+  /**
+   * Whether `putIfAbsent` is atomic across every reader and writer. True for memory and
+   * Deno KV; false for Cloudflare KV, which is eventually consistent (read-then-write).
+   */
+  readonly atomic: boolean;
+  get(key: string): Promise<string | null>;
+  /** Several keys in as few backend operations as the backend allows. */
+  getMany(keys: readonly string[]): Promise<(string | null)[]>;
+  put(key: string, value: string, options?: PutOptions): Promise<void>;
+  /** Write only if the key does not exist; true when this call wrote it (a claim). */
+  putIfAbsent(key: string, value: string, options?: PutOptions): Promise<boolean>;
+  delete(key: string): Promise<void>;
+  list(options: ListOptions): Promise<ListPage>;
+}
+
+/** Every key under `prefix`, page by page. */
+export async function* listAll(driver: KVDriver, prefix: string, pageSize = 1000): AsyncGenerator<string> {
+  let cursor: string | null = null;
+  do {
+    const page: ListPage = await driver.list({ prefix, cursor, limit: pageSize });
+    yield* page.keys;
+    cursor = page.cursor;
+  } while (cursor);
+}

@@ -1,0 +1,82 @@
+/**
+ * The tenant's execution history: hook outcomes, task runs, health checks. One key per record
+ * (so each key has one writer), ordered newest first by an inverted timestamp, bounded by a
+ * retention TTL. Kind and plugin are in the key, so filtering needs no extra reads.
+ */
+import { type KVDriver, listAll } from "./driver.ts";
+import { invertedTime, keys } from "./keys.ts";
+
+export type ExecutionKind = "hook" | "task" | "health";
+export type ExecutionStatus = "succeeded" | "failed" | "timed_out" | "skipped" | "retrying";
+
+export interface ExecutionRecord {
+  id: string;
+  tenantId: string;
+  kind: ExecutionKind;
+  plugin: string;
+  /** Hook name, task id, or `checkType:target`. */
+  name: string;
+  status: ExecutionStatus;
+  /** When the record was written (ISO 8601). */
+  at: string;
+  /** Whether this is the last record for its event/slot (no retry follows). */
+  final: boolean;
+  durationMs?: number;
+  attempt?: number;
+  error?: string;
+  reason?: string;
+  data?: Record<string, unknown>;
+  eventId?: string;
+  scheduledTime?: string;
+  correlationId?: string | null;
+}
+
+export type NewExecutionRecord = Omit<ExecutionRecord, "id" | "at"> & { id?: string; at?: string };
+
+export interface HistoryQuery {
+  limit?: number;
+  kind?: ExecutionKind;
+  plugin?: string;
+}
+
+export class ExecutionHistory {
+  readonly #driver: KVDriver;
+  readonly #now: () => number;
+  readonly #retentionSeconds: number;
+
+  constructor(driver: KVDriver, options: { now?: () => number; retentionDays?: number } = {}) {
+    this.#driver = driver;
+    this.#now = options.now ?? Date.now;
+    this.#retentionSeconds = (options.retentionDays ?? 30) * 86_400;
+  }
+
+  async record(input: NewExecutionRecord): Promise<ExecutionRecord> {
+    const time = this.#now();
+    const record: ExecutionRecord = {
+      ...input,
+      id: input.id ?? crypto.randomUUID(),
+      at: input.at ?? new Date(time).toISOString(),
+    };
+    const suffix = `${record.kind}:${record.plugin}:${record.id}`;
+    await this.#driver.put(keys.history(record.tenantId, invertedTime(time), suffix), JSON.stringify(record), {
+      ttlSeconds: this.#retentionSeconds,
+    });
+    return record;
+  }
+
+  /** Newest first. */
+  async list(tenantId: string, query: HistoryQuery = {}): Promise<ExecutionRecord[]> {
+    const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+    const prefix = keys.historyPrefix(tenantId);
+    const wanted: string[] = [];
+    for await (const key of listAll(this.#driver, prefix)) {
+      const [, kind, plugin] = key.slice(prefix.length).split(":");
+      if (query.kind && kind !== query.kind) continue;
+      if (query.plugin && plugin !== query.plugin) continue;
+      wanted.push(key);
+      if (wanted.length >= limit) break;
+    }
+    const values = await this.#driver.getMany(wanted);
+    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as ExecutionRecord);
+  }
+}

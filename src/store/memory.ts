@@ -1,0 +1,104 @@
+/**
+ * An in-memory driver for tests, benchmarks and embedding. Keys are kept sorted so `list` is a
+ * binary search plus a slice, whatever the number of keys; expiry follows the given clock.
+ */
+import type { KVDriver, ListOptions, ListPage, PutOptions } from "./driver.ts";
+
+export interface MemoryDriverOptions {
+  /** The clock that expiry follows (ms since the epoch). */
+  now?: () => number;
+}
+
+export interface MemoryDriver extends KVDriver {
+  /** Backend operations so far, for tests that count reads. */
+  readonly stats: { reads: number; writes: number; lists: number; deletes: number };
+  /** Remove everything. */
+  clear(): void;
+}
+
+export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
+  const now = options.now ?? Date.now;
+  const values = new Map<string, { value: string; expiresAt: number }>();
+  const sorted: string[] = [];
+  const stats = { reads: 0, writes: 0, lists: 0, deletes: 0 };
+
+  const indexOf = (key: string): number => {
+    let lo = 0, hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (sorted[mid]! < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const live = (key: string): string | null => {
+    const entry = values.get(key);
+    if (!entry) return null;
+    if (entry.expiresAt <= now()) {
+      remove(key);
+      return null;
+    }
+    return entry.value;
+  };
+  const remove = (key: string): void => {
+    if (!values.delete(key)) return;
+    const i = indexOf(key);
+    if (sorted[i] === key) sorted.splice(i, 1);
+  };
+  const write = (key: string, value: string, opts?: PutOptions): void => {
+    const ttl = opts?.ttlSeconds;
+    const expiresAt = ttl === undefined ? Infinity : now() + Math.max(ttl, 1) * 1000;
+    if (!values.has(key)) sorted.splice(indexOf(key), 0, key);
+    values.set(key, { value, expiresAt });
+  };
+
+  return {
+    name: "memory",
+    atomic: true,
+    stats,
+    clear() {
+      values.clear();
+      sorted.length = 0;
+    },
+    get(key) {
+      stats.reads++;
+      return Promise.resolve(live(key));
+    },
+    getMany(keys) {
+      stats.reads++;
+      return Promise.resolve(keys.map(live));
+    },
+    put(key, value, opts) {
+      stats.writes++;
+      write(key, value, opts);
+      return Promise.resolve();
+    },
+    putIfAbsent(key, value, opts) {
+      stats.writes++;
+      if (live(key) !== null) return Promise.resolve(false);
+      write(key, value, opts);
+      return Promise.resolve(true);
+    },
+    delete(key) {
+      stats.deletes++;
+      remove(key);
+      return Promise.resolve();
+    },
+    list({ prefix, cursor, limit = 1000 }: ListOptions): Promise<ListPage> {
+      stats.lists++;
+      const size = Math.min(Math.max(limit, 1), 1000);
+      let i = cursor ? indexOf(cursor) : indexOf(prefix);
+      if (cursor && sorted[i] === cursor) i++;
+      const keys: string[] = [];
+      const t = now();
+      while (i < sorted.length && keys.length < size) {
+        const key = sorted[i]!;
+        if (!key.startsWith(prefix)) break;
+        if (values.get(key)!.expiresAt > t) keys.push(key);
+        i++;
+      }
+      const more = i < sorted.length && sorted[i]!.startsWith(prefix);
+      return Promise.resolve({ keys, cursor: more && keys.length ? keys[keys.length - 1]! : null });
+    },
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Tenants and their per-plugin state, laid out so that everything a webhook needs for one
+ * tenant is one KV value: the record, each plugin's enabled flag and validated config, and the
+ * sealed secrets. Reads go through an isolate cache with a bounded TTL (KV is eventually
+ * consistent anyway); this isolate's own writes update the cache at once.
+ */
+import type { TenantPlan } from "../context.ts";
+import { deepFreeze } from "../context.ts";
+import type { KVDriver } from "./driver.ts";
+import { listAll } from "./driver.ts";
+import { keys } from "./keys.ts";
+
+export interface PluginState {
+  enabled: boolean;
+  /** Validated config with defaults applied; kept when the plugin is disabled. */
+  config: Record<string, unknown> | null;
+  /** Sealed JSON of the plugin's secrets (SecretBox envelope), or null. */
+  secrets: string | null;
+  /** Names of the secrets that are set, so masking needs no decryption. */
+  secretNames: string[];
+  updatedAt: string;
+}
+
+export interface TenantRecord {
+  id: string;
+  slug: string;
+  plan: TenantPlan;
+  /** Webhook signing secrets, each sealed; several while the CMS rotates. */
+  webhookSecrets: string[];
+  plugins: Record<string, PluginState>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface TenantStoreOptions {
+  /** How long a cached tenant may be served (default 30 s; KV itself takes ~60 s to converge). */
+  ttlMs?: number;
+  /** How long an unknown tenant id is remembered as unknown (default 5 s). */
+  negativeTtlMs?: number;
+  /** Cached tenants per isolate (default 10,000). */
+  maxEntries?: number;
+  now?: () => number;
+}
+
+type Entry = { record: Readonly<TenantRecord> | null; expiresAt: number };
+
+export class TenantStore {
+  readonly #driver: KVDriver;
+  readonly #cache = new Map<string, Entry>();
+  readonly #ttl: number;
+  readonly #negativeTtl: number;
+  readonly #max: number;
+  readonly #now: () => number;
+
+  constructor(driver: KVDriver, options: TenantStoreOptions = {}) {
+    this.#driver = driver;
+    this.#ttl = options.ttlMs ?? 30_000;
+    this.#negativeTtl = options.negativeTtlMs ?? 5_000;
+    this.#max = options.maxEntries ?? 10_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** The tenant, frozen: at most one KV read when cold, none when warm. */
+  async get(tenantId: string): Promise<Readonly<TenantRecord> | null> {
+    const hit = this.#cache.get(tenantId);
+    if (hit && hit.expiresAt > this.#now()) return hit.record;
+    const raw = await this.#driver.get(keys.tenant(tenantId));
+    const record = raw === null ? null : deepFreeze(JSON.parse(raw) as TenantRecord);
+    this.#remember(tenantId, record);
+    return record;
+  }
+
+  /**
+   * Read the current record from KV (not the cache), change a copy, write it back.
+   * `change` returns the new record, or null to leave it as it was.
+   */
+  async update(
+    tenantId: string,
+    change: (current: TenantRecord | null) => TenantRecord | null | Promise<TenantRecord | null>,
+  ): Promise<Readonly<TenantRecord> | null> {
+    const raw = await this.#driver.get(keys.tenant(tenantId));
+    const current = raw === null ? null : (JSON.parse(raw) as TenantRecord);
+    const next = await change(current);
+    if (!next) return current && deepFreeze(current);
+    await this.#driver.put(keys.tenant(tenantId), JSON.stringify(next));
+    const frozen = deepFreeze(structuredClone(next));
+    this.#remember(tenantId, frozen);
+    return frozen;
+  }
+
+  async delete(tenantId: string): Promise<void> {
+    await this.#driver.delete(keys.tenant(tenantId));
+    this.#remember(tenantId, null);
+  }
+
+  /** Tenant ids, in order. */
+  async *ids(): AsyncGenerator<string> {
+    for await (const key of listAll(this.#driver, keys.tenantPrefix)) yield key.slice(keys.tenantPrefix.length);
+  }
+
+  /** Forget cached entries (all, or one tenant's). */
+  invalidate(tenantId?: string): void {
+    if (tenantId === undefined) this.#cache.clear();
+    else this.#cache.delete(tenantId);
+  }
+
+  #remember(tenantId: string, record: Readonly<TenantRecord> | null): void {
+    if (this.#cache.size >= this.#max && !this.#cache.has(tenantId)) {
+      this.#cache.delete(this.#cache.keys().next().value!);
+    }
+    this.#cache.delete(tenantId); // re-insert: Map order is the eviction order
+    this.#cache.set(tenantId, { record, expiresAt: this.#now() + (record ? this.#ttl : this.#negativeTtl) });
+  }
+}
