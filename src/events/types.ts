@@ -1,0 +1,35 @@
+/** The event processor's public shape: webhooks in, per-plugin outcomes recorded (DESIGN §6). */
+import type { Content, Metadata } from "../hooks.ts";
+import type { WorkMessage } from "../queue.ts";
+
+export type ContentEventType = "content.published" | "content.updated" | "content.deleted";
+
+export interface ContentEvent {
+  /** The webhook-id: unique per tenant, the deduplication key. */
+  id: string;
+  tenantId: string;
+  type: ContentEventType;
+  /** From the body's `timestamp`. */
+  timestamp: string;
+  contentId: string;
+  content: Content;
+  metadata?: Metadata;
+  correlationId?: string | null;
+  receivedAt: string;
+}
+
+export type AcceptResult = "accepted" | "duplicate";
+
+export interface EventProcessor {
+  /**
+   * Make the event durable (queue, or KV inbox) and schedule its dispatch. Resolves once it is
+   * durable; rejects when it cannot be made durable (the HTTP layer answers 5xx).
+   */
+  accept(event: ContentEvent, waitUntil?: (work: Promise<unknown>) => void): Promise<AcceptResult>;
+  /** Dispatch an accepted event to the plugins that have no final record for it yet. */
+  process(tenantId: string, eventId: string): Promise<void>;
+  /** The queue consumer's entry for `event` messages. */
+  handleMessage(message: WorkMessage): Promise<void>;
+  /** Re-dispatch inbox events left unfinished (called by the tick). */
+  sweep(now?: Date): Promise<{ retried: number }>;
+}

@@ -1,0 +1,16 @@
+/**
+ * Work that crosses invocations: webhook events and fanned-out tick work, carried by the
+ * runtime's queue (a Cloudflare Queue binding, or Deno KV's enqueue/listenQueue). Messages are
+ * small JSON and may be delivered more than once; their handlers are idempotent.
+ */
+export type WorkMessage =
+  | { kind: "event"; tenantId: string; eventId: string }
+  | { kind: "task"; tenantId: string; taskId: string; slot: string }
+  | { kind: "health"; tenantId: string; plugin: string; slot: string };
+
+/** The producer side of a queue. A send that rejects means the message was not made durable. */
+export interface WorkQueue {
+  send(message: WorkMessage): Promise<void>;
+  /** Many messages in one call where the backend allows (Cloudflare: 100 per batch). */
+  sendBatch?(messages: WorkMessage[]): Promise<void>;
+}

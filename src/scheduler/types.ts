@@ -1,0 +1,74 @@
+/** The scheduler's public shape, used by the HTTP layer, the dashboard and the testing harness. */
+import type { HealthCheckResult, HealthStatus, TaskResult, TaskSchedule } from "../hooks.ts";
+import type { WorkMessage, WorkQueue } from "../queue.ts";
+import type { ExecutionRecord } from "../store/history.ts";
+
+export interface SchedulerOptions {
+  /** Fan tick work out through this queue when one invocation should not do it all. */
+  queue?: WorkQueue;
+  /** Due tasks one tick runs inline before it fans out or defers the rest. */
+  maxInlinePerTick?: number;
+  /** Seconds between a tenant's health cycles (default 300). */
+  healthIntervalSeconds?: number;
+}
+
+export interface TickReport {
+  /** Due (tenant, task) slots found. */
+  due: number;
+  ran: number;
+  failed: number;
+  skipped: number;
+  /** Sent to the queue for the consumer to run. */
+  enqueued: number;
+  /** Left for the next tick (no queue and over the per-tick ceiling). */
+  deferred: number;
+  durationMs: number;
+}
+
+export interface TaskView {
+  taskId: string;
+  plugin: string;
+  name: string;
+  description: string;
+  schedule: TaskSchedule;
+  /** The schedule in words, e.g. "every day at 06:00 (UTC)". */
+  scheduleText: string;
+  nextRunAt: string | null;
+  maxRetries: number;
+  timeoutSeconds: number;
+  lastResult: ExecutionRecord | null;
+}
+
+export interface HealthCheckRecord extends HealthCheckResult {
+  plugin: string;
+  checkType: string;
+  target: string;
+  checkedAt: string;
+}
+
+export interface HealthCheckView {
+  plugin: string;
+  checkType: string;
+  target: string;
+  latest: HealthCheckRecord | null;
+  /** Newest first. */
+  history: HealthCheckRecord[];
+  /** Share of healthy results in the history, 0..1, or null without history. */
+  uptime: number | null;
+  status: HealthStatus | null;
+}
+
+export interface Scheduler {
+  /** One tick of the edge's clock: runs or fans out whatever is due at `now`. */
+  tick(now?: Date): Promise<TickReport>;
+  /** Run a task now, through the same path as a scheduled run (recorded). */
+  runNow(tenantId: string, taskId: string): Promise<TaskResult>;
+  tasks(tenantId: string): Promise<TaskView[]>;
+  health(tenantId: string, options?: { historyLimit?: number }): Promise<HealthCheckView[]>;
+  /** Run every health check of the tenant now. */
+  runHealthCycle(tenantId: string, now?: Date): Promise<HealthCheckRecord[]>;
+  /** The queue consumer's entry for `task` and `health` messages. */
+  handleMessage(message: WorkMessage): Promise<void>;
+  /** Recompute a tenant's schedules (called on enable, disable and config changes). */
+  sync(tenantId: string, plugin?: string): Promise<void>;
+}
