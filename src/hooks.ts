@@ -110,6 +110,24 @@ export interface HealthStatusHooks {
   healthStatusChanged?(ctx: HookContext, change: HealthStatusChange): Promise<void> | void;
 }
 
+/** A time series a plugin collected (clicks per day, days to certificate expiry, …). */
+export interface DataSeries {
+  name: string;
+  unit?: string;
+  /** Oldest first; `t` is an ISO 8601 date or time. */
+  points: { t: string; v: number }[];
+}
+
+export interface DataPanel {
+  title: string;
+  series: DataSeries[];
+}
+
+/** Plugins that collect data expose it for the dashboard's charts. */
+export interface DataSeriesHooks {
+  dataSeries(ctx: HookContext): Promise<DataPanel[]>;
+}
+
 /** The arguments after the context, per action hook. */
 export interface ActionHookArgs {
   contentPublished: [contentId: string, content: Content, metadata?: Metadata];
@@ -129,7 +147,7 @@ export type FilterHookName = "beforeContentCreate" | "beforeContentUpdate";
 export const FILTER_HOOKS: readonly FilterHookName[] = ["beforeContentCreate", "beforeContentUpdate"];
 
 /** Every capability a plugin can have; `scheduledTasks` and `healthChecks` are method pairs. */
-export type HookName = ActionHookName | FilterHookName | "scheduledTasks" | "healthChecks";
+export type HookName = ActionHookName | FilterHookName | "scheduledTasks" | "healthChecks" | "dataSeries";
 
 /** Methods that must come together. */
 const PAIRS = {

@@ -68,7 +68,10 @@ export function createAdminAuth(config: AdminAuthConfig): AdminAuth {
     } catch {
       throw new ConfigurationError("DVP_ADMIN_JWKS_URL", "is not a URL");
     }
-    key = createRemoteJWKSet(url, config.fetch ? { [Symbol.for("jose.customFetch")]: config.fetch } as never : undefined);
+    key = createRemoteJWKSet(
+      url,
+      config.fetch ? { [Symbol.for("jose.customFetch")]: config.fetch } as never : undefined,
+    );
     algorithms = ASYMMETRIC_ALGS;
   } else {
     throw new ConfigurationError("DVP_ADMIN_JWT_SECRET", "is not set (nor DVP_ADMIN_JWKS_URL)");
@@ -104,7 +107,14 @@ export function canAccess(principal: AdminPrincipal, tenantId: string): boolean 
 /** Sign an HS256 admin token (the dev server prints one; tests use it). */
 export function signAdminToken(
   secret: string,
-  claims: { tenants: "*" | string[]; subject?: string; issuer?: string; audience?: string; expiresInSeconds?: number; now?: number },
+  claims: {
+    tenants: "*" | string[];
+    subject?: string;
+    issuer?: string;
+    audience?: string;
+    expiresInSeconds?: number;
+    now?: number;
+  },
 ): Promise<string> {
   const iat = Math.floor((claims.now ?? Date.now()) / 1000);
   let jwt = new SignJWT({ tenants: claims.tenants })
