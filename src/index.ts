@@ -64,3 +64,8 @@ export { generateMasterKey, parseMasterKeys } from "./crypto/master-keys.ts";
 export type { MasterKeyring } from "./crypto/master-keys.ts";
 export { SecretBox } from "./crypto/secret-box.ts";
 export { KERNEL_VERSION } from "./version.ts";
+export { createHttpClient, defaultSleep } from "./net/http-client.ts";
+export type { HttpClient, HttpClientOptions, HttpErrorCode, HttpRequest, HttpResult } from "./net/http-client.ts";
+export { assertSafeUrl, checkUrl, describeUrl, hostProblem, UnsafeUrlError } from "./net/url-guard.ts";
+export type { UrlCheck, UrlGuardOptions } from "./net/url-guard.ts";
+export type { TcpConnect, TcpSocket } from "./net/tcp.ts";
