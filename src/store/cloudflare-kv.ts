@@ -78,8 +78,8 @@ export function createCloudflareKVDriver(binding: KVNamespaceLike): KVDriver {
       const byKey = new Map(unique.map((key, i) => [key, values[i] ?? null]));
       return keys.map((key) => byKey.get(key) ?? null);
     },
-    put(key, value, opts) {
-      return binding.put(key, value, options(opts));
+    async put(key, value, opts) {
+      await binding.put(key, value, options(opts));
     },
     async putIfAbsent(key, value, opts) {
       // Read-then-write: not atomic on Cloudflare KV (atomic = false says so).

@@ -1,6 +1,7 @@
 /**
  * An in-memory driver for tests, benchmarks and embedding. Keys are kept sorted so `list` is a
  * binary search plus a slice, whatever the number of keys; expiry follows the given clock.
+ * The order is code point order, as Cloudflare KV and Deno KV sort (by UTF-8 bytes).
  */
 import type { KVDriver, ListOptions, ListPage, PutOptions } from "./driver.ts";
 
@@ -26,7 +27,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
     let lo = 0, hi = sorted.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (sorted[mid]! < key) lo = mid + 1;
+      if (codePointCompare(sorted[mid]!, key) < 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -47,7 +48,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
   };
   const write = (key: string, value: string, opts?: PutOptions): void => {
     const ttl = opts?.ttlSeconds;
-    const expiresAt = ttl === undefined ? Infinity : now() + Math.max(ttl, 1) * 1000;
+    const expiresAt = ttl === undefined ? Infinity : now() + ttl * 1000;
     if (!values.has(key)) sorted.splice(indexOf(key), 0, key);
     values.set(key, { value, expiresAt });
   };
@@ -69,11 +70,13 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       return Promise.resolve(keys.map(live));
     },
     put(key, value, opts) {
+      if (!validTtl(opts)) return Promise.reject(ttlError(opts));
       stats.writes++;
       write(key, value, opts);
       return Promise.resolve();
     },
     putIfAbsent(key, value, opts) {
+      if (!validTtl(opts)) return Promise.reject(ttlError(opts));
       stats.writes++;
       if (live(key) !== null) return Promise.resolve(false);
       write(key, value, opts);
@@ -102,3 +105,23 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
     },
   };
 }
+
+const validTtl = (opts?: PutOptions) =>
+  opts?.ttlSeconds === undefined || (Number.isFinite(opts.ttlSeconds) && opts.ttlSeconds > 0);
+const ttlError = (opts?: PutOptions) => new RangeError(`ttlSeconds must be a positive number, got ${opts?.ttlSeconds}`);
+
+/**
+ * Code point order without decoding: JS `<` compares UTF-16 code units, which puts astral
+ * characters (surrogate pairs) before U+E000..U+FFFF. Shifting the two ranges at the first
+ * differing unit restores code point order, which is UTF-8 byte order.
+ */
+export function codePointCompare(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i), y = b.charCodeAt(i);
+    if (x !== y) return fix(x) - fix(y);
+  }
+  return a.length - b.length;
+}
+
+const fix = (unit: number) => (unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit);
