@@ -19,7 +19,7 @@ import type { ActionHookArgs, ActionHookName, Content, FilterHookName, HookName,
 import { getLogger, LogConfig, type Logger, type LogLevel, type LogSink } from "./logger.ts";
 import type { Plugin, PluginHost } from "./plugin.ts";
 import { PluginRegistry, type RegisteredPlugin } from "./registry.ts";
-import { validate } from "./schema/index.ts";
+import { applyDefaults, validate } from "./schema/index.ts";
 import { Secrets } from "./secrets.ts";
 import type { KVDriver } from "./store/driver.ts";
 import { ExecutionHistory } from "./store/history.ts";
@@ -62,7 +62,8 @@ export interface DispatchResult {
 /** Called after a tenant's plugin is enabled, disabled or reconfigured (the scheduler listens). */
 export type PluginStateListener = (tenantId: string, plugin: string) => void | Promise<void>;
 
-const WEBHOOK_SECRET_SCOPE = "webhook";
+/** Sealing scope of webhook secrets: the `@` keeps it apart from every plugin name. */
+const WEBHOOK_SECRET_SCOPE = "@webhook";
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
 export class Kernel implements PluginHost {
@@ -189,7 +190,11 @@ export class Kernel implements PluginHost {
 
   /** The tenant's webhook signing secrets in plaintext (`whsec_…`), for signature checks. */
   async webhookSecrets(tenant: Readonly<TenantRecord>): Promise<string[]> {
-    return Promise.all(tenant.webhookSecrets.map((s) => this.secretBox.decrypt(tenant.id, WEBHOOK_SECRET_SCOPE, s)));
+    const secrets = await Promise.all(
+      tenant.webhookSecrets.map((s) => this.secretBox.decrypt(tenant.id, WEBHOOK_SECRET_SCOPE, s)),
+    );
+    for (const secret of secrets) this.log.addSecretValue(secret);
+    return secrets;
   }
 
   // ── per-tenant plugin state ────────────────────────────────────────────────────────────────
@@ -230,7 +235,10 @@ export class Kernel implements PluginHost {
     const entry = this.registry.require(plugin);
     const tenant = await this.requireTenant(tenantId);
     const stored = tenant.plugins[plugin]?.config;
-    return stored ?? validate(entry.plugin.CONFIG_SCHEMA, {}).value;
+    // Defaults again on read: a plugin upgrade may add defaulted fields to configs stored before it.
+    return stored
+      ? applyDefaults(entry.plugin.CONFIG_SCHEMA, structuredClone(stored)) as Record<string, unknown>
+      : validate(entry.plugin.CONFIG_SCHEMA, {}).value;
   }
 
   /**
@@ -315,16 +323,27 @@ export class Kernel implements PluginHost {
 
   /**
    * Re-encrypt every stored secret (plugin secrets and webhook secrets) under the primary master
-   * key. Afterwards older keys can be removed from DVP_MASTER_KEYS.
+   * key. Afterwards older keys can be removed from DVP_MASTER_KEYS. Only tenants with something
+   * to move are written. `unchanged` counts envelopes already under the primary key; `failed`
+   * lists what could not be decrypted (kept as it was; the old key must stay until it is fixed).
    */
   async rotateSecrets(): Promise<
-    { tenants: number; reencrypted: number; failed: { tenantId: string; scope: string; error: string }[] }
+    {
+      tenants: number;
+      reencrypted: number;
+      unchanged: number;
+      primaryKeyId: string;
+      failed: { tenantId: string; scope: string; error: string }[];
+    }
   > {
-    let tenants = 0, reencrypted = 0;
+    let tenants = 0, reencrypted = 0, unchanged = 0;
     const failed: { tenantId: string; scope: string; error: string }[] = [];
     const box = this.secretBox;
     const move = async (id: string, scope: string, envelope: string) => {
-      if (!box.needsRotation(envelope)) return envelope;
+      if (!box.needsRotation(envelope)) {
+        unchanged++;
+        return envelope;
+      }
       try {
         const sealed = await box.encrypt(id, scope, await box.decrypt(id, scope, envelope));
         reencrypted++;
@@ -338,15 +357,18 @@ export class Kernel implements PluginHost {
       tenants++;
       await this.tenants.update(id, async (tenant) => {
         if (!tenant) return null;
+        const before = reencrypted;
         const webhookSecrets = await Promise.all(tenant.webhookSecrets.map((s) => move(id, WEBHOOK_SECRET_SCOPE, s)));
         const plugins: Record<string, PluginState> = {};
         for (const [name, state] of Object.entries(tenant.plugins)) {
           plugins[name] = state.secrets ? { ...state, secrets: await move(id, name, state.secrets) } : state;
         }
-        return { ...tenant, webhookSecrets, plugins };
+        return reencrypted === before ? null : { ...tenant, webhookSecrets, plugins };
       });
     }
-    return { tenants, reencrypted, failed };
+    const report = { tenants, reencrypted, unchanged, primaryKeyId: box.primaryKeyId, failed };
+    this.logger.info("secrets rotated", { ...report, failed: failed.length });
+    return report;
   }
 
   // ── dispatch ───────────────────────────────────────────────────────────────────────────────

@@ -4,7 +4,12 @@
  * data binding envelope version, key id, tenant and plugin, so a ciphertext moved to another
  * tenant or plugin does not decrypt. Derived keys are cached: a derivation costs ~100 µs.
  *
- * Envelope: `v1.<kid>.<base64url nonce>.<base64url ciphertext+tag>`
+ * Envelope: `v1.<kid>.<base64url nonce>.<base64url ciphertext+tag>`, canonical base64url only, so
+ * no two texts decode to the same bytes and any changed character fails.
+ *
+ * `scope` is a plugin name, or a kernel scope that no plugin can be named (`@webhook`, with the
+ * `@` a plugin slug cannot contain). HKDF info and associated data are JSON arrays, so no
+ * combination of tenant, scope and key id can be read as another.
  */
 import { KernelError } from "../errors.ts";
 import { base64ToBytes, bytesToBase64Url, utf8 } from "./base64.ts";
@@ -48,14 +53,17 @@ export class SecretBox {
 
   /** The plaintext, or a KernelError("ERR_DECRYPT") naming what failed (never a partial value). */
   async decrypt(tenantId: string, plugin: string, envelope: string): Promise<string> {
+    const what = plugin.startsWith("@") ? `${plugin.slice(1)} secrets` : `secrets of plugin ${plugin}`;
     const fail = (why: string) =>
-      new KernelError("ERR_DECRYPT", `secrets of plugin ${plugin} for tenant ${tenantId} cannot be decrypted: ${why}`);
-    const parts = envelope.split(".");
+      new KernelError("ERR_DECRYPT", `${what} for tenant ${tenantId} cannot be decrypted: ${why}`);
+    const parts = typeof envelope === "string" ? envelope.split(".") : [];
     if (parts.length !== 4 || parts[0] !== VERSION) throw fail("not a v1 envelope");
     const [, kid, nonceText, sealedText] = parts as [string, string, string, string];
-    if (!this.#ring.keys.has(kid)) throw fail(`unknown key id "${kid}"`);
-    const nonce = base64ToBytes(nonceText);
-    const sealed = base64ToBytes(sealedText);
+    if (!this.#ring.keys.has(kid)) {
+      throw fail(`unknown key id ${JSON.stringify(kid.slice(0, 40))} (not in DVP_MASTER_KEYS)`);
+    }
+    const nonce = canonicalBase64Url(nonceText);
+    const sealed = canonicalBase64Url(sealedText);
     if (!nonce || nonce.length !== 12 || !sealed || sealed.length < 16) throw fail("malformed envelope");
     try {
       const plain = await crypto.subtle.decrypt(
@@ -93,9 +101,10 @@ export class SecretBox {
         "deriveKey",
       ]);
       this.#masters.set(kid, master);
+      master.catch(() => this.#masters.delete(kid));
     }
     return crypto.subtle.deriveKey(
-      { name: "HKDF", hash: "SHA-256", salt: SALT, info: utf8.encode(`${tenantId}|${plugin}`) },
+      { name: "HKDF", hash: "SHA-256", salt: SALT, info: utf8.encode(JSON.stringify([tenantId, plugin])) },
       await master,
       { name: "AES-GCM", length: 256 },
       false,
@@ -105,5 +114,12 @@ export class SecretBox {
 }
 
 function aad(kid: string, tenantId: string, plugin: string): Uint8Array<ArrayBuffer> {
-  return utf8.encode(`dvp-secret|${VERSION}|${kid}|${tenantId}|${plugin}`);
+  return utf8.encode(JSON.stringify(["dvp-secret", VERSION, kid, tenantId, plugin]));
+}
+
+/** The bytes of base64url text only when it is the one canonical spelling of them. */
+function canonicalBase64Url(text: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  const bytes = base64ToBytes(text);
+  return bytes && bytesToBase64Url(bytes) === text ? bytes : null;
 }

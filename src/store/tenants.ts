@@ -47,10 +47,13 @@ type Entry = { record: Readonly<TenantRecord> | null; expiresAt: number };
 export class TenantStore {
   readonly #driver: KVDriver;
   readonly #cache = new Map<string, Entry>();
+  /** Cold reads in flight: concurrent requests for one tenant share a single KV read. */
+  readonly #loading = new Map<string, Promise<Readonly<TenantRecord> | null>>();
   readonly #ttl: number;
   readonly #negativeTtl: number;
   readonly #max: number;
   readonly #now: () => number;
+  #generation = 0;
 
   constructor(driver: KVDriver, options: TenantStoreOptions = {}) {
     this.#driver = driver;
@@ -64,9 +67,20 @@ export class TenantStore {
   async get(tenantId: string): Promise<Readonly<TenantRecord> | null> {
     const hit = this.#cache.get(tenantId);
     if (hit && hit.expiresAt > this.#now()) return hit.record;
+    let loading = this.#loading.get(tenantId);
+    if (!loading) {
+      loading = this.#load(tenantId).finally(() => this.#loading.delete(tenantId));
+      this.#loading.set(tenantId, loading);
+    }
+    return loading;
+  }
+
+  async #load(tenantId: string): Promise<Readonly<TenantRecord> | null> {
+    const generation = this.#generation;
     const raw = await this.#driver.get(keys.tenant(tenantId));
     const record = raw === null ? null : deepFreeze(JSON.parse(raw) as TenantRecord);
-    this.#remember(tenantId, record);
+    // A write by this isolate while the read was in flight wins over what the read saw.
+    if (generation === this.#generation) this.#remember(tenantId, record);
     return record;
   }
 
@@ -83,6 +97,7 @@ export class TenantStore {
     const next = await change(current);
     if (!next) return current && deepFreeze(current);
     await this.#driver.put(keys.tenant(tenantId), JSON.stringify(next));
+    this.#generation++;
     const frozen = deepFreeze(structuredClone(next));
     this.#remember(tenantId, frozen);
     return frozen;
@@ -90,6 +105,7 @@ export class TenantStore {
 
   async delete(tenantId: string): Promise<void> {
     await this.#driver.delete(keys.tenant(tenantId));
+    this.#generation++;
     this.#remember(tenantId, null);
   }
 
