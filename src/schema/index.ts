@@ -64,7 +64,8 @@ export function applyDefaults(schema: JsonSchema, value: unknown): unknown {
   const object = value as Record<string, unknown>;
   for (const [key, sub] of Object.entries(properties)) {
     if (!sub || typeof sub !== "object") continue;
-    if (object[key] === undefined && "default" in sub) object[key] = structuredClone(sub.default);
+    // A defaulted object gets its own properties' defaults too (`limits: {default: {}}` → filled in).
+    if (object[key] === undefined && "default" in sub) object[key] = applyDefaults(sub, structuredClone(sub.default));
     else if (object[key] !== undefined) object[key] = applyDefaults(sub, object[key]);
   }
   return value;
