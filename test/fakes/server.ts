@@ -13,7 +13,7 @@ export interface RecordedRequest {
 export type FakeHandler = (
   req: RecordedRequest,
   res: ServerResponse,
-) => void | Promise<void>;
+) => unknown;
 
 export interface FakeServer {
   /** e.g. http://127.0.0.1:41234 */
