@@ -1,0 +1,373 @@
+/**
+ * The event pipeline (DESIGN §6): an accepted webhook is made durable before the 2xx (a queue
+ * message, or a KV inbox marker that the tick sweeps), then dispatched to the plugins that were
+ * enabled when it arrived. Each (event, plugin) ends in exactly one final history record:
+ * succeeded, skipped, or failed after a bounded number of attempts (kept, visible, replayable).
+ * A per-(event, plugin) done-key makes redelivery a no-op for the plugins already final.
+ */
+import type { ActionHookName } from "../hooks.ts";
+import type { Kernel } from "../kernel.ts";
+import type { WorkMessage, WorkQueue } from "../queue.ts";
+import type { RegisteredPlugin } from "../registry.ts";
+import type { ExecutionStatus } from "../store/history.ts";
+import type { TenantRecord } from "../store/tenants.ts";
+import { eventKeys, parseInboxKey } from "./keys.ts";
+import type { AcceptResult, ContentEvent, ContentEventType, EventProcessor } from "./types.ts";
+
+export interface EventProcessorOptions {
+  /** Deliver through this queue (Cloudflare Queue, Deno KV queue); without one, a KV inbox. */
+  queue?: WorkQueue;
+  /** Attempts per (event, plugin) before the final "failed" record (default 3). */
+  maxAttempts?: number;
+  /** How long events and their done-keys are kept: the deduplication window (default 7 days, at least 1). */
+  retentionDays?: number;
+  /** Seconds after arrival before the sweep may pick an inbox event up (default 60). */
+  sweepDelaySeconds?: number;
+  /** First retry delay in seconds, doubled per attempt (default 30). */
+  retryBaseSeconds?: number;
+  /** Inbox events one sweep handles (default 100). */
+  sweepLimit?: number;
+}
+
+/** The event types of the contract and the action hook each one runs. */
+export const EVENT_HOOKS: Readonly<Record<ContentEventType, ActionHookName>> = {
+  "content.published": "contentPublished",
+  "content.updated": "contentUpdated",
+  "content.deleted": "contentDeleted",
+};
+
+/** Thrown by `handleMessage` when some plugins will be retried: the consumer retries the message. */
+export class RetryLaterError extends Error {
+  readonly delaySeconds: number;
+  constructor(message: string, delaySeconds: number) {
+    super(message);
+    this.name = "RetryLaterError";
+    this.delaySeconds = delaySeconds;
+  }
+}
+
+/** What the KV holds for an accepted event. */
+interface StoredEvent {
+  v: 1;
+  event: ContentEvent;
+  hook: ActionHookName;
+  /** Plugins enabled (and implementing the hook) when the event arrived. */
+  plugins: string[];
+}
+
+interface PluginProgress {
+  final: boolean;
+  tries: number;
+}
+
+const RECENT_MAX = 2048;
+
+export class KernelEventProcessor implements EventProcessor {
+  readonly kernel: Kernel;
+  readonly queue: WorkQueue | undefined;
+  readonly maxAttempts: number;
+  readonly #ttl: number;
+  readonly #sweepDelayMs: number;
+  readonly #retryBaseMs: number;
+  readonly #sweepLimit: number;
+  /** Accepts in flight in this isolate: concurrent duplicates wait for the first (Cloudflare KV claims are not atomic). */
+  readonly #accepting = new Map<string, Promise<AcceptResult>>();
+  /** Recently accepted ids in this isolate, bounded. */
+  readonly #recent = new Set<string>();
+  /** Background dispatches started without a waitUntil, so tests and shutdown can wait. */
+  readonly #background = new Set<Promise<unknown>>();
+
+  constructor(kernel: Kernel, options: EventProcessorOptions = {}) {
+    this.kernel = kernel;
+    this.queue = options.queue;
+    this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? 3));
+    this.#ttl = Math.max(1, options.retentionDays ?? 7) * 86_400;
+    this.#sweepDelayMs = (options.sweepDelaySeconds ?? 60) * 1000;
+    this.#retryBaseMs = (options.retryBaseSeconds ?? 30) * 1000;
+    this.#sweepLimit = options.sweepLimit ?? 100;
+  }
+
+  accept(event: ContentEvent, waitUntil?: (work: Promise<unknown>) => void): Promise<AcceptResult> {
+    const key = `${event.tenantId}:${event.id}`;
+    if (this.#recent.has(key)) return Promise.resolve("duplicate");
+    const prior = this.#accepting.get(key);
+    const run = prior
+      ? prior.then(() => "duplicate" as const, () => this.#accept(event, waitUntil))
+      : this.#accept(event, waitUntil);
+    if (!prior) {
+      this.#accepting.set(key, run);
+      run.then((result) => {
+        if (result === "accepted") this.#remember(key);
+      }, () => {}).finally(() => this.#accepting.delete(key));
+    }
+    return run;
+  }
+
+  async #accept(event: ContentEvent, waitUntil?: (work: Promise<unknown>) => void): Promise<AcceptResult> {
+    const { kernel } = this;
+    const driver = kernel.driver;
+    const tenant = await kernel.requireTenant(event.tenantId);
+    const hook = EVENT_HOOKS[event.type];
+    const stored: StoredEvent = {
+      v: 1,
+      event: { ...event, tenantId: tenant.id },
+      hook,
+      plugins: kernel.enabledPlugins(tenant, hook).map((p) => p.name),
+    };
+    const eventKey = eventKeys.event(tenant.id, event.id);
+    const ttl = { ttlSeconds: this.#ttl };
+
+    if (this.queue) {
+      if (!(await driver.putIfAbsent(eventKey, JSON.stringify(stored), ttl))) return "duplicate";
+      try {
+        await this.queue.send({ kind: "event", tenantId: tenant.id, eventId: event.id });
+      } catch (error) {
+        // Not durable: release the claim so the sender's retry is accepted, not called a duplicate.
+        await driver.delete(eventKey).catch(() => {});
+        throw error;
+      }
+      return "accepted";
+    }
+
+    // Inbox marker first: a marker without an event is dropped by the sweep, whereas a claimed
+    // event without a marker would be lost if this invocation died before dispatching it.
+    const due = kernel.now() + this.#sweepDelayMs;
+    await driver.put(eventKeys.inbox(tenant.id, event.id), JSON.stringify({ due }), ttl);
+    if (!(await driver.putIfAbsent(eventKey, JSON.stringify(stored), ttl))) return "duplicate";
+    const work = this.#dispatch(stored, tenant, true).catch((error) => {
+      kernel.logger.error("event dispatch failed; the sweep will retry", {
+        tenant_id: tenant.id,
+        event_id: event.id,
+        error: (error as Error)?.message ?? String(error),
+      });
+    });
+    if (waitUntil) waitUntil(work);
+    else this.#track(work);
+    return "accepted";
+  }
+
+  async process(tenantId: string, eventId: string): Promise<void> {
+    const finished = await this.#processStored(tenantId, eventId);
+    if (!finished.done) {
+      throw new RetryLaterError(
+        `event ${eventId}: ${finished.pending} plugin(s) will be retried`,
+        finished.retryInSeconds,
+      );
+    }
+  }
+
+  async handleMessage(message: WorkMessage): Promise<void> {
+    if (message.kind !== "event") throw new TypeError(`event processor cannot handle "${message.kind}" messages`);
+    await this.process(message.tenantId, message.eventId);
+  }
+
+  async sweep(now: Date = new Date(this.kernel.now())): Promise<{ retried: number }> {
+    const driver = this.kernel.driver;
+    const page = await driver.list({ prefix: eventKeys.inboxPrefix, limit: 1000 });
+    if (page.keys.length === 0) return { retried: 0 };
+    const markers = await driver.getMany(page.keys);
+    let retried = 0;
+    for (let i = 0; i < page.keys.length && retried < this.#sweepLimit; i++) {
+      const parsed = parseInboxKey(page.keys[i]!);
+      const raw = markers[i];
+      if (!parsed || raw === null || raw === undefined) continue;
+      let due = 0;
+      try {
+        due = Number((JSON.parse(raw) as { due?: number }).due ?? 0);
+      } catch { /* a garbled marker is due now */ }
+      if (due > now.getTime()) continue;
+      retried++;
+      try {
+        await this.#processStored(parsed.tenantId, parsed.eventId);
+      } catch (error) {
+        this.kernel.logger.error("inbox sweep could not process an event", {
+          tenant_id: parsed.tenantId,
+          event_id: parsed.eventId,
+          error: (error as Error)?.message ?? String(error),
+        });
+      }
+    }
+    return { retried };
+  }
+
+  /**
+   * Run again the plugins whose final record for this event is "failed" or "timed_out" (or the
+   * named ones): their done-keys are cleared and the event is dispatched to them anew.
+   */
+  async replay(tenantId: string, eventId: string, plugins?: string[]): Promise<void> {
+    const id = tenantId.toLowerCase();
+    const driver = this.kernel.driver;
+    const raw = await driver.get(eventKeys.event(id, eventId));
+    if (raw === null) throw new RangeError(`event ${eventId} is not kept any more (or never arrived)`);
+    const stored = JSON.parse(raw) as StoredEvent;
+    const names = plugins ?? stored.plugins;
+    const states = await driver.getMany(names.map((p) => eventKeys.done(id, eventId, p)));
+    const again = names.filter((_, i) => states[i] === "failed" || states[i] === "timed_out" || plugins !== undefined);
+    for (const plugin of again) {
+      await driver.delete(eventKeys.done(id, eventId, plugin));
+      await driver.delete(eventKeys.tries(id, eventId, plugin));
+    }
+    if (again.length) await this.#processStored(id, eventId, again);
+  }
+
+  /** Resolves when the background dispatches started without a waitUntil have settled. */
+  async idle(): Promise<void> {
+    while (this.#background.size) await Promise.allSettled([...this.#background]);
+  }
+
+  async #processStored(
+    tenantId: string,
+    eventId: string,
+    only?: string[],
+  ): Promise<{ done: boolean; pending: number; retryInSeconds: number }> {
+    const id = tenantId.toLowerCase();
+    const driver = this.kernel.driver;
+    const raw = await driver.get(eventKeys.event(id, eventId));
+    if (raw === null) {
+      // Expired or never claimed (a marker whose claim failed): nothing left to run.
+      await driver.delete(eventKeys.inbox(id, eventId));
+      return { done: true, pending: 0, retryInSeconds: 0 };
+    }
+    const stored = JSON.parse(raw) as StoredEvent;
+    if (only) {
+      stored.plugins = stored.plugins.filter((p) => only.includes(p)).concat(
+        only.filter((p) => !stored.plugins.includes(p)),
+      );
+    }
+    const tenant = await this.kernel.getTenant(id);
+    if (!tenant) {
+      await driver.delete(eventKeys.inbox(id, eventId));
+      return { done: true, pending: 0, retryInSeconds: 0 };
+    }
+    return this.#dispatch(stored, tenant, false);
+  }
+
+  /** One attempt for every plugin of the event that has no final record yet. */
+  async #dispatch(
+    stored: StoredEvent,
+    tenant: Readonly<TenantRecord>,
+    fresh: boolean,
+  ): Promise<{ done: boolean; pending: number; retryInSeconds: number }> {
+    const { kernel } = this;
+    const driver = kernel.driver;
+    const { event, hook } = stored;
+    const names = stored.plugins;
+    const progress = new Map<string, PluginProgress>();
+    if (fresh) {
+      // Just claimed: no plugin has a record yet, so no reads are needed.
+      for (const name of names) progress.set(name, { final: false, tries: 0 });
+    } else if (names.length) {
+      const values = await driver.getMany([
+        ...names.map((p) => eventKeys.done(tenant.id, event.id, p)),
+        ...names.map((p) => eventKeys.tries(tenant.id, event.id, p)),
+      ]);
+      names.forEach((name, i) => {
+        progress.set(name, { final: values[i] != null, tries: Number(values[names.length + i] ?? 0) || 0 });
+      });
+    }
+
+    const run: RegisteredPlugin[] = [];
+    for (const name of names) {
+      if (progress.get(name)!.final) continue;
+      const entry = kernel.registry.get(name);
+      if (!entry || !entry.hooks.has(hook)) {
+        await this.#finalize(stored, name, "skipped", fresh, { reason: "plugin is no longer registered" });
+      } else if (tenant.plugins[name]?.enabled !== true) {
+        await this.#finalize(stored, name, "skipped", fresh, { reason: "plugin was disabled before it ran" });
+      } else run.push(entry);
+    }
+
+    let pending = 0;
+    let nextAttempt = 0;
+    if (run.length) {
+      const ctx = kernel.context(tenant, {
+        correlationId: event.correlationId ?? null,
+        causationId: event.id,
+        metadata: { event_type: event.type, webhook_id: event.id, received_at: event.receivedAt },
+      });
+      const args = [event.contentId, event.content, event.metadata] as never;
+      const outcomes = await kernel.runAction(run, hook, ctx, args);
+      await Promise.all(outcomes.map(async (outcome) => {
+        const attempt = progress.get(outcome.plugin)!.tries + 1;
+        const details = { attempt, durationMs: Math.round(outcome.durationMs), error: outcome.error };
+        if (outcome.status === "ok") {
+          await this.#finalize(stored, outcome.plugin, "succeeded", fresh, details);
+        } else if (attempt >= this.maxAttempts) {
+          await this.#finalize(stored, outcome.plugin, outcome.status, fresh, details);
+        } else {
+          pending++;
+          nextAttempt = Math.max(nextAttempt, attempt);
+          await driver.put(eventKeys.tries(tenant.id, event.id, outcome.plugin), String(attempt), {
+            ttlSeconds: this.#ttl,
+          });
+          await kernel.history.record({
+            tenantId: tenant.id,
+            kind: "hook",
+            plugin: outcome.plugin,
+            name: hook,
+            status: "retrying",
+            final: false,
+            eventId: event.id,
+            correlationId: event.correlationId ?? null,
+            ...details,
+          });
+        }
+      }));
+    }
+
+    const retryInSeconds = Math.round((this.#retryBaseMs * 2 ** Math.max(0, nextAttempt - 1)) / 1000);
+    const inbox = eventKeys.inbox(tenant.id, event.id);
+    if (pending === 0) await driver.delete(inbox);
+    else if (!this.queue) {
+      await driver.put(inbox, JSON.stringify({ due: kernel.now() + retryInSeconds * 1000 }), { ttlSeconds: this.#ttl });
+    }
+    return { done: pending === 0, pending, retryInSeconds };
+  }
+
+  /** The one final record of (event, plugin): claimed by its done-key so a redelivery cannot add a second. */
+  async #finalize(
+    stored: StoredEvent,
+    plugin: string,
+    status: ExecutionStatus,
+    fresh: boolean,
+    details: { attempt?: number; durationMs?: number; error?: string; reason?: string },
+  ): Promise<void> {
+    const driver = this.kernel.driver;
+    const { event, hook } = stored;
+    const doneKey = eventKeys.done(event.tenantId, event.id, plugin);
+    const ttl = { ttlSeconds: this.#ttl };
+    if (fresh) await driver.put(doneKey, status, ttl);
+    else if (!(await driver.putIfAbsent(doneKey, status, ttl))) return;
+    try {
+      await this.kernel.history.record({
+        tenantId: event.tenantId,
+        kind: "hook",
+        plugin,
+        name: hook,
+        status,
+        final: true,
+        eventId: event.id,
+        correlationId: event.correlationId ?? null,
+        ...details,
+      });
+    } catch (error) {
+      // Without its record the outcome is not final: release the claim so a retry writes it.
+      await driver.delete(doneKey).catch(() => {});
+      throw error;
+    }
+  }
+
+  #remember(key: string): void {
+    if (this.#recent.size >= RECENT_MAX) this.#recent.delete(this.#recent.values().next().value!);
+    this.#recent.add(key);
+  }
+
+  #track(work: Promise<unknown>): void {
+    this.#background.add(work);
+    work.finally(() => this.#background.delete(work));
+  }
+}
+
+export function createEventProcessor(kernel: Kernel, options: EventProcessorOptions = {}): KernelEventProcessor {
+  return new KernelEventProcessor(kernel, options);
+}

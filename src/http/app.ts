@@ -1,0 +1,98 @@
+/**
+ * createApp(): the whole HTTP surface as one Hono app: webhooks and filters, the admin API under
+ * /v1, the dashboard under /admin, /healthz. No runtime-specific code: serve it alone
+ * (`export default app`, `Deno.serve(app.fetch)`) or mount it in another Hono app
+ * (`parent.route("/cms", app)`). Every error, 404 and 405 included, is problem+json.
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { errorMessage, KernelError, ValidationError } from "../errors.ts";
+import type { HttpDeps } from "./deps.ts";
+import { problem } from "./problem.ts";
+import { webhookRoutes } from "./webhooks.ts";
+
+export type RouterFactory = (deps: HttpDeps) => Hono<any>;
+
+export interface AppOptions {
+  /** The admin API router (paths relative to /v1); false leaves it out. */
+  admin?: RouterFactory | false;
+  /** The dashboard router (mounted at /admin); false leaves it out. */
+  ui?: RouterFactory | false;
+}
+
+export function createApp(deps: HttpDeps, options: AppOptions = {}): Hono {
+  const app = new Hono();
+  const logger = deps.kernel.logger;
+
+  app.get("/healthz", (c) => c.json({ status: "ok" }, 200, { "cache-control": "no-store" }));
+  // Webhooks first: their signature check replaces the admin API's bearer auth on their paths.
+  app.route("/v1", webhookRoutes(deps));
+  if (options.admin) app.route("/v1", options.admin(deps));
+  if (options.ui) app.route("/admin", options.ui(deps));
+
+  // Unmatched paths as a route (not only notFound) so the answer is ours when mounted elsewhere too.
+  app.all("*", (c) => {
+    const allowed = allowedMethods(app, c.req.path, c.req.routePath);
+    if (allowed.length && !allowed.includes(c.req.method)) {
+      return problem(405, "method-not-allowed", `${c.req.method} is not allowed here`, {}, {
+        allow: allowed.join(", "),
+      });
+    }
+    return problem(404, "not-found", "no such resource");
+  });
+  app.notFound(() => problem(404, "not-found", "no such resource"));
+  app.onError((error) => {
+    if (error instanceof HTTPException) {
+      const status = error.status;
+      return problem(
+        status,
+        status >= 500 ? "internal-error" : "http-error",
+        status >= 500 ? undefined : error.message,
+      );
+    }
+    if (error instanceof ValidationError) {
+      return problem(422, "validation-failed", error.message, { errors: error.errors });
+    }
+    if (error instanceof KernelError && /NOT_FOUND$/.test(error.code)) {
+      return problem(404, "not-found", error.message);
+    }
+    logger.error("unexpected failure while answering a request", { error: errorMessage(error) });
+    return problem(500, "internal-error", "an unexpected error occurred; it has been logged");
+  });
+  return app;
+}
+
+/**
+ * The methods of the app's routes whose pattern matches `path`; an empty list when none does.
+ * The app's own routes include those of mounted routers, with their full paths.
+ */
+function allowedMethods(app: Hono, path: string, catchAll: string): string[] {
+  // Mounted at /cms, the catch-all's route path is "/cms/*" while app.routes are relative to us.
+  const prefix = catchAll.replace(/\/?\*$/, "");
+  if (prefix && path.startsWith(prefix)) path = path.slice(prefix.length) || "/";
+  const methods = new Set<string>();
+  for (const route of app.routes) {
+    if (route.method === "ALL" || route.path.endsWith("*")) continue;
+    if (patternOf(route.path).test(path)) methods.add(route.method);
+  }
+  if (methods.has("GET")) methods.add("HEAD");
+  return [...methods].sort();
+}
+
+const patterns = new Map<string, RegExp>();
+
+function patternOf(routePath: string): RegExp {
+  let re = patterns.get(routePath);
+  if (!re) {
+    const source = routePath.split("/").map((part) => {
+      if (part.startsWith(":")) {
+        const custom = /\{(.+)\}$/.exec(part);
+        return custom ? `(?:${custom[1]})` : "[^/]+";
+      }
+      return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    }).join("/");
+    re = new RegExp(`^${source}/?$`);
+    patterns.set(routePath, re);
+  }
+  return re;
+}

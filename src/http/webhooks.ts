@@ -1,0 +1,252 @@
+/**
+ * CMS → kernel (HTTP contract v1, DESIGN §4): signed content webhooks and the synchronous filter
+ * endpoint. Cheap refusals come first (content type, declared size, header shape, timestamp),
+ * then the body is read once under the size limit, then the tenant (one cached KV read) and the
+ * signature. Every refusal about the signature or the tenant is the same 401: no tenant oracle.
+ */
+import { Hono } from "hono";
+import type { Context } from "hono";
+import { isUuid } from "../context.ts";
+import { EVENT_HOOKS } from "../events/processor.ts";
+import type { ContentEvent, ContentEventType } from "../events/types.ts";
+import { type FieldError, FilterRejectedError, KernelError } from "../errors.ts";
+import type { Content, FilterHookName, Metadata } from "../hooks.ts";
+import type { Kernel } from "../kernel.ts";
+import type { TenantRecord } from "../store/tenants.ts";
+import { BodyTooLargeError, isJsonContentType, jsonDepthExceeds, readBoundedBody } from "./body.ts";
+import type { HttpDeps } from "./deps.ts";
+import { problem } from "./problem.ts";
+import {
+  checkWebhookHeaders,
+  matchesAny,
+  readWebhookHeaders,
+  webhookKey,
+  WebhookVerificationError,
+} from "./standard-webhooks.ts";
+
+/** Deepest JSON nesting accepted in a webhook body. */
+export const MAX_JSON_DEPTH = 64;
+
+const FILTER_HOOKS: Record<string, FilterHookName> = {
+  "content.before_create": "beforeContentCreate",
+  "content.before_update": "beforeContentUpdate",
+};
+
+const unauthorized = () =>
+  problem(401, "invalid-signature", "the webhook signature, its timestamp or the tenant is not valid");
+
+interface Verified {
+  tenant: Readonly<TenantRecord>;
+  id: string;
+  body: unknown;
+}
+
+export function webhookRoutes(deps: HttpDeps): Hono {
+  const app = new Hono();
+  const keysOf = tenantKeys(deps.kernel);
+
+  app.post("/webhooks/:tenant_id", async (c) => {
+    const verified = await verify(c, deps, keysOf);
+    if (verified instanceof Response) return verified;
+    const { tenant, id, body } = verified;
+    const parsed = parseEvent(body);
+    if (parsed instanceof Response) return parsed;
+    const event: ContentEvent = {
+      id,
+      tenantId: tenant.id,
+      ...parsed,
+      correlationId: correlationOf(c.req.raw.headers),
+      receivedAt: new Date(deps.kernel.now()).toISOString(),
+    };
+    let result;
+    try {
+      result = await deps.events.accept(event, waitUntilOf(c));
+    } catch (error) {
+      if (error instanceof KernelError && error.code === "ERR_TENANT_NOT_FOUND") return unauthorized();
+      deps.kernel.logger.error("webhook could not be made durable", {
+        tenant_id: tenant.id,
+        webhook_id: id,
+        error: (error as Error)?.message ?? String(error),
+      });
+      return problem(503, "not-durable", "the event could not be stored; retry later", {}, { "retry-after": "5" });
+    }
+    return c.json({ id, status: result }, result === "accepted" ? 202 : 200);
+  });
+
+  app.post("/tenants/:tenant_id/filters/:hook", async (c) => {
+    const hook = FILTER_HOOKS[c.req.param("hook")];
+    if (!hook) return problem(404, "not-found", `no filter ${c.req.param("hook")}`);
+    const verified = await verify(c, deps, keysOf);
+    if (verified instanceof Response) return verified;
+    const body = verified.body;
+    const errors: FieldError[] = [];
+    if (!isObject(body)) errors.push({ path: "", message: "must be an object" });
+    else {
+      if (!isObject(body.content)) errors.push({ path: "/content", message: "must be an object" });
+      if (body.metadata !== undefined && !isObject(body.metadata)) {
+        errors.push({ path: "/metadata", message: "must be an object" });
+      }
+    }
+    if (errors.length) return problem(400, "invalid-body", "the request body is not valid", { errors });
+    const { content, metadata } = body as { content: Content; metadata?: Metadata };
+    try {
+      const result = await deps.kernel.filter(verified.tenant.id, hook, content, metadata, {
+        correlationId: correlationOf(c.req.raw.headers),
+        causationId: verified.id,
+      });
+      return c.json({ content: result }, 200);
+    } catch (error) {
+      if (error instanceof FilterRejectedError) {
+        return problem(422, "filter-rejected", error.message, { plugin: error.plugin, hook: error.hook });
+      }
+      throw error;
+    }
+  });
+
+  return app;
+}
+
+/** Content type, size, headers, timestamp, body, tenant, signature: a Verified delivery or the refusal. */
+async function verify(
+  c: Context,
+  deps: HttpDeps,
+  keysOf: (tenant: Readonly<TenantRecord>) => Promise<CryptoKey[]>,
+): Promise<Verified | Response> {
+  const request = c.req.raw;
+  if (!isJsonContentType(request.headers.get("content-type"))) {
+    await request.body?.cancel().catch(() => {});
+    return problem(415, "unsupported-media-type", "the body must be application/json");
+  }
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > deps.bodyLimitBytes) {
+    await request.body?.cancel().catch(() => {});
+    return tooLarge(deps.bodyLimitBytes);
+  }
+  let checked;
+  try {
+    checked = checkWebhookHeaders(readWebhookHeaders(request.headers), {
+      now: deps.kernel.now(),
+      toleranceSeconds: deps.webhookToleranceSeconds,
+    });
+  } catch (error) {
+    if (!(error instanceof WebhookVerificationError)) throw error;
+    await request.body?.cancel().catch(() => {});
+    return unauthorized();
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBoundedBody(request, deps.bodyLimitBytes);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) return tooLarge(deps.bodyLimitBytes);
+    throw error;
+  }
+  const tenantId = c.req.param("tenant_id") ?? "";
+  const tenant = isUuid(tenantId) ? await deps.kernel.getTenant(tenantId) : null;
+  if (!tenant || !(await matchesAny(await keysOf(tenant), checked, bytes))) return unauthorized();
+
+  if (bytes.length === 0) return problem(400, "invalid-json", "the body is empty");
+  if (jsonDepthExceeds(bytes, MAX_JSON_DEPTH)) {
+    return problem(400, "invalid-json", `the body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch {
+    return problem(400, "invalid-json", "the body is not valid UTF-8 JSON");
+  }
+  return { tenant, id: checked.id, body };
+}
+
+/** The event fields of a webhook body, or the 400/422 problem. */
+function parseEvent(
+  body: unknown,
+): Pick<ContentEvent, "type" | "timestamp" | "contentId" | "content" | "metadata"> | Response {
+  if (!isObject(body)) {
+    return problem(400, "invalid-body", "the body must be a JSON object", {
+      errors: [{ path: "", message: "must be an object" }],
+    });
+  }
+  if (typeof body.type !== "string") {
+    return problem(400, "invalid-body", "the event type is missing", {
+      errors: [{ path: "/type", message: "must be a string" }],
+    });
+  }
+  if (!Object.hasOwn(EVENT_HOOKS, body.type)) {
+    return problem(422, "unknown-event-type", `unknown event type ${JSON.stringify(body.type.slice(0, 100))}`, {
+      errors: [{ path: "/type", message: `must be one of ${Object.keys(EVENT_HOOKS).join(", ")}` }],
+    });
+  }
+  const type = body.type as ContentEventType;
+  const errors: FieldError[] = [];
+  if (typeof body.timestamp !== "string" || Number.isNaN(Date.parse(body.timestamp))) {
+    errors.push({ path: "/timestamp", message: "must be an ISO 8601 date-time string" });
+  }
+  const data = body.data;
+  if (!isObject(data)) errors.push({ path: "/data", message: "must be an object" });
+  else {
+    const id = data.content_id;
+    if (typeof id !== "string" || id.length === 0 || id.length > 512) {
+      errors.push({ path: "/data/content_id", message: "must be a non-empty string of at most 512 characters" });
+    }
+    // A deleted item may come without its content; published and updated ones carry it.
+    if (!(data.content === undefined && type === "content.deleted") && !isObject(data.content)) {
+      errors.push({ path: "/data/content", message: "must be an object" });
+    }
+    if (data.metadata !== undefined && data.metadata !== null && !isObject(data.metadata)) {
+      errors.push({ path: "/data/metadata", message: "must be an object" });
+    }
+  }
+  if (errors.length) return problem(400, "invalid-body", "the event is not valid", { errors });
+  const d = data as Record<string, unknown>;
+  return {
+    type,
+    timestamp: body.timestamp as string,
+    contentId: d.content_id as string,
+    content: (d.content ?? {}) as Content,
+    ...(isObject(d.metadata) ? { metadata: d.metadata as Metadata } : {}),
+  };
+}
+
+/**
+ * The tenant's webhook keys, decrypted and imported once per cached tenant record: a warm
+ * webhook costs no KV read and no decryption.
+ */
+function tenantKeys(kernel: Kernel): (tenant: Readonly<TenantRecord>) => Promise<CryptoKey[]> {
+  const cache = new WeakMap<object, Promise<CryptoKey[]>>();
+  return (tenant) => {
+    let keys = cache.get(tenant);
+    if (!keys) {
+      keys = kernel.webhookSecrets(tenant).then((secrets) =>
+        Promise.all(secrets.map((s) => webhookKey(s).catch(() => null)))
+      ).then((list) => list.filter((k): k is CryptoKey => k !== null));
+      keys.catch(() => cache.delete(tenant));
+      cache.set(tenant, keys);
+    }
+    return keys;
+  };
+}
+
+/** `x-correlation-id`, or the trace id of a W3C `traceparent`, or null. */
+export function correlationOf(headers: Headers): string | null {
+  const given = headers.get("x-correlation-id");
+  if (given && /^[\x21-\x7e]{1,128}$/.test(given)) return given;
+  const trace = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/.exec(headers.get("traceparent") ?? "");
+  return trace ? trace[1]! : null;
+}
+
+function waitUntilOf(c: Context): ((work: Promise<unknown>) => void) | undefined {
+  try {
+    const ctx = c.executionCtx;
+    return (work) => ctx.waitUntil(work);
+  } catch {
+    return undefined; // served without an execution context (Node embedding, app.request in tests)
+  }
+}
+
+function tooLarge(limit: number): Response {
+  return problem(413, "body-too-large", `the body is larger than ${limit} bytes`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
