@@ -1,0 +1,42 @@
+/**
+ * What the CLI needs from its runtime, as an interface: the commands stay plain TypeScript over
+ * web APIs (so the core's type-check covers them) and tests can hand them a fake. `deno-io.ts`
+ * is the one file that talks to Deno.
+ */
+export interface DirEntry {
+  name: string;
+  isFile: boolean;
+  isDirectory: boolean;
+}
+
+export interface CliIo {
+  cwd(): string;
+  readText(path: string): Promise<string>;
+  writeText(path: string, text: string): Promise<void>;
+  mkdirp(path: string): Promise<void>;
+  /** "file", "dir", or null when nothing is there. */
+  kind(path: string): Promise<"file" | "dir" | null>;
+  readDir(path: string): Promise<DirEntry[]>;
+  /** Import a module by absolute path (the plugins, for `dvp check`). */
+  importModule(path: string): Promise<Record<string, unknown>>;
+  fetch: typeof fetch;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+/** Joins POSIX path parts, collapsing duplicate slashes and resolving `.`/`..`. */
+export function join(...parts: string[]): string {
+  const absolute = parts[0]?.startsWith("/") ?? false;
+  const out: string[] = [];
+  for (const segment of parts.join("/").split("/")) {
+    if (!segment || segment === ".") continue;
+    if (segment === "..") out.pop();
+    else out.push(segment);
+  }
+  return (absolute ? "/" : "") + out.join("/");
+}
+
+/** `path` made absolute against `base` (the working directory). */
+export function resolvePath(base: string, path: string): string {
+  return path.startsWith("/") ? join(path) : join(base, path);
+}

@@ -1,0 +1,76 @@
+/**
+ * `dvp new-plugin <name> [--hooks content,filters,tasks,health]`: writes plugins/<name>/ (config,
+ * client, plugin, index, README) and test/plugins/<name>.test.ts, and registers the plugin in
+ * plugins/index.ts. Refuses bad names and anything already there before writing a single file.
+ */
+import { KERNEL_VERSION } from "../version.ts";
+import { allowOnly, type ParsedArgs, stringFlag, UsageError } from "./args.ts";
+import { type CliIo, join, resolvePath } from "./io.ts";
+import { pluginNames, slugProblem } from "./names.ts";
+import { registerPlugin } from "./register.ts";
+import { clientTemplate } from "./templates/client.ts";
+import { configTemplate } from "./templates/config.ts";
+import { parseHookGroups } from "./templates/hooks.ts";
+import { indexTemplate } from "./templates/index-file.ts";
+import { pluginTemplate } from "./templates/plugin.ts";
+import { readmeTemplate } from "./templates/readme.ts";
+import { testTemplate } from "./templates/test-file.ts";
+
+export const NEW_PLUGIN_USAGE =
+  "dvp new-plugin <name> [--hooks content,filters,tasks,health] [--description text] [--author name] [--root dir]";
+
+export async function newPlugin(args: ParsedArgs, io: CliIo): Promise<number> {
+  allowOnly(args, ["hooks", "description", "author", "root"]);
+  const [slug, ...extra] = args.positionals;
+  if (!slug) throw new UsageError(`a plugin name is required: ${NEW_PLUGIN_USAGE}`);
+  if (extra.length) throw new UsageError(`one plugin name at a time (got ${args.positionals.join(", ")})`);
+  const problem = slugProblem(slug);
+  if (problem) throw new UsageError(problem);
+  let groups;
+  try {
+    groups = parseHookGroups(stringFlag(args, "hooks"));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+
+  const root = resolvePath(io.cwd(), stringFlag(args, "root") ?? ".");
+  const names = pluginNames(slug);
+  const dir = join(root, "plugins", slug);
+  const testPath = join(root, "test", "plugins", `${slug}.test.ts`);
+  const indexPath = join(root, "plugins", "index.ts");
+
+  if ((await io.kind(join(root, "plugins"))) !== "dir" || (await io.kind(indexPath)) !== "file") {
+    throw new UsageError(`${root} has no plugins/index.ts: run this in the dvp-kernel checkout (or pass --root)`);
+  }
+  if (await io.kind(dir)) throw new UsageError(`plugins/${slug} already exists: pick another name or remove it first`);
+  if (await io.kind(testPath)) throw new UsageError(`test/plugins/${slug}.test.ts already exists: remove it first`);
+  // Compute the registry change before writing anything, so a file it cannot edit leaves no half-made plugin.
+  const registered = registerPlugin(await io.readText(indexPath), names.className, slug);
+
+  const description = stringFlag(args, "description") ??
+    `Tells an external API about content events (scaffolded by dvp new-plugin; describe what it does here)`;
+  const author = stringFlag(args, "author") ?? "Your Name";
+  const kernelRange = `^${KERNEL_VERSION.split(".")[0]}.0.0`;
+  const files: [string, string][] = [
+    [join(dir, "config.ts"), configTemplate(names)],
+    [join(dir, "client.ts"), clientTemplate(names)],
+    [join(dir, "plugin.ts"), pluginTemplate(names, groups, { description, author, kernelRange })],
+    [join(dir, "index.ts"), indexTemplate(names)],
+    [join(dir, "README.md"), readmeTemplate(names, groups, description)],
+    [testPath, testTemplate(names, groups)],
+  ];
+  await io.mkdirp(dir);
+  await io.mkdirp(join(root, "test", "plugins"));
+  for (const [path, text] of files) await io.writeText(path, text);
+  await io.writeText(indexPath, registered);
+
+  const rel = (p: string) => p.slice(root.length + 1);
+  io.out(`Created plugin ${slug} (${names.className}) with hooks: ${groups.join(", ")}`);
+  for (const [path] of files) io.out(`  + ${rel(path)}`);
+  io.out(`  ~ plugins/index.ts (registered in bundledPlugins())`);
+  io.out("");
+  io.out("Next:");
+  io.out(`  npx vitest run test/plugins/${slug}.test.ts   # the generated tests pass as they are`);
+  io.out(`  npx dvp check ${slug}                         # the production checklist`);
+  return 0;
+}
