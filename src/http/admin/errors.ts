@@ -1,0 +1,87 @@
+/**
+ * The one place where errors become admin API statuses. Every error answer is problem+json
+ * (src/http/problem.ts); unexpected failures are logged and answered without any detail, so a
+ * stack trace or a stored value never reaches the caller.
+ */
+import type { Context } from "hono";
+import { errorMessage, type KernelErrorCode, ValidationError } from "../../errors.ts";
+import type { Logger } from "../../logger.ts";
+import { AuthError, AuthUnavailableError } from "../auth.ts";
+import { problem } from "../problem.ts";
+import { BodyError } from "./body.ts";
+
+/** Every KernelError code has a status here: adding a code without deciding its status is a type error. */
+export const STATUS_BY_CODE: Record<KernelErrorCode, number> = {
+  ERR_VALIDATION: 422,
+  ERR_TENANT_NOT_FOUND: 404,
+  ERR_PLUGIN_NOT_FOUND: 404,
+  ERR_TASK_NOT_FOUND: 404,
+  ERR_TENANT_INVALID: 404,
+  ERR_FILTER_REJECTED: 422,
+  ERR_SECRET_MISSING: 422,
+  ERR_TASK_INVALID: 422,
+  ERR_PLUGIN_INVALID: 500,
+  ERR_PLUGIN_DUPLICATE: 500,
+  ERR_PLUGIN_INCOMPATIBLE: 500,
+  ERR_PLUGIN_NOT_REGISTERED: 500,
+  ERR_CONFIGURATION: 500,
+  ERR_DECRYPT: 500,
+  ERR_STORAGE: 503,
+};
+
+/** The problem type slug per code (the end of the `type` URI). */
+const SLUG_BY_STATUS: Record<number, string> = {
+  404: "not-found",
+  422: "validation-failed",
+  500: "internal-error",
+  503: "unavailable",
+};
+
+/** Statuses whose message is written for the caller; the others are answered generically. */
+const SHOW_MESSAGE = new Set([404, 422]);
+
+export const WWW_AUTHENTICATE_REALM = 'Bearer realm="dvp-admin"';
+
+/** 401 with RFC 6750's header: no error code when no credentials came, invalid_token otherwise. */
+export function unauthorized(detail: string, tokenGiven: boolean): Response {
+  const challenge = tokenGiven
+    ? `${WWW_AUTHENTICATE_REALM}, error="invalid_token", error_description="${detail.replace(/["\\]/g, "")}"`
+    : WWW_AUTHENTICATE_REALM;
+  return problem(401, "unauthorized", detail, {}, { "www-authenticate": challenge });
+}
+
+export function forbidden(detail: string): Response {
+  return problem(403, "forbidden", detail, {}, {
+    "www-authenticate": `${WWW_AUTHENTICATE_REALM}, error="insufficient_scope"`,
+  });
+}
+
+/** Any thrown value → its problem+json answer. */
+export function errorResponse(error: unknown, logger: Logger, c?: Context): Response {
+  if (error instanceof BodyError) return error.response;
+  if (error instanceof AuthError) return unauthorized(error.message, true);
+  if (error instanceof AuthUnavailableError) {
+    logger.error("admin token keys unavailable", { error: errorMessage(error.cause ?? error) });
+    return problem(503, "auth-unavailable", "the keys to check the token could not be loaded; retry later", {}, {
+      "retry-after": "30",
+    });
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  const status = typeof code === "string" && code in STATUS_BY_CODE ? STATUS_BY_CODE[code as KernelErrorCode] : 500;
+  if (status >= 500) {
+    logger.error("admin request failed", {
+      code: typeof code === "string" ? code : undefined,
+      error: errorMessage(error),
+      method: c?.req.method,
+      path: c?.req.path,
+    });
+  }
+  const slug = SLUG_BY_STATUS[status] ?? "internal-error";
+  const detail = SHOW_MESSAGE.has(status) ? (error as Error).message : generic(status);
+  const extensions = error instanceof ValidationError ? { errors: error.errors } : {};
+  return problem(status, slug, detail, extensions);
+}
+
+function generic(status: number): string {
+  return status === 503 ? "storage is unavailable; retry later" : "the request could not be completed";
+}

@@ -1,0 +1,76 @@
+/**
+ * Admin request guards, applied per route (never with `use("*")`: the router is mounted at /v1
+ * beside the signed webhook routes, which must not ask for a Bearer token).
+ * Order: 401 (no or bad token) → 404 (tenant id is not a UUID) → 403 (token not for this tenant).
+ * Whether the tenant exists is only looked at after that, so a scoped token learns nothing
+ * about other tenants.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { isUuid } from "../../context.ts";
+import type { Logger } from "../../logger.ts";
+import { type AdminAuth, type AdminPrincipal, canAccess } from "../auth.ts";
+import { problem } from "../problem.ts";
+import { errorResponse, forbidden, unauthorized } from "./errors.ts";
+
+export type AdminEnv = { Variables: { principal: AdminPrincipal; tenantId: string } };
+export type AdminContext = Context<AdminEnv>;
+
+/** The guards a route picks from, built once per router. */
+export interface Guards {
+  token: MiddlewareHandler<AdminEnv>;
+  tenant: MiddlewareHandler<AdminEnv>;
+  platform: MiddlewareHandler<AdminEnv>;
+}
+
+export function createGuards(auth: AdminAuth, logger: Logger): Guards {
+  return { token: requireToken(auth, logger), tenant: requireTenantScope(), platform: requirePlatform() };
+}
+
+/** Exactly `Bearer <compact JWS>`; anything else is refused before jose sees it. */
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i;
+
+export function requireToken(auth: AdminAuth, logger: Logger): MiddlewareHandler<AdminEnv> {
+  return async (c, next) => {
+    const header = c.req.header("authorization");
+    if (header === undefined || header.trim() === "") return unauthorized("a Bearer token is required", false);
+    const match = BEARER.exec(header);
+    if (!match) return unauthorized("the Authorization header must be 'Bearer <JWT>'", true);
+    let principal: AdminPrincipal;
+    try {
+      principal = await auth.verify(match[1]!);
+    } catch (error) {
+      return errorResponse(error, logger, c);
+    }
+    c.set("principal", principal);
+    c.header("cache-control", "no-store");
+    await next();
+    // An audit line per change: who did what, and how it ended (never bodies: they hold secrets).
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+      logger.info("admin change", {
+        subject: principal.subject,
+        method: c.req.method,
+        path: c.req.path,
+        status: c.res.status,
+      });
+    }
+  };
+}
+
+/** The `:id` route parameter must be a UUID the token may act on. Sets `tenantId` (lowercase). */
+export function requireTenantScope(): MiddlewareHandler<AdminEnv> {
+  return async (c, next) => {
+    const id = c.req.param("id") ?? "";
+    if (!isUuid(id)) return problem(404, "not-found", "tenant ids are UUIDs; no tenant has this id");
+    if (!canAccess(c.get("principal"), id)) return forbidden("this token is not for this tenant");
+    c.set("tenantId", id.toLowerCase());
+    await next();
+  };
+}
+
+/** Platform operations need a token whose `tenants` claim is "*". */
+export function requirePlatform(): MiddlewareHandler<AdminEnv> {
+  return async (c, next) => {
+    if (c.get("principal").tenants !== "*") return forbidden('this operation needs a platform token (tenants: "*")');
+    await next();
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Operations on a tenant: its scheduled tasks (with the schedule in words, the next run and the
+ * last result), running a task now, the execution history, and health check results.
+ */
+import type { Hono } from "hono";
+import type { Kernel } from "../../kernel.ts";
+import type { Scheduler } from "../../scheduler/types.ts";
+import type { ExecutionKind } from "../../store/history.ts";
+import { problem } from "../problem.ts";
+import type { AdminEnv, Guards } from "./guard.ts";
+import { executionView, healthCheckView, taskResultView, taskView } from "./wire.ts";
+
+const KINDS: readonly ExecutionKind[] = ["hook", "task", "health"];
+
+export function taskRoutes(app: Hono<AdminEnv>, kernel: Kernel, scheduler: Scheduler, guards: Guards): void {
+  const { token, tenant } = guards;
+
+  app.get("/tenants/:id/tasks", token, tenant, async (c) => {
+    const id = c.get("tenantId");
+    await kernel.requireTenant(id);
+    return c.json({ tasks: (await scheduler.tasks(id)).map(taskView) });
+  });
+
+  app.post("/tenants/:id/tasks/:task_id/run", token, tenant, async (c) => {
+    const id = c.get("tenantId");
+    await kernel.requireTenant(id);
+    return c.json(taskResultView(await scheduler.runNow(id, c.req.param("task_id") ?? "")));
+  });
+
+  app.get("/tenants/:id/executions", token, tenant, async (c) => {
+    const id = c.get("tenantId");
+    const limitText = c.req.query("limit") ?? "50";
+    const limit = /^\d{1,3}$/.test(limitText) ? Number(limitText) : NaN;
+    if (!(limit >= 1 && limit <= 500)) {
+      return problem(400, "invalid-query", "limit must be an integer from 1 to 500", {
+        errors: [{ path: "limit", message: "must be an integer from 1 to 500" }],
+      });
+    }
+    const kind = c.req.query("kind");
+    if (kind !== undefined && !KINDS.includes(kind as ExecutionKind)) {
+      return problem(400, "invalid-query", `kind must be one of ${KINDS.join(", ")}`, {
+        errors: [{ path: "kind", message: `must be one of ${KINDS.join(", ")}` }],
+      });
+    }
+    const plugin = c.req.query("plugin");
+    if (plugin !== undefined) kernel.registry.require(plugin);
+    await kernel.requireTenant(id);
+    const records = await kernel.history.list(id, { limit, kind: kind as ExecutionKind | undefined, plugin });
+    return c.json({ executions: records.map(executionView) });
+  });
+
+  app.get("/tenants/:id/health", token, tenant, async (c) => {
+    const id = c.get("tenantId");
+    await kernel.requireTenant(id);
+    return c.json({ checks: (await scheduler.health(id)).map(healthCheckView) });
+  });
+}
