@@ -1,0 +1,201 @@
+/**
+ * The event pipeline (DESIGN §6): inbox and queue delivery, retries with a bounded number of
+ * attempts, exactly one final record per (event, plugin), idempotent redelivery, sweep, replay.
+ */
+import { describe, expect, it } from "vitest";
+import { type ContentEvent, createEventProcessor, RetryLaterError } from "../../src/events/index.ts";
+import { createKernel, createMemoryDriver, type ExecutionRecord } from "../../src/index.ts";
+import type { WorkMessage } from "../../src/queue.ts";
+import { RecorderPlugin } from "../fixtures/webhook-kit.ts";
+
+const TENANT = "0b7c9a52-3d5e-4f61-8a2b-c0ffee000001";
+
+async function setup(options: { queue?: boolean } = {}) {
+  const clock = { now: Date.UTC(2026, 10, 24) };
+  const driver = createMemoryDriver({ now: () => clock.now });
+  const good = new RecorderPlugin("good");
+  const flaky = new RecorderPlugin("flaky");
+  const kernel = createKernel({
+    driver,
+    plugins: [good, flaky],
+    now: () => clock.now,
+    log: { level: "error", sink: () => {} },
+  });
+  await kernel.putTenant(TENANT, { slug: "acme", plan: "free" });
+  await kernel.enable(TENANT, "good");
+  await kernel.enable(TENANT, "flaky");
+  const sent: WorkMessage[] = [];
+  let queueDown = false;
+  const queue = {
+    send(message: WorkMessage) {
+      if (queueDown) return Promise.reject(new Error("queue unavailable"));
+      sent.push(message);
+      return Promise.resolve();
+    },
+  };
+  const events = createEventProcessor(kernel, options.queue ? { queue } : {});
+  return {
+    clock,
+    driver,
+    kernel,
+    good,
+    flaky,
+    events,
+    sent,
+    setQueueDown: (down: boolean) => (queueDown = down),
+  };
+}
+
+const event = (id: string, type: ContentEvent["type"] = "content.published"): ContentEvent => ({
+  id,
+  tenantId: TENANT,
+  type,
+  timestamp: "2026-11-24T00:00:00Z",
+  contentId: "post-1",
+  content: { title: "t" },
+  correlationId: "corr",
+  receivedAt: "2026-11-24T00:00:00Z",
+});
+
+const finals = (records: ExecutionRecord[], eventId: string) =>
+  records.filter((r) => r.eventId === eventId && r.final).map((r) => `${r.plugin}:${r.status}`).sort();
+
+describe("event processor, KV inbox (no queue)", () => {
+  it("retries a failing plugin on later sweeps and ends in exactly one final record each", async () => {
+    const t = await setup();
+    t.flaky.failNext = 1;
+    expect(await t.events.accept(event("e1"))).toBe("accepted");
+    await t.events.idle();
+    let history = await t.kernel.history.list(TENANT, { kind: "hook" });
+    expect(finals(history, "e1")).toEqual(["good:succeeded"]);
+    expect(history.find((r) => r.plugin === "flaky")).toMatchObject({ status: "retrying", final: false, attempt: 1 });
+
+    // The retry is not due yet…
+    expect(await t.events.sweep(new Date(t.clock.now))).toEqual({ retried: 0 });
+    // …and is after the backoff.
+    t.clock.now += 31_000;
+    expect(await t.events.sweep(new Date(t.clock.now))).toEqual({ retried: 1 });
+    history = await t.kernel.history.list(TENANT, { kind: "hook" });
+    expect(finals(history, "e1")).toEqual(["flaky:succeeded", "good:succeeded"]);
+    expect(t.good.seen).toHaveLength(1); // the succeeded plugin was not run again
+    expect(t.flaky.seen).toHaveLength(2);
+    // Done: the inbox is empty.
+    t.clock.now += 3600_000;
+    expect(await t.events.sweep(new Date(t.clock.now))).toEqual({ retried: 0 });
+  });
+
+  it("gives up after maxAttempts with a final failed record that can be replayed", async () => {
+    const t = await setup();
+    t.flaky.failNext = 100;
+    await t.events.accept(event("e2"));
+    await t.events.idle();
+    for (let i = 0; i < 5; i++) {
+      t.clock.now += 10 * 60_000;
+      await t.events.sweep(new Date(t.clock.now));
+    }
+    const history = await t.kernel.history.list(TENANT, { kind: "hook" });
+    expect(finals(history, "e2")).toEqual(["flaky:failed", "good:succeeded"]);
+    expect(t.flaky.seen).toHaveLength(3);
+    const failed = history.find((r) => r.plugin === "flaky" && r.final)!;
+    expect(failed.attempt).toBe(3);
+    expect(failed.error).toMatch(/failed on purpose/);
+
+    t.flaky.failNext = 0;
+    await t.events.replay(TENANT, "e2");
+    const after = await t.kernel.history.list(TENANT, { kind: "hook" });
+    expect(after.filter((r) => r.eventId === "e2" && r.plugin === "flaky" && r.status === "succeeded")).toHaveLength(1);
+    expect(t.good.seen).toHaveLength(1);
+  });
+
+  it("sweeps an event whose dispatch never ran (the invocation died after the 2xx)", async () => {
+    const t = await setup();
+    // An event made durable whose dispatch never ran (the invocation was evicted right after the 2xx).
+    const lost = createEventProcessor(t.kernel);
+    await t.kernel.driver.put(`inbox:${TENANT}:e4`, JSON.stringify({ due: t.clock.now + 60_000 }));
+    await t.kernel.driver.put(
+      `evt:${TENANT}:e4`,
+      JSON.stringify({ v: 1, event: event("e4"), hook: "contentPublished", plugins: ["good", "flaky"] }),
+    );
+    t.clock.now += 61_000;
+    expect(await lost.sweep(new Date(t.clock.now))).toEqual({ retried: 1 });
+    const history = await t.kernel.history.list(TENANT, { kind: "hook" });
+    expect(finals(history, "e4")).toEqual(["flaky:succeeded", "good:succeeded"]);
+    // A marker without its event is dropped.
+    await t.kernel.driver.put(`inbox:${TENANT}:ghost`, JSON.stringify({ due: 0 }));
+    await lost.sweep(new Date(t.clock.now));
+    expect(await t.kernel.driver.get(`inbox:${TENANT}:ghost`)).toBeNull();
+  });
+
+  it("records a plugin disabled before it ran as skipped, and ignores plugins enabled after arrival", async () => {
+    const t = await setup();
+    // Store the event without dispatching, then change the plugin set.
+    await t.kernel.driver.put(
+      `evt:${TENANT}:e5`,
+      JSON.stringify({ v: 1, event: event("e5"), hook: "contentPublished", plugins: ["good", "flaky"] }),
+    );
+    await t.kernel.disable(TENANT, "flaky");
+    await t.events.process(TENANT, "e5");
+    const history = await t.kernel.history.list(TENANT, { kind: "hook" });
+    expect(finals(history, "e5")).toEqual(["flaky:skipped", "good:succeeded"]);
+    expect(t.flaky.seen).toHaveLength(0);
+
+    await t.kernel.disable(TENANT, "good");
+    await t.kernel.enable(TENANT, "flaky");
+    await t.kernel.enable(TENANT, "good");
+    await t.kernel.disable(TENANT, "flaky");
+    await t.events.accept(event("e6"));
+    await t.events.idle();
+    expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "e6")).toEqual(["good:succeeded"]);
+  });
+});
+
+describe("event processor with a queue", () => {
+  it("enqueues on accept and dispatches on the message; redelivery adds no record", async () => {
+    const t = await setup({ queue: true });
+    expect(await t.events.accept(event("q1"))).toBe("accepted");
+    expect(t.sent).toEqual([{ kind: "event", tenantId: TENANT, eventId: "q1" }]);
+    expect(t.good.seen).toHaveLength(0); // nothing runs until the consumer gets it
+    await t.events.handleMessage(t.sent[0]!);
+    await t.events.handleMessage(t.sent[0]!); // at-least-once: a second delivery
+    await Promise.all([t.events.handleMessage(t.sent[0]!), t.events.handleMessage(t.sent[0]!)]);
+    const history = await t.kernel.history.list(TENANT, { kind: "hook" });
+    expect(finals(history, "q1")).toEqual(["flaky:succeeded", "good:succeeded"]);
+    expect(t.good.seen).toHaveLength(1);
+    expect(await t.events.accept(event("q1"))).toBe("duplicate");
+    expect(t.sent).toHaveLength(1);
+  });
+
+  it("asks the consumer to retry while a plugin fails, then finalizes", async () => {
+    const t = await setup({ queue: true });
+    t.flaky.failNext = 100;
+    await t.events.accept(event("q2"));
+    const message = t.sent[0]!;
+    for (let attempt = 1; attempt < 3; attempt++) {
+      const error = await t.events.handleMessage(message).catch((e) => e);
+      expect(error).toBeInstanceOf(RetryLaterError);
+      expect((error as RetryLaterError).delaySeconds).toBe(30 * 2 ** (attempt - 1));
+    }
+    await t.events.handleMessage(message); // the third attempt is final: acked
+    await t.events.handleMessage(message);
+    const history = await t.kernel.history.list(TENANT, { kind: "hook" });
+    expect(finals(history, "q2")).toEqual(["flaky:failed", "good:succeeded"]);
+    expect(history.filter((r) => r.eventId === "q2" && r.plugin === "flaky")).toHaveLength(3);
+    expect(t.good.seen).toHaveLength(1);
+  });
+
+  it("releases the claim when the queue refuses, so the sender's retry is accepted", async () => {
+    const t = await setup({ queue: true });
+    t.setQueueDown(true);
+    await expect(t.events.accept(event("q3"))).rejects.toThrow(/queue unavailable/);
+    t.setQueueDown(false);
+    expect(await t.events.accept(event("q3"))).toBe("accepted");
+    expect(t.sent).toHaveLength(1);
+  });
+
+  it("refuses messages of other kinds", async () => {
+    const t = await setup({ queue: true });
+    await expect(t.events.handleMessage({ kind: "task", tenantId: TENANT, taskId: "x", slot: "s" })).rejects.toThrow(
+      /cannot handle "task"/,
+    );
+  });
+});
