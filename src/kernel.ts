@@ -265,10 +265,11 @@ export class Kernel implements PluginHost {
       }
       const checked = validate(entry.plugin.SECRETS_SCHEMA, current);
       if (!checked.valid) {
-        // Messages from the validator can quote the offending value: keep only path and keyword-level text.
+        // Messages from the validator can quote the offending value: every value is cut out of them.
+        const values = Object.values(current).map(String);
         throw new ValidationError(
           `invalid secrets for plugin ${plugin}`,
-          checked.errors.map((e) => ({ path: e.path, message: safeSecretMessage(e.message) })),
+          checked.errors.map((e) => ({ path: e.path, message: safeSecretMessage(e.message, values) })),
         );
       }
       names = Object.keys(current).sort();
@@ -469,6 +470,11 @@ export function isWebhookSecret(value: string): boolean {
   return /^[A-Za-z0-9+/]{32,88}={0,2}$/.test(body);
 }
 
-function safeSecretMessage(message: string): string {
-  return message.replace(/"[^"]*"/g, "value").replace(/\b\S{12,}\b/g, "value");
+/** A validator message with every secret value in it, raw or JSON-quoted, replaced (longest first). */
+function safeSecretMessage(message: string, values: string[]): string {
+  let out = message;
+  for (const value of values.filter((v) => v.length >= 3).sort((a, b) => b.length - a.length)) {
+    out = out.split(JSON.stringify(value)).join('"[redacted]"').split(value).join("[redacted]");
+  }
+  return out;
 }

@@ -1,0 +1,6 @@
+import { describe, expect, it } from "vitest";
+import { createMemoryDriver } from "../../src/index.ts";
+import { storageSuite } from "../suites/storage.suite.ts";
+
+const backend = createMemoryDriver();
+storageSuite({ describe, it, expect, runtime: "node" }, { driver: () => backend });
