@@ -69,3 +69,12 @@ export type { HttpClient, HttpClientOptions, HttpErrorCode, HttpRequest, HttpRes
 export { assertSafeUrl, checkUrl, describeUrl, hostProblem, UnsafeUrlError } from "./net/url-guard.ts";
 export type { UrlCheck, UrlGuardOptions } from "./net/url-guard.ts";
 export type { TcpConnect, TcpSocket } from "./net/tcp.ts";
+export { createScheduler, KernelScheduler, scheduleText } from "./scheduler/index.ts";
+export type {
+  HealthCheckRecord,
+  HealthCheckView,
+  Scheduler,
+  SchedulerOptions,
+  TaskView,
+  TickReport,
+} from "./scheduler/index.ts";

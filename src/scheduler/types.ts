@@ -10,6 +10,18 @@ export interface SchedulerOptions {
   maxInlinePerTick?: number;
   /** Seconds between a tenant's health cycles (default 300). */
   healthIntervalSeconds?: number;
+  /** Due messages one tick sends to the queue at most (default 250); the rest wait for the next tick. */
+  maxEnqueuePerTick?: number;
+  /** Jobs a tick runs side by side (default 8). */
+  concurrency?: number;
+  /** Time limit of one health check (default 30 s). */
+  healthTimeoutSeconds?: number;
+  /** Results kept per health check (default 50). */
+  healthHistoryLimit?: number;
+  /** First retry delay; doubles per attempt, capped at an hour, plus up to 50% jitter (default 60 s). */
+  retryBaseSeconds?: number;
+  /** Random source for the jitter (default Math.random); tests pass a fixed one. */
+  random?: () => number;
 }
 
 export interface TickReport {
@@ -62,7 +74,7 @@ export interface Scheduler {
   /** One tick of the edge's clock: runs or fans out whatever is due at `now`. */
   tick(now?: Date): Promise<TickReport>;
   /** Run a task now, through the same path as a scheduled run (recorded). */
-  runNow(tenantId: string, taskId: string): Promise<TaskResult>;
+  runNow(tenantId: string, taskId: string, options?: { correlationId?: string | null }): Promise<TaskResult>;
   tasks(tenantId: string): Promise<TaskView[]>;
   health(tenantId: string, options?: { historyLimit?: number }): Promise<HealthCheckView[]>;
   /** Run every health check of the tenant now. */

@@ -1,0 +1,68 @@
+/**
+ * Running one attempt of a task or one health check under a time limit. The AbortSignal fires
+ * at the limit and the attempt is over then, whether or not the plugin listens to the signal.
+ */
+import { errorMessage } from "../errors.ts";
+import type { TaskResult } from "../hooks.ts";
+
+export interface AttemptOutcome<T> {
+  /** The plugin's value, when it returned one in time. */
+  value?: T;
+  error?: string;
+  timedOut: boolean;
+  durationMs: number;
+}
+
+export async function withDeadline<T>(
+  timeoutMs: number,
+  work: (signal: AbortSignal) => Promise<T> | T,
+): Promise<AttemptOutcome<T>> {
+  const controller = new AbortController();
+  const start = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const deadline = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new DOMException(`timed out after ${timeoutMs / 1000} s`, "TimeoutError"));
+      resolve("timeout");
+    }, timeoutMs);
+  });
+  const attempt = Promise.resolve()
+    .then(() => work(controller.signal))
+    .then((value) => ({ value }), (error: unknown) => ({ error: errorMessage(error ?? "rejected with undefined") }));
+  try {
+    const first = await Promise.race([attempt, deadline]);
+    const durationMs = Math.round(performance.now() - start);
+    if (first === "timeout") return { timedOut: true, error: `timed out after ${timeoutMs / 1000} s`, durationMs };
+    return { ...first, timedOut: false, durationMs };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A plugin's return value as a TaskResult, or the reason it is not one. */
+export function checkTaskResult(value: unknown): { result: TaskResult } | { error: string } {
+  if (!value || typeof value !== "object" || typeof (value as TaskResult).success !== "boolean") {
+    return {
+      error: `executeScheduledTask returned ${
+        value === undefined ? "nothing" : JSON.stringify(value)?.slice(0, 200)
+      }; it must return a TaskResult ({ success: boolean, ... })`,
+    };
+  }
+  const { success, data, errorMessage } = value as TaskResult;
+  return {
+    result: {
+      success,
+      ...(data && typeof data === "object" ? { data } : {}),
+      ...(typeof errorMessage === "string" ? { errorMessage } : {}),
+    },
+  };
+}
+
+/**
+ * The wait after attempt `failedAttempt` failed: base × 2^(failedAttempt - 1), capped, plus up
+ * to 50% jitter so that tenants which failed together (an API outage) do not retry together.
+ */
+export function backoffMs(failedAttempt: number, random: () => number, baseMs = 60_000, capMs = 3_600_000): number {
+  const exp = Math.min(baseMs * 2 ** Math.max(0, failedAttempt - 1), capMs);
+  return Math.round(exp * (1 + 0.5 * random()));
+}

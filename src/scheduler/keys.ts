@@ -1,0 +1,57 @@
+/**
+ * The scheduler's KV keys. Each prefix is documented in docs/scheduling.md.
+ *
+ * - `sched:due:<minute>:<tenant>:<job>`  the due index: one entry per job, at the epoch minute
+ *   it next needs attention. Zero-padded so lexicographic order is time order: a tick lists from
+ *   the start of the prefix and stops at the first entry after `now`, so its cost grows with
+ *   the work due, not with the number of tenants.
+ * - `sched:state:<tenant>:<job>`  one job's definition and state (next due, running lease,
+ *   pending retry, last result). Written by whoever holds the slot's claim.
+ * - `sched:slot:<tenant>:<job>:<slot>:<attempt>`  the claim of one attempt at one slot, taken
+ *   with putIfAbsent before anything runs; a duplicate or concurrent tick finds it taken.
+ * - `sched:hc:<tenant>:<plugin>:<checkType>:<target>`  one health check's bounded history.
+ *
+ * A job is a scheduled task (`plugin.task`) or a plugin's health cycle (`plugin#health`).
+ * Tenant ids are UUIDs and job ids contain no `:`, so every key splits unambiguously.
+ */
+export const DUE_PREFIX = "sched:due:";
+const MINUTE_MS = 60_000;
+
+export const schedKeys = {
+  due: (minute: number, tenantId: string, jobId: string) => `${DUE_PREFIX}${padMinute(minute)}:${tenantId}:${jobId}`,
+  state: (tenantId: string, jobId: string) => `sched:state:${tenantId}:${jobId}`,
+  statePrefix: (tenantId: string) => `sched:state:${tenantId}:`,
+  claim: (tenantId: string, jobId: string, slot: number, attempt: number | string) =>
+    `sched:slot:${tenantId}:${jobId}:${new Date(slot).toISOString()}:${attempt}`,
+  healthCheck: (tenantId: string, plugin: string, checkType: string, target: string) =>
+    `sched:hc:${tenantId}:${plugin}:${encodeURIComponent(checkType)}:${encodeURIComponent(target)}`,
+  healthPrefix: (tenantId: string, plugin?: string) =>
+    `sched:hc:${tenantId}:${plugin === undefined ? "" : `${plugin}:`}`,
+} as const;
+
+/** The job id of a plugin's health cycle. `#` cannot appear in a task id, so the two never collide. */
+export function healthJobId(plugin: string): string {
+  return `${plugin}#health`;
+}
+
+/** 10 digits: epoch minutes stay below that until the year 20983. */
+export function padMinute(minute: number): string {
+  return String(minute).padStart(10, "0");
+}
+
+export function minuteOf(ms: number): number {
+  return Math.floor(ms / MINUTE_MS);
+}
+
+/** The first whole minute at or after `ms`: a job due at 06:01:30 is picked up by the 06:02 tick. */
+export function minuteAtOrAfter(ms: number): number {
+  return Math.ceil(ms / MINUTE_MS);
+}
+
+/** Splits a due-index key; null when it is not one. */
+export function parseDueKey(key: string): { minute: number; tenantId: string; jobId: string } | null {
+  if (!key.startsWith(DUE_PREFIX)) return null;
+  const [minute, tenantId, jobId] = key.slice(DUE_PREFIX.length).split(":");
+  if (!minute || !tenantId || !jobId) return null;
+  return { minute: Number(minute), tenantId, jobId };
+}

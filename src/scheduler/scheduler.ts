@@ -1,0 +1,284 @@
+/**
+ * The Scheduler: one entry per clock tick, per queue message and per admin action. A tick lists
+ * the due index up to `now` (cost: the work due, not the number of tenants), runs the first
+ * `maxInlinePerTick` jobs here, fans the rest out to the queue when there is one, and leaves
+ * whatever is over the ceiling for the next tick (the oldest entries come first, so nothing
+ * starves).
+ */
+import { KernelError } from "../errors.ts";
+import type { Kernel } from "../kernel.ts";
+import type { WorkMessage } from "../queue.ts";
+import type { SchedulerDeps } from "./context.ts";
+import { emptyTally, JobRunner, type Tally } from "./job-runner.ts";
+import { healthViews } from "./health.ts";
+import { DUE_PREFIX, healthJobId, minuteOf, parseDueKey } from "./keys.ts";
+import { scheduleText } from "./schedule-text.ts";
+import { JobStore } from "./state.ts";
+import { syncPlugin } from "./sync.ts";
+import type { HealthCheckRecord, HealthCheckView, Scheduler, SchedulerOptions, TaskView, TickReport } from "./types.ts";
+import type { TaskResult } from "../hooks.ts";
+
+interface DueEntry {
+  tenantId: string;
+  jobId: string;
+  minutes: number[];
+}
+
+export class KernelScheduler implements Scheduler {
+  readonly #deps: SchedulerDeps;
+  readonly #runner: JobRunner;
+
+  constructor(kernel: Kernel, options: SchedulerOptions = {}) {
+    const positive = (name: string, value: number | undefined, fallback: number, min = 1) => {
+      const v = value ?? fallback;
+      if (typeof v !== "number" || !Number.isFinite(v) || v < min) {
+        throw new KernelError("ERR_CONFIGURATION", `scheduler option ${name} must be a number of at least ${min}`);
+      }
+      return v;
+    };
+    this.#deps = {
+      kernel,
+      store: new JobStore(kernel.driver),
+      options: {
+        queue: options.queue,
+        maxInlinePerTick: positive("maxInlinePerTick", options.maxInlinePerTick, 50),
+        maxEnqueuePerTick: positive("maxEnqueuePerTick", options.maxEnqueuePerTick, 250, 0),
+        concurrency: positive("concurrency", options.concurrency, 8),
+        healthIntervalSeconds: positive("healthIntervalSeconds", options.healthIntervalSeconds, 300, 60),
+        healthTimeoutSeconds: positive("healthTimeoutSeconds", options.healthTimeoutSeconds, 30, 0.001),
+        healthHistoryLimit: positive("healthHistoryLimit", options.healthHistoryLimit, 50),
+        retryBaseMs: positive("retryBaseSeconds", options.retryBaseSeconds, 60, 0) * 1000,
+        random: options.random ?? Math.random,
+        leaseGraceMs: 60_000,
+        queueLeaseMinutes: 5,
+      },
+    };
+    this.#runner = new JobRunner(this.#deps, (tenantId, plugin) => this.sync(tenantId, plugin));
+  }
+
+  async tick(now: Date = new Date(this.#deps.kernel.now())): Promise<TickReport> {
+    const started = performance.now();
+    const nowMs = now.getTime();
+    if (!Number.isFinite(nowMs)) throw new KernelError("ERR_VALIDATION", "tick: now is not a valid date");
+    const { maxInlinePerTick, maxEnqueuePerTick, queue, concurrency } = this.#deps.options;
+    const capacity = maxInlinePerTick + (queue ? maxEnqueuePerTick : 0);
+    const { entries, more } = await this.#listDue(minuteOf(nowMs), capacity);
+    const inline = entries.slice(0, maxInlinePerTick);
+    const overflow = entries.slice(maxInlinePerTick);
+    const report: TickReport = {
+      due: entries.length,
+      ran: 0,
+      failed: 0,
+      skipped: 0,
+      enqueued: 0,
+      deferred: 0,
+      durationMs: 0,
+    };
+    if (overflow.length) {
+      if (queue) report.enqueued = await this.#fanOut(overflow, minuteOf(nowMs));
+      report.deferred = overflow.length - report.enqueued;
+    }
+    if (more) report.deferred++;
+    const tallies = await pool(inline, concurrency, (e) => this.#processSafely(e, nowMs));
+    for (const t of tallies) {
+      report.ran += t.ran;
+      report.failed += t.failed;
+      report.skipped += t.skipped;
+    }
+    report.durationMs = Math.round((performance.now() - started) * 100) / 100;
+    if (report.deferred) {
+      this.#deps.kernel.logger.warn("tick left due jobs for the next tick", {
+        deferred: report.deferred,
+        more_beyond_ceiling: more,
+      });
+    }
+    return report;
+  }
+
+  async runNow(tenantId: string, taskId: string, options: { correlationId?: string | null } = {}): Promise<TaskResult> {
+    const tenant = await this.#deps.kernel.requireTenant(tenantId);
+    const plugin = taskId.includes(".") ? taskId.slice(0, taskId.indexOf(".")) : "";
+    if (!(await this.#deps.store.read(tenant.id, taskId)) && this.#deps.kernel.registry.has(plugin)) {
+      await this.sync(tenant.id, plugin); // first use after a deployment: definitions not stored yet
+    }
+    return this.#runner.runNow(tenant.id, taskId, options.correlationId ?? null);
+  }
+
+  async tasks(tenantId: string): Promise<TaskView[]> {
+    const tenant = await this.#deps.kernel.requireTenant(tenantId);
+    const states = await this.#ensureSynced(tenant.id);
+    return states
+      .filter((s) => s.kind === "task")
+      .sort((a, b) => a.jobId.localeCompare(b.jobId))
+      .map((s) => {
+        const next = [s.nextDue, s.retry?.at ?? null].filter((t): t is number => t !== null);
+        return {
+          taskId: s.jobId,
+          plugin: s.plugin,
+          name: s.task.name,
+          description: s.task.description,
+          schedule: { ...s.task.schedule },
+          scheduleText: scheduleText(s.task.schedule),
+          nextRunAt: next.length ? new Date(Math.min(...next)).toISOString() : null,
+          maxRetries: s.task.maxRetries,
+          timeoutSeconds: s.task.timeoutSeconds,
+          lastResult: s.last,
+        };
+      });
+  }
+
+  async health(tenantId: string, options: { historyLimit?: number } = {}): Promise<HealthCheckView[]> {
+    const tenant = await this.#deps.kernel.requireTenant(tenantId);
+    const states = await this.#ensureSynced(tenant.id);
+    const limit = Math.min(Math.max(options.historyLimit ?? this.#deps.options.healthHistoryLimit, 1), 1000);
+    return healthViews(this.#deps, tenant.id, states, limit);
+  }
+
+  async runHealthCycle(tenantId: string, now?: Date): Promise<HealthCheckRecord[]> {
+    const tenant = await this.#deps.kernel.requireTenant(tenantId);
+    const states = (await this.#ensureSynced(tenant.id)).filter((s) => s.kind === "health");
+    const at = now?.getTime() ?? this.#deps.kernel.now();
+    const records: HealthCheckRecord[] = [];
+    for (const state of states) records.push(...await this.#runner.runHealthNow(tenant, state, at));
+    return records;
+  }
+
+  async handleMessage(message: WorkMessage): Promise<void> {
+    if (message.kind !== "task" && message.kind !== "health") {
+      throw new KernelError("ERR_VALIDATION", `scheduler: cannot handle a ${JSON.stringify(message?.kind)} message`);
+    }
+    const jobId = message.kind === "task" ? message.taskId : healthJobId(message.plugin);
+    const seen = Date.parse(message.slot);
+    await this.#runner.process(
+      message.tenantId,
+      jobId,
+      this.#deps.kernel.now(),
+      Number.isFinite(seen) ? [minuteOf(seen)] : [],
+    );
+  }
+
+  async sync(tenantId: string, plugin?: string): Promise<void> {
+    const { kernel, store } = this.#deps;
+    const id = tenantId.toLowerCase();
+    const tenant = await kernel.getTenant(id);
+    const existing = await store.readAll(id);
+    if (!tenant) {
+      for (const state of existing) await store.remove(state);
+      return;
+    }
+    const names = plugin !== undefined ? [plugin] : [
+      ...new Set([
+        ...kernel.registry.implementing("scheduledTasks").map((p) => p.name),
+        ...kernel.registry.implementing("healthChecks").map((p) => p.name),
+        ...existing.map((s) => s.plugin),
+      ]),
+    ];
+    for (const name of names) await syncPlugin(this.#deps, tenant, name, existing.filter((s) => s.plugin === name));
+  }
+
+  /** The tenant's jobs; plugins enabled before their jobs were stored (a new deployment) are synced first. */
+  async #ensureSynced(tenantId: string) {
+    const { kernel, store } = this.#deps;
+    const tenant = await kernel.requireTenant(tenantId);
+    let states = await store.readAll(tenantId);
+    const scheduled = new Set(states.map((s) => s.plugin));
+    const versions = new Map(states.map((s) => [s.plugin, s.pluginVersion]));
+    const stale = [
+      ...new Set([
+        ...kernel.enabledPlugins(tenant, "scheduledTasks"),
+        ...kernel.enabledPlugins(tenant, "healthChecks"),
+      ]),
+    ].filter((p) => !scheduled.has(p.name) || versions.get(p.name) !== p.plugin.version);
+    if (stale.length) {
+      for (const p of stale) await syncPlugin(this.#deps, tenant, p.name, states.filter((s) => s.plugin === p.name));
+      states = await store.readAll(tenantId);
+    }
+    return states;
+  }
+
+  async #listDue(nowMinute: number, capacity: number): Promise<{ entries: DueEntry[]; more: boolean }> {
+    const byJob = new Map<string, DueEntry>();
+    let cursor: string | null = null;
+    let more = false;
+    scan: do {
+      const page = await this.#deps.kernel.driver.list({
+        prefix: DUE_PREFIX,
+        cursor,
+        limit: Math.min(1000, capacity + 1),
+      });
+      for (const key of page.keys) {
+        const due = parseDueKey(key);
+        if (!due) continue;
+        if (due.minute > nowMinute) break scan;
+        const id = `${due.tenantId}:${due.jobId}`;
+        const known = byJob.get(id);
+        if (known) known.minutes.push(due.minute);
+        else if (byJob.size >= capacity) {
+          more = true;
+          break scan;
+        } else byJob.set(id, { tenantId: due.tenantId, jobId: due.jobId, minutes: [due.minute] });
+      }
+      cursor = page.cursor;
+    } while (cursor);
+    return { entries: [...byJob.values()], more };
+  }
+
+  /** Send overflow jobs to the queue, then move their entries out of the next ticks' way. */
+  async #fanOut(entries: DueEntry[], nowMinute: number): Promise<number> {
+    const { queue, queueLeaseMinutes } = this.#deps.options;
+    const store = this.#deps.store;
+    const parked = nowMinute + queueLeaseMinutes;
+    const slot = new Date(parked * 60_000).toISOString();
+    const messages: WorkMessage[] = entries.map((e) =>
+      e.jobId.endsWith("#health")
+        ? { kind: "health", tenantId: e.tenantId, plugin: e.jobId.slice(0, -"#health".length), slot }
+        : { kind: "task", tenantId: e.tenantId, taskId: e.jobId, slot }
+    );
+    let sent = 0;
+    try {
+      for (let i = 0; i < messages.length; i += 100) {
+        const batch = messages.slice(i, i + 100);
+        if (queue!.sendBatch) await queue!.sendBatch(batch);
+        else for (const m of batch) await queue!.send(m);
+        for (const e of entries.slice(i, i + 100)) {
+          for (const minute of e.minutes) await store.moveEntry(e.tenantId, e.jobId, minute, parked);
+        }
+        sent += batch.length;
+      }
+    } catch (error) {
+      this.#deps.kernel.logger.error("tick could not fan out to the queue; the rest waits for the next tick", {
+        error: (error as Error)?.message,
+        sent,
+      });
+    }
+    return sent;
+  }
+
+  async #processSafely(entry: DueEntry, now: number): Promise<Tally> {
+    try {
+      return await this.#runner.process(entry.tenantId, entry.jobId, now, entry.minutes);
+    } catch (error) {
+      // Storage trouble for one job must not stop the others; its entry stays for the next tick.
+      this.#deps.kernel.logger.error("scheduler could not process a due job", {
+        tenant_id: entry.tenantId,
+        task_id: entry.jobId,
+        error: (error as Error)?.message,
+      });
+      return { ...emptyTally(), failed: 1 };
+    }
+  }
+}
+
+/** Map with at most `limit` calls in flight. */
+async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

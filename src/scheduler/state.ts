@@ -1,0 +1,144 @@
+/**
+ * One job's persisted state and the due index that points at it. The state is the truth; an
+ * index entry is a hint to look at the job at a given minute. A stale or duplicated entry costs
+ * one read and is cleaned up when met, so the index needs no transaction with the state.
+ */
+import type { HealthCheckDefinition } from "../hooks.ts";
+import type { KVDriver } from "../store/driver.ts";
+import type { ExecutionRecord } from "../store/history.ts";
+import type { NormalizedTask } from "./definitions.ts";
+import { minuteAtOrAfter, schedKeys } from "./keys.ts";
+import { SlotClock } from "./schedule.ts";
+
+export interface RunningLease {
+  slot: number;
+  attempt: number;
+  executionId: string;
+  /** Until then the run is assumed alive; after it, an unfinished run counts as a failed attempt. */
+  until: number;
+}
+
+export interface PendingRetry {
+  slot: number;
+  /** The attempt number the retry will carry. */
+  attempt: number;
+  at: number;
+  lastError: string;
+}
+
+export interface JobState {
+  v: 1;
+  tenantId: string;
+  plugin: string;
+  /** The plugin version the definition came from; a new version re-syncs. */
+  pluginVersion: string;
+  jobId: string;
+  kind: "task" | "health";
+  /** For health jobs the schedule is the health interval and maxRetries is 0. */
+  task: NormalizedTask;
+  checks?: HealthCheckDefinition[];
+  /** Interval schedules only: the tenant's phase within the interval (ms). */
+  phaseMs: number;
+  /** The earliest slot not yet run or skipped (ms), or null when the cron never fires again. */
+  nextDue: number | null;
+  /** The minute of this job's entry in the due index, or null when it has none. */
+  dueMinute: number | null;
+  running: RunningLease | null;
+  retry: PendingRetry | null;
+  last: ExecutionRecord | null;
+}
+
+export function slotClock(state: JobState): SlotClock {
+  return new SlotClock(state.task.schedule, state.phaseMs);
+}
+
+/** When the job next needs a tick's attention: its next slot, a pending retry, or its lease's end. */
+export function attentionAt(state: JobState): number | null {
+  const times = [state.nextDue, state.retry?.at ?? null, state.running?.until ?? null]
+    .filter((t): t is number => t !== null);
+  return times.length ? Math.min(...times) : null;
+}
+
+export class JobStore {
+  readonly #driver: KVDriver;
+  readonly #claimTtlSeconds: number;
+
+  constructor(driver: KVDriver, options: { claimTtlSeconds?: number } = {}) {
+    this.#driver = driver;
+    this.#claimTtlSeconds = options.claimTtlSeconds ?? 3 * 86_400;
+  }
+
+  get driver(): KVDriver {
+    return this.#driver;
+  }
+
+  async read(tenantId: string, jobId: string): Promise<JobState | null> {
+    const raw = await this.#driver.get(schedKeys.state(tenantId, jobId));
+    return raw === null ? null : JSON.parse(raw) as JobState;
+  }
+
+  async write(state: JobState): Promise<void> {
+    await this.#driver.put(schedKeys.state(state.tenantId, state.jobId), JSON.stringify(state));
+  }
+
+  async readAll(tenantId: string): Promise<JobState[]> {
+    const keys: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await this.#driver.list({ prefix: schedKeys.statePrefix(tenantId), cursor });
+      keys.push(...page.keys);
+      cursor = page.cursor;
+    } while (cursor);
+    const values = keys.length ? await this.#driver.getMany(keys) : [];
+    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as JobState);
+  }
+
+  /** Remove a job: its state and its index entry. */
+  async remove(state: JobState): Promise<void> {
+    if (state.dueMinute !== null) {
+      await this.#driver.delete(schedKeys.due(state.dueMinute, state.tenantId, state.jobId));
+    }
+    await this.#driver.delete(schedKeys.state(state.tenantId, state.jobId));
+  }
+
+  /**
+   * Point the index at the minute the job next needs attention (sets `state.dueMinute`; the
+   * caller writes the state). `seen` are the entries the caller came from: removed unless one of
+   * them is the right one.
+   */
+  async placeIndex(state: JobState, seen: readonly number[] = []): Promise<void> {
+    const at = attentionAt(state);
+    const minute = at === null ? null : minuteAtOrAfter(at);
+    const present = new Set(seen);
+    if (minute !== null && minute !== state.dueMinute && !present.has(minute)) {
+      await this.#driver.put(schedKeys.due(minute, state.tenantId, state.jobId), "");
+    }
+    if (state.dueMinute !== null) present.add(state.dueMinute);
+    present.delete(minute!);
+    await this.deleteEntries(state.tenantId, state.jobId, [...present]);
+    state.dueMinute = minute;
+  }
+
+  async deleteEntries(tenantId: string, jobId: string, minutes: readonly number[]): Promise<void> {
+    for (const minute of minutes) await this.#driver.delete(schedKeys.due(minute, tenantId, jobId));
+  }
+
+  /** Move a fanned-out job's entry out of the next ticks' way while the queue delivers it. */
+  async moveEntry(tenantId: string, jobId: string, from: number, to: number): Promise<void> {
+    await this.#driver.put(schedKeys.due(to, tenantId, jobId), "");
+    await this.#driver.delete(schedKeys.due(from, tenantId, jobId));
+  }
+
+  async readClaim(state: JobState, slot: number, attempt: number): Promise<string | null> {
+    return this.#driver.get(schedKeys.claim(state.tenantId, state.jobId, slot, attempt));
+  }
+
+  /** Claim one attempt at one slot; false when another tick or consumer already has it. */
+  claim(state: JobState, slot: number, attempt: number | string, holder: string): Promise<boolean> {
+    return this.#driver.putIfAbsent(
+      schedKeys.claim(state.tenantId, state.jobId, slot, attempt),
+      holder,
+      { ttlSeconds: this.#claimTtlSeconds },
+    );
+  }
+}
