@@ -126,7 +126,7 @@ export function storageSuite(h: Harness, target: StorageTarget): void {
     let time = Date.UTC(2026, 5, 1);
     const clock = { now: () => time, advance: (ms: number) => void (time += ms) };
     const logs: { records: LogRecord[]; lines: string[] } = { records: [], lines: [] };
-    const isolate = (keys = masterKeys): Kernel & { plugins: Record<string, SyncPlugin> } => {
+    const isolate = (keys = masterKeys): Kernel & { plugins: Record<"alpha" | "beta" | "gamma", SyncPlugin> } => {
       const plugins = { alpha: new SyncPlugin("alpha"), beta: new SyncPlugin("beta"), gamma: new SyncPlugin("gamma") };
       const kernel = createKernel({
         driver,
