@@ -1,0 +1,166 @@
+/**
+ * s3-static-deployer: writes each published page's `rendered_html` to S3 (or R2/MinIO), deletes
+ * it when the content is deleted, and invalidates the changed paths in CloudFront — batched:
+ * paths are recorded in plugin storage (one key per path, so concurrent writers never overwrite
+ * each other's paths) and sent as one CreateInvalidation by a task every minute, or at once
+ * when the batch is full.
+ */
+import type {
+  Content,
+  ContentLifecycleHooks,
+  HookContext,
+  ScheduledTaskDefinition,
+  ScheduledTaskHooks,
+  TaskExecutionContext,
+  TaskResult,
+} from "../../src/index.ts";
+import { PluginError } from "../../src/errors.ts";
+import { Plugin } from "../../src/plugin.ts";
+import { pluginHttpClient, type ReferencePluginOptions } from "../_shared/http.ts";
+import { type AwsCredentials, CloudFrontClient, invalidationPath, S3Client } from "./client.ts";
+import { CONFIG_SCHEMA, type S3DeployerConfig, SECRETS_SCHEMA } from "./config.ts";
+import { pageLocation } from "./keys.ts";
+
+export interface S3DeployerOptions extends ReferencePluginOptions {
+  /** CloudFront API base URL (default https://cloudfront.amazonaws.com); tests point it at a fake. */
+  cloudFrontEndpoint?: string;
+}
+
+const PENDING = "inval:";
+/** Longer paths skip the batch (a storage key has a size limit) and are invalidated at once. */
+const MAX_BATCHED_PATH = 400;
+
+export class S3StaticDeployerPlugin extends Plugin<S3DeployerConfig>
+  implements ContentLifecycleHooks, ScheduledTaskHooks {
+  readonly name = "s3-static-deployer";
+  readonly version = "1.0.0";
+  override description = "Uploads rendered pages to S3 (or R2/MinIO) and invalidates them in CloudFront, batched";
+  override author = "DVP CMS";
+  override kernelVersion = "^1.0.0";
+  override CONFIG_SCHEMA = CONFIG_SCHEMA;
+  override SECRETS_SCHEMA = SECRETS_SCHEMA;
+  override hookTimeoutMs = 30_000;
+
+  constructor(private readonly options: S3DeployerOptions = {}) {
+    super();
+  }
+
+  contentPublished(ctx: HookContext, contentId: string, content: Content): Promise<void> {
+    return this.#upload(ctx, contentId, content);
+  }
+
+  contentUpdated(ctx: HookContext, contentId: string, content: Content): Promise<void> {
+    return this.#upload(ctx, contentId, content);
+  }
+
+  async contentDeleted(ctx: HookContext, contentId: string, content: Content): Promise<void> {
+    const { config, s3, cloudFront } = await this.#clients(ctx.tenantId);
+    const location = pageLocation(config, content);
+    await s3.deleteObject(location.key);
+    this.logger.info("object deleted", { ...this.#log(ctx), content_id: contentId, key: location.key });
+    if (config.distribution_id) await this.#invalidate(ctx, config, cloudFront, location.path);
+  }
+
+  registerScheduledTasks(): ScheduledTaskDefinition[] {
+    return [{
+      taskId: `${this.name}.flush-invalidations`,
+      name: "Flush CloudFront invalidations",
+      description: "Every minute: one CreateInvalidation for the paths changed since the last one.",
+      schedule: { intervalSeconds: 60 },
+      maxRetries: 0, // the next minute retries; pending paths stay in storage until CloudFront accepts them
+      timeoutSeconds: 50,
+    }];
+  }
+
+  async executeScheduledTask(
+    task: ScheduledTaskDefinition,
+    ctx: HookContext,
+    execution: TaskExecutionContext,
+  ): Promise<TaskResult> {
+    if (task.taskId !== `${this.name}.flush-invalidations`) {
+      return { success: false, errorMessage: `unknown task ${task.taskId}` };
+    }
+    const config = await this.getConfig(ctx.tenantId);
+    if (!config.distribution_id) {
+      return { success: true, data: { invalidated: 0, reason: "no distribution configured" } };
+    }
+    const { cloudFront } = await this.#clients(ctx.tenantId);
+    try {
+      return { success: true, data: await this.#flush(ctx, config, cloudFront, execution.signal) };
+    } catch (error) {
+      return { success: false, errorMessage: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  async #upload(ctx: HookContext, contentId: string, content: Content): Promise<void> {
+    const html = content.rendered_html;
+    if (typeof html !== "string") throw new PluginError("content.rendered_html is missing: nothing to upload");
+    const { config, s3, cloudFront } = await this.#clients(ctx.tenantId);
+    const location = pageLocation(config, content);
+    const { etag } = await s3.putObject(location.key, html, {
+      contentType: "text/html; charset=utf-8",
+      cacheControl: config.cache_control,
+      metadata: { "content-id": contentId.slice(0, 200) },
+    });
+    this.logger.info("object uploaded", { ...this.#log(ctx), content_id: contentId, key: location.key, etag });
+    if (config.distribution_id) await this.#invalidate(ctx, config, cloudFront, location.path);
+  }
+
+  /** Record the path for the next batch (flushing when full), or invalidate it now. */
+  async #invalidate(ctx: HookContext, config: S3DeployerConfig, cloudFront: CloudFrontClient, path: string) {
+    const viewerPath = invalidationPath(path);
+    if (!config.batch_invalidations || viewerPath.length > MAX_BATCHED_PATH) {
+      const reference = `dvp-${await digest(viewerPath)}-${this.host.now()}`;
+      const created = await cloudFront.createInvalidation(config.distribution_id!, [viewerPath], reference);
+      this.logger.info("invalidation created", { ...this.#log(ctx), invalidation_id: created.id, paths: 1 });
+      return;
+    }
+    const storage = this.storage(ctx.tenantId);
+    await storage.put(PENDING + encodeURIComponent(viewerPath), this.host.now(), { ttlSeconds: 7 * 86_400 });
+    const pending = await storage.list(PENDING, config.invalidation_batch_size);
+    if (pending.length >= config.invalidation_batch_size) await this.#flush(ctx, config, cloudFront);
+  }
+
+  async #flush(ctx: HookContext, config: S3DeployerConfig, cloudFront: CloudFrontClient, signal?: AbortSignal) {
+    const storage = this.storage(ctx.tenantId);
+    const keys = await storage.list(PENDING, 3000); // CloudFront's limit of paths per invalidation
+    if (keys.length === 0) return { invalidated: 0 };
+    const paths = keys.map((k) => decodeURIComponent(k.slice(PENDING.length)));
+    // Same paths within the same minute → same reference: a retried request is not a second invalidation.
+    const reference = `dvp-${await digest(paths.join("\n"))}-${Math.floor(this.host.now() / 60_000)}`;
+    const created = await cloudFront.createInvalidation(config.distribution_id!, paths, reference, signal);
+    await Promise.all(keys.map((k) => storage.delete(k)));
+    this.logger.info("invalidation created", { ...this.#log(ctx), invalidation_id: created.id, paths: paths.length });
+    return { invalidated: paths.length, invalidation_id: created.id, status: created.status };
+  }
+
+  async #clients(tenantId: string) {
+    const config = await this.getConfig(tenantId);
+    const secrets = await this.getSecrets(tenantId);
+    const credentials: AwsCredentials = {
+      accessKeyId: secrets.require("access_key_id"),
+      secretAccessKey: secrets.require("secret_access_key"),
+      ...(secrets.get("session_token") ? { sessionToken: secrets.get("session_token") } : {}),
+    };
+    const http = pluginHttpClient(this.fetch, this.logger, tenantId, this.options, { timeoutMs: 10_000, retries: 2 });
+    const now = () => this.host.now();
+    return {
+      config,
+      s3: new S3Client(http, credentials, {
+        bucket: config.bucket,
+        region: config.region,
+        ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+      }, now),
+      cloudFront: new CloudFrontClient(http, credentials, now, this.options.cloudFrontEndpoint),
+    };
+  }
+
+  #log(ctx: HookContext) {
+    return { tenant_id: ctx.tenantId, correlation_id: ctx.correlationId ?? undefined };
+  }
+}
+
+async function digest(text: string): Promise<string> {
+  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
+  return Array.from(hash.slice(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
+}
