@@ -84,7 +84,7 @@ describe("TestMyPluginContentPublished", () => {
   it("handles content published (direct call, getConfig mocked as the seed patches _get_config)", async () => {
     const t = await createTestKernel({ plugins: [new MyPlugin()] });
     const plugin = t.plugin<MyPlugin>("my-plugin");
-    plugin.getConfig = () => Promise.resolve({ api_endpoint: "https://api.example.com" });
+    plugin.getConfig = () => Promise.resolve({ api_endpoint: "https://api.example.com", timeout_seconds: 30 });
     await plugin.contentPublished(
       hookContext({ tenantSlug: "test-tenant", tenantPlan: "pro" }),
       "content-123",
