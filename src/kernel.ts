@@ -98,7 +98,11 @@ export class Kernel implements PluginHost {
     }
     this.secretBox = new SecretBox(typeof ring === "string" ? parseMasterKeys(ring) : ring);
     this.tenants = new TenantStore(this.driver, { now: this.now, ttlMs: options.tenantCacheTtlMs });
-    this.history = new ExecutionHistory(this.driver, { now: this.now, retentionDays: options.historyRetentionDays });
+    this.history = new ExecutionHistory(this.driver, {
+      now: this.now,
+      retentionDays: options.historyRetentionDays,
+      scrub: (text) => this.log.scrub(text),
+    });
     this.registry = new PluginRegistry({ kernelVersion: KERNEL_VERSION, host: this });
     for (const plugin of options.plugins ?? []) this.register(plugin);
   }

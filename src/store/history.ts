@@ -43,11 +43,21 @@ export class ExecutionHistory {
   readonly #driver: KVDriver;
   readonly #now: () => number;
   readonly #retentionSeconds: number;
+  readonly #scrub: (text: string) => string;
 
-  constructor(driver: KVDriver, options: { now?: () => number; retentionDays?: number } = {}) {
+  constructor(
+    driver: KVDriver,
+    options: {
+      now?: () => number;
+      retentionDays?: number;
+      /** Applied to every string of a record before it is stored: the kernel cuts known secret values out. */
+      scrub?: (text: string) => string;
+    } = {},
+  ) {
     this.#driver = driver;
     this.#now = options.now ?? Date.now;
     this.#retentionSeconds = (options.retentionDays ?? 30) * 86_400;
+    this.#scrub = options.scrub ?? ((text) => text);
   }
 
   async record(input: NewExecutionRecord): Promise<ExecutionRecord> {
@@ -58,7 +68,9 @@ export class ExecutionHistory {
       at: input.at ?? new Date(time).toISOString(),
     };
     const suffix = `${record.kind}:${record.plugin}:${record.id}`;
-    await this.#driver.put(keys.history(record.tenantId, invertedTime(time), suffix), JSON.stringify(record), {
+    // A plugin's error message may quote its own secret: history is stored and shown, so scrub it.
+    const json = JSON.stringify(record, (_key, value) => typeof value === "string" ? this.#scrub(value) : value);
+    await this.#driver.put(keys.history(record.tenantId, invertedTime(time), suffix), json, {
       ttlSeconds: this.#retentionSeconds,
     });
     return record;

@@ -6,6 +6,7 @@
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { createAdminAuth, signAdminToken } from "../../src/http/auth.ts";
 import type { KVDriver } from "../../src/index.ts";
+import { createScheduler } from "../../src/scheduler/index.ts";
 import {
   ADMIN_SECRET,
   type AdminFixture,
@@ -33,6 +34,8 @@ const WEBHOOK_TOKEN = "tok_hidden_987654321";
 export function adminSuite(t: Harness, options: AdminSuiteOptions = {}): void {
   const { describe, it, expect } = t;
   const setup = () => adminFixture(options.driver ? { driver: options.driver() } : {});
+  const setupReal = () =>
+    adminFixture({ ...(options.driver ? { driver: options.driver() } : {}), scheduler: (k) => createScheduler(k) });
 
   const expectProblem = (answer: Answer, status: number) => {
     expect(answer.status).toBe(status);
@@ -657,6 +660,51 @@ export function adminSuite(t: Harness, options: AdminSuiteOptions = {}): void {
         }],
       });
       expectProblem(await f.call("GET", `/v1/tenants/${TENANT_NEW}/health`), 404);
+    });
+  });
+
+  describe("admin routes: with the real scheduler", () => {
+    it("enable schedules the task; GET tasks, POST run (correlated, recorded), disable unschedules it", async () => {
+      const f = await setupReal();
+      const base = `/v1/tenants/${TENANT_A}`;
+      expect((await f.call("GET", `${base}/tasks`)).json).toEqual({ tasks: [] });
+      expectProblem(await f.call("POST", `${base}/tasks/reporter.daily/run`), 404);
+
+      expect((await f.call("POST", `${base}/plugins/reporter/enable`)).json).toEqual({ enabled: true });
+      const listed = await f.call("GET", `${base}/tasks`, { token: f.scopedA });
+      expect(listed.status).toBe(200);
+      expect(listed.json.tasks).toEqual([expect.objectContaining({
+        task_id: "reporter.daily",
+        plugin: "reporter",
+        name: "Daily report",
+        schedule: { cron_expression: "0 6 * * *", timezone: "UTC" },
+        schedule_text: expect.stringMatching(/06:00/),
+        next_run_at: "2026-03-02T06:00:00.000Z",
+        last_result: null,
+      })]);
+
+      const ran = await f.call("POST", `${base}/tasks/reporter.daily/run`, {
+        headers: { "x-correlation-id": "corr-run-1" },
+      });
+      expect(ran.status).toBe(200);
+      expect(ran.json).toEqual({
+        success: true,
+        data: { pages: 3 },
+        error_message: null,
+        duration_ms: expect.any(Number),
+      });
+      const after = (await f.call("GET", `${base}/tasks`)).json.tasks[0];
+      expect(after.last_result).toMatchObject({ kind: "task", status: "succeeded", correlation_id: "corr-run-1" });
+      const history = await f.call("GET", `${base}/executions?kind=task`);
+      expect(history.json.executions).toEqual([
+        expect.objectContaining({ plugin: "reporter", name: "reporter.daily", status: "succeeded", final: true }),
+      ]);
+      expectProblem(await f.call("POST", `${base}/tasks/reporter.weekly/run`), 404);
+
+      await f.call("POST", `${base}/plugins/reporter/disable`);
+      expectProblem(await f.call("POST", `${base}/tasks/reporter.daily/run`), 404);
+      expect((await f.call("GET", `/v1/tenants/${TENANT_B}/tasks`)).json).toEqual({ tasks: [] });
+      expect((await f.call("GET", `${base}/health`)).json).toEqual({ checks: [] });
     });
   });
 

@@ -7,6 +7,7 @@ import type { Kernel } from "../../kernel.ts";
 import type { Scheduler } from "../../scheduler/types.ts";
 import type { ExecutionKind } from "../../store/history.ts";
 import { problem } from "../problem.ts";
+import { correlationOf } from "../webhooks.ts";
 import type { AdminEnv, Guards } from "./guard.ts";
 import { executionView, healthCheckView, taskResultView, taskView } from "./wire.ts";
 
@@ -24,7 +25,8 @@ export function taskRoutes(app: Hono<AdminEnv>, kernel: Kernel, scheduler: Sched
   app.post("/tenants/:id/tasks/:task_id/run", token, tenant, async (c) => {
     const id = c.get("tenantId");
     await kernel.requireTenant(id);
-    return c.json(taskResultView(await scheduler.runNow(id, c.req.param("task_id") ?? "")));
+    const correlationId = correlationOf(c.req.raw.headers);
+    return c.json(taskResultView(await scheduler.runNow(id, c.req.param("task_id") ?? "", { correlationId })));
   });
 
   app.get("/tenants/:id/executions", token, tenant, async (c) => {
