@@ -78,3 +78,14 @@ export type {
   TaskView,
   TickReport,
 } from "./scheduler/index.ts";
+export { adminApi } from "./http/admin.ts";
+export type { AdminEnv } from "./http/admin.ts";
+export {
+  adminAuthFromEnv,
+  AuthError,
+  AuthUnavailableError,
+  canAccess,
+  createAdminAuth,
+  signAdminToken,
+} from "./http/auth.ts";
+export type { AdminAuth, AdminAuthConfig, AdminPrincipal } from "./http/auth.ts";

@@ -89,7 +89,7 @@ describe("admin JWT with a JWKS from a local server", () => {
     mode = "ok";
     hits = 0;
     const verifier = auth();
-    for (const [kid, alg] of [["rs", "RS256"], ["ps", "PS256"], ["es", "ES256"], ["ed", "EdDSA"]]) {
+    for (const [kid, alg] of [["rs", "RS256"], ["ps", "PS256"], ["es", "ES256"], ["ed", "EdDSA"]] as const) {
       const principal = await verifier.verify(await sign(kid, alg));
       expect(principal).toEqual({ subject: "ops", tenants: [TENANT] });
     }
