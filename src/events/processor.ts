@@ -74,6 +74,8 @@ export class KernelEventProcessor implements EventProcessor {
   readonly #accepting = new Map<string, Promise<AcceptResult>>();
   /** Recently accepted ids in this isolate, bounded. */
   readonly #recent = new Set<string>();
+  /** Event runs in flight in this isolate. */
+  readonly #processing = new Map<string, Promise<{ done: boolean; pending: number; retryInSeconds: number }>>();
   /** Background dispatches started without a waitUntil, so tests and shutdown can wait. */
   readonly #background = new Set<Promise<unknown>>();
 
@@ -147,7 +149,14 @@ export class KernelEventProcessor implements EventProcessor {
   }
 
   async process(tenantId: string, eventId: string): Promise<void> {
-    const finished = await this.#processStored(tenantId, eventId);
+    // Deliveries of one event that overlap in this isolate share one run instead of racing.
+    const key = `${tenantId.toLowerCase()}:${eventId}`;
+    let running = this.#processing.get(key);
+    if (!running) {
+      running = this.#processStored(tenantId, eventId).finally(() => this.#processing.delete(key));
+      this.#processing.set(key, running);
+    }
+    const finished = await running;
     if (!finished.done) {
       throw new RetryLaterError(
         `event ${eventId}: ${finished.pending} plugin(s) will be retried`,

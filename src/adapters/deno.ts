@@ -1,0 +1,111 @@
+/**
+ * Deno adapter: `Deno.serve` (PORT, default 8000), `Deno.openKv` (DVP_KV_PATH, default a local
+ * file), `Deno.cron` for the tick, and the KV queue (`kv.enqueue`/`listenQueue`) as the work
+ * queue, with undeliverable messages kept under ["dvp-dead-letter", …]. Translation only.
+ */
+import { type BundledPluginOptions, bundledPlugins } from "../../plugins/index.ts";
+import type { TcpConnect } from "../net/tcp.ts";
+import type { WorkMessage, WorkQueue } from "../queue.ts";
+import { createRuntime, type Runtime } from "../runtime.ts";
+import { createDenoKVDriver } from "../store/deno-kv.ts";
+
+export interface DenoStartOptions {
+  /** Variables (default Deno.env). */
+  env?: Record<string, string>;
+  /** Listen here instead of PORT (0: any free port). */
+  port?: number;
+  hostname?: string;
+  /** An open Kv instead of DVP_KV_PATH. */
+  kv?: Deno.Kv;
+  /** Register the tick (default Deno.cron); tests pass their own to call the handler. */
+  cron?: (name: string, schedule: string, handler: () => Promise<void>) => unknown;
+  /** Outbound fetch for plugins (default the global fetch). */
+  fetch?: typeof fetch;
+  onListen?: (address: { hostname: string; port: number }) => void;
+}
+
+export interface DenoKernel {
+  runtime: Runtime;
+  server: Deno.HttpServer<Deno.NetAddr>;
+  kv: Deno.Kv;
+  /** The URL the server listens on. */
+  url: string;
+  close(): Promise<void>;
+}
+
+const DEAD_LETTER = "dvp-dead-letter";
+// Deno KV retries a message whose handler throws after each of these delays, then files it under DEAD_LETTER.
+const BACKOFF_MS = [5_000, 30_000, 60_000, 120_000, 300_000];
+
+const denoConnect: TcpConnect = async ({ hostname, port }) => {
+  const conn = await Deno.connect({ hostname, port });
+  return {
+    readable: conn.readable,
+    writable: conn.writable,
+    close: () => Promise.resolve().then(() => conn.close()).catch(() => {}),
+  };
+};
+
+export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKernel> {
+  const env = options.env ?? Deno.env.toObject();
+  const kv = options.kv ?? await Deno.openKv(env.DVP_KV_PATH || ".dvp/kv.sqlite3");
+  const queue: WorkQueue = {
+    async send(message: WorkMessage) {
+      const result = await kv.enqueue(message, {
+        backoffSchedule: BACKOFF_MS,
+        keysIfUndelivered: [[DEAD_LETTER, message.kind, message.tenantId, crypto.randomUUID()]],
+      });
+      if (!result.ok) throw new Error("Deno KV refused to enqueue the message");
+    },
+  };
+  let runtime: Runtime;
+  try {
+    runtime = createRuntime({
+      env,
+      driver: createDenoKVDriver(kv),
+      queue,
+      plugins: (settings) => bundledPlugins(pluginOptions(denoConnect, settings.allowInsecureUrls)),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+  } catch (error) {
+    if (!options.kv) kv.close();
+    throw error;
+  }
+  kv.listenQueue(async (message: unknown) => {
+    const [outcome] = await runtime.consume([message]);
+    if (outcome && !outcome.ack) throw new Error(outcome.error); // Deno KV redelivers with BACKOFF_MS
+  });
+  const cron = options.cron ?? Deno.cron;
+  cron("dvp-tick", "* * * * *", async () => {
+    await runtime.tick();
+  });
+
+  const requested = options.port ?? Number(env.PORT || 8000);
+  let listening!: (address: Deno.NetAddr) => void;
+  const listened = new Promise<Deno.NetAddr>((resolve) => (listening = resolve));
+  const server = Deno.serve({
+    port: requested,
+    hostname: options.hostname ?? env.HOSTNAME ?? "0.0.0.0",
+    onListen: (address) => listening(address as Deno.NetAddr),
+  }, (request) => runtime.fetch(request, (work) => void work.catch(() => {})));
+  const address = await listened;
+  const host = address.hostname === "0.0.0.0" ? "127.0.0.1" : address.hostname;
+  options.onListen?.({ hostname: host, port: address.port });
+  return {
+    runtime,
+    server,
+    kv,
+    url: `http://${host}:${address.port}`,
+    async close() {
+      await server.shutdown();
+      await runtime.events.idle();
+      if (!options.kv) kv.close();
+    },
+  };
+}
+
+/** The plugins' options; allowInsecureUrls reaches the plugins whose HTTP client honours it. */
+function pluginOptions(connect: TcpConnect, allowInsecureUrls: boolean): BundledPluginOptions {
+  const options: BundledPluginOptions & { allowInsecureUrls?: boolean } = { connect, allowInsecureUrls };
+  return options;
+}

@@ -1,0 +1,2 @@
+/** wrangler's main: the Cloudflare adapter. */
+export { default } from "./adapters/cloudflare.ts";
