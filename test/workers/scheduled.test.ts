@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createWorker } from "../../src/adapters/cloudflare.ts";
+import type { KVNamespaceLike } from "../../src/store/cloudflare-kv.ts";
 import { RecorderPlugin, signAdminToken, TickerPlugin } from "../fixtures/webhook-kit.ts";
 
 const ADMIN_SECRET = "workers-test-admin-secret-0123456789";
@@ -17,7 +18,7 @@ describe("scheduled() in workerd", () => {
     const ticker = new TickerPlugin();
     const recorder = new RecorderPlugin();
     const worker = createWorker({ plugins: () => [ticker, recorder] });
-    const localEnv = { ...env } as Record<string, unknown> & { DVP_KV: KVNamespace };
+    const localEnv = { ...env } as Record<string, unknown> & { DVP_KV: KVNamespaceLike };
     const token = await signAdminToken(ADMIN_SECRET, { tenants: "*" });
     const send = async (path: string, method: string, body?: unknown) => {
       const ctx = createExecutionContext();
@@ -63,7 +64,7 @@ describe("scheduled() in workerd", () => {
     expect(ticker.runs.length).toBeGreaterThanOrEqual(1);
     expect(ticker.runs[0]!.taskId).toBe("ticker.minute");
     expect(recorder.seen.map((s) => s.contentId)).toEqual(["post-9"]);
-    expect(await localEnv.DVP_KV.get(`inbox:${tenant}:msg_swept`)).toBeNull();
+    expect(await localEnv.DVP_KV.get(`inbox:${tenant}:msg_swept`, "text")).toBeNull();
 
     const res = await send(`/v1/tenants/${tenant}/executions?limit=50`, "GET");
     const text = await res.text();
