@@ -103,7 +103,11 @@ export class DemoSitePlugin extends Plugin implements ScheduledTaskHooks, DataSe
     ];
   }
 
-  async executeScheduledTask(task: ScheduledTaskDefinition, ctx: HookContext, _exec: TaskExecutionContext): Promise<TaskResult> {
+  async executeScheduledTask(
+    task: ScheduledTaskDefinition,
+    ctx: HookContext,
+    _exec: TaskExecutionContext,
+  ): Promise<TaskResult> {
     if (task.taskId === "demo-site.report") {
       return { success: false, errorMessage: "report service answered 503 Service Unavailable" };
     }

@@ -16,7 +16,9 @@ const field = (path: string): FormField => {
 };
 
 function render(document: unknown, errors: { path: string; message: string }[] = []): string {
-  return String(FormFields({ root, values: valuesFromDocument(document), errors: errorsByField(root, errors), idPrefix: "cfg" }));
+  return String(
+    FormFields({ root, values: valuesFromDocument(document), errors: errorsByField(root, errors), idPrefix: "cfg" }),
+  );
 }
 
 function form(entries: [string, string][]): FormData {
@@ -48,8 +50,18 @@ describe("schema → form mapping", () => {
   });
 
   it("keeps titles, descriptions, required, bounds and defaults", () => {
-    expect(field("/site_url")).toMatchObject({ label: "Site URL", description: "The public address of the site.", required: true });
-    expect(field("/timeout_seconds")).toMatchObject({ minimum: 1, maximum: 300, default: 30, step: 1, required: false });
+    expect(field("/site_url")).toMatchObject({
+      label: "Site URL",
+      description: "The public address of the site.",
+      required: true,
+    });
+    expect(field("/timeout_seconds")).toMatchObject({
+      minimum: 1,
+      maximum: 300,
+      default: 30,
+      step: 1,
+      required: false,
+    });
     expect(field("/sample_rate")).toMatchObject({ minimum: 0, maximum: 1, step: "any" });
     expect(field("/region").options).toEqual(["eu", "us", "apac"]);
     expect(field("/features").options).toEqual(["keywords", "backlinks", "rankings"]);
@@ -77,7 +89,9 @@ describe("schema → form mapping", () => {
   it("renders the root itself as one JSON editor when the root is unrenderable", () => {
     const r = buildForm({ type: "object", patternProperties: { "^[a-z]+$": { type: "string" } } });
     expect(r.kind).toBe("json");
-    const html = String(FormFields({ root: r, values: valuesFromDocument({ a: "b" }), errors: new Map(), idPrefix: "c" }));
+    const html = String(
+      FormFields({ root: r, values: valuesFromDocument({ a: "b" }), errors: new Map(), idPrefix: "c" }),
+    );
     expect(html).toContain('data-json=""');
     expect(html).toContain("&quot;a&quot;: &quot;b&quot;");
   });
@@ -130,7 +144,9 @@ describe("rendering", () => {
     expect(out).toMatch(
       /<p class="error-text" id="cfg\/site_url-error"><span class="visually-hidden">Error:<\/span> String does not match format &quot;uri&quot;\.<\/p>/,
     );
-    expect(out).toMatch(/id="cfg\/site_url"[^>]*aria-describedby="cfg\/site_url-help cfg\/site_url-error" aria-invalid="true"/);
+    expect(out).toMatch(
+      /id="cfg\/site_url"[^>]*aria-describedby="cfg\/site_url-help cfg\/site_url-error" aria-invalid="true"/,
+    );
     expect(out).toMatch(/id="cfg\/timeout_seconds-error">.*999 is greater than 300\./);
     expect(out).toMatch(/id="cfg\/alerts\/email-error">.*Alert e-mail is required\./);
     expect(out).toMatch(/id="cfg\/routes-error">.*Routing rules is required\./);
@@ -192,17 +208,30 @@ describe("form data → document", () => {
   it("reports what does not parse at its field, and the round trip survives", () => {
     const { errors } = parseForm(
       root,
-      form([["/timeout_seconds", "ten"], ["/region", "mars"], ["/features", "spam"], ["/routes", "[{"], ["/alerts/threshold_days", "7"]]),
+      form([["/timeout_seconds", "ten"], ["/region", "mars"], ["/features", "spam"], ["/routes", "[{"], [
+        "/alerts/threshold_days",
+        "7",
+      ]]),
     );
     expect(errors.map((e) => e.path)).toEqual(["/timeout_seconds", "/region", "/features", "/routes"]);
     expect(errors[3]!.message).toMatch(/^is not valid JSON/);
-    const doc = { site_url: "https://x.example", notify: true, region: "eu", features: ["rankings"], domains: ["d.example"] };
+    const doc = {
+      site_url: "https://x.example",
+      notify: true,
+      region: "eu",
+      features: ["rankings"],
+      domains: ["d.example"],
+    };
     const html = render(doc);
     const back = new FormData();
-    for (const m of html.matchAll(/<input type="(?:url|text|number|email)"[^>]*name="([^"]+)" value="([^"]*)"/g)) back.append(m[1]!, m[2]!);
+    for (const m of html.matchAll(/<input type="(?:url|text|number|email)"[^>]*name="([^"]+)" value="([^"]*)"/g)) {
+      back.append(m[1]!, m[2]!);
+    }
     for (const m of html.matchAll(/name="([^"]+)" value="([^"]*)" checked=""/g)) back.append(m[1]!, m[2]!);
     for (const m of html.matchAll(/<option value="([^"]*)" selected="">/g)) back.append("/region", m[1]!);
-    for (const m of html.matchAll(/<textarea id="[^"]+" name="([^"]+)"[^>]*>([^<]*)<\/textarea>/g)) back.append(m[1]!, m[2]!);
+    for (const m of html.matchAll(/<textarea id="[^"]+" name="([^"]+)"[^>]*>([^<]*)<\/textarea>/g)) {
+      back.append(m[1]!, m[2]!);
+    }
     expect(parseForm(root, back).value).toEqual({ ...doc });
   });
 });

@@ -77,7 +77,13 @@ export function LineChart(props: LineChartProps) {
           <text
             x={round(x(t))}
             y={H - PAD_B + 18}
-            text-anchor={xLabels.length === 1 ? "middle" : i === 0 ? "start" : i === xLabels.length - 1 ? "end" : "middle"}
+            text-anchor={xLabels.length === 1
+              ? "middle"
+              : i === 0
+              ? "start"
+              : i === xLabels.length - 1
+              ? "end"
+              : "middle"}
           >
             {shortTime(t, t1 - t0)}
           </text>

@@ -116,7 +116,11 @@ function arrayField(schema: Schema, base: Omit<FormField, "kind">): FormField {
   if (items && !unrenderable(items) && (itemType === "string" || itemType === "number" || itemType === "integer")) {
     return { ...base, kind: "lines", itemType };
   }
-  return { ...base, kind: "json", reason: itemType === "object" ? "is a list of objects" : "is a list of lists or mixed items" };
+  return {
+    ...base,
+    kind: "json",
+    reason: itemType === "object" ? "is a list of objects" : "is a list of lists or mixed items",
+  };
 }
 
 /** Why `schema` needs the JSON editor, or null when plain inputs can express it. */

@@ -19,7 +19,9 @@ export interface FieldsProps {
 
 export function FormFields(props: FieldsProps) {
   const { root } = props;
-  if (root.kind === "fieldset") return <>{(root.fields ?? []).map((f) => <Field {...props} field={f} />)}</>;
+  if (root.kind === "fieldset") {
+    return <>{(root.fields ?? []).map((f) => <Field {...props} key={f.path} field={f} />)}</>;
+  }
   return <Field {...props} field={root} />;
 }
 
@@ -44,7 +46,7 @@ function Field(props: FieldsProps & { field: FormField }) {
   const label = (
     <label for={id}>
       {field.label}
-      {field.required && field.kind !== "checkbox" ? <span class="req"> (required)</span> : null}
+      {field.required && field.kind !== "checkbox" ? <span class="req">{" (required)"}</span> : null}
     </label>
   );
 
@@ -55,7 +57,7 @@ function Field(props: FieldsProps & { field: FormField }) {
           <legend>{field.label}</legend>
           {help}
           {error}
-          {(field.fields ?? []).map((f) => <Field {...props} field={f} />)}
+          {(field.fields ?? []).map((f) => <Field {...props} key={f.path} field={f} />)}
         </fieldset>
       );
     case "checkbox":

@@ -22,7 +22,9 @@ export const LOGIN_CSRF_COOKIE = "__Host-dvp_login";
 export const MAX_SESSION_SECONDS = 12 * 3600;
 
 export function cookieHeader(name: string, value: string, maxAgeSeconds: number): string {
-  return `${name}=${value}; Max-Age=${Math.max(0, Math.floor(maxAgeSeconds))}; Path=/; HttpOnly; Secure; SameSite=Strict`;
+  return `${name}=${value}; Max-Age=${
+    Math.max(0, Math.floor(maxAgeSeconds))
+  }; Path=/; HttpOnly; Secure; SameSite=Strict`;
 }
 
 export function clearCookieHeader(name: string): string {

@@ -90,7 +90,9 @@ export function registerLogoutRoute(app: Hono<UiEnv>, ui: Ui): void {
 /** Only a path inside the dashboard: never another origin (open redirect) or a protocol-relative URL. */
 export function safeNext(ui: Ui, next: string | undefined): string {
   const fallback = `${ui.base}/tenants`;
-  if (!next || !next.startsWith(`${ui.base}/`) || next.startsWith("//") || /[\\\s]/.test(next)) return fallback;
+  if (!next || !next.startsWith(`${ui.base}/`) || next.startsWith("//") || /[\\\s]|%2e|\/\.\.?(\/|$|\?)/i.test(next)) {
+    return fallback;
+  }
   if (next.startsWith(`${ui.base}/login`) || next.startsWith(`${ui.base}/logout`)) return fallback;
   return next;
 }
@@ -113,7 +115,9 @@ function LoginPage(
           {props.next ? <input type="hidden" name="next" value={props.next} /> : null}
           <div class={`field${props.tokenError ? " invalid" : ""}`}>
             <label for="token">Admin token</label>
-            <p class="help" id="token-help">Starts with "ey…". It is kept in a secure, HttpOnly cookie until it expires.</p>
+            <p class="help" id="token-help">
+              Starts with "ey…". It is kept in a secure, HttpOnly cookie until it expires.
+            </p>
             {props.tokenError ? <ErrorText id="token-error" label="Admin token" messages={[props.tokenError]} /> : null}
             <input
               type="password"

@@ -16,7 +16,11 @@ export function registerDataRoutes(app: Hono<UiEnv>, ui: Ui): void {
     const tenant = await tenantFor(c, ui, c.req.param("id"));
     const kernel = ui.deps.kernel;
     const ctx = kernel.context(tenant, { metadata: { source: "dashboard" } });
-    const sources = kernel.enabledPlugins(tenant, "dataSeries");
+    // By the method itself: the registry's hook detection does not list dataSeries.
+    const sources = kernel.registry.list().filter((p) =>
+      tenant.plugins[p.name]?.enabled === true &&
+      typeof (p.plugin as Partial<DataSeriesHooks>).dataSeries === "function"
+    );
     const results = await Promise.all(sources.map(async (p) => {
       try {
         const panels = await withTimeout((p.plugin as unknown as DataSeriesHooks).dataSeries(ctx), DATA_TIMEOUT_MS);

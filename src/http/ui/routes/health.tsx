@@ -91,7 +91,7 @@ function HealthPage(
                 />
                 <p>
                   <a href={checkHref(ui, tenant.id, h)}>
-                    Charts<span class="visually-hidden">for {h.checkType} {h.target}</span>
+                    Charts<span class="visually-hidden">{` for ${h.checkType} ${h.target}`}</span>
                   </a>
                 </p>
               </section>

@@ -23,7 +23,7 @@ export function registerHistoryRoutes(app: Hono<UiEnv>, ui: Ui): void {
             <label for="kind">Kind</label>
             <select id="kind" name="kind">
               <option value="">All</option>
-              {KINDS.map((k) => <option value={k} selected={k === kind}>{k}</option>)}
+              {KINDS.map((k) => <option key={k} value={k} selected={k === kind}>{k}</option>)}
             </select>
           </div>
           <div class="check">

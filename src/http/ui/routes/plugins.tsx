@@ -99,7 +99,9 @@ export function registerPluginRoutes(app: Hono<UiEnv>, ui: Ui): void {
         ui={ui}
         tenant={tenant}
         entry={entry}
-        values={asJson ? valuesFromDocument(await ui.deps.kernel.getConfig(tenant.id, entry.name)) : valuesFromForm(form)}
+        values={asJson
+          ? valuesFromDocument(await ui.deps.kernel.getConfig(tenant.id, entry.name))
+          : valuesFromForm(form)}
         json={asJson ? String(form.get("config_json") ?? "") : JSON.stringify(document ?? {}, null, 2)}
         configErrors={asJson ? undefined : errors}
         jsonErrors={asJson ? errors : undefined}
@@ -119,7 +121,7 @@ export function registerPluginRoutes(app: Hono<UiEnv>, ui: Ui): void {
       const value = form.get(`secret:${name}`);
       const clear = form.get(`clear:${name}`) !== null;
       const given = typeof value === "string" && value !== "";
-      if (given && clear) errors.push({ path: `/${name}`, message: "either type a new value or clear it, not both" });
+      if (given && clear) errors.push({ path: `/${name}`, message: "cannot be replaced and cleared at once" });
       else if (given) changes[name] = value;
       else if (clear) changes[name] = null;
     }
@@ -252,7 +254,11 @@ function ToggleForm(props: { ui: Ui; csrf: string; tenantId: string; name: strin
     <form method="post" action={`${props.ui.base}/tenants/${props.tenantId}/plugins/${props.name}/${action}`}>
       <input type="hidden" name="csrf" value={props.csrf} />
       {props.back ? <input type="hidden" name="back" value={props.back} /> : null}
-      <button type="submit" class={props.enabled ? "secondary" : undefined} aria-label={`${props.enabled ? "Disable" : "Enable"} ${props.name}`}>
+      <button
+        type="submit"
+        class={props.enabled ? "secondary" : undefined}
+        aria-label={`${props.enabled ? "Disable" : "Enable"} ${props.name}`}
+      >
         {props.enabled ? "Disable" : "Enable"}
       </button>
     </form>
@@ -332,7 +338,9 @@ function PluginPage(props: {
             <input type="hidden" name="mode" value="json" />
             <div class={`field${props.jsonErrors?.length ? " invalid" : ""}`}>
               <label for="config-json">Configuration (JSON)</label>
-              <p class="help" id="config-json-help">The whole configuration as one JSON object, checked against the schema.</p>
+              <p class="help" id="config-json-help">
+                The whole configuration as one JSON object, checked against the schema.
+              </p>
               {props.jsonErrors?.length
                 ? (
                   <ErrorText
@@ -386,7 +394,9 @@ function ErrorSummary(props: { root: ReturnType<typeof buildForm>; errors: Field
       <ul>
         {[...byField].map(([path, messages]) => (
           <li>
-            <a href={`#${fieldId(props.idPrefix, path)}`}>{sentence(labels.get(path) ?? "Configuration", messages.join("; "))}</a>
+            <a href={`#${fieldId(props.idPrefix, path)}`}>
+              {sentence(labels.get(path) ?? "Configuration", messages.join("; "))}
+            </a>
           </li>
         ))}
       </ul>
@@ -414,59 +424,71 @@ function SecretsSection(props: {
   return (
     <section aria-labelledby="secrets-heading">
       <h2 id="secrets-heading">Secrets</h2>
-      {props.names.length === 0 ? <p>This plugin needs no secrets.</p> : (
-        <form method="post" action={props.action} novalidate data-confirm-clear="">
-          <input type="hidden" name="csrf" value={props.csrf} />
-          <p class="help">
-            Secrets are stored encrypted and are never shown again. Type a value to set or replace one; leave a field
-            empty to keep it.
-          </p>
-          {orphan.length
-            ? <ErrorText id="secrets-error" label="Secrets" messages={orphan.map((e) => `${e.path || "/"} ${e.message}`)} />
-            : null}
-          {props.names.map((name) => {
-            const meta = properties[name] ?? {};
-            const label = meta.title ?? name;
-            const isSet = props.set.includes(name);
-            const id = `secret-${name.replace(/[^A-Za-z0-9-]/g, "_")}`;
-            const messages = errorsFor(name);
-            const describedBy = [`${id}-status`, meta.description ? `${id}-help` : "", messages.length ? `${id}-error` : ""]
-              .filter(Boolean).join(" ");
-            return (
-              <fieldset class={`field${messages.length ? " invalid" : ""}`}>
-                <legend>
-                  {label}
-                  {required.has(name) ? <span class="req"> (required)</span> : null}
-                </legend>
-                <p id={`${id}-status`}>
-                  <Badge status={isSet ? "set" : "not set"} />
-                </p>
-                {meta.description ? <p class="help" id={`${id}-help`}>{meta.description}</p> : null}
-                {messages.length ? <ErrorText id={`${id}-error`} label={label} messages={messages} /> : null}
-                <label for={id}>{isSet ? "Replace with" : "Value"}</label>
-                <input
-                  type="password"
-                  id={id}
-                  name={`secret:${name}`}
-                  autocomplete="new-password"
-                  spellcheck={false}
-                  aria-describedby={describedBy}
-                  aria-invalid={messages.length ? "true" : undefined}
+      {props.names.length === 0
+        ? <p>This plugin needs no secrets.</p>
+        : (
+          <form method="post" action={props.action} novalidate data-confirm-clear="">
+            <input type="hidden" name="csrf" value={props.csrf} />
+            <p class="help">
+              Secrets are stored encrypted and are never shown again. Type a value to set or replace one; leave a field
+              empty to keep it.
+            </p>
+            {orphan.length
+              ? (
+                <ErrorText
+                  id="secrets-error"
+                  label="Secrets"
+                  messages={orphan.map((e) => `${e.path || "/"} ${e.message}`)}
                 />
-                {isSet
-                  ? (
-                    <div class="check">
-                      <input type="checkbox" id={`${id}-clear`} name={`clear:${name}`} value="1" data-clear={name} />
-                      <label for={`${id}-clear`}>Clear {label}</label>
-                    </div>
-                  )
-                  : null}
-              </fieldset>
-            );
-          })}
-          <button type="submit">Save secrets</button>
-        </form>
-      )}
+              )
+              : null}
+            {props.names.map((name) => {
+              const meta = properties[name] ?? {};
+              const label = meta.title ?? name;
+              const isSet = props.set.includes(name);
+              const id = `secret-${name.replace(/[^A-Za-z0-9-]/g, "_")}`;
+              const messages = errorsFor(name);
+              const describedBy = [
+                `${id}-status`,
+                meta.description ? `${id}-help` : "",
+                messages.length ? `${id}-error` : "",
+              ]
+                .filter(Boolean).join(" ");
+              return (
+                <fieldset class={`field${messages.length ? " invalid" : ""}`}>
+                  <legend>
+                    {label}
+                    {required.has(name) ? <span class="req">{" (required)"}</span> : null}
+                  </legend>
+                  <p id={`${id}-status`}>
+                    <Badge status={isSet ? "set" : "not set"} />
+                  </p>
+                  {meta.description ? <p class="help" id={`${id}-help`}>{meta.description}</p> : null}
+                  {messages.length ? <ErrorText id={`${id}-error`} label={label} messages={messages} /> : null}
+                  <label for={id}>{isSet ? "Replace with" : "Value"}</label>
+                  <input
+                    type="password"
+                    id={id}
+                    name={`secret:${name}`}
+                    autocomplete="new-password"
+                    spellcheck={false}
+                    aria-describedby={describedBy}
+                    aria-invalid={messages.length ? "true" : undefined}
+                  />
+                  {isSet
+                    ? (
+                      <div class="check">
+                        <input type="checkbox" id={`${id}-clear`} name={`clear:${name}`} value="1" data-clear={name} />
+                        <label for={`${id}-clear`}>Clear {label}</label>
+                      </div>
+                    )
+                    : null}
+                </fieldset>
+              );
+            })}
+            <button type="submit">Save secrets</button>
+          </form>
+        )}
     </section>
   );
 }

@@ -44,7 +44,14 @@ async function tasksPage(
   ]);
   const now = ui.deps.kernel.now();
   return (
-    <TenantLayout c={c} ui={ui} tenant={tenant} title="Scheduled tasks" tab="tasks" crumbs={[{ label: "Scheduled tasks" }]}>
+    <TenantLayout
+      c={c}
+      ui={ui}
+      tenant={tenant}
+      title="Scheduled tasks"
+      tab="tasks"
+      crumbs={[{ label: "Scheduled tasks" }]}
+    >
       <h1>Scheduled tasks</h1>
       {ran ? <RunResult taskId={ran.taskId} result={ran.result} /> : null}
       {tasks.length === 0
@@ -64,7 +71,9 @@ async function tasksPage(
                 </tr>
               </thead>
               <tbody>
-                {tasks.map((t) => <TaskRow ui={ui} csrf={c.get("csrf")} tenantId={tenant.id} task={t} now={now} />)}
+                {tasks.map((t) => (
+                  <TaskRow key={t.taskId} ui={ui} csrf={c.get("csrf")} tenantId={tenant.id} task={t} now={now} />
+                ))}
               </tbody>
             </table>
           </TableWrap>
@@ -93,7 +102,7 @@ function TaskRow(props: { ui: Ui; csrf: string; tenantId: string; task: TaskView
           ? (
             <div>
               <code>{task.schedule.cronExpression}</code>
-              {task.schedule.timezone ? <span class="muted"> ({task.schedule.timezone})</span> : null}
+              {task.schedule.timezone ? <span class="muted">{` (${task.schedule.timezone})`}</span> : null}
             </div>
           )
           : <div class="muted">every {task.schedule.intervalSeconds} s</div>}
@@ -119,7 +128,10 @@ function TaskRow(props: { ui: Ui; csrf: string; tenantId: string; task: TaskView
           : <span class="muted">never ran</span>}
       </td>
       <td>
-        <form method="post" action={`${props.ui.base}/tenants/${props.tenantId}/tasks/${encodeURIComponent(task.taskId)}/run`}>
+        <form
+          method="post"
+          action={`${props.ui.base}/tenants/${props.tenantId}/tasks/${encodeURIComponent(task.taskId)}/run`}
+        >
           <input type="hidden" name="csrf" value={props.csrf} />
           <button type="submit" aria-label={`Run ${task.name} now`}>Run now</button>
         </form>
