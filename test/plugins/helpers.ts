@@ -18,9 +18,10 @@ export async function benchFor(
   plugin: Plugin,
   config: Record<string, unknown>,
   secrets: Record<string, string>,
-  start = Date.parse("2026-11-20T12:00:00Z"),
+  start: number | { now: number } = Date.parse("2026-11-20T12:00:00Z"),
 ): Promise<PluginBench> {
-  const clock = { now: start };
+  // Pass a clock object to share it with fakes: the kernel reads it on every call.
+  const clock = typeof start === "number" ? { now: start } : start;
   const logs: LogRecord[] = [];
   const lines: string[] = [];
   const kernel = createKernel({

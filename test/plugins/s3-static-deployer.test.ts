@@ -37,8 +37,7 @@ async function setup(config: Record<string, unknown> = {}, secrets: Record<strin
     ...config,
   };
   for (const [k, v] of Object.entries(full)) if (v === null) delete full[k];
-  const bench = await benchFor(plugin, full, secrets, START);
-  bench.clock = clock;
+  const bench = await benchFor(plugin, full, secrets, clock);
   return { bench, s3, cf };
 }
 

@@ -1,0 +1,116 @@
+/**
+ * Google service-account authentication (OAuth 2.0 JWT bearer grant, RFC 7523): an RS256 JWT
+ * signed with the account's key, exchanged at its `token_uri` for an access token, which is
+ * cached in plugin storage until shortly before it expires.
+ */
+import { importPKCS8, SignJWT } from "jose";
+import { PluginError } from "../../src/errors.ts";
+import type { HttpClient } from "../../src/net/http-client.ts";
+import type { PluginStorage } from "../../src/store/plugin-storage.ts";
+
+export const GSC_SCOPE = "https://www.googleapis.com/auth/webmasters.readonly";
+export const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+export interface ServiceAccount {
+  client_email: string;
+  private_key: string;
+  private_key_id?: string;
+  token_uri: string;
+}
+
+/** Parse and check the pasted key file; messages never quote the key. */
+export function parseServiceAccount(json: string): ServiceAccount {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(json) as Record<string, unknown>;
+  } catch {
+    throw new PluginError("service_account_json is not valid JSON");
+  }
+  if (parsed.type !== "service_account") throw new PluginError('service_account_json: type must be "service_account"');
+  const email = parsed.client_email;
+  const key = parsed.private_key;
+  if (typeof email !== "string" || !email.includes("@")) {
+    throw new PluginError("service_account_json: client_email is missing");
+  }
+  if (typeof key !== "string" || !key.includes("BEGIN PRIVATE KEY")) {
+    throw new PluginError("service_account_json: private_key must be a PKCS#8 PEM key");
+  }
+  return {
+    client_email: email,
+    private_key: key,
+    ...(typeof parsed.private_key_id === "string" ? { private_key_id: parsed.private_key_id } : {}),
+    token_uri: typeof parsed.token_uri === "string" ? parsed.token_uri : "https://oauth2.googleapis.com/token",
+  };
+}
+
+interface CachedToken {
+  accessToken: string;
+  expiresAt: number;
+}
+
+const keyCache = new Map<string, Promise<CryptoKey>>();
+
+function signingKey(account: ServiceAccount): Promise<CryptoKey> {
+  const id = `${account.client_email}|${account.private_key_id ?? ""}|${account.private_key.length}`;
+  let key = keyCache.get(id);
+  if (!key) {
+    key = importPKCS8(account.private_key, "RS256").catch((error) => {
+      keyCache.delete(id);
+      throw new PluginError(`service_account_json: private_key cannot be imported (${(error as Error).name})`);
+    });
+    if (keyCache.size > 100) keyCache.clear();
+    keyCache.set(id, key);
+  }
+  return key;
+}
+
+export class GoogleTokenProvider {
+  readonly #cacheKey: string;
+  constructor(
+    private readonly account: ServiceAccount,
+    private readonly http: HttpClient,
+    private readonly storage: PluginStorage,
+    private readonly now: () => number,
+  ) {
+    // Keyed by account and key id: a rotated key never reuses the old key's token.
+    this.#cacheKey = `token:${account.client_email}:${account.private_key_id ?? "default"}`;
+  }
+
+  /** A valid access token, from the cache or freshly exchanged. */
+  async accessToken(signal?: AbortSignal): Promise<string> {
+    const cached = await this.storage.get<CachedToken>(this.#cacheKey);
+    if (cached && cached.expiresAt - 60_000 > this.now()) return cached.accessToken;
+    return this.refresh(signal);
+  }
+
+  /** Drop the cached token (after a 401) and exchange a new one. */
+  async refresh(signal?: AbortSignal): Promise<string> {
+    const iat = Math.floor(this.now() / 1000);
+    const assertion = await new SignJWT({ scope: GSC_SCOPE })
+      .setProtectedHeader({
+        alg: "RS256",
+        typ: "JWT",
+        ...(this.account.private_key_id ? { kid: this.account.private_key_id } : {}),
+      })
+      .setIssuer(this.account.client_email)
+      .setAudience(this.account.token_uri)
+      .setIssuedAt(iat)
+      .setExpirationTime(iat + 3600)
+      .sign(await signingKey(this.account));
+    const result = await this.http.request<{ access_token?: string; expires_in?: number }>({
+      url: this.account.token_uri,
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ grant_type: JWT_BEARER, assertion }).toString(),
+      signal,
+    });
+    if (!result.success) throw new PluginError(`Google token exchange failed: ${result.error}`);
+    const token = result.data?.access_token;
+    if (typeof token !== "string" || !token) throw new PluginError("Google token exchange returned no access_token");
+    const expiresIn = typeof result.data?.expires_in === "number" ? result.data.expires_in : 3600;
+    const cached: CachedToken = { accessToken: token, expiresAt: this.now() + expiresIn * 1000 };
+    // Short-lived (≤ 1 h) and read-only in scope; the KV entry expires with it.
+    await this.storage.put(this.#cacheKey, cached, { ttlSeconds: Math.max(60, expiresIn) });
+    return token;
+  }
+}

@@ -1,0 +1,10 @@
+export { GscIntegrationPlugin } from "./plugin.ts";
+export type { GscOptions } from "./plugin.ts";
+export { GoogleTokenProvider, GSC_SCOPE, JWT_BEARER, parseServiceAccount } from "./auth.ts";
+export type { ServiceAccount } from "./auth.ts";
+export { GOOGLE_API_BASE, SearchConsoleClient } from "./client.ts";
+export type { SearchAnalyticsQuery, SearchAnalyticsRow } from "./client.ts";
+export { loadDaily, loadRows } from "./store.ts";
+export type { DailyTotals, StoredRow } from "./store.ts";
+export { CONFIG_SCHEMA, SECRETS_SCHEMA } from "./config.ts";
+export type { GscConfig } from "./config.ts";
