@@ -190,7 +190,18 @@ export class KernelScheduler implements Scheduler {
       ]),
     ].filter((p) => !scheduled.has(p.name) || versions.get(p.name) !== p.plugin.version);
     if (stale.length) {
-      for (const p of stale) await syncPlugin(this.#deps, tenant, p.name, states.filter((s) => s.plugin === p.name));
+      for (const p of stale) {
+        try {
+          await syncPlugin(this.#deps, tenant, p.name, states.filter((s) => s.plugin === p.name));
+        } catch (error) {
+          // One plugin's broken definitions must not hide the tenant's other tasks.
+          kernel.logger.warn("could not sync a plugin's schedules", {
+            tenant_id: tenantId,
+            plugin: p.name,
+            error: (error as Error)?.message,
+          });
+        }
+      }
       states = await store.readAll(tenantId);
     }
     return states;

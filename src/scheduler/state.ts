@@ -62,6 +62,12 @@ export function attentionAt(state: JobState): number | null {
 export class JobStore {
   readonly #driver: KVDriver;
   readonly #claimTtlSeconds: number;
+  /**
+   * Claims this isolate has taken or is taking. Checked and set before the driver is asked, so
+   * concurrent ticks in one isolate never both win, even on a driver whose putIfAbsent is a
+   * read then a write (Cloudflare KV). Across isolates the driver's guarantee is what holds.
+   */
+  readonly #local = new Map<string, number>();
 
   constructor(driver: KVDriver, options: { claimTtlSeconds?: number } = {}) {
     this.#driver = driver;
@@ -134,11 +140,15 @@ export class JobStore {
   }
 
   /** Claim one attempt at one slot; false when another tick or consumer already has it. */
-  claim(state: JobState, slot: number, attempt: number | string, holder: string): Promise<boolean> {
-    return this.#driver.putIfAbsent(
-      schedKeys.claim(state.tenantId, state.jobId, slot, attempt),
-      holder,
-      { ttlSeconds: this.#claimTtlSeconds },
-    );
+  async claim(state: JobState, slot: number, attempt: number | string, holder: string): Promise<boolean> {
+    const key = schedKeys.claim(state.tenantId, state.jobId, slot, attempt);
+    const now = Date.now();
+    if ((this.#local.get(key) ?? 0) > now) return false;
+    if (this.#local.size >= 10_000) {
+      for (const [k, until] of this.#local) if (until <= now) this.#local.delete(k);
+      if (this.#local.size >= 10_000) this.#local.clear();
+    }
+    this.#local.set(key, now + 3_600_000);
+    return this.#driver.putIfAbsent(key, holder, { ttlSeconds: this.#claimTtlSeconds });
   }
 }

@@ -1,0 +1,691 @@
+/**
+ * The scheduler on a real backend (memory on Node, Cloudflare KV in workerd, Deno KV under
+ * Deno), with a controllable clock: the kernel's `now` and explicit tick times. Cron, interval
+ * and time-zone slots (DST included), once per slot under duplicated and concurrent ticks,
+ * coalescing after an outage, retries, timeouts, overlap, disabling, health cycles, run-now and
+ * queue fan-out. Each test gets its own key namespace inside the shared backend.
+ */
+import {
+  createKernel,
+  createScheduler,
+  type ExecutionRecord,
+  generateMasterKey,
+  type HealthCheckDefinition,
+  type HealthCheckResult,
+  type HealthMonitorHooks,
+  type HealthStatus,
+  type HealthStatusChange,
+  type HealthStatusHooks,
+  type HookContext,
+  type KVDriver,
+  type LogRecord,
+  Plugin,
+  type ScheduledTaskDefinition,
+  type ScheduledTaskHooks,
+  type SchedulerOptions,
+  type TaskExecutionContext,
+  type TaskResult,
+} from "../../src/index.ts";
+import type { WorkMessage } from "../../src/queue.ts";
+import { scheduleText, SlotClock } from "../../src/scheduler/index.ts";
+import type { Harness } from "./harness.ts";
+import { namespacedDriver } from "./storage.suite.ts";
+
+export interface SchedulerTarget {
+  /** The backend under test; `now` is the test's clock (the memory driver's expiry follows it). */
+  driver(now: () => number): KVDriver | Promise<KVDriver>;
+}
+
+const TENANT = "33333333-3333-4333-8333-333333333333";
+const TENANT_2 = "44444444-4444-4444-8444-444444444444";
+const ISO = (ms: number) => new Date(ms).toISOString();
+
+interface Run {
+  taskId: string;
+  scheduledTime: string;
+  actualTime: string;
+  attempt: number;
+  executionId: string;
+  tenantId: string | null;
+  correlationId: string | null;
+  signal: AbortSignal;
+  ctx: HookContext;
+}
+
+type Behaviour = (run: Run) => TaskResult | Promise<TaskResult>;
+
+const TASK_CONFIG = {
+  type: "object",
+  properties: {
+    cron: { type: "string", default: "0 6 * * *" },
+    timezone: { type: "string", default: "UTC" },
+    label: { type: "string", default: "x" },
+  },
+} as const;
+
+/** A plugin whose tasks come from a function of its config, and whose runs are scripted. */
+class TaskPlugin extends Plugin implements ScheduledTaskHooks {
+  readonly version = "1.0.0";
+  override CONFIG_SCHEMA = TASK_CONFIG;
+  runs: Run[] = [];
+  behave: Behaviour = () => ({ success: true, data: { ok: 1 } });
+  constructor(
+    readonly name: string,
+    private readonly defs: (config: Record<string, unknown>) => ScheduledTaskDefinition[],
+  ) {
+    super();
+  }
+  async registerScheduledTasks(ctx: HookContext): Promise<ScheduledTaskDefinition[]> {
+    return this.defs(await this.getConfig(ctx.tenantId));
+  }
+  executeScheduledTask(
+    task: ScheduledTaskDefinition,
+    ctx: HookContext,
+    e: TaskExecutionContext,
+  ): Promise<TaskResult> {
+    const run: Run = {
+      taskId: task.taskId,
+      scheduledTime: e.scheduledTime.toISOString(),
+      actualTime: e.actualTime.toISOString(),
+      attempt: e.attempt,
+      executionId: e.executionId,
+      tenantId: e.tenantId,
+      correlationId: e.correlationId,
+      signal: e.signal,
+      ctx,
+    };
+    this.runs.push(run);
+    return Promise.resolve(this.behave(run));
+  }
+}
+
+/** Health checks from config; each call answers the next scripted status. */
+class Monitor extends Plugin implements HealthMonitorHooks {
+  readonly name = "monitor";
+  readonly version = "1.0.0";
+  script: (HealthStatus | "hang" | "throw")[] = [];
+  calls: { checkType: string; target: string; signal?: AbortSignal }[] = [];
+  registerHealthChecks(): HealthCheckDefinition[] {
+    return [{ checkType: "uptime", target: "https://site.example/" }];
+  }
+  executeHealthCheck(_ctx: HookContext, checkType: string, target: string, signal?: AbortSignal) {
+    this.calls.push({ checkType, target, signal });
+    const next = this.script.shift() ?? "healthy";
+    if (next === "hang") return new Promise<HealthCheckResult>(() => {});
+    if (next === "throw") return Promise.reject(new Error("connection refused"));
+    return Promise.resolve({ status: next, latencyMs: 12, message: `it is ${next}`, details: { code: 200 } });
+  }
+}
+
+class Watcher extends Plugin implements HealthStatusHooks {
+  readonly name = "watcher";
+  readonly version = "1.0.0";
+  changes: HealthStatusChange[] = [];
+  healthStatusChanged(_ctx: HookContext, change: HealthStatusChange): void {
+    this.changes.push(change);
+  }
+}
+
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}
+
+export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
+  const { describe, it, expect } = h;
+
+  async function setup(
+    plugins: Plugin[],
+    options: SchedulerOptions & { start?: string; tenants?: string[] } = {},
+  ) {
+    let time = Date.parse(options.start ?? "2026-01-05T00:00:30Z");
+    const backend = await target.driver(() => time);
+    const driver = namespacedDriver(backend, `sc:${crypto.randomUUID().slice(0, 8)}:`);
+    const logs: LogRecord[] = [];
+    const kernel = createKernel({
+      driver,
+      masterKeys: generateMasterKey("k1"),
+      plugins,
+      now: () => time,
+      log: { sink: (r) => void logs.push(r) },
+    });
+    const scheduler = createScheduler(kernel, { random: () => 0, ...options });
+    for (const [i, id] of (options.tenants ?? [TENANT]).entries()) {
+      await kernel.putTenant(id, { slug: `tenant-${i}`, plan: "pro" });
+    }
+    const at = (iso: string) => {
+      time = Date.parse(iso);
+      return new Date(time);
+    };
+    const tick = (iso: string) => scheduler.tick(at(iso));
+    const records = async (tenant = TENANT) =>
+      (await kernel.history.list(tenant, { kind: "task", limit: 500 })).reverse() as ExecutionRecord[];
+    return { kernel, scheduler, driver, logs, at, tick, records };
+  }
+
+  const daily = (cron = "0 6 * * *", extra: Partial<ScheduledTaskDefinition> = {}) => (name: string) =>
+    new TaskPlugin(name, (config) => [{
+      taskId: `${name}.sync`,
+      name: "Sync",
+      schedule: { cronExpression: (config.cron as string) ?? cron, timezone: config.timezone as string },
+      ...extra,
+    }]);
+
+  describe("schedules", () => {
+    it("a bad cron expression, time zone, interval or task id is an error naming the plugin and task", async () => {
+      const plugin = daily()("cfg");
+      const { kernel, scheduler } = await setup([plugin]);
+      await kernel.enable(TENANT, "cfg");
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ cron: "61 * * * *" }, /plugin cfg: task cfg\.sync: invalid cron expression "61 \* \* \* \*"/],
+        [{ cron: "0 6 * *" }, /plugin cfg: task cfg\.sync: .*must have 5 fields/],
+        [{ timezone: "Mars/Olympus_Mons" }, /plugin cfg: task cfg\.sync: timezone "Mars\/Olympus_Mons" is not an IANA/],
+      ];
+      for (const [config, message] of cases) {
+        await expect(kernel.setConfig(TENANT, "cfg", config)).rejects.toMatchObject({
+          code: "ERR_TASK_INVALID",
+          message: expect.stringMatching(message),
+        });
+      }
+      const bad = (defs: ScheduledTaskDefinition[]) => new TaskPlugin("bad", () => defs);
+      for (
+        const [defs, message] of [
+          [[{ taskId: "bad.t", name: "T", schedule: { intervalSeconds: 30 } }], /task bad\.t: intervalSeconds must be/],
+          [
+            [{ taskId: "sync", name: "T", schedule: { intervalSeconds: 60 } }],
+            /task sync: taskId must be namespaced "bad\.<task>"/,
+          ],
+          [[{ taskId: "bad.t", name: "T", schedule: {} }], /task bad\.t: schedule needs exactly one of/],
+          [
+            [{ taskId: "bad.t", name: "T", schedule: { cronExpression: "* * * * *" }, timeoutSeconds: 0 }],
+            /timeoutSeconds/,
+          ],
+        ] as [ScheduledTaskDefinition[], RegExp][]
+      ) {
+        const other = await setup([bad(defs)]);
+        await expect(other.kernel.enable(TENANT, "bad")).rejects.toMatchObject({
+          code: "ERR_TASK_INVALID",
+          message: expect.stringMatching(message),
+        });
+        expect(await other.scheduler.tasks(TENANT)).toEqual([]);
+        expect(other.logs.find((r) => r.msg === "could not sync a plugin's schedules")).toMatchObject({
+          plugin: "bad",
+        });
+      }
+      // The last good schedule is still in place after the rejected changes.
+      expect((await scheduler.tasks(TENANT)).map((t) => t.schedule.cronExpression)).toEqual(["0 6 * * *"]);
+    });
+
+    it("cron slots follow the time zone through daylight-saving changes (Berlin, New York)", () => {
+      const slots = (cron: string, timezone: string, from: string, n: number) => {
+        const clock = new SlotClock({ cronExpression: cron, timezone });
+        const out: string[] = [];
+        let t = Date.parse(from);
+        for (let i = 0; i < n; i++) out.push(ISO(t = clock.nextAfter(t)!));
+        return out;
+      };
+      // Berlin springs forward on 2026-03-29 (02:00 → 03:00) and falls back on 2026-10-25.
+      expect(slots("0 6 * * *", "Europe/Berlin", "2026-03-27T12:00:00Z", 3)).toEqual([
+        "2026-03-28T05:00:00.000Z",
+        "2026-03-29T04:00:00.000Z",
+        "2026-03-30T04:00:00.000Z",
+      ]);
+      // 02:30 does not exist on 29 March: the run moves to the first valid time after the gap.
+      expect(slots("30 2 * * *", "Europe/Berlin", "2026-03-28T12:00:00Z", 2)).toEqual([
+        "2026-03-29T01:00:00.000Z",
+        "2026-03-30T00:30:00.000Z",
+      ]);
+      // 02:30 happens twice on 25 October: a fixed-time job runs once.
+      expect(slots("30 2 * * *", "Europe/Berlin", "2026-10-24T12:00:00Z", 2)).toEqual([
+        "2026-10-25T00:30:00.000Z",
+        "2026-10-26T01:30:00.000Z",
+      ]);
+      expect(slots("0 6 * * *", "America/New_York", "2026-03-07T00:00:00Z", 2)).toEqual([
+        "2026-03-07T11:00:00.000Z",
+        "2026-03-08T10:00:00.000Z",
+      ]);
+      expect(slots("0 6 * * *", "America/New_York", "2026-10-31T00:00:00Z", 2)).toEqual([
+        "2026-10-31T10:00:00.000Z",
+        "2026-11-01T11:00:00.000Z",
+      ]);
+      expect(slots("*/15 * * * *", "UTC", "2026-01-01T00:07:00Z", 2)).toEqual([
+        "2026-01-01T00:15:00.000Z",
+        "2026-01-01T00:30:00.000Z",
+      ]);
+      const clock = new SlotClock({ cronExpression: "0 6 * * *", timezone: "UTC" });
+      expect(ISO(clock.latestAtOrBefore(Date.parse("2026-01-02T06:00:00Z"))!)).toBe("2026-01-02T06:00:00.000Z");
+      expect(ISO(clock.latestAtOrBefore(Date.parse("2026-01-02T05:59:59Z"))!)).toBe("2026-01-01T06:00:00.000Z");
+    });
+
+    it("ticks run a Berlin task at 06:00 local on both sides of the spring change", async () => {
+      const plugin = daily()("tz");
+      const { kernel, scheduler, tick } = await setup([plugin], { start: "2026-03-27T12:00:00Z" });
+      await kernel.setConfig(TENANT, "tz", { timezone: "Europe/Berlin" });
+      await kernel.enable(TENANT, "tz");
+      const [view] = await scheduler.tasks(TENANT);
+      expect(view).toMatchObject({
+        taskId: "tz.sync",
+        scheduleText: "every day at 06:00 (Europe/Berlin)",
+        nextRunAt: "2026-03-28T05:00:00.000Z",
+        maxRetries: 3,
+        timeoutSeconds: 300,
+        lastResult: null,
+      });
+      for (
+        const t of ["2026-03-28T04:59:00Z", "2026-03-28T05:00:00Z", "2026-03-28T05:01:00Z", "2026-03-29T04:00:00Z"]
+      ) await tick(t);
+      await tick("2026-03-29T05:00:00Z"); // 07:00 in Berlin now: nothing
+      expect(plugin.runs.map((r) => r.scheduledTime)).toEqual(["2026-03-28T05:00:00.000Z", "2026-03-29T04:00:00.000Z"]);
+      expect((await scheduler.tasks(TENANT))[0]!.nextRunAt).toBe("2026-03-30T04:00:00.000Z");
+    });
+
+    it("interval tasks run every N seconds on whole minutes, phase-shifted per tenant", async () => {
+      const plugin = new TaskPlugin(
+        "every",
+        () => [{ taskId: "every.poll", name: "Poll", schedule: { intervalSeconds: 300 } }],
+      );
+      const { kernel, scheduler, tick } = await setup([plugin], { start: "2026-01-05T00:00:30Z" });
+      await kernel.enable(TENANT, "every");
+      const [view] = await scheduler.tasks(TENANT);
+      expect(view!.scheduleText).toBe("every 5 minutes");
+      const first = Date.parse(view!.nextRunAt!);
+      expect(first % 60_000).toBe(0);
+      expect(first).toBeGreaterThan(Date.parse("2026-01-05T00:00:30Z"));
+      expect(first).toBeLessThanOrEqual(Date.parse("2026-01-05T00:05:30Z"));
+      await tick(ISO(first - 60_000));
+      expect(plugin.runs).toHaveLength(0);
+      for (let t = first; t < first + 15 * 60_000; t += 60_000) await tick(ISO(t));
+      expect(plugin.runs.map((r) => r.scheduledTime)).toEqual([0, 5, 10].map((m) => ISO(first + m * 60_000)));
+    });
+
+    it("describes schedules in words", () => {
+      expect(scheduleText({ cronExpression: "0 6 * * *" })).toBe("every day at 06:00 (UTC)");
+      expect(scheduleText({ cronExpression: "*/5 * * * *", timezone: "UTC" })).toBe("every 5 minutes (UTC)");
+      expect(scheduleText({ cronExpression: "* * * * *" })).toBe("every minute (UTC)");
+      expect(scheduleText({ cronExpression: "30 9 * * 1", timezone: "Europe/Berlin" })).toBe(
+        "every Monday at 09:30 (Europe/Berlin)",
+      );
+      expect(scheduleText({ cronExpression: "0 8 * * 1-5" })).toBe("every Monday to Friday at 08:00 (UTC)");
+      expect(scheduleText({ cronExpression: "15 * * * *" })).toBe("every hour at minute 15 (UTC)");
+      expect(scheduleText({ cronExpression: "0 3 1 * *" })).toBe("on day 1 of every month at 03:00 (UTC)");
+      expect(scheduleText({ cronExpression: "@daily" })).toBe("every day at 00:00 (UTC)");
+      expect(scheduleText({ cronExpression: "0 6 * 2 *" })).toBe('cron "0 6 * 2 *" (UTC)');
+      expect(scheduleText({ intervalSeconds: 60 })).toBe("every minute");
+      expect(scheduleText({ intervalSeconds: 7200 })).toBe("every 2 hours");
+      expect(scheduleText({ intervalSeconds: 86_400 })).toBe("every day");
+      expect(scheduleText({ intervalSeconds: 90 })).toBe("every 90 seconds");
+    });
+  });
+
+  describe("once per slot", () => {
+    it("a duplicated tick runs a slot once", async () => {
+      const plugin = daily()("dup");
+      const { kernel, tick, records } = await setup([plugin]);
+      await kernel.enable(TENANT, "dup");
+      const first = await tick("2026-01-05T06:00:00Z");
+      const again = await tick("2026-01-05T06:00:00Z");
+      const late = await tick("2026-01-05T06:00:40Z");
+      expect(first).toMatchObject({ due: 1, ran: 1, failed: 0, skipped: 0, enqueued: 0, deferred: 0 });
+      expect(again).toMatchObject({ due: 0, ran: 0 });
+      expect(late).toMatchObject({ due: 0, ran: 0 });
+      expect(plugin.runs).toHaveLength(1);
+      expect((await records()).map((r) => [r.status, r.final, r.scheduledTime])).toEqual([
+        ["succeeded", true, "2026-01-05T06:00:00.000Z"],
+      ]);
+    });
+
+    it("concurrent ticks (Promise.all) run a slot once", async () => {
+      const plugin = daily("* * * * *")("race");
+      const { kernel, at, scheduler, records } = await setup([plugin]);
+      await kernel.setConfig(TENANT, "race", { cron: "* * * * *" });
+      await kernel.enable(TENANT, "race");
+      const now = at("2026-01-05T00:01:00Z");
+      const reports = await Promise.all([scheduler.tick(now), scheduler.tick(now), scheduler.tick(now)]);
+      expect(reports.reduce((n, r) => n + r.ran, 0)).toBe(1);
+      expect(plugin.runs).toHaveLength(1);
+      expect(await records()).toHaveLength(1);
+    });
+
+    it("after a 3-hour outage each task runs once, for its latest slot", async () => {
+      const plugin = new TaskPlugin("out", () => [
+        { taskId: "out.five", name: "Five", schedule: { cronExpression: "*/5 * * * *" } },
+        { taskId: "out.hourly", name: "Hourly", schedule: { cronExpression: "0 * * * *" } },
+        { taskId: "out.poll", name: "Poll", schedule: { intervalSeconds: 600 } },
+      ]);
+      const { kernel, tick, records } = await setup([plugin], { start: "2026-01-05T00:00:30Z" });
+      await kernel.enable(TENANT, "out");
+      const report = await tick("2026-01-05T03:02:00Z");
+      expect(report).toMatchObject({ due: 3, ran: 3 });
+      const byTask = Object.fromEntries(plugin.runs.map((r) => [r.taskId, r.scheduledTime]));
+      expect(byTask["out.five"]).toBe("2026-01-05T03:00:00.000Z");
+      expect(byTask["out.hourly"]).toBe("2026-01-05T03:00:00.000Z");
+      const poll = Date.parse(byTask["out.poll"]!);
+      expect(poll).toBeLessThanOrEqual(Date.parse("2026-01-05T03:02:00Z"));
+      expect(poll).toBeGreaterThan(Date.parse("2026-01-05T02:52:00Z"));
+      expect(plugin.runs).toHaveLength(3);
+      for (const r of await records()) {
+        expect(r.reason).toMatch(/^coalesced the missed slots since 2026-01-05T0[01]:\d\d:00.000Z$/);
+      }
+      expect(await tick("2026-01-05T03:03:00Z")).toMatchObject({ ran: 0 });
+      expect(plugin.runs).toHaveLength(3);
+    });
+
+    it("overlapping ticks do not overlap a task: the slot that came due meanwhile is skipped with its reason", async () => {
+      const plugin = daily("* * * * *", { timeoutSeconds: 600 })("slow");
+      const { kernel, tick, records } = await setup([plugin]);
+      await kernel.setConfig(TENANT, "slow", { cron: "* * * * *" });
+      await kernel.enable(TENANT, "slow");
+      const release = gate();
+      plugin.behave = async () => {
+        await release.opened;
+        return { success: true };
+      };
+      const first = tick("2026-01-05T00:01:00Z");
+      await until(() => plugin.runs.length === 1, "the first run to start");
+      const second = await tick("2026-01-05T00:02:00Z");
+      expect(second).toMatchObject({ ran: 0, skipped: 1 });
+      expect(plugin.runs).toHaveLength(1);
+      release.open();
+      expect(await first).toMatchObject({ ran: 1 });
+      expect(await tick("2026-01-05T00:02:30Z")).toMatchObject({ ran: 0, skipped: 0 });
+      await tick("2026-01-05T00:03:00Z");
+      expect(plugin.runs.map((r) => r.scheduledTime)).toEqual(["2026-01-05T00:01:00.000Z", "2026-01-05T00:03:00.000Z"]);
+      // One final record per slot (two were written in the same millisecond: order by slot).
+      const history = (await records()).sort((a, b) => a.scheduledTime!.localeCompare(b.scheduledTime!));
+      expect(history.map((r) => [r.scheduledTime, r.status, r.final])).toEqual([
+        ["2026-01-05T00:01:00.000Z", "succeeded", true],
+        ["2026-01-05T00:02:00.000Z", "skipped", true],
+        ["2026-01-05T00:03:00.000Z", "succeeded", true],
+      ]);
+      expect(history[1]!.reason).toMatch(/^still running: the run for 2026-01-05T00:01:00.000Z/);
+    });
+  });
+
+  describe("execution", () => {
+    it("passes a TaskExecutionContext and records the TaskResult", async () => {
+      const plugin = daily()("ctx");
+      const { kernel, tick, records } = await setup([plugin]);
+      await kernel.enable(TENANT, "ctx");
+      await tick("2026-01-05T06:00:00Z");
+      const [run] = plugin.runs;
+      expect(run).toMatchObject({
+        taskId: "ctx.sync",
+        scheduledTime: "2026-01-05T06:00:00.000Z",
+        actualTime: "2026-01-05T06:00:00.000Z",
+        attempt: 1,
+        tenantId: TENANT,
+      });
+      expect(run!.executionId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(run!.correlationId).toBe(run!.executionId);
+      expect(run!.signal.aborted).toBe(false);
+      expect(run!.ctx.causationId).toBe(run!.executionId);
+      expect(run!.ctx.tenantSlug).toBe("tenant-0");
+      const [record] = await records();
+      expect(record).toMatchObject({
+        id: run!.executionId,
+        kind: "task",
+        plugin: "ctx",
+        name: "ctx.sync",
+        status: "succeeded",
+        final: true,
+        attempt: 1,
+        data: { ok: 1 },
+        scheduledTime: "2026-01-05T06:00:00.000Z",
+      });
+      expect(typeof record!.durationMs).toBe("number");
+    });
+
+    it("retries a failing task with increasing attempts and backoff, and stops at maxRetries", async () => {
+      const plugin = daily()("flaky");
+      const { kernel, scheduler, tick, records } = await setup([plugin], { retryBaseSeconds: 60 });
+      await kernel.enable(TENANT, "flaky");
+      plugin.behave = (run) => {
+        throw new Error(`upstream 503 on attempt ${run.attempt}`);
+      };
+      // random() = 0: waits of 1, 2 and 4 minutes after attempts 1, 2 and 3.
+      for (let m = 0; m <= 30; m++) await tick(ISO(Date.parse("2026-01-05T06:00:00Z") + m * 60_000));
+      expect(plugin.runs.map((r) => [r.attempt, r.actualTime])).toEqual([
+        [1, "2026-01-05T06:00:00.000Z"],
+        [2, "2026-01-05T06:01:00.000Z"],
+        [3, "2026-01-05T06:03:00.000Z"],
+        [4, "2026-01-05T06:07:00.000Z"],
+      ]);
+      expect(new Set(plugin.runs.map((r) => r.scheduledTime))).toEqual(new Set(["2026-01-05T06:00:00.000Z"]));
+      expect(new Set(plugin.runs.map((r) => r.executionId)).size).toBe(4);
+      const history = await records();
+      expect(history.map((r) => [r.attempt, r.status, r.final])).toEqual([
+        [1, "retrying", false],
+        [2, "retrying", false],
+        [3, "retrying", false],
+        [4, "failed", true],
+      ]);
+      expect(history[3]!.error).toBe("upstream 503 on attempt 4");
+      expect(history[0]!.reason).toBe("retry as attempt 2 at 2026-01-05T06:01:00.000Z");
+      const [view] = await scheduler.tasks(TENANT);
+      expect(view!.lastResult).toMatchObject({ status: "failed", final: true, attempt: 4 });
+      expect(view!.nextRunAt).toBe("2026-01-06T06:00:00.000Z");
+    });
+
+    it("a result with success: false is a failed attempt, and jitter spreads the retry", async () => {
+      const plugin = daily("0 6 * * *", { maxRetries: 1 })("soft");
+      const { kernel, scheduler, tick, records } = await setup([plugin], { random: () => 1, retryBaseSeconds: 60 });
+      await kernel.enable(TENANT, "soft");
+      plugin.behave = () => ({ success: false, errorMessage: "quota exceeded", data: { remaining: 0 } });
+      await tick("2026-01-05T06:00:00Z");
+      // 60 s × 1.5 with full jitter: due at 06:01:30, so the 06:02 tick runs it.
+      expect((await scheduler.tasks(TENANT))[0]!.nextRunAt).toBe("2026-01-05T06:01:30.000Z");
+      await tick("2026-01-05T06:01:00Z");
+      await tick("2026-01-05T06:02:00Z");
+      await tick("2026-01-05T06:10:00Z");
+      expect(plugin.runs.map((r) => r.attempt)).toEqual([1, 2]);
+      expect((await records()).map((r) => [r.status, r.final, r.error, r.data])).toEqual([
+        ["retrying", false, "quota exceeded", { remaining: 0 }],
+        ["failed", true, "quota exceeded", { remaining: 0 }],
+      ]);
+    });
+
+    it("a timeout fires the signal and records a failure", async () => {
+      const plugin = daily("0 6 * * *", { timeoutSeconds: 0.05, maxRetries: 0 })("slowpoke");
+      const { kernel, tick, records } = await setup([plugin]);
+      await kernel.enable(TENANT, "slowpoke");
+      let abortedBy: unknown;
+      plugin.behave = (run) =>
+        new Promise<TaskResult>((resolve) => {
+          run.signal.addEventListener("abort", () => {
+            abortedBy = run.signal.reason;
+            resolve({ success: true }); // too late: the attempt is already over
+          });
+        });
+      const report = await tick("2026-01-05T06:00:00Z");
+      expect(report).toMatchObject({ ran: 0, failed: 1 });
+      expect(plugin.runs[0]!.signal.aborted).toBe(true);
+      expect((abortedBy as Error).name).toBe("TimeoutError");
+      const [record] = await records();
+      expect(record).toMatchObject({ status: "timed_out", final: true, attempt: 1, error: "timed out after 0.05 s" });
+    });
+
+    it("a run whose invocation died is a failed attempt once its lease runs out, then retried", async () => {
+      const plugin = daily("0 6 * * *", { timeoutSeconds: 60 })("lost");
+      const { kernel, tick, records } = await setup([plugin]);
+      await kernel.enable(TENANT, "lost");
+      const never = gate();
+      plugin.behave = async () => {
+        await never.opened;
+        return { success: true };
+      };
+      void tick("2026-01-05T06:00:00Z"); // stands for an invocation that was cut off mid-run
+      await until(() => plugin.runs.length === 1, "the run to start");
+      plugin.behave = () => ({ success: true });
+      expect(await tick("2026-01-05T06:01:00Z")).toMatchObject({ ran: 0, failed: 0 }); // lease: 60 s + 60 s grace
+      const report = await tick("2026-01-05T06:02:00Z");
+      expect(report).toMatchObject({ failed: 1 });
+      await tick("2026-01-05T06:03:00Z");
+      expect(plugin.runs.map((r) => r.attempt)).toEqual([1, 2]);
+      const history = await records();
+      expect(history.slice(0, 2).map((r) => [r.attempt, r.status, r.final])).toEqual([
+        [1, "retrying", false],
+        [2, "succeeded", true],
+      ]);
+      expect(history[0]!.error).toMatch(/did not finish: its lease ran out/);
+      never.open();
+    });
+
+    it("a plugin disabled between ticks runs nothing, and re-enabling does not replay missed slots", async () => {
+      const plugin = daily()("off");
+      const { kernel, scheduler, tick } = await setup([plugin]);
+      await kernel.enable(TENANT, "off");
+      await tick("2026-01-05T06:00:00Z");
+      await kernel.disable(TENANT, "off");
+      expect(await scheduler.tasks(TENANT)).toEqual([]);
+      expect(await tick("2026-01-06T06:00:00Z")).toMatchObject({ due: 0, ran: 0 });
+      expect(await tick("2026-01-07T06:00:00Z")).toMatchObject({ due: 0, ran: 0 });
+      expect(plugin.runs).toHaveLength(1);
+      await kernel.enable(TENANT, "off");
+      expect((await scheduler.tasks(TENANT))[0]!.nextRunAt).toBe("2026-01-08T06:00:00.000Z");
+      await tick("2026-01-08T06:00:00Z");
+      expect(plugin.runs.map((r) => r.scheduledTime)).toEqual(["2026-01-05T06:00:00.000Z", "2026-01-08T06:00:00.000Z"]);
+    });
+
+    it("a config change reschedules; an unrelated change keeps the next run", async () => {
+      const plugin = daily()("conf");
+      const { kernel, scheduler } = await setup([plugin]);
+      await kernel.enable(TENANT, "conf");
+      expect((await scheduler.tasks(TENANT))[0]!.nextRunAt).toBe("2026-01-05T06:00:00.000Z");
+      await kernel.setConfig(TENANT, "conf", { cron: "30 7 * * *", timezone: "America/New_York" });
+      const [view] = await scheduler.tasks(TENANT);
+      expect(view).toMatchObject({
+        nextRunAt: "2026-01-05T12:30:00.000Z",
+        scheduleText: "every day at 07:30 (America/New_York)",
+      });
+      await kernel.setConfig(TENANT, "conf", { cron: "30 7 * * *", timezone: "America/New_York", label: "y" });
+      expect((await scheduler.tasks(TENANT))[0]!.nextRunAt).toBe("2026-01-05T12:30:00.000Z");
+    });
+
+    it("runNow runs through the same recorded path and returns the TaskResult", async () => {
+      const plugin = daily()("manual");
+      const { kernel, scheduler, at, records } = await setup([plugin]);
+      await kernel.enable(TENANT, "manual");
+      at("2026-01-05T03:00:00Z");
+      const result = await scheduler.runNow(TENANT, "manual.sync", { correlationId: "admin-req-1" });
+      expect(result).toMatchObject({ success: true, data: { ok: 1 } });
+      expect(typeof result.durationMs).toBe("number");
+      expect(plugin.runs[0]).toMatchObject({ attempt: 1, correlationId: "admin-req-1" });
+      const [record] = await records();
+      expect(record).toMatchObject({
+        status: "succeeded",
+        final: true,
+        reason: "run now",
+        correlationId: "admin-req-1",
+      });
+      const [view] = await scheduler.tasks(TENANT);
+      expect(view!.lastResult).toMatchObject({ id: record!.id });
+      expect(view!.nextRunAt).toBe("2026-01-05T06:00:00.000Z");
+      plugin.behave = () => {
+        throw new Error("nope");
+      };
+      expect(await scheduler.runNow(TENANT, "manual.sync")).toMatchObject({ success: false, errorMessage: "nope" });
+      await expect(scheduler.runNow(TENANT, "manual.missing")).rejects.toMatchObject({ code: "ERR_TASK_NOT_FOUND" });
+      await expect(scheduler.runNow(TENANT_2, "manual.sync")).rejects.toMatchObject({ code: "ERR_TENANT_NOT_FOUND" });
+    });
+  });
+
+  describe("scale", () => {
+    it("beyond maxInlinePerTick due jobs fan out through the queue; the consumer runs each once", async () => {
+      const plugin = daily("*/5 * * * *")("fan");
+      const tenants = [TENANT, TENANT_2, "55555555-5555-4555-8555-555555555555"];
+      const sent: WorkMessage[] = [];
+      const queue = {
+        send: (m: WorkMessage) => Promise.resolve(void sent.push(m)),
+        sendBatch: (ms: WorkMessage[]) => Promise.resolve(void sent.push(...ms)),
+      };
+      const { kernel, scheduler, tick, at } = await setup([plugin], { tenants, maxInlinePerTick: 1, queue });
+      for (const t of tenants) {
+        await kernel.setConfig(t, "fan", { cron: "*/5 * * * *" });
+        await kernel.enable(t, "fan");
+      }
+      expect(await tick("2026-01-05T00:05:00Z")).toMatchObject({ due: 3, ran: 1, enqueued: 2, deferred: 0 });
+      expect(sent).toHaveLength(2);
+      expect(sent[0]).toMatchObject({ kind: "task", taskId: "fan.sync" });
+      expect(await tick("2026-01-05T00:06:00Z")).toMatchObject({ due: 0, enqueued: 0 });
+      at("2026-01-05T00:06:10Z");
+      for (const m of [...sent, ...sent]) await scheduler.handleMessage(m); // redelivered: still once
+      expect(plugin.runs.map((r) => r.tenantId).sort()).toEqual([...tenants].sort());
+      expect(new Set(plugin.runs.map((r) => r.scheduledTime))).toEqual(new Set(["2026-01-05T00:05:00.000Z"]));
+      expect(await tick("2026-01-05T00:09:00Z")).toMatchObject({ due: 0 });
+      expect(await tick("2026-01-05T00:11:00Z")).toMatchObject({ due: 3, ran: 1, enqueued: 2 });
+      expect(plugin.runs).toHaveLength(4);
+    });
+
+    it("without a queue, work over the ceiling waits for the next tick, oldest first", async () => {
+      const plugin = daily("*/5 * * * *")("cap");
+      const tenants = [TENANT, TENANT_2, "55555555-5555-4555-8555-555555555555"];
+      const { kernel, tick } = await setup([plugin], { tenants, maxInlinePerTick: 2 });
+      for (const t of tenants) {
+        await kernel.setConfig(t, "cap", { cron: "*/5 * * * *" });
+        await kernel.enable(t, "cap");
+      }
+      expect(await tick("2026-01-05T00:05:00Z")).toMatchObject({ due: 2, ran: 2, deferred: 1 });
+      expect(await tick("2026-01-05T00:06:00Z")).toMatchObject({ due: 1, ran: 1, deferred: 0 });
+      expect(plugin.runs.map((r) => r.scheduledTime)).toEqual(Array(3).fill("2026-01-05T00:05:00.000Z"));
+    });
+  });
+
+  describe("health checks", () => {
+    it("run every healthIntervalSeconds, keep history, and dispatch healthStatusChanged on a change", async () => {
+      const monitor = new Monitor();
+      const watcher = new Watcher();
+      const { kernel, scheduler, tick } = await setup([monitor, watcher], { healthIntervalSeconds: 300 });
+      await kernel.enable(TENANT, "watcher");
+      await kernel.enable(TENANT, "monitor");
+      monitor.script = ["healthy", "healthy", "unhealthy", "healthy"];
+      const start = Date.parse("2026-01-05T00:01:00Z");
+      for (let m = 0; m < 20; m++) await tick(ISO(start + m * 60_000));
+      expect(monitor.calls).toHaveLength(4);
+      expect(monitor.calls[0]!.signal).toBeDefined();
+      expect(watcher.changes.map((c) => [c.previous, c.current])).toEqual([["healthy", "unhealthy"], [
+        "unhealthy",
+        "healthy",
+      ]]);
+      expect(watcher.changes[0]).toMatchObject({
+        plugin: "monitor",
+        checkType: "uptime",
+        target: "https://site.example/",
+      });
+      const [view] = await scheduler.health(TENANT);
+      expect(view).toMatchObject({ plugin: "monitor", checkType: "uptime", status: "healthy", uptime: 0.75 });
+      expect(view!.history.map((r) => r.status)).toEqual(["healthy", "unhealthy", "healthy", "healthy"]);
+      expect(view!.latest).toMatchObject({ latencyMs: 12, message: "it is healthy", details: { code: 200 } });
+      const gaps = view!.history.slice(1).map((r, i) =>
+        Date.parse(view!.history[i]!.checkedAt) - Date.parse(r.checkedAt)
+      );
+      expect(gaps).toEqual([300_000, 300_000, 300_000]);
+      const changes = await kernel.history.list(TENANT, { kind: "health" });
+      expect(changes.map((r) => r.reason)).toEqual([
+        "status changed from unhealthy to healthy",
+        "status changed from healthy to unhealthy",
+      ]);
+      expect(await scheduler.tasks(TENANT)).toEqual([]); // health cycles are not tasks
+    });
+
+    it("a health check that hangs or throws is unhealthy; runHealthCycle runs the checks now", async () => {
+      const monitor = new Monitor();
+      const { kernel, scheduler } = await setup([monitor], { healthTimeoutSeconds: 0.05 });
+      await kernel.enable(TENANT, "monitor");
+      monitor.script = ["hang", "throw"];
+      const [hung] = await scheduler.runHealthCycle(TENANT);
+      expect(hung).toMatchObject({ status: "unhealthy", message: "timed out after 0.05 s", checkType: "uptime" });
+      expect(monitor.calls[0]!.signal!.aborted).toBe(true);
+      const [threw] = await scheduler.runHealthCycle(TENANT);
+      expect(threw).toMatchObject({ status: "unhealthy", message: "connection refused" });
+      const views = await scheduler.health(TENANT, { historyLimit: 1 });
+      expect(views[0]!.history).toHaveLength(1);
+      expect(views[0]!.uptime).toBe(0);
+    });
+  });
+}
