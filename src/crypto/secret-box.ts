@@ -23,10 +23,20 @@ export class SecretBox {
   readonly #masters = new Map<string, Promise<CryptoKey>>();
   readonly #derived = new Map<string, Promise<CryptoKey>>();
   readonly #maxCached: number;
+  /** Opened envelopes, by (tenant, scope, envelope): a warm webhook decrypts nothing. */
+  readonly #opened = new Map<string, string>();
+  readonly #maxOpened: number;
 
-  constructor(ring: MasterKeyring, options: { maxCachedKeys?: number } = {}) {
+  /**
+   * `maxCachedKeys` bounds the derived keys kept (default 10,000); `maxCachedPlaintexts` the
+   * opened envelopes (default 1,000; 0 turns it off). Keeping plaintexts exposes nothing the
+   * cached keys do not already open, and an envelope is unique (fresh nonce), so a changed secret
+   * is a new entry, never a stale one.
+   */
+  constructor(ring: MasterKeyring, options: { maxCachedKeys?: number; maxCachedPlaintexts?: number } = {}) {
     this.#ring = ring;
     this.#maxCached = options.maxCachedKeys ?? 10_000;
+    this.#maxOpened = options.maxCachedPlaintexts ?? 1_000;
   }
 
   get primaryKeyId(): string {
@@ -53,6 +63,18 @@ export class SecretBox {
 
   /** The plaintext, or a KernelError("ERR_DECRYPT") naming what failed (never a partial value). */
   async decrypt(tenantId: string, plugin: string, envelope: string): Promise<string> {
+    const id = `${tenantId}\0${plugin}\0${envelope}`;
+    const hit = this.#opened.get(id);
+    if (hit !== undefined) return hit;
+    const plaintext = await this.#open(tenantId, plugin, envelope);
+    if (this.#maxOpened > 0) {
+      if (this.#opened.size >= this.#maxOpened) this.#opened.delete(this.#opened.keys().next().value!);
+      this.#opened.set(id, plaintext);
+    }
+    return plaintext;
+  }
+
+  async #open(tenantId: string, plugin: string, envelope: string): Promise<string> {
     const what = plugin.startsWith("@") ? `${plugin.slice(1)} secrets` : `secrets of plugin ${plugin}`;
     const fail = (why: string) =>
       new KernelError("ERR_DECRYPT", `${what} for tenant ${tenantId} cannot be decrypted: ${why}`);

@@ -440,6 +440,8 @@ export function storageSuite(h: Harness, target: StorageTarget): void {
         await kernel.putTenant(a, { slug: "tenant-a", plan: "pro" });
         await kernel.putTenant(b, { slug: "tenant-b", plan: "pro" });
         await kernel.setSecrets(a, "alpha", { api_key: "tenant-a-alpha-key" });
+        // Opened once where it belongs: the isolate's plaintext cache must not serve it elsewhere.
+        expect((await kernel.getSecrets(a, "alpha")).require("api_key")).toBe("tenant-a-alpha-key");
         const sealed = (await rawTenant(driver, a)).plugins.alpha!;
 
         const recB = await rawTenant(driver, b);
