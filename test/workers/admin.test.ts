@@ -1,10 +1,18 @@
 // @ts-ignore: workerd's built-in module; @cloudflare/workers-types is not in test/tsconfig's types
 import { env } from "cloudflare:workers";
+import { createExecutionContext, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { createWorker } from "../../src/adapters/cloudflare.ts";
 import { createCloudflareKVDriver, type KVDriver, type KVNamespaceLike } from "../../src/index.ts";
+import { MyPlugin } from "../fixtures/my-plugin.ts";
+import { ReporterPlugin, VaultPlugin } from "../suites/admin-fixtures.ts";
+import { adminRuntimeSuite } from "../suites/admin-runtime.suite.ts";
 import { adminSuite } from "../suites/admin.suite.ts";
 
 const binding = (env as { DVP_KV: KVNamespaceLike }).DVP_KV;
+const harness = { describe, it, expect, runtime: "workerd" } as const;
+/** vitest.workers.config.ts's binding. */
+const ADMIN_SECRET = "workers-test-admin-secret-0123456789";
 
 /** Each fixture gets its own key space in the one real local KV, so tests cannot see each other's tenants. */
 function prefixed(driver: KVDriver, prefix: string): KVDriver {
@@ -24,7 +32,31 @@ function prefixed(driver: KVDriver, prefix: string): KVDriver {
   };
 }
 
-// The admin API inside real workerd, its kernel on the real local KV of wrangler.toml's DVP_KV.
-adminSuite({ describe, it, expect, runtime: "workerd" }, {
+// The admin router inside real workerd, its kernel on the real local KV of wrangler.toml's DVP_KV.
+adminSuite(harness, {
   driver: () => prefixed(createCloudflareKVDriver(binding), `admin-${crypto.randomUUID()}:`),
+});
+
+// The Cloudflare adapter's fetch (createWorker, as wrangler's main builds it) with the suite's plugins.
+adminRuntimeSuite(harness, {
+  secret: ADMIN_SECRET,
+  start: () => {
+    const worker = createWorker({ plugins: () => [new MyPlugin(), new VaultPlugin(), new ReporterPlugin()] });
+    const localEnv = { ...(env as Record<string, unknown>) };
+    return Promise.resolve({
+      withPlugins: true,
+      send: async (request) => {
+        const ctx = createExecutionContext();
+        const response = await worker.fetch(request, localEnv as never, ctx);
+        await waitOnExecutionContext(ctx);
+        return response;
+      },
+    });
+  },
+});
+
+// wrangler.toml's main itself (SELF), with the bundled plugins.
+adminRuntimeSuite({ ...harness, describe: (name, body) => describe(`${name} (SELF)`, body) }, {
+  secret: ADMIN_SECRET,
+  start: () => Promise.resolve({ withPlugins: false, send: (request) => SELF.fetch(request) }),
 });
