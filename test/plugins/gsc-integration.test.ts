@@ -16,14 +16,14 @@ async function setup(
   opts: { rowsPerDay?: number; sites?: string[]; timeoutMs?: number; wrongKey?: boolean } = {},
 ) {
   const clock = { now: Date.parse("2026-11-20T06:00:00Z") };
-  let account!: ServiceAccountFixture;
+  const holder: { account?: ServiceAccountFixture } = {};
   google = await startFakeGoogle({
-    account: () => account,
+    account: () => holder.account!,
     sites: opts.sites ?? [SITE, DOMAIN_SITE],
     rowsPerDay: opts.rowsPerDay ?? 7,
     now: () => clock.now,
   });
-  account = makeServiceAccount(google.tokenUrl);
+  const account = holder.account = makeServiceAccount(google.tokenUrl);
   const secret = opts.wrongKey ? makeServiceAccount(google.tokenUrl).json : account.json;
   const plugin = new GscIntegrationPlugin({
     allowInsecureUrls: true,
