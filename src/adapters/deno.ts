@@ -6,7 +6,8 @@
 import { type BundledPluginOptions, bundledPlugins } from "../../plugins/index.ts";
 import type { TcpConnect } from "../net/tcp.ts";
 import type { WorkMessage, WorkQueue } from "../queue.ts";
-import { createRuntime, type Runtime } from "../runtime.ts";
+import type { Plugin } from "../plugin.ts";
+import { createRuntime, type Runtime, type RuntimeSettings } from "../runtime.ts";
 import { createDenoKVDriver } from "../store/deno-kv.ts";
 
 export interface DenoStartOptions {
@@ -19,8 +20,12 @@ export interface DenoStartOptions {
   kv?: Deno.Kv;
   /** Register the tick (default Deno.cron); tests pass their own to call the handler. */
   cron?: (name: string, schedule: string, handler: () => Promise<void>) => unknown;
+  /** The plugins (default: the bundled ones, given a `Deno.connect` TcpConnect). */
+  plugins?: (settings: RuntimeSettings) => Plugin[];
   /** Outbound fetch for plugins (default the global fetch). */
   fetch?: typeof fetch;
+  /** The clock, ms since the epoch (tests). */
+  now?: () => number;
   onListen?: (address: { hostname: string; port: number }) => void;
 }
 
@@ -64,8 +69,10 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
       env,
       driver: createDenoKVDriver(kv),
       queue,
-      plugins: (settings) => bundledPlugins(pluginOptions(denoConnect, settings.allowInsecureUrls)),
+      plugins: options.plugins ??
+        ((settings) => bundledPlugins(pluginOptions(denoConnect, settings.allowInsecureUrls))),
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.now ? { now: options.now } : {}),
     });
   } catch (error) {
     if (!options.kv) kv.close();

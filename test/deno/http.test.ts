@@ -1,0 +1,121 @@
+/**
+ * The Deno adapter under Deno: Deno.serve on a free port, Deno KV, the KV queue delivering the
+ * accepted webhook to the plugin, dedupe, refusals, and start-up refusing missing configuration.
+ */
+import { expect } from "expect";
+import { startDeno } from "../../src/adapters/deno.ts";
+import { ConfigurationError } from "../../src/errors.ts";
+import { eventBody, RecorderPlugin, signAdminToken, signedRequest } from "../fixtures/webhook-kit.ts";
+
+const ENV = {
+  DVP_MASTER_KEYS: "test:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+  DVP_ADMIN_JWT_SECRET: "deno-test-admin-secret-0123456789abcdef",
+  DVP_LOG_LEVEL: "error",
+};
+
+const noCron = () => undefined;
+
+async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error("timed out waiting");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+Deno.test({
+  name: "Deno adapter: signed webhook → 202 → KV queue → plugin; duplicate; refusals",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const recorder = new RecorderPlugin();
+    const kv = await Deno.openKv(":memory:");
+    const kernel = await startDeno({
+      env: ENV,
+      kv,
+      port: 0,
+      hostname: "127.0.0.1",
+      cron: noCron,
+      plugins: () => [recorder],
+    });
+    try {
+      const token = await signAdminToken(ENV.DVP_ADMIN_JWT_SECRET, { tenants: "*" });
+      const tenant = crypto.randomUUID();
+      const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
+      const created = await fetch(`${kernel.url}/v1/tenants/${tenant}`, {
+        method: "PUT",
+        headers: auth,
+        body: JSON.stringify({ slug: "deno", plan: "pro" }),
+      });
+      expect(created.status).toBe(201);
+      const { webhook_secret: secret } = await created.json();
+      const enabled = await fetch(`${kernel.url}/v1/tenants/${tenant}/plugins/recorder/enable`, {
+        method: "POST",
+        headers: auth,
+      });
+      expect(enabled.status).toBe(200);
+      await enabled.body?.cancel();
+
+      const url = `${kernel.url}/v1/webhooks/${tenant}`;
+      const res = await fetch(
+        await signedRequest(url, secret, eventBody(), { id: "msg_deno", headers: { "x-correlation-id": "dn-1" } }),
+      );
+      expect(res.status).toBe(202);
+      expect(await res.json()).toEqual({ id: "msg_deno", status: "accepted" });
+      await until(() => recorder.seen.length === 1);
+      expect(recorder.seen[0]!.ctx.correlationId).toBe("dn-1");
+
+      const dup = await fetch(await signedRequest(url, secret, eventBody(), { id: "msg_deno" }));
+      expect(dup.status).toBe(200);
+      expect(await dup.json()).toEqual({ id: "msg_deno", status: "duplicate" });
+
+      for (
+        const [request, status] of [
+          [await signedRequest(url, "whsec_" + btoa("q".repeat(32)), eventBody()), 401],
+          [await signedRequest(url, secret, "null"), 400],
+          [await signedRequest(url, secret, eventBody("content.nope")), 422],
+          [await signedRequest(url, secret, JSON.stringify({ pad: "x".repeat(2 * 1024 * 1024) })), 413],
+        ] as const
+      ) {
+        const refused = await fetch(request);
+        expect(refused.status).toBe(status);
+        expect(refused.headers.get("content-type")).toBe("application/problem+json");
+        await refused.body?.cancel();
+      }
+
+      // The final record is in the history, once (written just after the hook returns).
+      const finals = async () =>
+        (await kernel.runtime.kernel.history.list(tenant, { kind: "hook" })).filter((r) =>
+          r.eventId === "msg_deno" && r.final
+        );
+      const end = Date.now() + 5_000;
+      while ((await finals()).length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      expect(await finals()).toHaveLength(1);
+      expect(recorder.seen).toHaveLength(1);
+    } finally {
+      await kernel.close();
+      kv.close();
+    }
+  },
+});
+
+Deno.test("Deno adapter: missing configuration fails at start-up naming the variable", async () => {
+  for (
+    const [missing, variable] of [["DVP_MASTER_KEYS", "DVP_MASTER_KEYS"], [
+      "DVP_ADMIN_JWT_SECRET",
+      "DVP_ADMIN_JWT_SECRET",
+    ]]
+  ) {
+    const env: Record<string, string> = { ...ENV };
+    delete env[missing];
+    const kv = await Deno.openKv(":memory:");
+    try {
+      const error = await startDeno({ env, kv, port: 0, cron: noCron }).then(() => null, (e) => e);
+      expect(error).toBeInstanceOf(ConfigurationError);
+      expect((error as ConfigurationError).variable).toBe(variable);
+      expect((error as Error).message).toContain(variable);
+    } finally {
+      kv.close();
+    }
+  }
+});
