@@ -13,6 +13,10 @@ interface DenoLike {
   stat(path: string): Promise<{ isFile: boolean; isDirectory: boolean }>;
   readDir(path: string): AsyncIterable<DirEntry>;
   exit(code: number): never;
+  execPath(): string;
+  Command: new (command: string, options: { args: string[]; stdout: "null"; stderr: "null" }) => {
+    output(): Promise<{ success: boolean }>;
+  };
   errors: { NotFound: new (...args: unknown[]) => Error };
 }
 
@@ -47,6 +51,11 @@ export function denoIo(): CliIo {
     },
     importModule: (path) => import(new URL(`file://${path}`).href),
     fetch: (input, init) => fetch(input, init),
+    async format(paths) {
+      // The same formatter and width as `npm run format`, so generated files pass `deno fmt --check`.
+      const args = ["fmt", "--no-config", "--quiet", "--line-width", "120", ...paths];
+      await new d.Command(d.execPath(), { args, stdout: "null", stderr: "null" }).output();
+    },
     out: (line) => console.log(line),
     err: (line) => console.error(line),
   };

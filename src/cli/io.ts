@@ -20,6 +20,8 @@ export interface CliIo {
   /** Import a module by absolute path (the plugins, for `dvp check`). */
   importModule(path: string): Promise<Record<string, unknown>>;
   fetch: typeof fetch;
+  /** Format generated files in the project's style (deno fmt, line width 120); best effort. */
+  format?(paths: string[]): Promise<void>;
   out(line: string): void;
   err(line: string): void;
 }

@@ -63,6 +63,7 @@ export async function newPlugin(args: ParsedArgs, io: CliIo): Promise<number> {
   await io.mkdirp(join(root, "test", "plugins"));
   for (const [path, text] of files) await io.writeText(path, text);
   await io.writeText(indexPath, registered);
+  await io.format?.([...files.map(([path]) => path), indexPath]);
 
   const rel = (p: string) => p.slice(root.length + 1);
   io.out(`Created plugin ${slug} (${names.className}) with hooks: ${groups.join(", ")}`);

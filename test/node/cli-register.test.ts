@@ -71,3 +71,18 @@ export function bundledPlugins(): Plugin[] {
     ).toThrow(/already imports/);
   });
 });
+
+describe("registerPlugin on the repo's own plugins/index.ts", () => {
+  it("adds the import and the entry to the file as it is now", async () => {
+    const { readFile } = await import("node:fs/promises");
+    const source = await readFile(new URL("../../plugins/index.ts", import.meta.url), "utf8");
+    const out = registerPlugin(source, "ZzzProbePlugin", "zzz-probe");
+    expect(out).toMatch(/^import \{ ZzzProbePlugin \} from "\.\/zzz-probe\/index\.ts";$/m);
+    expect(out).toMatch(/new ZzzProbePlugin\((\{ allowInsecureUrls: \w+\.allowInsecureUrls \})?\)/);
+    // Everything else is kept: removing the two additions gives the original back.
+    const removed = out
+      .replace(/\nimport \{ ZzzProbePlugin \} from "\.\/zzz-probe\/index\.ts";/, "")
+      .replace(/,?\s*new ZzzProbePlugin\([^)]*\),?/, "");
+    expect(removed.replace(/\s/g, "")).toBe(source.replace(/\s/g, "").replace(/,\]/g, "]"));
+  });
+});
