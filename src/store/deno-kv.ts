@@ -11,6 +11,7 @@
  * Deno KV may still return a key for a while after its `expireIn`, so values written with a TTL
  * carry their deadline and reads hide them once it has passed.
  */
+import { KernelError } from "../errors.ts";
 import type { KVDriver, ListOptions, ListPage, PutOptions } from "./driver.ts";
 
 /** `Deno.KvKey`: the driver only ever writes one string part. */
@@ -46,6 +47,14 @@ type Expiring = { v: string; exp: number };
 export interface DenoKVDriverOptions {
   /** The clock TTL deadlines follow (ms since the epoch). */
   now?: () => number;
+}
+
+/** Deno KV's own errors (e.g. "Value too large (max 65536 bytes)") do not say which key. */
+function failed(key: string, error: unknown): never {
+  const message = error instanceof Error ? error.message : String(error);
+  throw new KernelError("ERR_STORAGE", `deno-kv: cannot write ${JSON.stringify(key.slice(0, 200))}: ${message}`, {
+    cause: error,
+  });
 }
 
 export function createDenoKVDriver(kv: DenoKvLike, options: DenoKVDriverOptions = {}): KVDriver {
@@ -89,7 +98,7 @@ export function createDenoKVDriver(kv: DenoKvLike, options: DenoKVDriverOptions 
     },
     async put(k, value, opts) {
       const [stored, setOptions] = encode(value, opts);
-      await kv.set(key(k), stored, setOptions);
+      await kv.set(key(k), stored, setOptions).catch((error) => failed(k, error));
     },
     async putIfAbsent(k, value, opts) {
       const dk = key(k);
@@ -98,7 +107,7 @@ export function createDenoKVDriver(kv: DenoKvLike, options: DenoKVDriverOptions 
       if (current.versionstamp !== null && decode(current.value) !== null) return false;
       // Compare-and-set against exactly what was read: absent (null) or an expired leftover.
       const result = await kv.atomic().check({ key: dk, versionstamp: current.versionstamp })
-        .set(dk, stored, setOptions).commit();
+        .set(dk, stored, setOptions).commit().catch((error) => failed(k, error));
       return result.ok;
     },
     async delete(k) {

@@ -6,6 +6,7 @@
  */
 import type { TenantPlan } from "../context.ts";
 import { deepFreeze } from "../context.ts";
+import { KernelError } from "../errors.ts";
 import type { KVDriver } from "./driver.ts";
 import { listAll } from "./driver.ts";
 import { keys } from "./keys.ts";
@@ -78,7 +79,7 @@ export class TenantStore {
   async #load(tenantId: string): Promise<Readonly<TenantRecord> | null> {
     const generation = this.#generation;
     const raw = await this.#driver.get(keys.tenant(tenantId));
-    const record = raw === null ? null : deepFreeze(JSON.parse(raw) as TenantRecord);
+    const record = raw === null ? null : deepFreeze(parseRecord(tenantId, raw));
     // A write by this isolate while the read was in flight wins over what the read saw.
     if (generation === this.#generation) this.#remember(tenantId, record);
     return record;
@@ -93,7 +94,7 @@ export class TenantStore {
     change: (current: TenantRecord | null) => TenantRecord | null | Promise<TenantRecord | null>,
   ): Promise<Readonly<TenantRecord> | null> {
     const raw = await this.#driver.get(keys.tenant(tenantId));
-    const current = raw === null ? null : (JSON.parse(raw) as TenantRecord);
+    const current = raw === null ? null : parseRecord(tenantId, raw);
     const next = await change(current);
     if (!next) return current && deepFreeze(current);
     await this.#driver.put(keys.tenant(tenantId), JSON.stringify(next));
@@ -127,4 +128,15 @@ export class TenantStore {
     this.#cache.delete(tenantId); // re-insert: Map order is the eviction order
     this.#cache.set(tenantId, { record, expiresAt: this.#now() + (record ? this.#ttl : this.#negativeTtl) });
   }
+}
+
+/** A stored tenant document; damage is reported as such, not as a bare SyntaxError. */
+function parseRecord(tenantId: string, raw: string): TenantRecord {
+  try {
+    const record = JSON.parse(raw) as TenantRecord;
+    if (record && typeof record === "object" && typeof record.plugins === "object") return record;
+  } catch {
+    // reported below
+  }
+  throw new KernelError("ERR_STORAGE", `the stored record of tenant ${tenantId} is damaged (not a tenant document)`);
 }

@@ -5,9 +5,15 @@
  * decryption with cached keys against importing and deriving them afresh.
  */
 import { bench, describe } from "vitest";
-import { createKernel, generateMasterKey, parseMasterKeys, Plugin, SecretBox } from "../../src/index.ts";
+import {
+  createKernel,
+  createMemoryDriver,
+  generateMasterKey,
+  parseMasterKeys,
+  type Plugin,
+  SecretBox,
+} from "../../src/index.ts";
 import { countingDriver, namespacedDriver, SyncPlugin } from "../suites/storage.suite.ts";
-import { createMemoryDriver } from "../../src/index.ts";
 
 const TENANT = "11111111-1111-4111-8111-111111111111";
 const masterKeys = generateMasterKey("bench");

@@ -34,3 +34,16 @@ Deno.test("Deno KV driver: a key past its TTL is gone on the real clock, though 
   if ((await driver.get("real-clock:ttl")) !== null) throw new Error("expected null after expiry");
   if ((await driver.list({ prefix: "real-clock:" })).keys.length !== 0) throw new Error("expected no listed key");
 });
+
+Deno.test("Deno KV driver: a value over Deno KV's 64 KiB limit fails naming the key", async () => {
+  const driver = createDenoKVDriver(kv);
+  let error: unknown;
+  try {
+    await driver.put("too:big", "x".repeat(70_000));
+  } catch (e) {
+    error = e;
+  }
+  if (!(error instanceof Error) || !/deno-kv: cannot write "too:big": .*too large/i.test(error.message)) {
+    throw new Error(`unexpected: ${error}`);
+  }
+});

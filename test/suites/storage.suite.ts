@@ -263,6 +263,16 @@ export function storageSuite(h: Harness, target: StorageTarget): void {
         expect(driver.counts.reads).toBe(1);
       });
 
+      it("reports a damaged tenant record as a storage error", async () => {
+        const { kernel, driver } = await setup();
+        const id = uuid();
+        await driver.put(`tenant:${id}`, "{not json");
+        await expect(kernel.requireTenant(id)).rejects.toMatchObject({
+          code: "ERR_STORAGE",
+          message: expect.stringMatching(/stored record of tenant .* is damaged/),
+        });
+      });
+
       it("remembers an unknown tenant briefly, and answers it as not found", async () => {
         const { kernel, driver, clock } = await setup();
         const id = uuid();
