@@ -102,9 +102,11 @@ export function createAdminAuth(config: AdminAuthConfig): AdminAuth {
     throw new ConfigurationError("DVP_ADMIN_JWT_AUDIENCE", "is required with DVP_ADMIN_JWKS_URL");
   }
   const algorithms = [...(secret ? HMAC_ALGS : []), ...(jwks ? ASYMMETRIC_ALGS : [])];
+  // Imported once: jose would import raw bytes again on every verification.
+  let hmacCryptoKey: Promise<CryptoKey> | undefined;
   // The key follows from the algorithm, never from anything else in the token.
   const getKey: JWTVerifyGetKey = async (header, token) => {
-    if (HMAC_ALGS.includes(header.alg)) return secret!;
+    if (HMAC_ALGS.includes(header.alg)) return hmacCryptoKey ??= importHmac(secret!);
     try {
       return await jwks!(header, token);
     } catch (error) {
@@ -184,6 +186,10 @@ function hmacKey(secret: string): Uint8Array {
   const bytes = new TextEncoder().encode(secret);
   if (bytes.length < 32) throw new ConfigurationError("DVP_ADMIN_JWT_SECRET", "must be at least 32 bytes");
   return bytes;
+}
+
+function importHmac(bytes: Uint8Array): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", bytes as BufferSource, { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
 }
 
 function remoteKeys(config: AdminAuthConfig): JWTVerifyGetKey {
