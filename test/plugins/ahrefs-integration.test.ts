@@ -1,0 +1,166 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { AhrefsIntegrationPlugin, loadSnapshots } from "../../plugins/ahrefs-integration/index.ts";
+import { type FakeAhrefs, startFakeAhrefs } from "../fakes/ahrefs.ts";
+import { benchFor, instantRetries, TENANT } from "./helpers.ts";
+
+const TOKEN = "ahrefs-test-token-0123456789";
+let ahrefs: FakeAhrefs | undefined;
+afterEach(async () => {
+  await ahrefs?.close();
+  ahrefs = undefined;
+});
+
+async function setup(config: Record<string, unknown> = {}, units = 10_000, token = TOKEN) {
+  ahrefs = await startFakeAhrefs({ token: TOKEN, units, knownTargets: ["acme.com", "blog.acme.com"] });
+  const sleeps: number[] = [];
+  const plugin = new AhrefsIntegrationPlugin({
+    allowInsecureUrls: true,
+    apiBaseUrl: `${ahrefs.url}/v3`,
+    http: { ...instantRetries, sleep: async (ms: number) => void sleeps.push(ms) },
+  });
+  const bench = await benchFor(plugin, { targets: ["acme.com"], keywords_limit: 3, ...config }, { api_token: token });
+  return { bench, plugin, ahrefs, sleeps };
+}
+
+describe("ahrefs-integration", () => {
+  it("stores a snapshot per target and date with every enabled feature", async () => {
+    const { bench, plugin, ahrefs } = await setup({ targets: ["acme.com", "blog.acme.com"], country: "us" });
+    const result = await bench.runTask();
+    expect(result).toEqual({
+      success: true,
+      data: { date: "2026-11-20", targets: 2, snapshots_stored: 2, api_calls: 8 },
+    });
+    const [snapshot] = await loadSnapshots(plugin.storage(TENANT), "acme.com");
+    expect(snapshot).toMatchObject({
+      target: "acme.com",
+      date: "2026-11-20",
+      domain_rating: 48,
+      ahrefs_rank: 99_992,
+      backlinks: 8000,
+      refdomains: 400,
+      org_keywords: 2400,
+      org_keywords_1_3: 160,
+      org_traffic: 7200,
+      org_cost: 1234,
+    });
+    expect(snapshot!.keywords).toHaveLength(3);
+    expect(snapshot!.keywords![0]).toEqual({
+      keyword: "kw 0",
+      volume: 1,
+      best_position: 1,
+      best_position_url: "https://acme.com/p0",
+      sum_traffic: 1,
+      keyword_difficulty: 1,
+    });
+    const kw = ahrefs.requests.find((r) => r.url.includes("organic-keywords"))!;
+    const params = new URL(kw.url, "http://x").searchParams;
+    expect(Object.fromEntries(params)).toMatchObject({
+      target: "acme.com",
+      date: "2026-11-20",
+      mode: "subdomains",
+      country: "us",
+      order_by: "sum_traffic:desc",
+      limit: "3",
+    });
+    expect(kw.headers.authorization).toBe(`Bearer ${TOKEN}`);
+  });
+
+  it("calls only the endpoints of the enabled features", async () => {
+    const { bench, ahrefs } = await setup({ enabled_features: ["backlinks"] });
+    await bench.runTask();
+    expect(ahrefs.requests.map((r) => new URL(r.url, "http://x").pathname)).toEqual([
+      "/v3/site-explorer/domain-rating",
+      "/v3/site-explorer/backlinks-stats",
+    ]);
+  });
+
+  it("stops when API units run out (403 with the API's error body) and keeps what it fetched", async () => {
+    const { bench, plugin } = await setup({ targets: ["acme.com", "blog.acme.com"] }, 5);
+    const result = await bench.runTask();
+    expect(result).toMatchObject({
+      success: false,
+      errorMessage: expect.stringMatching(/API units limit reached.*\(API units exhausted or not in plan\)/),
+      data: { stopped_by: "units", snapshots_stored: 1, api_calls: 4 },
+    });
+    const [partial] = await loadSnapshots(plugin.storage(TENANT), "acme.com");
+    expect(partial).toMatchObject({ domain_rating: 48, org_traffic: 7200 });
+    expect(partial!.keywords).toBeUndefined();
+  });
+
+  it("waits out a 429 with a short Retry-After and succeeds", async () => {
+    const { bench, ahrefs, sleeps } = await setup();
+    ahrefs.failNext.push({ status: 429, headers: { "retry-after": "2" }, body: { error: "Rate limit exceeded" } });
+    expect((await bench.runTask()).success).toBe(true);
+    expect(sleeps).toEqual([2000]);
+  });
+
+  it("stops on a 429 asking for longer than the cap and reports it", async () => {
+    const { bench, ahrefs, sleeps } = await setup();
+    ahrefs.failNext.push({ status: 429, headers: { "retry-after": "600" }, body: { error: "Rate limit exceeded" } });
+    expect(await bench.runTask()).toMatchObject({
+      success: false,
+      errorMessage: expect.stringMatching(/rate limited; retry after 600 s/),
+      data: { stopped_by: "rate_limited" },
+    });
+    expect(sleeps).toEqual([]);
+  });
+
+  it("retries 500s", async () => {
+    const { bench, ahrefs } = await setup({ enabled_features: ["rankings"] });
+    ahrefs.failNext.push({ status: 500 }, { status: 502 });
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { snapshots_stored: 1 } });
+    expect(ahrefs.requests).toHaveLength(3);
+  });
+
+  it("a rejected token (401) stops the run without retries", async () => {
+    const { bench, ahrefs } = await setup({ targets: ["acme.com", "blog.acme.com"] }, 100, "wrong-token-abcdefgh");
+    expect(await bench.runTask()).toMatchObject({
+      success: false,
+      errorMessage: expect.stringMatching(/API token rejected/),
+      data: { stopped_by: "auth", api_calls: 1 },
+    });
+    expect(ahrefs.requests).toHaveLength(1);
+    expect(bench.lines.join("\n")).not.toContain("wrong-token-abcdefgh");
+  });
+
+  it("an invalid target fails alone; the others are still snapshotted", async () => {
+    const { bench } = await setup({ targets: ["nope.example", "acme.com"] });
+    expect(await bench.runTask()).toMatchObject({
+      success: false,
+      errorMessage: expect.stringMatching(/nope.example: HTTP 400: invalid target/),
+      data: { snapshots_stored: 1 },
+    });
+  });
+
+  it("charts Domain Rating, backlinks and traffic over time", async () => {
+    const { bench, plugin } = await setup();
+    await bench.runTask();
+    bench.clock.now += 86_400_000;
+    const ctx = bench.kernel.context(await bench.kernel.requireTenant(TENANT));
+    const tasks = await plugin.registerScheduledTasks(ctx);
+    const next = new Date(bench.clock.now);
+    await plugin.executeScheduledTask(tasks[0]!, ctx, {
+      taskId: tasks[0]!.taskId,
+      executionId: "e2",
+      scheduledTime: next,
+      actualTime: next,
+      attempt: 1,
+      tenantId: TENANT,
+      correlationId: null,
+      signal: new AbortController().signal,
+    });
+    const [panel] = await plugin.dataSeries(ctx);
+    expect(panel!.title).toBe("Ahrefs: acme.com");
+    expect(panel!.series.find((s) => s.name === "domain_rating")!.points).toEqual([
+      { t: "2026-11-20", v: 48 },
+      { t: "2026-11-21", v: 48 },
+    ]);
+    expect(panel!.series.map((s) => s.name)).toEqual([
+      "domain_rating",
+      "backlinks",
+      "refdomains",
+      "org_keywords",
+      "org_traffic",
+    ]);
+  });
+});
