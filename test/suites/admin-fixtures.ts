@@ -129,6 +129,8 @@ export interface AdminFixture {
   scheduler: ReturnType<typeof fakeScheduler>;
   app: Hono;
   auth: AdminAuth;
+  /** Every log line the kernel wrote (info and up). */
+  lines: string[];
   /** Every response body so far. */
   transcript: string[];
   platform: string;
@@ -145,10 +147,11 @@ export async function adminFixture(
   options: { driver?: KVDriver; auth?: AdminAuth; scheduler?: (kernel: Kernel) => Scheduler } = {},
 ): Promise<AdminFixture> {
   const clock = { ms: NOW };
+  const lines: string[] = [];
   const kernel = createKernel({
     plugins: [new MyPlugin(), new VaultPlugin(), new ReporterPlugin()],
     now: () => clock.ms,
-    log: { level: "error", sink: () => {} },
+    log: { level: "info", sink: (_record, line) => void lines.push(line) },
     ...(options.driver
       ? { driver: options.driver, masterKeys: "test:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" }
       : {}),
@@ -167,6 +170,7 @@ export async function adminFixture(
   const platform = await signAdminToken(ADMIN_SECRET, { tenants: "*", now: NOW });
   const scopedA = await signAdminToken(ADMIN_SECRET, { tenants: [TENANT_A], subject: "acme-admin", now: NOW });
   return {
+    lines,
     clock,
     kernel,
     scheduler,

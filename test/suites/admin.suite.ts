@@ -529,10 +529,19 @@ export function adminSuite(t: Harness, options: AdminSuiteOptions = {}): void {
       expectProblem(await f.call("PUT", `${base}/secrets`, { body: [API_KEY] }), 422);
       expect((await f.kernel.getSecrets(TENANT_A, "vault")).require("api_key")).toBe(API_KEY); // unchanged
 
-      for (const body of f.transcript) {
-        expect(body).not.toContain(API_KEY);
-        expect(body).not.toContain(WEBHOOK_TOKEN);
+      for (const text of [...f.transcript, ...f.lines]) {
+        expect(text).not.toContain(API_KEY);
+        expect(text).not.toContain(WEBHOOK_TOKEN);
       }
+      // Each change leaves an audit line: who, what, how it ended; never the body.
+      const audit = f.lines.map((line) => JSON.parse(line)).filter((r) => r.msg === "admin change");
+      expect(audit).toContainEqual(expect.objectContaining({
+        subject: "admin",
+        method: "PUT",
+        path: `/v1/tenants/${TENANT_A}/plugins/vault/secrets`,
+        status: 204,
+      }));
+      expect(audit).toContainEqual(expect.objectContaining({ method: "PUT", status: 422 }));
     });
   });
 
