@@ -4,6 +4,7 @@
  * The order is code point order, as Cloudflare KV and Deno KV sort (by UTF-8 bytes).
  */
 import type { KVDriver, ListOptions, ListPage, PutOptions } from "./driver.ts";
+import { SortedKeys } from "./sorted-keys.ts";
 
 export interface MemoryDriverOptions {
   /** The clock that expiry follows (ms since the epoch). */
@@ -20,18 +21,9 @@ export interface MemoryDriver extends KVDriver {
 export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDriver {
   const now = options.now ?? Date.now;
   const values = new Map<string, { value: string; expiresAt: number }>();
-  const sorted: string[] = [];
+  const sorted = new SortedKeys(codePointCompare);
   const stats = { reads: 0, writes: 0, lists: 0, deletes: 0 };
 
-  const indexOf = (key: string): number => {
-    let lo = 0, hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (codePointCompare(sorted[mid]!, key) < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
   const live = (key: string): string | null => {
     const entry = values.get(key);
     if (!entry) return null;
@@ -42,14 +34,12 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
     return entry.value;
   };
   const remove = (key: string): void => {
-    if (!values.delete(key)) return;
-    const i = indexOf(key);
-    if (sorted[i] === key) sorted.splice(i, 1);
+    if (values.delete(key)) sorted.remove(key);
   };
   const write = (key: string, value: string, opts?: PutOptions): void => {
     const ttl = opts?.ttlSeconds;
     const expiresAt = ttl === undefined ? Infinity : now() + ttl * 1000;
-    if (!values.has(key)) sorted.splice(indexOf(key), 0, key);
+    if (!values.has(key)) sorted.insert(key);
     values.set(key, { value, expiresAt });
   };
 
@@ -59,7 +49,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
     stats,
     clear() {
       values.clear();
-      sorted.length = 0;
+      sorted.clear();
     },
     get(key) {
       stats.reads++;
@@ -90,17 +80,18 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
     list({ prefix, cursor, limit = 1000 }: ListOptions): Promise<ListPage> {
       stats.lists++;
       const size = Math.min(Math.max(limit, 1), 1000);
-      let i = cursor ? indexOf(cursor) : indexOf(prefix);
-      if (cursor && sorted[i] === cursor) i++;
       const keys: string[] = [];
       const t = now();
-      while (i < sorted.length && keys.length < size) {
-        const key = sorted[i]!;
+      let more = false;
+      for (const key of sorted.from(cursor ?? prefix)) {
+        if (key === cursor) continue;
         if (!key.startsWith(prefix)) break;
+        if (keys.length === size) {
+          more = true;
+          break;
+        }
         if (values.get(key)!.expiresAt > t) keys.push(key);
-        i++;
       }
-      const more = i < sorted.length && sorted[i]!.startsWith(prefix);
       return Promise.resolve({ keys, cursor: more && keys.length ? keys[keys.length - 1]! : null });
     },
   };
