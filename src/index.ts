@@ -89,3 +89,7 @@ export {
   signAdminToken,
 } from "./http/auth.ts";
 export type { AdminAuth, AdminAuthConfig, AdminPrincipal } from "./http/auth.ts";
+export { certificateCovers, DerError, parseCertificate } from "./net/der.ts";
+export type { CertificateInfo } from "./net/der.ts";
+export { clientHello, fetchPeerCertificate, TlsProbeError } from "./net/tls-certificate.ts";
+export type { PeerCertificate, TlsProbeErrorKind, TlsProbeOptions } from "./net/tls-certificate.ts";
