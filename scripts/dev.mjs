@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the kernel under `wrangler dev` with locally persisted KV.
+ * 1. generates .dev.vars once (random master key and admin secret; git-ignored),
+ * 2. starts a demo upstream that prints the plugins' outbound calls,
+ * 3. starts `wrangler dev --persist-to .wrangler/state --test-scheduled`,
+ * 4. seeds a demo tenant through the admin API (idempotent) and enables the demo plugins,
+ * 5. prints the URL, admin page, a dev admin token, the tenant's webhook secret and a ready command,
+ * 6. drives the tick every 60 s through /__scheduled (wrangler dev does not fire crons itself).
+ *
+ * Environment: PORT (default 8787), DVP_DEMO_UPSTREAM_URL (use this upstream instead of starting
+ * one), DVP_DEV_PERSIST_TO (default .wrangler/state), DVP_DEV_STATE (default .dvp/dev.json),
+ * DVP_DEV_TICK_SECONDS (default 60).
+ */
+import { spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { banner, devAdminToken, ensureDevVars, seedDemo, startDemoUpstream, waitForHealth } from "./dev-kit.mjs";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const port = Number(process.env.PORT || 8787);
+const base = `http://127.0.0.1:${port}`;
+const log = (line) => console.log(`[dev] ${line}`);
+
+const { vars, created } = ensureDevVars(join(root, ".dev.vars"));
+log(created ? "generated .dev.vars (master key, admin secret) — keep it private" : "using .dev.vars");
+
+const upstream = process.env.DVP_DEMO_UPSTREAM_URL
+  ? { url: process.env.DVP_DEMO_UPSTREAM_URL, close: async () => {} }
+  : await startDemoUpstream({ log });
+
+const inspectorPort = await freePort();
+const wrangler = spawn(
+  process.execPath,
+  [
+    join(root, "node_modules", "wrangler", "bin", "wrangler.js"),
+    "dev",
+    "--ip",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--inspector-port",
+    String(inspectorPort),
+    "--persist-to",
+    process.env.DVP_DEV_PERSIST_TO || join(root, ".wrangler", "state"),
+    "--test-scheduled",
+  ],
+  { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+);
+const relay = (stream) => {
+  let buffered = "";
+  stream.on("data", (chunk) => {
+    buffered += chunk;
+    const lines = buffered.split("\n");
+    buffered = lines.pop();
+    for (const line of lines) if (line.trim()) console.log(`[wrangler] ${line}`);
+  });
+};
+relay(wrangler.stdout);
+relay(wrangler.stderr);
+
+let ticker;
+let stopping = false;
+const stop = async (code = 0) => {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(ticker);
+  wrangler.kill("SIGTERM");
+  await upstream.close();
+  process.exit(code);
+};
+wrangler.on("exit", (code) => {
+  if (!stopping) {
+    console.error(`[dev] wrangler dev exited (${code})`);
+    stop(code || 1);
+  }
+});
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+
+try {
+  await waitForHealth(base, 120_000);
+  const token = await devAdminToken(vars);
+  const demo = await seedDemo({
+    base,
+    token,
+    upstream: upstream.url,
+    statePath: process.env.DVP_DEV_STATE || join(root, ".dvp", "dev.json"),
+    log,
+  });
+  console.log(banner({ base, token, ...demo, upstream: upstream.url, runtime: "wrangler dev (workerd, local KV)" }));
+  if (process.env.DVP_DEV_JSON) {
+    console.log(
+      `DVP_DEV_READY ${JSON.stringify({ base, token, tenantId: demo.tenantId, secret: demo.webhookSecret })}`,
+    );
+  }
+  const tickMs = Number(process.env.DVP_DEV_TICK_SECONDS || 60) * 1000;
+  ticker = setInterval(() => {
+    fetch(`${base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`)
+      .then((res) => res.body?.cancel())
+      .catch((error) => log(`tick failed: ${error.message}`));
+  }, tickMs);
+} catch (error) {
+  console.error(`[dev] ${error.message}`);
+  await stop(1);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
