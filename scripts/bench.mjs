@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: every benchmark, one table. Each figure is printed with the reference it is
+ * measured against in the same run and the ratio, and checked against its target:
+ *
+ *   1. vitest bench (test/bench/*.bench.ts): each group's "(reference)" bench (or its first) is the
+ *      reference of the others; tick groups are compared with the 1,000-tenant tick.
+ *   2. scripts/bench-facts.ts under Deno: counted facts (KV reads per webhook) and the signed
+ *      webhook throughput on Deno.serve against bare Hono on Deno.serve.
+ *   3. The deployable bundle: `wrangler deploy --dry-run --outdir` gzip size, by dependency, and
+ *      the startup CPU profile from `wrangler check startup`.
+ *
+ * Writes BENCHMARKS.md with the table, the machine and how to reproduce it.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { gzipSync } from "node:zlib";
+
+const out = ".dvp/bench";
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const bin = (name) => `node_modules/.bin/${name}`;
+const rows = [];
+const row = (measure, value, reference, ratio, target, met) =>
+  rows.push({ measure, value, reference, ratio, target, met });
+const fmtTime = (
+  ms,
+) => (ms < 0.001 ? `${(ms * 1e6).toFixed(0)} ns` : ms < 1 ? `${(ms * 1000).toFixed(2)} µs` : `${ms.toFixed(2)} ms`);
+const fmtRatio = (r) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : "–");
+
+// ── 1. vitest bench ──────────────────────────────────────────────────────────────────────────
+const targets = [
+  // [group pattern, bench pattern, max ratio to reference, description]
+  [/contentPublished to/, /kernel/, 2, "≤ 2× loop"],
+];
+console.error("running vitest bench …");
+const vitest = spawnSync(bin("vitest"), ["bench", "--run", "--outputJson", `${out}/vitest.json`], {
+  stdio: ["ignore", "inherit", "inherit"],
+});
+if (vitest.status !== 0) process.exitCode = 1;
+const report = existsSync(`${out}/vitest.json`)
+  ? JSON.parse(readFileSync(`${out}/vitest.json`, "utf8"))
+  : { files: [] };
+let tickBase = null;
+for (const file of report.files) {
+  for (const group of file.groups) {
+    const name = group.fullName.replace(/^.*?\.bench\.ts > /, "");
+    const benches = group.benchmarks;
+    if (/^tick: /.test(name)) {
+      const b = benches[0];
+      const tenants = Number(/tick: ([\d,]+)/.exec(name)[1].replace(/,/g, ""));
+      tickBase ??= b;
+      const ratio = b.mean / tickBase.mean;
+      const target = tenants === 10_000 ? "≤ 50 ms" : tenants > 1_000 ? "flat (≈1×)" : "";
+      const met = tenants === 10_000 ? b.mean <= 50 : tenants > 1_000 ? ratio <= 2 : true;
+      row(name, fmtTime(b.mean), `1,000 tenants: ${fmtTime(tickBase.mean)}`, fmtRatio(ratio), target, met);
+      continue;
+    }
+    const ref = benches.find((b) => /\(reference\)|bare hono|afresh|cold/i.test(b.name)) ?? benches[0];
+    for (const b of benches) {
+      if (b === ref) continue;
+      const ratio = b.mean / ref.mean;
+      const t = targets.find(([g, n]) => g.test(name) && n.test(b.name));
+      row(
+        `${name}: ${b.name}`,
+        fmtTime(b.mean),
+        `${ref.name}: ${fmtTime(ref.mean)}`,
+        fmtRatio(ratio),
+        t?.[3] ?? "",
+        t ? ratio <= t[2] : true,
+      );
+    }
+  }
+}
+
+// ── 2. facts and throughput on Deno ──────────────────────────────────────────────────────────
+console.error("measuring KV reads per webhook and webhook throughput on Deno …");
+const facts = spawnSync(bin("deno"), ["run", "-A", "--unstable-kv", "scripts/bench-facts.ts"], {
+  encoding: "utf8",
+  stdio: ["ignore", "pipe", "inherit"],
+  timeout: 300_000,
+});
+if (facts.status === 0) {
+  const f = JSON.parse(facts.stdout.trim().split("\n").pop());
+  row("KV reads per webhook, cold isolate", String(f.kvReadsCold), "–", "–", "≤ 1", f.kvReadsCold <= 1);
+  row("KV reads per webhook, warm isolate", String(f.kvReadsWarm), "–", "–", "0", f.kvReadsWarm === 0);
+  const ratio = f.webhookRps / f.honoRps;
+  row(
+    `signed webhook → 202 on Deno.serve (${f.requests} requests, concurrency ${f.concurrency})`,
+    `${Math.round(f.webhookRps).toLocaleString("en")} req/s (p50 ${f.webhookP50.toFixed(2)} ms, p99 ${
+      f.webhookP99.toFixed(2)
+    } ms)`,
+    `bare Hono hello: ${Math.round(f.honoRps).toLocaleString("en")} req/s`,
+    fmtRatio(ratio),
+    "≥ 0.5×",
+    ratio >= 0.5,
+  );
+} else {
+  process.exitCode = 1;
+  row("Deno facts and throughput", "failed", "–", "–", "", false);
+}
+
+// ── 3. the bundle ────────────────────────────────────────────────────────────────────────────
+console.error("building the deployable bundle …");
+execFileSync(bin("wrangler"), ["deploy", "--dry-run", "--outdir", `${out}/dist`, "--metafile", `${out}/meta.json`], {
+  stdio: ["ignore", "ignore", "inherit"],
+});
+const bundle = readFileSync(`${out}/dist/worker.js`);
+const gz = gzipSync(bundle, { level: 9 }).length;
+row(
+  "deployable bundle (all plugins + dashboard), gzip",
+  `${(gz / 1024).toFixed(1)} KiB`,
+  `minified ${(bundle.length / 1024).toFixed(0)} KiB`,
+  "–",
+  "≤ 150 KiB",
+  gz <= 150 * 1024,
+);
+const meta = JSON.parse(readFileSync(`${out}/meta.json`, "utf8"));
+const output = Object.values(meta.outputs).find((o) => o.entryPoint || Object.keys(o.inputs).length > 3);
+const byDependency = {};
+for (const [path, input] of Object.entries(output.inputs)) {
+  const parts = path.split("node_modules/");
+  let key;
+  if (parts.length > 1) {
+    const rest = parts.pop().split("/");
+    key = rest[0].startsWith("@") ? `${rest[0]}/${rest[1]}` : rest[0];
+  } else key = path.startsWith("plugins/") ? `plugins/${path.split("/")[1]}` : path.split("/").slice(0, 2).join("/");
+  byDependency[key] = (byDependency[key] ?? 0) + input.bytesInOutput;
+}
+const breakdown = Object.entries(byDependency).sort((a, b) => b[1] - a[1]);
+
+let startup = "not measured";
+const check = spawnSync(bin("wrangler"), ["check", "startup", "--outfile", `${out}/startup.cpuprofile`], {
+  encoding: "utf8",
+  timeout: 120_000,
+});
+if (check.status === 0 && existsSync(`${out}/startup.cpuprofile`)) {
+  const profile = JSON.parse(readFileSync(`${out}/startup.cpuprofile`, "utf8"));
+  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === "(idle)").map((n) => n.id));
+  let busy = 0;
+  profile.samples.forEach((id, i) => {
+    if (!idle.has(id)) busy += profile.timeDeltas[i] ?? 0;
+  });
+  startup = `${(busy / 1000).toFixed(1)} ms CPU (local workerd profile)`;
+  row("Worker startup (wrangler check startup)", startup, "–", "–", "", true);
+}
+
+// ── the table ────────────────────────────────────────────────────────────────────────────────
+const header = ["Measure", "Value", "Reference (same run)", "Ratio", "Target", ""];
+const lines = rows.map((r) => [r.measure, r.value, r.reference, r.ratio, r.target, r.met ? "✓" : "✗"]);
+const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)));
+const text = [header, widths.map((w) => "-".repeat(w)), ...lines].map((l) =>
+  l.map((c, i) => String(c).padEnd(widths[i])).join("  ")
+).join("\n");
+console.log(`\n${text}\n`);
+
+const md = (cells) => `| ${cells.join(" | ")} |`;
+const cpu = os.cpus()[0]?.model ?? "unknown CPU";
+const now = new Date().toISOString().slice(0, 10);
+writeFileSync(
+  "BENCHMARKS.md",
+  `# Benchmarks
+
+Latest run: ${now}, on ${cpu} (${os.cpus().length} cores, ${
+    (os.totalmem() / 2 ** 30).toFixed(0)
+  } GiB), Node ${process.version},
+${
+    execFileSync(bin("deno"), ["--version"], { encoding: "utf8" }).split("\n")[0]
+  }. Reproduce with \`npm run bench\`: it runs
+every \`test/bench/*.bench.ts\` (vitest bench), \`scripts/bench-facts.ts\` under Deno, and the
+\`wrangler\` bundle and startup checks, and rewrites this file. Every figure is compared with a
+reference measured in the same run; absolute numbers move with the machine, ratios much less.
+
+${md(header)}
+${md(header.map(() => "---"))}
+${lines.map(md).join("\n")}
+
+## Bundle by dependency (minified bytes in the output, before gzip)
+
+${md(["Part", "KiB"])}
+${md(["---", "---:"])}
+${breakdown.map(([k, v]) => md([k, (v / 1024).toFixed(1)])).join("\n")}
+
+The size is guarded by \`test/node/bundle-size.test.ts\` (fails above 150 KiB gzip).
+`,
+);
+console.error("wrote BENCHMARKS.md");
