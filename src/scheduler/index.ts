@@ -1,7 +1,7 @@
 /** The scheduler: cron and interval tasks and health cycles, driven by the edge's tick. */
 import type { Kernel } from "../kernel.ts";
 import { KernelScheduler } from "./scheduler.ts";
-import type { Scheduler, SchedulerOptions } from "./types.ts";
+import type { SchedulerOptions } from "./types.ts";
 
 const current = new WeakMap<Kernel, KernelScheduler>();
 
@@ -10,7 +10,7 @@ const current = new WeakMap<Kernel, KernelScheduler>();
  * listening to enable, disable and config changes. Create one per kernel; creating another
  * replaces the first as the listener (one sync per change, with the newest options).
  */
-export function createScheduler(kernel: Kernel, options: SchedulerOptions = {}): Scheduler {
+export function createScheduler(kernel: Kernel, options: SchedulerOptions = {}): KernelScheduler {
   const scheduler = new KernelScheduler(kernel, options);
   if (!current.has(kernel)) {
     kernel.onPluginStateChange((tenantId, plugin) => current.get(kernel)!.sync(tenantId, plugin));

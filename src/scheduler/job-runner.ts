@@ -70,8 +70,18 @@ export class JobRunner {
       return tally;
     }
     if (entry.plugin.version !== state.pluginVersion) {
-      await this.#resync(tenantId, state.plugin);
-      state = await store.read(tenantId, jobId);
+      // A new deployment of the plugin: take its current definitions before running.
+      const plugin = state.plugin;
+      try {
+        await this.#resync(tenantId, plugin);
+        state = await store.read(tenantId, jobId);
+      } catch (error) {
+        kernel.logger.error("could not re-sync a plugin's schedules; running the stored definition", {
+          tenant_id: tenantId,
+          plugin,
+          error: errorMessage(error),
+        });
+      }
       if (!state) {
         await this.#dropEntries(tenantId, jobId, seen);
         return tally;
@@ -82,7 +92,8 @@ export class JobRunner {
     if (state.running && now < state.running.until) {
       if (state.nextDue !== null && state.nextDue <= now) {
         const slot = clock.latestAtOrBefore(now)!;
-        if (await store.claim(state, slot, 1, `skip:${state.running.executionId}`)) {
+        const marker = JSON.stringify({ skip: true, executionId: state.running.executionId, at: now });
+        if (await store.claim(state, slot, 1, marker)) {
           state.nextDue = clock.nextAfter(slot);
           const running = state.running;
           if (state.kind === "task") {
@@ -271,25 +282,27 @@ export class JobRunner {
   /**
    * Another tick or consumer holds this attempt's claim. Normally it is running it right now and
    * will record it. A claim older than the attempt's lease whose holder never wrote a lease was
-   * taken by an invocation that died in between: count that attempt as failed and move on.
+   * taken by an invocation that died in between: count that attempt as failed and move on. A
+   * skip marker means the slot was skipped (the skipper may have died before saving): move on.
    */
   async #claimTaken(state: JobState, slot: number, attempt: number, now: number, seen: number[], tally: Tally) {
-    const raw = await this.#deps.store.readClaim(state, slot, attempt);
-    let at = now;
-    let executionId = "unknown";
+    let claim: { at?: unknown; executionId?: unknown; skip?: unknown } = {};
     try {
-      ({ at, executionId } = JSON.parse(raw ?? "{}"));
-    } catch { /* a skip marker: the slot was skipped, nothing to run */ }
-    if (typeof at !== "number" || now < this.#leaseUntil(state, at)) return;
+      claim = JSON.parse((await this.#deps.store.readClaim(state, slot, attempt)) ?? "{}");
+    } catch { /* unreadable: treat as taken just now */ }
+    const at = typeof claim.at === "number" ? claim.at : now;
+    if (claim.skip !== true && now < this.#leaseUntil(state, at)) return;
     if (attempt === 1 && state.nextDue !== null && state.nextDue <= slot) {
       state.nextDue = slotClock(state).nextAfter(slot);
     }
-    tally.failed++;
-    await this.#failed(state, slot, attempt, String(executionId), now, {
-      error: "did not start: the invocation that claimed this attempt ended before running it",
-      status: "failed",
-      durationMs: undefined,
-    });
+    if (claim.skip !== true) {
+      tally.failed++;
+      await this.#failed(state, slot, attempt, String(claim.executionId ?? "unknown"), now, {
+        error: "did not start: the invocation that claimed this attempt ended before running it",
+        status: "failed",
+        durationMs: undefined,
+      });
+    }
     await this.#save(state, seen, { force: true });
   }
 

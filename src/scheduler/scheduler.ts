@@ -176,6 +176,24 @@ export class KernelScheduler implements Scheduler {
     for (const name of names) await syncPlugin(this.#deps, tenant, name, existing.filter((s) => s.plugin === name));
   }
 
+  /**
+   * Sync every tenant (after a deployment that changed plugins' tasks, from a CLI or a one-off
+   * request). Costs one pass over all tenants: not for the tick.
+   */
+  async syncAll(): Promise<{ tenants: number; failed: { tenantId: string; error: string }[] }> {
+    let tenants = 0;
+    const failed: { tenantId: string; error: string }[] = [];
+    for await (const id of this.#deps.kernel.tenants.ids()) {
+      tenants++;
+      try {
+        await this.sync(id);
+      } catch (error) {
+        failed.push({ tenantId: id, error: (error as Error)?.message ?? String(error) });
+      }
+    }
+    return { tenants, failed };
+  }
+
   /** The tenant's jobs; plugins enabled before their jobs were stored (a new deployment) are synced first. */
   async #ensureSynced(tenantId: string) {
     const { kernel, store } = this.#deps;

@@ -28,6 +28,7 @@ import {
 } from "../../src/index.ts";
 import type { WorkMessage } from "../../src/queue.ts";
 import { scheduleText, SlotClock } from "../../src/scheduler/index.ts";
+import { schedKeys } from "../../src/scheduler/keys.ts";
 import type { Harness } from "./harness.ts";
 import { namespacedDriver } from "./storage.suite.ts";
 
@@ -592,6 +593,63 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
       expect(await scheduler.runNow(TENANT, "manual.sync")).toMatchObject({ success: false, errorMessage: "nope" });
       await expect(scheduler.runNow(TENANT, "manual.missing")).rejects.toMatchObject({ code: "ERR_TASK_NOT_FOUND" });
       await expect(scheduler.runNow(TENANT_2, "manual.sync")).rejects.toMatchObject({ code: "ERR_TENANT_NOT_FOUND" });
+    });
+  });
+
+  describe("recovery", () => {
+    it("an attempt claimed by an invocation that died before starting it counts as failed, then is retried", async () => {
+      const plugin = daily()("dead");
+      const { kernel, driver, tick, records } = await setup([plugin]);
+      await kernel.enable(TENANT, "dead");
+      const slot = Date.parse("2026-01-05T06:00:00Z");
+      const claim = schedKeys.claim(TENANT, "dead.sync", slot, 1);
+      await driver.put(claim, JSON.stringify({ executionId: "gone", at: slot }));
+      expect(await tick("2026-01-05T06:00:00Z")).toMatchObject({ due: 1, ran: 0, failed: 0 }); // may still be starting
+      expect(await tick("2026-01-05T06:07:00Z")).toMatchObject({ failed: 1 }); // past its lease (300 s + 60 s)
+      await tick("2026-01-05T06:08:00Z");
+      expect(plugin.runs.map((r) => [r.attempt, r.scheduledTime])).toEqual([[2, "2026-01-05T06:00:00.000Z"]]);
+      expect((await records()).map((r) => [r.attempt, r.status, r.final, r.error ?? null])).toEqual([
+        [1, "retrying", false, "did not start: the invocation that claimed this attempt ended before running it"],
+        [2, "succeeded", true, null],
+      ]);
+    });
+
+    it("a new plugin version brings its new tasks in when its jobs come due, and syncAll does it at once", async () => {
+      const task = (id: string, hour: number): ScheduledTaskDefinition => ({
+        taskId: `versioned.${id}`,
+        name: id,
+        schedule: { cronExpression: `0 ${hour} * * *` },
+      });
+      const v1 = new TaskPlugin("versioned", () => [task("a", 6)]);
+      const { kernel, driver, at } = await setup([v1], { tenants: [TENANT, TENANT_2] });
+      await kernel.enable(TENANT, "versioned");
+      await kernel.enable(TENANT_2, "versioned");
+      const deploy = (version: string, tasks: ScheduledTaskDefinition[]) => {
+        const plugin = new TaskPlugin("versioned", () => tasks);
+        Object.defineProperty(plugin, "version", { value: version });
+        const next = createKernel({ driver, masterKeys: generateMasterKey("k1"), plugins: [plugin], now: kernel.now });
+        return { plugin, scheduler: createScheduler(next) };
+      };
+      const stored = async (taskId: string) =>
+        await Promise.all([TENANT, TENANT_2].map(async (t) => (await driver.get(schedKeys.state(t, taskId))) !== null));
+
+      const second = deploy("1.1.0", [task("a", 6), task("b", 7)]);
+      expect(await stored("versioned.b")).toEqual([false, false]);
+      await second.scheduler.tick(at("2026-01-05T06:00:00Z"));
+      expect(second.plugin.runs.map((r) => r.taskId)).toEqual(["versioned.a", "versioned.a"]);
+      expect(await stored("versioned.b")).toEqual([true, true]); // re-synced when "a" came due
+
+      const third = deploy("1.2.0", [task("a", 6), task("b", 7), task("c", 8)]);
+      expect(await third.scheduler.syncAll()).toEqual({ tenants: 2, failed: [] });
+      expect(await stored("versioned.c")).toEqual([true, true]);
+      await third.scheduler.tick(at("2026-01-05T07:00:00Z"));
+      await third.scheduler.tick(at("2026-01-05T08:00:00Z"));
+      expect(third.plugin.runs.map((r) => r.taskId)).toEqual([
+        "versioned.b",
+        "versioned.b",
+        "versioned.c",
+        "versioned.c",
+      ]);
     });
   });
 
