@@ -1,0 +1,112 @@
+/**
+ * The plugin guide cannot rot: every ```ts block of docs/plugin-guide.md is written out and
+ * type-checked with the project's compiler settings, and every `runnable` block is executed
+ * (test files as tests, scripts imported under a test) by a separate vitest run.
+ */
+import { execFile } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type CodeBlock, extractBlocks } from "./extract.ts";
+
+const run = promisify(execFile);
+const HERE = import.meta.dirname;
+const REPO = join(HERE, "..", "..");
+const OUT = join(HERE, ".generated");
+const GUIDE = join(REPO, "docs", "plugin-guide.md");
+
+let blocks: CodeBlock[] = [];
+const scripts: { wrapper: string; block: CodeBlock }[] = [];
+
+beforeAll(() => {
+  blocks = extractBlocks(readFileSync(GUIDE, "utf8"));
+  rmSync(OUT, { recursive: true, force: true });
+  mkdirSync(OUT, { recursive: true });
+  symlinkSync(join(REPO, "src"), join(OUT, "src"));
+  for (const block of blocks) {
+    const path = join(OUT, block.path);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, `// docs/plugin-guide.md line ${block.line}\n${block.code}`);
+    if (block.runnable && !block.path.endsWith(".doc-test.ts")) {
+      const wrapper = join(OUT, `run-line-${block.line}.doc-test.ts`);
+      const target = `./${relative(OUT, path)}`;
+      writeFileSync(
+        wrapper,
+        `import { it } from "vitest";\n\nit("docs/plugin-guide.md line ${block.line} runs", async () => {\n  await import(${
+          JSON.stringify(target)
+        });\n});\n`,
+      );
+      scripts.push({ wrapper, block });
+    }
+  }
+});
+
+/** Compiler output with generated paths turned back into guide lines. */
+function explain(output: string): string {
+  return output.replace(
+    /(?:test\/docs\/)?\.generated\/([^\s(:]+)\((\d+),(\d+)\)/g,
+    (match, path: string, line: string) => {
+      const block = blocks.find((b) => b.path === path);
+      return block ? `docs/plugin-guide.md:${block.line + Number(line) - 1} (${path})` : match;
+    },
+  );
+}
+
+describe("docs/plugin-guide.md", () => {
+  it("has TypeScript blocks, some of them runnable", () => {
+    expect(blocks.length).toBeGreaterThan(20);
+    expect(blocks.filter((b) => b.runnable).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("type-checks every ts block", async () => {
+    try {
+      await run(join(REPO, "node_modules", ".bin", "tsc"), ["-p", join(HERE, "tsconfig.json")], { cwd: REPO });
+    } catch (error) {
+      const e = error as { stdout?: string; stderr?: string };
+      expect.fail(explain(`${e.stdout ?? ""}${e.stderr ?? ""}`));
+    }
+  });
+
+  it("runs every runnable block", async () => {
+    const report = join(OUT, "results.json");
+    let failure = "";
+    try {
+      await run(
+        process.execPath,
+        [
+          join(REPO, "node_modules", "vitest", "vitest.mjs"),
+          "run",
+          "--config",
+          join(HERE, "vitest.docs.config.ts"),
+          "--reporter=json",
+          `--outputFile=${report}`,
+        ],
+        { cwd: REPO, timeout: 120_000 },
+      );
+    } catch (error) {
+      const e = error as { stdout?: string; stderr?: string };
+      failure = `${e.stderr ?? ""}`;
+    }
+    const results = JSON.parse(readFileSync(report, "utf8")) as {
+      numFailedTests: number;
+      testResults: {
+        name: string;
+        status: string;
+        assertionResults: { fullName: string; status: string; failureMessages: string[] }[];
+      }[];
+    };
+    const failed = results.testResults.flatMap((file) =>
+      file.assertionResults.filter((a) => a.status !== "passed").map((a) =>
+        `${relative(OUT, file.name)} › ${a.fullName}: ${a.failureMessages.join("\n").slice(0, 800)}`
+      )
+    );
+    expect(failed, failure).toEqual([]);
+    expect(results.numFailedTests).toBe(0);
+    const ran = new Set(results.testResults.filter((f) => f.status === "passed").map((f) => relative(OUT, f.name)));
+    const expected = blocks.filter((b) => b.runnable).map((b) =>
+      b.path.endsWith(".doc-test.ts") ? b.path : relative(OUT, scripts.find((s) => s.block === b)!.wrapper)
+    );
+    expect([...ran].sort()).toEqual(expected.sort());
+  });
+});
