@@ -57,20 +57,20 @@ export async function runActionHook<H extends ActionHookName>(
 
   for (let i = 0; i < n; i++) {
     pending++;
-    let result: unknown;
     try {
       // Explicit arguments rather than a spread: cheaper, and no hook takes more than three.
-      result = (entries[i]!.plugin as unknown as Callable)[hook]!(ctx, a0, a1, a2);
+      const result = (entries[i]!.plugin as unknown as Callable)[hook]!(ctx, a0, a1, a2);
+      // Inside the try: a returned proxy, a throwing `then` getter or a `then` that throws is
+      // this plugin's failure, and must not abort the dispatch of the other plugins.
+      if (result !== null && typeof (result as PromiseLike<unknown>)?.then === "function") {
+        (result as PromiseLike<unknown>).then(
+          () => settle(i, undefined),
+          (error) => settle(i, error ?? new Error("rejected with undefined")),
+        );
+      } else settle(i, undefined);
     } catch (error) {
       settle(i, error ?? new Error("threw undefined"));
-      continue;
     }
-    if (result !== null && typeof (result as PromiseLike<unknown>)?.then === "function") {
-      (result as PromiseLike<unknown>).then(
-        () => settle(i, undefined),
-        (error) => settle(i, error ?? new Error("rejected with undefined")),
-      );
-    } else settle(i, undefined);
   }
 
   // Hooks that already settled (the common case) resolve within a microtask: only arm a timer
