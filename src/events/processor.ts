@@ -61,6 +61,8 @@ interface PluginProgress {
 }
 
 const RECENT_MAX = 2048;
+/** Inbox events one sweep processes side by side. */
+const SWEEP_CONCURRENCY = 16;
 
 export class KernelEventProcessor implements EventProcessor {
   readonly kernel: Kernel;
@@ -175,28 +177,37 @@ export class KernelEventProcessor implements EventProcessor {
     const page = await driver.list({ prefix: eventKeys.inboxPrefix, limit: 1000 });
     if (page.keys.length === 0) return { retried: 0 };
     const markers = await driver.getMany(page.keys);
-    let retried = 0;
-    for (let i = 0; i < page.keys.length && retried < this.#sweepLimit; i++) {
+    const due: { tenantId: string; eventId: string }[] = [];
+    for (let i = 0; i < page.keys.length && due.length < this.#sweepLimit; i++) {
       const parsed = parseInboxKey(page.keys[i]!);
       const raw = markers[i];
       if (!parsed || raw === null || raw === undefined) continue;
-      let due = 0;
+      let at = 0;
       try {
-        due = Number((JSON.parse(raw) as { due?: number }).due ?? 0);
+        at = Number((JSON.parse(raw) as { due?: number }).due ?? 0);
       } catch { /* a garbled marker is due now */ }
-      if (due > now.getTime()) continue;
-      retried++;
-      try {
-        await this.#processStored(parsed.tenantId, parsed.eventId);
-      } catch (error) {
-        this.kernel.logger.error("inbox sweep could not process an event", {
-          tenant_id: parsed.tenantId,
-          event_id: parsed.eventId,
-          error: (error as Error)?.message ?? String(error),
-        });
-      }
+      if (at <= now.getTime()) due.push(parsed);
     }
-    return { retried };
+    // Side by side, a few at a time: one after another, a plugin that hangs until its time limit
+    // would make a sweep cost (events × limit) and outlast the scheduled invocation, starving
+    // the events listed after it (test/reliability/plugin-faults.test.ts).
+    let next = 0;
+    const worker = async () => {
+      while (next < due.length) {
+        const { tenantId, eventId } = due[next++]!;
+        try {
+          await this.#processStored(tenantId, eventId);
+        } catch (error) {
+          this.kernel.logger.error("inbox sweep could not process an event", {
+            tenant_id: tenantId,
+            event_id: eventId,
+            error: (error as Error)?.message ?? String(error),
+          });
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, due.length) }, worker));
+    return { retried: due.length };
   }
 
   /**
