@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+// The reliability run (RELIABILITY.md): fault injection on Node, the long fuzz runs, and the
+// Deno load test (spawned by test/reliability/load-deno.test.ts). Kept out of `npm run
+// test:node`; the quick fuzz tests also run there (test/node/fuzz-*.test.ts).
+export default defineConfig({
+  test: {
+    include: ["test/reliability/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 30_000,
+  },
+});
