@@ -66,7 +66,7 @@ describe("docs/plugin-guide.md", () => {
       const e = error as { stdout?: string; stderr?: string };
       expect.fail(explain(`${e.stdout ?? ""}${e.stderr ?? ""}`));
     }
-  });
+  }, 120_000);
 
   it("runs every runnable block", async () => {
     const report = join(OUT, "results.json");
@@ -108,5 +108,5 @@ describe("docs/plugin-guide.md", () => {
       b.path.endsWith(".doc-test.ts") ? b.path : relative(OUT, scripts.find((s) => s.block === b)!.wrapper)
     );
     expect([...ran].sort()).toEqual(expected.sort());
-  });
+  }, 180_000);
 });

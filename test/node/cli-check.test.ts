@@ -45,7 +45,7 @@ export function bundledPlugins(_options = {}): Plugin[] {
 }
 `;
 
-describe("dvp check", () => {
+describe("dvp check", { timeout: 120_000 }, () => {
   let root: string;
   const write = (path: string, text: string) => {
     mkdirSync(dirname(join(root, path)), { recursive: true });

@@ -9,14 +9,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dvp, REPO, run, tempRoot } from "./cli-helpers.ts";
 
-describe("dvp new-plugin", () => {
+describe("dvp new-plugin", { timeout: 120_000 }, () => {
   let root: string;
   let created: { code: number; stdout: string; stderr: string };
 
   beforeAll(async () => {
     root = tempRoot();
     created = await dvp(["new-plugin", "seo-audit", "--hooks", "content,filters,tasks,health", "--root", root]);
-  });
+  }, 60_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
   it("writes the five plugin files and the test, and registers the plugin", () => {
@@ -90,7 +90,7 @@ describe("dvp new-plugin", () => {
   });
 });
 
-describe("dvp new-plugin refusals", () => {
+describe("dvp new-plugin refusals", { timeout: 120_000 }, () => {
   let root: string;
   beforeAll(() => {
     root = tempRoot();

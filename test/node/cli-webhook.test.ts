@@ -18,7 +18,7 @@ interface Delivery {
   verified: boolean;
 }
 
-describe("dvp webhook send", () => {
+describe("dvp webhook send", { timeout: 120_000 }, () => {
   let server: Server;
   let base: string;
   const deliveries: Delivery[] = [];
