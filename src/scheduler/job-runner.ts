@@ -120,11 +120,24 @@ export class JobRunner {
       const lost = state.running;
       state.running = null;
       tally.failed++;
-      await this.#failed(state, lost.slot, lost.attempt, lost.executionId, now, {
-        error: `did not finish: its lease ran out at ${iso(lost.until)} (the invocation was probably cut off)`,
-        status: "failed",
-        durationMs: undefined,
-      });
+      const error = `did not finish: its lease ran out at ${iso(lost.until)} (the invocation was probably cut off)`;
+      if (lost.manual) {
+        state.last = await this.#record(state, {
+          id: lost.executionId,
+          status: "failed",
+          final: true,
+          attempt: 1,
+          scheduledTime: iso(lost.slot),
+          error,
+          reason: "run now",
+        });
+      } else {
+        await this.#failed(state, lost.slot, lost.attempt, lost.executionId, now, {
+          error,
+          status: "failed",
+          durationMs: undefined,
+        });
+      }
     }
 
     if (state.retry) {
@@ -182,7 +195,7 @@ export class JobRunner {
       return { success: false, errorMessage, durationMs: 0 };
     }
     const executionId = crypto.randomUUID();
-    state.running = { slot: now, attempt: 1, executionId, until: this.#leaseUntil(state, now) };
+    state.running = { slot: now, attempt: 1, executionId, until: this.#leaseUntil(state, now), manual: true };
     await store.write(state);
     const outcome = await this.#attempt(
       tenant,
@@ -263,6 +276,7 @@ export class JobRunner {
           attempt,
           scheduledTime: iso(slot),
           durationMs: outcome.result.durationMs,
+          correlationId: executionId,
           ...(reason ? { reason } : {}),
           ...resultFields(outcome.result),
         });
@@ -336,6 +350,7 @@ export class JobRunner {
       attempt,
       scheduledTime: iso(slot),
       durationMs: failure.durationMs,
+      correlationId: executionId,
       error: failure.error,
       ...(retries ? { reason: `retry as attempt ${attempt + 1} at ${iso(state.retry!.at)}` } : {}),
       ...(failure.data ? { data: failure.data } : {}),

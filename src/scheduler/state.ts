@@ -16,6 +16,8 @@ export interface RunningLease {
   executionId: string;
   /** Until then the run is assumed alive; after it, an unfinished run counts as a failed attempt. */
   until: number;
+  /** A `runNow` run: never retried. */
+  manual?: boolean;
 }
 
 export interface PendingRetry {

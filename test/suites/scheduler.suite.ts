@@ -30,7 +30,7 @@ import type { WorkMessage } from "../../src/queue.ts";
 import { scheduleText, SlotClock } from "../../src/scheduler/index.ts";
 import { schedKeys } from "../../src/scheduler/keys.ts";
 import type { Harness } from "./harness.ts";
-import { namespacedDriver } from "./storage.suite.ts";
+import { countingDriver, namespacedDriver } from "./storage.suite.ts";
 
 export interface SchedulerTarget {
   /** The backend under test; `now` is the test's clock (the memory driver's expiry follows it). */
@@ -147,7 +147,7 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
   ) {
     let time = Date.parse(options.start ?? "2026-01-05T00:00:30Z");
     const backend = await target.driver(() => time);
-    const driver = namespacedDriver(backend, `sc:${crypto.randomUUID().slice(0, 8)}:`);
+    const driver = countingDriver(namespacedDriver(backend, `sc:${crypto.randomUUID().slice(0, 8)}:`));
     const logs: LogRecord[] = [];
     const kernel = createKernel({
       driver,
@@ -654,6 +654,31 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
   });
 
   describe("scale", () => {
+    it("a tick touches nothing of idle tenants: its KV cost follows the jobs due", async () => {
+      const plugin = new TaskPlugin("idle", (config) => [{
+        taskId: "idle.sync",
+        name: "Sync",
+        schedule: { cronExpression: config.cron as string },
+      }]);
+      const tenants = Array.from({ length: 20 }, (_, i) => `66666666-6666-4666-8666-${String(i).padStart(12, "0")}`);
+      const { kernel, driver, tick } = await setup([plugin], { tenants });
+      for (const [i, t] of tenants.entries()) {
+        await kernel.setConfig(t, "idle", { cron: i < 2 ? "0 3 * * *" : "0 6 * * *" });
+        await kernel.enable(t, "idle");
+      }
+      driver.reset();
+      expect(await tick("2026-01-05T02:00:00Z")).toMatchObject({ due: 0 });
+      expect(driver.counts).toEqual({ reads: 0, writes: 0, lists: 1, deletes: 0 });
+      driver.reset();
+      expect(await tick("2026-01-05T03:00:00Z")).toMatchObject({ due: 2, ran: 2 });
+      // Per run: state read and re-read (+ the tenant when not cached); claim, lease, history,
+      // index entry and final state written; the old index entry deleted.
+      expect(driver.counts.lists).toBe(1);
+      expect(driver.counts.reads).toBeLessThanOrEqual(2 * 3);
+      expect(driver.counts.writes).toBe(2 * 5);
+      expect(driver.counts.deletes).toBe(2 * 1);
+    });
+
     it("beyond maxInlinePerTick due jobs fan out through the queue; the consumer runs each once", async () => {
       const plugin = daily("*/5 * * * *")("fan");
       const tenants = [TENANT, TENANT_2, "55555555-5555-4555-8555-555555555555"];
