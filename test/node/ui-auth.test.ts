@@ -172,6 +172,24 @@ describe("CSRF on every form post", () => {
     expect(await env.kernel.isEnabled(TENANT_A, "demo-monitor")).toBe(true);
   });
 
+  it("Origin: null is judged by Sec-Fetch-Site", async () => {
+    await browser.signIn(await env.token());
+    const csrf = csrfFrom(await (await browser.get("/admin/tenants")).text())!;
+    const post = (site: string) =>
+      env.app.request(`${ORIGIN}/admin/tenants/${TENANT_A}/plugins/demo-monitor/enable`, {
+        method: "POST",
+        body: new URLSearchParams({ csrf }),
+        headers: {
+          cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+          origin: "null",
+          "sec-fetch-site": site,
+        },
+      });
+    expect((await post("cross-site")).status).toBe(403);
+    expect(await env.kernel.isEnabled(TENANT_A, "demo-monitor")).toBe(false);
+    expect((await post("same-origin")).status).toBe(303);
+  });
+
   it("a token from another session does not work", async () => {
     const other = new Browser(env.app);
     await other.signIn(await env.token([TENANT_A]));
@@ -227,7 +245,7 @@ describe("security headers", () => {
       expect(csp).toContain("form-action 'self'");
       expect(csp).not.toContain("unsafe-inline");
       expect(res.headers.get("x-frame-options")).toBe("DENY");
-      expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(res.headers.get("referrer-policy")).toBe("same-origin");
       expect(res.headers.get("x-content-type-options")).toBe("nosniff");
       expect(res.headers.get("cache-control")).toBe("no-store");
     }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { buildForm, errorsByField, type FormField, parseForm, unrenderable } from "../../src/http/ui/form-model.ts";
 import { valuesFromDocument, valuesFromForm } from "../../src/http/ui/form-values.ts";
-import { FormFields } from "../../src/http/ui/form-view.tsx";
+import { FormFields, sentence } from "../../src/http/ui/form-view.tsx";
 import { validate } from "../../src/schema/index.ts";
 import { DEMO_SITE_CONFIG_SCHEMA } from "../browser/fixture-plugins.ts";
 
@@ -142,15 +142,15 @@ describe("rendering", () => {
       { path: "/domains/1", message: "String is too short (1 < 3)." },
     ]);
     expect(out).toMatch(
-      /<p class="error-text" id="cfg\/site_url-error"><span class="visually-hidden">Error:<\/span> String does not match format &quot;uri&quot;\.<\/p>/,
+      /<p class="error-text" id="cfg\/site_url-error"><span class="visually-hidden">Error:<\/span> Site URL must be a full URL, such as https:\/\/example\.com\.<\/p>/,
     );
     expect(out).toMatch(
       /id="cfg\/site_url"[^>]*aria-describedby="cfg\/site_url-help cfg\/site_url-error" aria-invalid="true"/,
     );
-    expect(out).toMatch(/id="cfg\/timeout_seconds-error">.*999 is greater than 300\./);
+    expect(out).toMatch(/id="cfg\/timeout_seconds-error">.*Timeout \(seconds\) must be at most 300\./);
     expect(out).toMatch(/id="cfg\/alerts\/email-error">.*Alert e-mail is required\./);
     expect(out).toMatch(/id="cfg\/routes-error">.*Routing rules is required\./);
-    expect(out).toMatch(/id="cfg\/domains-error">.*String is too short/);
+    expect(out).toMatch(/id="cfg\/domains-error">.*Domains must be at least 3 characters\./);
     expect(out).not.toMatch(/id="cfg\/sample_rate"[^>]*aria-invalid/);
   });
 
@@ -233,5 +233,27 @@ describe("form data → document", () => {
       back.append(m[1]!, m[2]!);
     }
     expect(parseForm(root, back).value).toEqual({ ...doc });
+  });
+});
+
+describe("messages at fields", () => {
+  it("say what is expected, naming the field", () => {
+    expect(sentence("Site URL", 'String does not match format "uri".')).toBe(
+      "Site URL must be a full URL, such as https://example.com.",
+    );
+    expect(sentence("Timeout", "999 is greater than 300.")).toBe("Timeout must be at most 300.");
+    expect(sentence("Timeout", "0 is less than 1.")).toBe("Timeout must be at least 1.");
+    expect(sentence("Rate", "1 is greater than or equal to 1.")).toBe("Rate must be less than 1.");
+    expect(sentence("Name", "String is too long (90 > 80).")).toBe("Name must be at most 80 characters.");
+    expect(sentence("Timeout", 'Instance type "number" is invalid. Expected "integer".')).toBe(
+      "Timeout must be a whole number.",
+    );
+    expect(sentence("Notify", 'Instance type "string" is invalid. Expected "boolean".')).toBe(
+      "Notify must be a boolean.",
+    );
+    expect(sentence("Region", 'Instance does not match any of ["eu","us"].')).toBe("Region must be one of eu, us.");
+    expect(sentence("Domains", "Array has too few items (0 < 1).")).toBe("Domains needs at least 1 entry.");
+    expect(sentence("API Endpoint", "is required")).toBe("API Endpoint is required.");
+    expect(sentence("Routes", "Something else entirely")).toBe("Routes: Something else entirely.");
   });
 });

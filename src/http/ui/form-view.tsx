@@ -8,6 +8,7 @@
 import type { Child } from "hono/jsx";
 import { fieldId, type FormField, optionValue, type Scalar } from "./form-model.ts";
 import type { FieldValues } from "./form-values.ts";
+import { friendlyMessage } from "./messages.ts";
 
 export interface FieldsProps {
   root: FormField;
@@ -176,9 +177,15 @@ export function ErrorText(props: { id: string; label: string; messages: string[]
   );
 }
 
-/** "is required" → "API Endpoint is required."; whole sentences stay as they are. */
+/**
+ * One message as a sentence that names the field: "is required" → "API Endpoint is required.",
+ * "999 is greater than 300." → "Timeout must be at most 300."; other sentences get "Label: " before them.
+ */
 export function sentence(label: string, message: string): string {
-  const text = /^(is|must|should|has|does|are|cannot)\b/.test(message) ? `${label} ${message}` : capitalize(message);
+  const friendly = friendlyMessage(message);
+  const text = /^(is|must|should|has|does|are|cannot|needs|takes)\b/.test(friendly)
+    ? `${label} ${friendly}`
+    : `${label}: ${capitalize(friendly)}`;
   return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 

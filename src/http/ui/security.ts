@@ -1,7 +1,7 @@
 /**
  * Response headers for every dashboard page: a CSP that allows only this origin's script file,
  * the layout's stylesheet by its hash, and forms posting back here; framing refused; no referrer
- * leaves the dashboard; nothing cached (pages carry CSRF tokens and tenant data).
+ * leaves the dashboard for another origin; nothing cached (pages carry CSRF tokens and tenant data).
  */
 import { bytesToBase64 } from "../../crypto/base64.ts";
 import { CSS } from "./styles.ts";
@@ -30,7 +30,8 @@ export async function securityHeaders(): Promise<Record<string, string>> {
   return {
     "content-security-policy": csp,
     "x-frame-options": "DENY",
-    "referrer-policy": "no-referrer",
+    // same-origin, not no-referrer: with no-referrer Chromium sends `Origin: null` on form posts.
+    "referrer-policy": "same-origin",
     "x-content-type-options": "nosniff",
     "cross-origin-opener-policy": "same-origin",
     "cross-origin-resource-policy": "same-origin",

@@ -78,11 +78,12 @@ export function safeEqual(a: string, b: string): boolean {
 
 /**
  * Whether a state-changing request comes from a page of this origin. Browsers send Origin on
- * every POST; when a privacy setting strips it, Sec-Fetch-Site still tells. A request with
- * neither is refused: the dashboard is for browsers, scripts use the API.
+ * every POST, but as "null" in some cases (e.g. a page with `Referrer-Policy: no-referrer`, a
+ * privacy setting, a sandboxed frame); then Sec-Fetch-Site, which pages cannot forge, decides.
+ * A request with neither is refused: the dashboard is for browsers, scripts use the API.
  */
 export function sameOrigin(request: Request): boolean {
   const origin = request.headers.get("origin");
-  if (origin !== null) return origin !== "null" && origin === new URL(request.url).origin;
+  if (origin !== null && origin !== "null") return origin === new URL(request.url).origin;
   return request.headers.get("sec-fetch-site") === "same-origin";
 }

@@ -12,6 +12,7 @@ import { buildForm, errorsByField, fieldId, parseForm } from "../form-model.ts";
 import { type FieldValues, valuesFromDocument, valuesFromForm } from "../form-values.ts";
 import { ErrorText, FormFields, sentence } from "../form-view.tsx";
 import { Badge, Notice, TableWrap } from "../layout.tsx";
+import { friendlyMessage } from "../messages.ts";
 import { TenantLayout } from "./tenants.tsx";
 
 export function registerPluginRoutes(app: Hono<UiEnv>, ui: Ui): void {
@@ -196,7 +197,7 @@ function PluginsPage(props: {
         ? (
           <Notice kind="bad">
             <strong>{props.refused.plugin} cannot be enabled yet:</strong> its configuration is not valid (
-            {props.refused.errors.map((e) => `${e.path || "/"} ${e.message}`).join("; ")}).{" "}
+            {props.refused.errors.map((e) => `${e.path || "/"} ${friendlyMessage(e.message)}`).join("; ")}).{" "}
             <a href={`${base}/${props.refused.plugin}`}>Configure {props.refused.plugin}</a>
           </Notice>
         )
@@ -346,7 +347,9 @@ function PluginPage(props: {
                   <ErrorText
                     id="config-json-error"
                     label="Configuration"
-                    messages={props.jsonErrors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message))}
+                    messages={props.jsonErrors.map((
+                      e,
+                    ) => (e.path ? `${e.path} ${friendlyMessage(e.message)}` : e.message))}
                   />
                 )
                 : null}
