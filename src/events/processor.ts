@@ -122,15 +122,19 @@ export class KernelEventProcessor implements EventProcessor {
     const ttl = { ttlSeconds: this.#ttl };
 
     if (this.queue) {
-      if (!(await driver.putIfAbsent(eventKey, JSON.stringify(stored), ttl))) return "duplicate";
+      const claimed = await driver.putIfAbsent(eventKey, JSON.stringify(stored), ttl);
       try {
+        // A duplicate is enqueued again as well: the sender retries only when it saw no 2xx, and
+        // the first delivery may have claimed the event, then failed (or lost the answer of) the
+        // claim or the send. Processing is idempotent per (event, plugin), so the cost is a no-op
+        // message; without it such an event was answered "duplicate" and never dispatched.
         await this.queue.send({ kind: "event", tenantId: tenant.id, eventId: event.id });
       } catch (error) {
         // Not durable: release the claim so the sender's retry is accepted, not called a duplicate.
-        await driver.delete(eventKey).catch(() => {});
+        if (claimed) await driver.delete(eventKey).catch(() => {});
         throw error;
       }
-      return "accepted";
+      return claimed ? "accepted" : "duplicate";
     }
 
     // Inbox marker first: a marker without an event is dropped by the sweep, whereas a claimed
