@@ -19,6 +19,11 @@ export interface Fault {
   times?: number;
   /** Chance per matching call, from the driver's seeded random (default 1). */
   probability?: number;
+  /**
+   * Fail after the operation took effect (an ambiguous write: the backend committed it but the
+   * answer was lost). Default: fail before, nothing written.
+   */
+  after?: boolean;
 }
 
 export interface FaultyDriver extends KVDriver {
@@ -55,11 +60,12 @@ export function createFaultyDriver(inner: KVDriver, options: { seed?: number } =
   const stats = { get: 0, getMany: 0, put: 0, putIfAbsent: 0, delete: 0, list: 0, injected: 0 };
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-  /** Applies the faults matching (op, keys): waits, then throws if one of them says so. */
-  async function gate(op: KVOp, keys: readonly string[]): Promise<void> {
+  /** Runs `run` under the faults matching (op, keys): waits, then throws before or after it. */
+  async function gate<T>(op: KVOp, keys: readonly string[], run: () => Promise<T>): Promise<T> {
     stats[op]++;
     let delay = 0;
     let error: string | undefined;
+    let after = false;
     for (const fault of [...faults]) {
       if (!fault.ops.includes(op)) continue;
       if (fault.key && !keys.some((k) => fault.key!.test(k))) continue;
@@ -69,13 +75,16 @@ export function createFaultyDriver(inner: KVDriver, options: { seed?: number } =
         if (--fault.times === 0) faults.splice(faults.indexOf(fault), 1);
       }
       delay = Math.max(delay, fault.delayMs ?? 0);
-      error ??= fault.error;
+      if (error === undefined && fault.error !== undefined) {
+        error = fault.error;
+        after = fault.after === true;
+      }
     }
     if (delay) await sleep(delay);
-    if (error !== undefined) {
-      stats.injected++;
-      throw new InjectedFault(op, keys.join(","), error);
-    }
+    if (error === undefined) return run();
+    stats.injected++;
+    if (after) await run();
+    throw new InjectedFault(op, keys.join(","), error);
   }
 
   return {
@@ -95,28 +104,22 @@ export function createFaultyDriver(inner: KVDriver, options: { seed?: number } =
       faults.length = 0;
     },
     async get(key: string) {
-      await gate("get", [key]);
-      return inner.get(key);
+      return gate("get", [key], () => inner.get(key));
     },
     async getMany(keys: readonly string[]) {
-      await gate("getMany", keys);
-      return inner.getMany(keys);
+      return gate("getMany", keys, () => inner.getMany(keys));
     },
     async put(key: string, value: string, opts?: PutOptions) {
-      await gate("put", [key]);
-      return inner.put(key, value, opts);
+      return gate("put", [key], () => inner.put(key, value, opts));
     },
     async putIfAbsent(key: string, value: string, opts?: PutOptions) {
-      await gate("putIfAbsent", [key]);
-      return inner.putIfAbsent(key, value, opts);
+      return gate("putIfAbsent", [key], () => inner.putIfAbsent(key, value, opts));
     },
     async delete(key: string) {
-      await gate("delete", [key]);
-      return inner.delete(key);
+      return gate("delete", [key], () => inner.delete(key));
     },
     async list(opts: ListOptions): Promise<ListPage> {
-      await gate("list", [opts.prefix]);
-      return inner.list(opts);
+      return gate("list", [opts.prefix], () => inner.list(opts));
     },
   };
 }
