@@ -83,6 +83,14 @@ export function normalizeChecks(plugin: string, checks: unknown): HealthCheckDef
         `every health check needs a non-empty checkType and target, got ${JSON.stringify(check)}`,
       );
     }
+    // Both go into a KV key, URI-encoded (Cloudflare allows 512 bytes per key).
+    if (encodeURIComponent(checkType).length + encodeURIComponent(target).length > 320) {
+      throw invalidTask(
+        plugin,
+        "health",
+        `checkType and target are too long for a storage key (320 characters URI-encoded): ${target.slice(0, 80)}…`,
+      );
+    }
     const id = `${checkType}\n${target}`;
     if (seen.has(id)) continue;
     seen.add(id);

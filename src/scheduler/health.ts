@@ -126,11 +126,12 @@ export async function healthViews(
     cursor = page.cursor;
   } while (cursor);
   const docs = new Map<string, CheckDoc>();
+  const active = new Set(states.filter((s) => s.kind === "health").map((s) => s.plugin));
   const values = keys.length ? await store.driver.getMany(keys) : [];
   for (const raw of values) {
     if (!raw) continue;
     const doc = JSON.parse(raw) as CheckDoc;
-    docs.set(`${doc.plugin}\n${doc.checkType}\n${doc.target}`, doc);
+    if (active.has(doc.plugin)) docs.set(`${doc.plugin}\n${doc.checkType}\n${doc.target}`, doc);
   }
   for (const state of states) {
     if (state.kind !== "health") continue;

@@ -60,7 +60,9 @@ export async function syncPlugin(
   const now = kernel.now();
   const wanted = new Set(desired.map((d) => d.jobId));
   for (const state of existing) if (!wanted.has(state.jobId)) await store.remove(state);
-  if (entry?.hooks.has("healthChecks")) await pruneChecks(deps, tenant.id, plugin, checks);
+  // A disabled monitor keeps its results (shown again when it is re-enabled); an enabled one
+  // drops the results of checks it no longer registers.
+  if (enabled && entry.hooks.has("healthChecks")) await pruneChecks(deps, tenant.id, plugin, checks);
   for (const job of desired) {
     const prev = existing.find((s) => s.jobId === job.jobId) ?? null;
     const next = planJob(tenant.id, plugin, entry!.plugin.version, job, prev, now);

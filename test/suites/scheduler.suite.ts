@@ -491,6 +491,37 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
       ]);
     });
 
+    it("a retry that would run after the next slot gives way to it: the old slot's failure is final", async () => {
+      const plugin = daily("*/5 * * * *")("busy");
+      const { kernel, tick, records } = await setup([plugin], { retryBaseSeconds: 600 });
+      await kernel.setConfig(TENANT, "busy", { cron: "*/5 * * * *" });
+      await kernel.enable(TENANT, "busy");
+      plugin.behave = (
+        run,
+      ) => (run.scheduledTime.endsWith("05:00.000Z") ? { success: false, errorMessage: "flaky" } : { success: true });
+      await tick("2026-01-05T00:05:00Z"); // fails; its retry would be at 00:15
+      await tick("2026-01-05T00:10:00Z");
+      await tick("2026-01-05T00:15:00Z");
+      expect(plugin.runs.map((r) => [r.scheduledTime, r.attempt])).toEqual([
+        ["2026-01-05T00:05:00.000Z", 1],
+        ["2026-01-05T00:10:00.000Z", 1],
+        ["2026-01-05T00:15:00.000Z", 1],
+      ]);
+      const finals = (await records()).filter((r) => r.final).sort((a, b) =>
+        a.scheduledTime!.localeCompare(b.scheduledTime!)
+      );
+      expect(finals.map((r) => [r.scheduledTime, r.status])).toEqual([
+        ["2026-01-05T00:05:00.000Z", "failed"],
+        ["2026-01-05T00:10:00.000Z", "succeeded"],
+        ["2026-01-05T00:15:00.000Z", "succeeded"],
+      ]);
+      expect(finals[0]).toMatchObject({
+        attempt: 1,
+        error: "flaky",
+        reason: "gave up before attempt 2: the next slot (2026-01-05T00:10:00.000Z) is already due",
+      });
+    });
+
     it("a timeout fires the signal and records a failure", async () => {
       const plugin = daily("0 6 * * *", { timeoutSeconds: 0.05, maxRetries: 0 })("slowpoke");
       const { kernel, tick, records } = await setup([plugin]);
@@ -769,6 +800,12 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
       const views = await scheduler.health(TENANT, { historyLimit: 1 });
       expect(views[0]!.history).toHaveLength(1);
       expect(views[0]!.uptime).toBe(0);
+      // Disabled: not shown and not run; re-enabled: the history is still there.
+      await kernel.disable(TENANT, "monitor");
+      expect(await scheduler.health(TENANT)).toEqual([]);
+      expect(await scheduler.runHealthCycle(TENANT)).toEqual([]);
+      await kernel.enable(TENANT, "monitor");
+      expect((await scheduler.health(TENANT))[0]!.history.map((r) => r.status)).toEqual(["unhealthy", "unhealthy"]);
     });
   });
 }
