@@ -84,7 +84,7 @@ async function step(name, fn) {
 /** Start the Deno server and read its one JSON line (URL, tokens, tenant ids). */
 function startServer() {
   return new Promise((resolveStart, reject) => {
-    const child = spawn(DENO, ["run", "-A", "--unstable-kv", "test/browser/server.ts"], {
+    const child = spawn(DENO, ["run", "--check", "-A", "--unstable-kv", "test/browser/server.ts"], {
       cwd: ROOT,
       stdio: ["pipe", "pipe", "inherit"],
     });
