@@ -53,10 +53,10 @@ const METHODS_OF: Record<HookName, string[]> = {
 export function looksSecret(name: string): boolean {
   const words = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase().split(/[^a-z0-9]+/).filter(Boolean);
   const joined = words.join("");
-  if (/(apikey|passwd|password|passphrase|credential|privatekey|clientsecret)/.test(joined)) return true;
+  if (/(apikey|passwd|password|passphrase|credential|privatekey|clientsecret|serviceaccount)/.test(joined)) return true;
   for (let i = 0; i < words.length; i++) {
     const word = words[i]!, next = words[i + 1], prev = words[i - 1];
-    if (word === "secret" || word === "secrets" || word === "pwd" || word === "credentials") return true;
+    if (/^(secret|secrets|pwd|credentials|bearer|cookie|jwt)$/.test(word)) return true;
     if (word === "token" && !(next && /^(url|uri|endpoint|ttl|type)$/.test(next))) return true;
     if (
       word === "key" &&

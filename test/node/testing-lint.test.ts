@@ -131,6 +131,9 @@ describe("looksSecret", () => {
     "privateKey",
     "key",
     "signing_key",
+    "service_account_json",
+    "bearer",
+    "session_cookie",
   ])("%s is a credential", (name) => expect(looksSecret(name)).toBe(true));
 
   it.each([
