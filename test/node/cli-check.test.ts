@@ -121,6 +121,13 @@ describe("dvp check", { timeout: 120_000 }, () => {
     ]);
   });
 
+  it("passes the repository's own bundled plugins (the reference plugins meet the checklist)", async () => {
+    const result = await dvp(["check"]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^ok vercel-deployer \d+\.\d+\.\d+$/m);
+  });
+
   it("refuses an unknown plugin and a root without plugins/, and reports an index that does not load", async () => {
     const unknown = await dvp(["check", "nope", "--root", root]);
     expect(unknown.code).toBe(2);
