@@ -9,7 +9,7 @@ import type { Plugin } from "../plugin.ts";
 import { PLUGIN_NAME } from "../registry.ts";
 import { lintPlugin, type LintProblem } from "../testing/lint-plugin.ts";
 import { allowOnly, type ParsedArgs, stringFlag, UsageError } from "./args.ts";
-import { type CliIo, join, resolvePath } from "./io.ts";
+import { type CliIo, join, projectRoot } from "./io.ts";
 
 export const CHECK_USAGE = "dvp check [name] [--root dir]";
 
@@ -18,7 +18,7 @@ type Problem = { area: LintProblem["area"] | "files" | "tests" | "docs"; message
 export async function check(args: ParsedArgs, io: CliIo): Promise<number> {
   allowOnly(args, ["root"]);
   if (args.positionals.length > 1) throw new UsageError(`one plugin name, or none for all: ${CHECK_USAGE}`);
-  const root = resolvePath(io.cwd(), stringFlag(args, "root") ?? ".");
+  const root = await projectRoot(io, stringFlag(args, "root"));
   const pluginsDir = join(root, "plugins");
   if ((await io.kind(pluginsDir)) !== "dir") {
     throw new UsageError(`${root} has no plugins/ folder: run this in the dvp-kernel checkout (or pass --root)`);

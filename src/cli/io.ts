@@ -42,3 +42,16 @@ export function join(...parts: string[]): string {
 export function resolvePath(base: string, path: string): string {
   return path.startsWith("/") ? join(path) : join(base, path);
 }
+
+/**
+ * The project root for a command: `--root` when given, else the nearest directory at or above
+ * the working directory that has plugins/index.ts (so `npx dvp` works from any subfolder).
+ */
+export async function projectRoot(io: CliIo, given: string | undefined): Promise<string> {
+  if (given !== undefined) return resolvePath(io.cwd(), given);
+  const start = join(io.cwd());
+  for (let dir = start;; dir = join(dir, "..")) {
+    if ((await io.kind(join(dir, "plugins", "index.ts"))) === "file") return dir;
+    if (dir === "/" || dir === "") return start;
+  }
+}

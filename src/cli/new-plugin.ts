@@ -5,7 +5,7 @@
  */
 import { KERNEL_VERSION } from "../version.ts";
 import { allowOnly, type ParsedArgs, stringFlag, UsageError } from "./args.ts";
-import { type CliIo, join, resolvePath } from "./io.ts";
+import { type CliIo, join, projectRoot } from "./io.ts";
 import { pluginNames, slugProblem } from "./names.ts";
 import { registerPlugin } from "./register.ts";
 import { clientTemplate } from "./templates/client.ts";
@@ -33,7 +33,7 @@ export async function newPlugin(args: ParsedArgs, io: CliIo): Promise<number> {
     throw new UsageError((error as Error).message);
   }
 
-  const root = resolvePath(io.cwd(), stringFlag(args, "root") ?? ".");
+  const root = await projectRoot(io, stringFlag(args, "root"));
   const names = pluginNames(slug);
   const dir = join(root, "plugins", slug);
   const testPath = join(root, "test", "plugins", `${slug}.test.ts`);

@@ -2,7 +2,7 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dvp, tempRoot } from "./cli-helpers.ts";
+import { dvp, REPO, tempRoot } from "./cli-helpers.ts";
 
 const GOOD = `import { type ContentLifecycleHooks, type HookContext, Plugin } from "../../src/index.ts";
 
@@ -126,6 +126,12 @@ describe("dvp check", { timeout: 120_000 }, () => {
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^ok vercel-deployer \d+\.\d+\.\d+$/m);
+  });
+
+  it("finds the project root from a subfolder", async () => {
+    const result = await dvp(["check", "vercel-deployer"], join(REPO, "plugins", "vercel-deployer"));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^ok vercel-deployer /);
   });
 
   it("refuses an unknown plugin and a root without plugins/, and reports an index that does not load", async () => {
