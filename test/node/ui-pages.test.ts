@@ -269,7 +269,7 @@ describe("health and data charts", () => {
     expect(detail).toContain("<figcaption>Latency over time</figcaption>");
     expect(detail).toContain("<figcaption>Days to certificate expiry</figcaption>");
     expect(detail).toMatch(
-      /<svg class="chart" viewBox="0 0 640 220" role="img" aria-labelledby="latency-title latency-desc"/,
+      /<svg class="chart" viewBox="0 0 480 200" role="img" aria-labelledby="latency-title latency-desc"/,
     );
     expect(detail).toMatch(/<desc id="detail-0-desc">6 values from .*latest \d+ days\.<\/desc>/);
     expect((detail.match(/<circle /g) ?? []).length).toBeGreaterThanOrEqual(12);

@@ -21,7 +21,7 @@ export interface LineChartProps {
   color?: string;
 }
 
-const W = 640, H = 220, PAD_L = 56, PAD_R = 16, PAD_T = 12, PAD_B = 36;
+const W = 480, H = 200, PAD_L = 52, PAD_R = 14, PAD_T = 12, PAD_B = 34;
 
 export function LineChart(props: LineChartProps) {
   const points = props.points.filter((p) => Number.isFinite(p.v) && Number.isFinite(Date.parse(p.t)));
@@ -143,7 +143,9 @@ export function StatusStrip(props: { id: string; title: string; cells: StatusCel
         {props.title}: <span class="stat">{props.uptime === null ? "—" : `${fmt(props.uptime * 100)}%`}</span>
       </figcaption>
       <svg
-        class="chart"
+        class="strip"
+        width={width}
+        height={size}
         viewBox={`0 0 ${width} ${size}`}
         role="img"
         aria-label={`${props.title}: ${uptimeText} over the last ${cells.length} results`}
@@ -179,8 +181,10 @@ function round(n: number): number {
   return Math.round(n * 10) / 10;
 }
 
+/** An axis label with as much precision as the span needs: dates, then minutes, then seconds. */
 function shortTime(ms: number, spanMs: number): string {
   const iso = new Date(ms).toISOString();
   if (spanMs >= 2 * 86_400_000) return iso.slice(0, 10);
-  return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+  if (spanMs >= 3_600_000) return `${iso.slice(5, 10)} ${iso.slice(11, 16)}`;
+  return iso.slice(11, spanMs >= 180_000 ? 16 : 19);
 }

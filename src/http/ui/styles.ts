@@ -33,6 +33,8 @@ nav.tabs a[aria-current=page]{background:var(--panel);border:1px solid var(--lin
 .help{font-size:.9rem;margin:.15rem 0 .35rem}
 .card{border:1px solid var(--line);border-radius:.5rem;padding:1rem;background:var(--bg);margin:0 0 1rem}
 .grid{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(min(100%,20rem),1fr))}
+.charts{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(min(100%,30rem),1fr))}
+.card>h2:first-child,.card>h3:first-child{margin-top:0}
 .field{margin:0 0 1rem}
 .field>label,legend{display:block;font-weight:600}
 .req{font-weight:400;color:var(--muted)}
@@ -49,7 +51,7 @@ fieldset{border:1px solid var(--line);border-radius:.5rem;padding:.75rem 1rem;ma
 .error-summary h2{margin-top:0;font-size:1.1rem}
 .notice{border-left:6px solid var(--ok);background:var(--ok-bg);padding:.6rem 1rem;margin:0 0 1rem}
 .notice.bad{border-color:var(--bad);background:var(--bad-bg)}
-button,.button{display:inline-block;padding:.5rem 1rem;border-radius:.35rem;border:1px solid var(--accent);background:var(--accent);color:var(--accent-fg);font:inherit;font-weight:600;cursor:pointer;text-decoration:none}
+button,.button{display:inline-block;padding:.5rem 1rem;border-radius:.35rem;border:1px solid var(--accent);background:var(--accent);color:var(--accent-fg);font:inherit;font-weight:600;cursor:pointer;text-decoration:none;white-space:nowrap}
 button.secondary{background:#fff;color:var(--accent)}
 button.danger{background:#fff;color:var(--bad);border-color:var(--bad)}
 .actions{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
@@ -69,8 +71,9 @@ pre{background:var(--panel);padding:.5rem;border-radius:.35rem;overflow-x:auto;m
 .stat{font-size:1.6rem;font-weight:700}
 figure{margin:0 0 1rem}
 figcaption{font-weight:600;margin:0 0 .25rem}
-svg.chart{width:100%;height:auto;max-width:44rem;display:block}
-svg.chart text{font:11px system-ui,sans-serif;fill:#374151}
+svg.chart{width:100%;height:auto;max-width:36rem;display:block}
+svg.strip{display:block;max-width:100%;height:auto}
+svg.chart text{font:12px system-ui,sans-serif;fill:#374151}
 details{margin:.5rem 0}
 summary{cursor:pointer;color:var(--accent);font-weight:600}
 .login{max-width:32rem}

@@ -42,7 +42,7 @@ export function registerDataRoutes(app: Hono<UiEnv>, ui: Ui): void {
             {r.panels.map((panel, j) => (
               <div class="card">
                 <h3>{panel.title}</h3>
-                <div class="grid">
+                <div class="charts">
                   {panel.series.map((s, k) => (
                     <LineChart
                       id={`chart-${i}-${j}-${k}`}
