@@ -117,6 +117,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const cap = options.retryAfterCapMs ?? 60_000;
 
   async function attempt<T>(req: HttpRequest, attemptNo: number): Promise<HttpResult<T> & { retryAfter?: number }> {
+    if (req.signal?.aborted) {
+      return { success: false, code: "aborted", status: 0, error: "aborted by the caller", attempts: attemptNo };
+    }
     const controller = new AbortController();
     const timeoutMs = req.timeoutMs ?? options.timeoutMs ?? 30_000;
     const timer = setTimeout(() => controller.abort(new Timeout()), timeoutMs);
@@ -202,7 +205,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     async request<T>(req: HttpRequest): Promise<HttpResult<T>> {
       const retries = req.retries ?? options.retries ?? 3;
       const where = describeUrl(req.url, { hidePath: req.secretUrl });
-      const log = { ...options.logContext, method: req.method ?? "GET", url: where };
+      const method = req.method ?? (req.body !== undefined || req.json !== undefined ? "POST" : "GET");
+      const log = { ...options.logContext, method: method.toUpperCase(), url: where };
       for (let attemptNo = 1;; attemptNo++) {
         const result = await attempt<T>(req, attemptNo);
         if (result.success) return result;

@@ -247,3 +247,18 @@ describe("retry arithmetic", () => {
     expect(parseRetryAfter(null, now)).toBeNull();
   });
 });
+
+describe("HTTP client: a signal aborted before the call", () => {
+  it("does not call fetch at all", async () => {
+    let called = false;
+    const http = createHttpClient({ fetch: async () => ((called = true), new Response("{}")) });
+    const controller = new AbortController();
+    controller.abort();
+    expect(await http.request({ url: "https://example.com/", signal: controller.signal })).toMatchObject({
+      success: false,
+      code: "aborted",
+      attempts: 1,
+    });
+    expect(called).toBe(false);
+  });
+});
