@@ -34,8 +34,9 @@ export const CONFIG_SCHEMA = {
     dimensions: {
       type: "array",
       title: "Dimensions",
-      description: "Rows are grouped by date and these dimensions.",
-      items: { type: "string", enum: ["query", "page", "country", "device", "searchAppearance"] },
+      description:
+        "Rows are grouped by date and these dimensions. (Search appearance needs Google's two-step query and is not offered.)",
+      items: { type: "string", enum: ["query", "page", "country", "device"] },
       uniqueItems: true,
       default: ["query", "page"],
     },

@@ -161,6 +161,9 @@ function checkQuery(body: Record<string, unknown>): string | null {
   if (body.startDate > body.endDate) return "startDate must not be after endDate";
   const dims = body.dimensions;
   if (!Array.isArray(dims) || dims.some((d) => !DIMENSIONS.has(d as string))) return "invalid dimensions";
+  if (dims.includes("searchAppearance") && dims.length > 1) {
+    return "searchAppearance cannot be combined with other dimensions";
+  }
   const rowLimit = Number(body.rowLimit);
   if (!Number.isInteger(rowLimit) || rowLimit < 1 || rowLimit > 25000) return "rowLimit must be within 1-25000";
   if (body.startRow !== undefined && (!Number.isInteger(body.startRow) || (body.startRow as number) < 0)) {
