@@ -50,6 +50,8 @@ export class TenantStore {
   readonly #cache = new Map<string, Entry>();
   /** Cold reads in flight: concurrent requests for one tenant share a single KV read. */
   readonly #loading = new Map<string, Promise<Readonly<TenantRecord> | null>>();
+  /** The tail of each tenant's chain of updates in this isolate. */
+  readonly #updating = new Map<string, Promise<void>>();
   readonly #ttl: number;
   readonly #negativeTtl: number;
   readonly #max: number;
@@ -87,9 +89,25 @@ export class TenantStore {
 
   /**
    * Read the current record from KV (not the cache), change a copy, write it back.
-   * `change` returns the new record, or null to leave it as it was.
+   * `change` returns the new record, or null to leave it as it was. Updates of one tenant in
+   * this isolate run one after another: interleaved, a secret rotation and an admin write each
+   * read the same record and the later write silently undid the earlier one
+   * (test/reliability/key-rotation.test.ts). Across isolates KV stays last-writer-wins.
    */
-  async update(
+  update(
+    tenantId: string,
+    change: (current: TenantRecord | null) => TenantRecord | null | Promise<TenantRecord | null>,
+  ): Promise<Readonly<TenantRecord> | null> {
+    const run = (this.#updating.get(tenantId) ?? Promise.resolve()).then(() => this.#update(tenantId, change));
+    const settled = run.then(() => {}, () => {});
+    this.#updating.set(tenantId, settled);
+    void settled.then(() => {
+      if (this.#updating.get(tenantId) === settled) this.#updating.delete(tenantId);
+    });
+    return run;
+  }
+
+  async #update(
     tenantId: string,
     change: (current: TenantRecord | null) => TenantRecord | null | Promise<TenantRecord | null>,
   ): Promise<Readonly<TenantRecord> | null> {
