@@ -5,7 +5,7 @@
  * own test can assert `lintPlugin(new MyPlugin())` is empty.
  */
 import { detectHooks, type HookName } from "../hooks.ts";
-import type { Plugin } from "../plugin.ts";
+import type { Plugin, PluginHost } from "../plugin.ts";
 import { PLUGIN_NAME, PluginRegistry } from "../registry.ts";
 import { checkSchema, type JsonSchema } from "../schema/index.ts";
 import { parseVersion, satisfies, validRange } from "../semver.ts";
@@ -148,14 +148,27 @@ export function lintPlugin(plugin: Plugin): LintProblem[] {
   // The registry's own checks, last: they repeat some of the above, so report them only when
   // nothing more specific was found.
   if (!problems.length) {
+    // Registering attaches the plugin to this throwaway registry; put back the kernel it may
+    // already belong to, so linting a live plugin (`lintPlugin(t.plugin("x"))`) leaves it working.
+    const host = currentHost(plugin);
     try {
       new PluginRegistry({ kernelVersion: KERNEL_VERSION }).register(plugin);
-      plugin.attach(undefined);
     } catch (error) {
       add("registry", (error as Error).message);
+    } finally {
+      plugin.attach(undefined);
+      plugin.attach(host);
     }
   }
   return problems;
+}
+
+function currentHost(plugin: Plugin): PluginHost | undefined {
+  try {
+    return (plugin as unknown as { host: PluginHost }).host;
+  } catch {
+    return undefined; // not registered with a kernel
+  }
 }
 
 function lintSchemas(plugin: Plugin, add: (area: LintArea, message: string) => void): boolean {

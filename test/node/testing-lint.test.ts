@@ -102,6 +102,20 @@ describe("lintPlugin", () => {
     }]);
   });
 
+  it("leaves a plugin registered with a kernel working", async () => {
+    const { createTestKernel } = await import("../../src/testing/index.ts");
+    class Logging extends Good {
+      override contentPublished(ctx: HookContext, id: string): void {
+        this.logger.info(`published ${id}`, { tenant_id: ctx.tenantId }); // needs its kernel
+      }
+    }
+    const t = await createTestKernel({ plugins: [new Logging()], tenants: [{ plugins: { "good-plugin": {} } }] });
+    expect(lintPlugin(t.plugin("good-plugin"))).toEqual([]);
+    const { outcomes } = await t.publish(t.tenantId, "c-1", {});
+    expect(outcomes).toMatchObject([{ plugin: "good-plugin", status: "ok" }]);
+    expect(t.logs.find({ msg: "published c-1" })).toHaveLength(1);
+  });
+
   it("leaves the plugin registrable afterwards", () => {
     const plugin = new Good();
     lintPlugin(plugin);
