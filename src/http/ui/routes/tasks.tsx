@@ -65,9 +65,6 @@ async function tasksPage(
                   <th scope="col">Schedule</th>
                   <th scope="col">Next run</th>
                   <th scope="col">Last result</th>
-                  <th scope="col">
-                    <span class="visually-hidden">Actions</span>
-                  </th>
                 </tr>
               </thead>
               <tbody>
@@ -95,6 +92,14 @@ function TaskRow(props: { ui: Ui; csrf: string; tenantId: string; task: TaskView
           <code>{task.taskId}</code>
         </div>
         {task.description ? <div class="muted">{task.description}</div> : null}
+        <form
+          class="run"
+          method="post"
+          action={`${props.ui.base}/tenants/${props.tenantId}/tasks/${encodeURIComponent(task.taskId)}/run`}
+        >
+          <input type="hidden" name="csrf" value={props.csrf} />
+          <button type="submit" aria-label={`Run ${task.name} now`}>Run now</button>
+        </form>
       </td>
       <td>
         <div>{task.scheduleText}</div>
@@ -126,15 +131,6 @@ function TaskRow(props: { ui: Ui; csrf: string; tenantId: string; task: TaskView
             </>
           )
           : <span class="muted">never ran</span>}
-      </td>
-      <td>
-        <form
-          method="post"
-          action={`${props.ui.base}/tenants/${props.tenantId}/tasks/${encodeURIComponent(task.taskId)}/run`}
-        >
-          <input type="hidden" name="csrf" value={props.csrf} />
-          <button type="submit" aria-label={`Run ${task.name} now`}>Run now</button>
-        </form>
       </td>
     </tr>
   );
