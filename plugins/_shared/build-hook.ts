@@ -13,7 +13,7 @@
  * pending count is approximate and two locations can, rarely, both fire: a spare build, never a
  * lost one, because a failed or skipped trigger leaves the marker for the next tick.
  */
-import type { Content, HookContext, ScheduledTaskDefinition, TaskResult } from "../../src/index.ts";
+import type { Content, ScheduledTaskDefinition, TaskResult } from "../../src/index.ts";
 import type { PluginStorage } from "../../src/store/plugin-storage.ts";
 
 export type ChangeKind = "published" | "updated" | "deleted";
@@ -182,8 +182,4 @@ export function flushTask(plugin: string): ScheduledTaskDefinition {
     maxRetries: 0, // the next tick is the retry
     timeoutSeconds: 50,
   };
-}
-
-export function contextLog(ctx: HookContext): Record<string, unknown> {
-  return { tenant_id: ctx.tenantId, correlation_id: ctx.correlationId ?? undefined };
 }
