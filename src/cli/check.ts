@@ -10,6 +10,7 @@ import { PLUGIN_NAME } from "../registry.ts";
 import { lintPlugin, type LintProblem } from "../testing/lint-plugin.ts";
 import { allowOnly, type ParsedArgs, stringFlag, UsageError } from "./args.ts";
 import { type CliIo, join, projectRoot } from "./io.ts";
+import { PLACEHOLDER_AUTHOR, PLACEHOLDER_DESCRIPTION } from "./names.ts";
 
 export const CHECK_USAGE = "dvp check [name] [--root dir]";
 
@@ -96,6 +97,12 @@ async function checkOne(io: CliIo, root: string, name: string, registered: Plugi
   }
   if (plugin) {
     problems.push(...lintPlugin(plugin));
+    if (plugin.description === PLACEHOLDER_DESCRIPTION) {
+      problems.push({ area: "metadata", message: "description is still the scaffold's placeholder: say what it does" });
+    }
+    if (plugin.author === PLACEHOLDER_AUTHOR) {
+      problems.push({ area: "metadata", message: `author is still the placeholder "${PLACEHOLDER_AUTHOR}"` });
+    }
     if (plugin.name !== name) {
       problems.push({ area: "metadata", message: `name "${plugin.name}" differs from its folder plugins/${name}` });
     }

@@ -31,3 +31,8 @@ export function pluginNames(slug: string): PluginNames {
     clientClass: `${base}Client`,
   };
 }
+
+/** What `new-plugin` writes when no --description / --author is given; `dvp check` flags them until replaced. */
+export const PLACEHOLDER_DESCRIPTION =
+  "Tells an external API about content events (scaffolded by dvp new-plugin: describe what it does here)";
+export const PLACEHOLDER_AUTHOR = "Your Name";

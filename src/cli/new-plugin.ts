@@ -6,7 +6,7 @@
 import { KERNEL_VERSION } from "../version.ts";
 import { allowOnly, type ParsedArgs, stringFlag, UsageError } from "./args.ts";
 import { type CliIo, join, projectRoot } from "./io.ts";
-import { pluginNames, slugProblem } from "./names.ts";
+import { PLACEHOLDER_AUTHOR, PLACEHOLDER_DESCRIPTION, pluginNames, slugProblem } from "./names.ts";
 import { registerPlugin } from "./register.ts";
 import { clientTemplate } from "./templates/client.ts";
 import { configTemplate } from "./templates/config.ts";
@@ -47,9 +47,8 @@ export async function newPlugin(args: ParsedArgs, io: CliIo): Promise<number> {
   // Compute the registry change before writing anything, so a file it cannot edit leaves no half-made plugin.
   const registered = registerPlugin(await io.readText(indexPath), names.className, slug);
 
-  const description = stringFlag(args, "description") ??
-    `Tells an external API about content events (scaffolded by dvp new-plugin; describe what it does here)`;
-  const author = stringFlag(args, "author") ?? "Your Name";
+  const description = stringFlag(args, "description") ?? PLACEHOLDER_DESCRIPTION;
+  const author = stringFlag(args, "author") ?? PLACEHOLDER_AUTHOR;
   const kernelRange = `^${KERNEL_VERSION.split(".")[0]}.0.0`;
   const files: [string, string][] = [
     [join(dir, "config.ts"), configTemplate(names)],
@@ -71,6 +70,11 @@ export async function newPlugin(args: ParsedArgs, io: CliIo): Promise<number> {
   io.out(`  ~ plugins/index.ts (registered in bundledPlugins())`);
   io.out("");
   io.out("Next:");
+  if (description === PLACEHOLDER_DESCRIPTION || author === PLACEHOLDER_AUTHOR) {
+    io.out(
+      `  set description and author in plugins/${slug}/plugin.ts and README.md (dvp check flags the placeholders)`,
+    );
+  }
   io.out(`  npx vitest run test/plugins/${slug}.test.ts   # the generated tests pass as they are`);
   io.out(`  npx dvp check ${slug}                         # the production checklist`);
   return 0;

@@ -15,7 +15,18 @@ describe("dvp new-plugin", { timeout: 120_000 }, () => {
 
   beforeAll(async () => {
     root = tempRoot();
-    created = await dvp(["new-plugin", "seo-audit", "--hooks", "content,filters,tasks,health", "--root", root]);
+    created = await dvp([
+      "new-plugin",
+      "seo-audit",
+      "--hooks",
+      "content,filters,tasks,health",
+      "--description",
+      "Sends SEO audit events",
+      "--author",
+      "Ada Lovelace",
+      "--root",
+      root,
+    ]);
   }, 60_000);
   afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -81,6 +92,13 @@ describe("dvp new-plugin", { timeout: 120_000 }, () => {
     expect(result.code).toBe(0);
   });
 
+  it("writes the given description and author", () => {
+    const plugin = readFileSync(join(root, "plugins", "seo-audit", "plugin.ts"), "utf8");
+    expect(plugin).toContain('override description = "Sends SEO audit events";');
+    expect(plugin).toContain('override author = "Ada Lovelace";');
+    expect(readFileSync(join(root, "plugins", "seo-audit", "README.md"), "utf8")).toContain("Sends SEO audit events");
+  });
+
   it("refuses an existing folder without touching anything", async () => {
     const before = readFileSync(join(root, "plugins", "index.ts"), "utf8");
     const result = await dvp(["new-plugin", "seo-audit", "--root", root]);
@@ -106,6 +124,19 @@ describe("dvp new-plugin refusals", { timeout: 120_000 }, () => {
       expect(existsSync(join(root, "plugins", name))).toBe(false);
     },
   );
+
+  it("scaffolds with placeholders that dvp check flags until they are replaced", async () => {
+    const made = await dvp(["new-plugin", "todo-plugin", "--root", root]);
+    expect(made.code).toBe(0);
+    expect(made.stdout).toContain("set description and author in plugins/todo-plugin/plugin.ts and README.md");
+    const checked = await dvp(["check", "todo-plugin", "--root", root]);
+    expect(checked.code).toBe(1);
+    expect(checked.stderr.trim().split("\n")).toEqual([
+      "todo-plugin: metadata: description is still the scaffold's placeholder: say what it does",
+      'todo-plugin: metadata: author is still the placeholder "Your Name"',
+      "dvp check: 2 problems in 1 plugin",
+    ]);
+  });
 
   it("refuses a missing name, an unknown hook group, an unknown option and a root without plugins/", async () => {
     expect((await dvp(["new-plugin", "--root", root])).stderr).toContain("a plugin name is required");
