@@ -13,4 +13,10 @@ export interface WorkQueue {
   send(message: WorkMessage): Promise<void>;
   /** Many messages in one call where the backend allows (Cloudflare: 100 per batch). */
   sendBatch?(messages: WorkMessage[]): Promise<void>;
+  /**
+   * Claim `key` in the kernel's KV (write it only if absent) and send `message`, in one atomic
+   * step where the backend allows (Deno KV: one commit instead of a read and two writes).
+   * Resolves false, sending nothing, when the key already exists.
+   */
+  claimAndSend?(claim: { key: string; value: string; ttlSeconds: number }, message: WorkMessage): Promise<boolean>;
 }

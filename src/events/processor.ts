@@ -121,6 +121,12 @@ export class KernelEventProcessor implements EventProcessor {
     const eventKey = eventKeys.event(tenant.id, event.id);
     const ttl = { ttlSeconds: this.#ttl };
 
+    if (this.queue?.claimAndSend) {
+      // One atomic step: claimed and sent, or neither, so a duplicate needs no second message.
+      const message = { kind: "event", tenantId: tenant.id, eventId: event.id } as const;
+      const claim = { key: eventKey, value: JSON.stringify(stored), ttlSeconds: this.#ttl };
+      return (await this.queue.claimAndSend(claim, message)) ? "accepted" : "duplicate";
+    }
     if (this.queue) {
       const claimed = await driver.putIfAbsent(eventKey, JSON.stringify(stored), ttl);
       try {
@@ -340,10 +346,15 @@ export class KernelEventProcessor implements EventProcessor {
     }
 
     const retryInSeconds = Math.round((this.#retryBaseMs * 2 ** Math.max(0, nextAttempt - 1)) / 1000);
-    const inbox = eventKeys.inbox(tenant.id, event.id);
-    if (pending === 0) await driver.delete(inbox);
-    else if (!this.queue) {
-      await driver.put(inbox, JSON.stringify({ due: kernel.now() + retryInSeconds * 1000 }), { ttlSeconds: this.#ttl });
+    // Queue mode writes no inbox marker (the queue redelivers), so there is none to update.
+    if (!this.queue) {
+      const inbox = eventKeys.inbox(tenant.id, event.id);
+      if (pending === 0) await driver.delete(inbox);
+      else {
+        await driver.put(inbox, JSON.stringify({ due: kernel.now() + retryInSeconds * 1000 }), {
+          ttlSeconds: this.#ttl,
+        });
+      }
     }
     return { done: pending === 0, pending, retryInSeconds };
   }

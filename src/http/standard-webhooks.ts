@@ -54,6 +54,7 @@ export function webhookKey(secret: string): Promise<CryptoKey> {
   }
   key = crypto.subtle.importKey("raw", raw as Uint8Array<ArrayBuffer>, { name: "HMAC", hash: "SHA-256" }, false, [
     "sign",
+    "verify",
   ]);
   if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
   keyCache.set(secret, key);
@@ -177,7 +178,11 @@ export async function verifyWebhook(
   return { id: checked.id, timestamp: checked.timestamp };
 }
 
-/** Whether any signature matches any secret; every comparison is constant-time. */
+/**
+ * Whether any signature matches any secret. WebCrypto's HMAC verify compares in constant time
+ * (and costs less than sign-then-compare); every pair is checked, so the time spent does not tell
+ * which secret or which entry matched.
+ */
 export async function matchesAny(
   secrets: readonly (string | CryptoKey)[],
   checked: { id: string; timestamp: number; signatures: Uint8Array[] },
@@ -186,15 +191,16 @@ export async function matchesAny(
   const content = signedContent(checked.id, String(checked.timestamp), payload);
   let ok = false;
   for (const secret of secrets) {
-    let expected: Uint8Array;
+    let key: CryptoKey;
     try {
-      expected = await hmac(secret, content);
+      key = typeof secret === "string" ? await webhookKey(secret) : secret;
     } catch (error) {
       if (error instanceof WebhookVerificationError) continue; // an unusable stored secret matches nothing
       throw error;
     }
-    // No early exit: the time spent does not tell which secret or which entry matched.
-    for (const signature of checked.signatures) ok = timingSafeEqual(expected, signature) || ok;
+    for (const signature of checked.signatures) {
+      ok = (await crypto.subtle.verify("HMAC", key, signature as Uint8Array<ArrayBuffer>, content)) || ok;
+    }
   }
   return ok;
 }

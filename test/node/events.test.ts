@@ -192,6 +192,31 @@ describe("event processor with a queue", () => {
     expect(t.sent).toHaveLength(1);
   });
 
+  it("uses the queue's atomic claimAndSend when it has one: one step, a duplicate sends nothing", async () => {
+    const t = await setup();
+    const claims: string[] = [];
+    const sent: WorkMessage[] = [];
+    const queue = {
+      send: () => Promise.reject(new Error("send must not be used when claimAndSend exists")),
+      async claimAndSend(claim: { key: string; value: string; ttlSeconds: number }, message: WorkMessage) {
+        claims.push(claim.key);
+        if (!(await t.driver.putIfAbsent(claim.key, claim.value, { ttlSeconds: claim.ttlSeconds }))) return false;
+        sent.push(message);
+        return true;
+      },
+    };
+    const events = createEventProcessor(t.kernel, { queue });
+    expect(await events.accept(event("c1"))).toBe("accepted");
+    expect(await createEventProcessor(t.kernel, { queue }).accept(event("c1"))).toBe("duplicate");
+    expect(claims).toEqual([`evt:${TENANT}:c1`, `evt:${TENANT}:c1`]);
+    expect(sent).toEqual([{ kind: "event", tenantId: TENANT, eventId: "c1" }]);
+    await events.handleMessage(sent[0]!);
+    expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "c1")).toEqual([
+      "flaky:succeeded",
+      "good:succeeded",
+    ]);
+  });
+
   it("refuses messages of other kinds", async () => {
     const t = await setup({ queue: true });
     await expect(t.events.handleMessage({ kind: "task", tenantId: TENANT, taskId: "x", slot: "s" })).rejects.toThrow(

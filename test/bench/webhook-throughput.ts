@@ -1,0 +1,165 @@
+/**
+ * Signed webhook → 2xx throughput on Deno, as a ratio to a bare Hono hello-world served the same
+ * way in the same run (`npm run bench:webhook`). Both servers are Deno.serve on loopback; the load
+ * comes from a Web Worker (its own thread) keeping CONNECTIONS requests in flight, bounded by
+ * REQUESTS and SECONDS. The webhook side is the real Deno adapter: Deno KV (in memory), the
+ * dedupe claim, the KV queue, a warm tenant cache, every request signed with a fresh webhook-id.
+ *
+ * Options (env): BENCH_REQUESTS (default 20000), BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32).
+ */
+import { Hono } from "hono";
+import { startDeno } from "../../src/adapters/deno.ts";
+import { webhookHeaders } from "../../src/http/standard-webhooks.ts";
+
+const REQUESTS = Number(Deno.env.get("BENCH_REQUESTS") ?? 20_000);
+const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
+const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 32);
+const WARMUP = 500;
+
+interface Job {
+  url: string;
+  method: string;
+  requests: { headers: Record<string, string>; body?: string }[];
+  connections: number;
+  seconds: number;
+}
+
+interface LoadResult {
+  ok: number;
+  failed: number;
+  seconds: number;
+  statuses: Record<string, number>;
+}
+
+const workerSource = `
+self.onmessage = async ({ data: job }) => {
+  let next = 0, ok = 0, failed = 0;
+  const statuses = {};
+  const deadline = performance.now() + job.seconds * 1000;
+  const start = performance.now();
+  const loop = async () => {
+    while (next < job.requests.length && performance.now() < deadline) {
+      const r = job.requests[next++];
+      const res = await fetch(job.url, { method: job.method, headers: r.headers, body: r.body });
+      await res.arrayBuffer();
+      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
+      if (res.status >= 200 && res.status < 300) ok++; else failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: job.connections }, loop));
+  self.postMessage({ ok, failed, seconds: (performance.now() - start) / 1000, statuses });
+};`;
+
+function load(job: Job): Promise<LoadResult> {
+  const url = URL.createObjectURL(new Blob([workerSource], { type: "application/javascript" }));
+  const worker = new Worker(url, { type: "module" });
+  return new Promise((resolve) => {
+    worker.onmessage = ({ data }) => {
+      worker.terminate();
+      resolve(data as LoadResult);
+    };
+    worker.postMessage(job);
+  });
+}
+
+const rps = (r: LoadResult) => r.ok / r.seconds;
+
+// ── the bare Hono hello-world ────────────────────────────────────────────────────────────────
+const hello = new Hono().get("/", (c) => c.text("Hello Hono!"));
+const helloServer = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, hello.fetch);
+const helloUrl = `http://127.0.0.1:${helloServer.addr.port}/`;
+
+// ── the kernel, through the Deno adapter ─────────────────────────────────────────────────────
+const kv = await Deno.openKv(":memory:");
+const kernel = await startDeno({
+  env: {
+    DVP_MASTER_KEYS: "bench:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+    DVP_ADMIN_JWT_SECRET: "bench-admin-secret-0123456789abcdefghij",
+    DVP_LOG_LEVEL: "error",
+  },
+  kv,
+  port: 0,
+  hostname: "127.0.0.1",
+  cron: () => undefined,
+  plugins: () => [],
+});
+const tenantId = crypto.randomUUID();
+const { generatedSecret } = await kernel.runtime.kernel.putTenant(tenantId, { slug: "bench", plan: "pro" });
+const secret = generatedSecret!;
+const webhookUrl = `${kernel.url}/v1/webhooks/${tenantId}`;
+
+const body = JSON.stringify({
+  type: "content.published",
+  timestamp: new Date().toISOString(),
+  data: { content_id: "post-1", content: { title: "Benchmark", body: "x".repeat(512) }, metadata: { a: 1 } },
+});
+
+async function signedRequests(n: number): Promise<Job["requests"]> {
+  const ts = Math.floor(Date.now() / 1000);
+  const out: Job["requests"] = [];
+  for (let i = 0; i < n; i++) {
+    out.push({
+      headers: {
+        "content-type": "application/json",
+        ...(await webhookHeaders(secret, `msg_${crypto.randomUUID().replaceAll("-", "")}`, ts, body)),
+      },
+      body,
+    });
+  }
+  return out;
+}
+
+const helloJob = (n: number): Job => ({
+  url: helloUrl,
+  method: "GET",
+  requests: Array.from({ length: n }, () => ({ headers: {} })),
+  connections: CONNECTIONS,
+  seconds: SECONDS,
+});
+const webhookJob = async (n: number): Promise<Job> => ({
+  url: webhookUrl,
+  method: "POST",
+  requests: await signedRequests(n),
+  connections: CONNECTIONS,
+  seconds: SECONDS,
+});
+
+// Warm both (JIT, the tenant cache, keys, connections), then measure each; hello last too, so
+// that drift over the run shows up.
+await load(helloJob(WARMUP));
+await load(await webhookJob(WARMUP));
+const helloA = await load(helloJob(REQUESTS));
+const webhook = await load(await webhookJob(REQUESTS));
+const helloB = await load(helloJob(REQUESTS));
+
+const helloRps = (rps(helloA) + rps(helloB)) / 2;
+const webhookRps = rps(webhook);
+const ratio = webhookRps / helloRps;
+console.log(JSON.stringify(
+  {
+    benchmark: "signed webhook → 2xx on Deno.serve vs bare Hono hello-world",
+    deno: Deno.version.deno,
+    connections: CONNECTIONS,
+    requests: REQUESTS,
+    hello_rps: Math.round(helloRps),
+    hello_runs_rps: [Math.round(rps(helloA)), Math.round(rps(helloB))],
+    webhook_rps: Math.round(webhookRps),
+    webhook_statuses: webhook.statuses,
+    ratio: Number(ratio.toFixed(3)),
+    target: 0.5,
+  },
+  null,
+  2,
+));
+
+await kernel.close();
+kv.close();
+await helloServer.shutdown();
+if (webhook.failed > 0) {
+  console.error(`${webhook.failed} webhook requests did not get a 2xx`);
+  Deno.exit(1);
+}
+if (ratio < 0.5) {
+  console.error(`ratio ${ratio.toFixed(3)} is below the 0.5 target`);
+  Deno.exit(2);
+}
