@@ -158,6 +158,9 @@ async function readCertificate(reader: ReadableStreamDefaultReader<Uint8Array>):
       // Whole records first.
       while (buffered.length >= 5) {
         const type = buffered[0]!;
+        if (type < 20 || type > 23 || buffered[1] !== 3) {
+          throw new TlsProbeError("malformed", "the server does not speak TLS on this port");
+        }
         const length = (buffered[3]! << 8) | buffered[4]!;
         if (buffered.length < 5 + length) break;
         const fragment = buffered.subarray(5, 5 + length);
@@ -186,7 +189,12 @@ async function readCertificate(reader: ReadableStreamDefaultReader<Uint8Array>):
       if (buffered.length + handshake.length > MAX_HANDSHAKE_BYTES) {
         throw new TlsProbeError("malformed", "handshake too large");
       }
-      const { value, done } = await reader.read();
+      const { value, done } = await reader.read().catch((error: unknown) => {
+        throw new TlsProbeError(
+          "connect",
+          `connection failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      });
       if (done) throw new TlsProbeError("malformed", "the server closed the connection during the handshake");
       buffered = append(buffered, value);
     }

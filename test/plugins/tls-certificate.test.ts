@@ -101,3 +101,27 @@ describe("TLS 1.2 certificate probe", () => {
     }
   });
 });
+
+describe("TLS probe over a socket that fails while reading", () => {
+  it("reports the read failure as a connect error", async () => {
+    const connect = () => ({
+      readable: new ReadableStream<Uint8Array>({ pull: (c) => c.error(new Error("connection reset")) }),
+      writable: new WritableStream<Uint8Array>(),
+      close: async () => {},
+    });
+    const error = await fetchPeerCertificate(connect, { hostname: "example.com" }).catch((e) => e);
+    expect(error).toMatchObject({ kind: "connect", message: "connection failed: connection reset" });
+  });
+
+  it("reports garbage from the server as malformed", async () => {
+    const connect = () => ({
+      readable: new ReadableStream<Uint8Array>({
+        start: (c) => c.enqueue(new TextEncoder().encode("HTTP/1.1 400 Bad Request\r\n\r\n")),
+      }),
+      writable: new WritableStream<Uint8Array>(),
+      close: async () => {},
+    });
+    const error = await fetchPeerCertificate(connect, { hostname: "example.com", timeoutMs: 500 }).catch((e) => e);
+    expect(error).toMatchObject({ kind: "malformed" });
+  });
+});
