@@ -1,6 +1,6 @@
 /**
  * Signed webhook → 2xx throughput on Deno, as a ratio to a bare Hono hello-world served the same
- * way in the same run (`npm run bench:webhook`). Both servers are Deno.serve on loopback; the load
+ * way in the same run (`npm run bench:webhook`, part of `npm run bench`). Both servers are Deno.serve on loopback; the load
  * comes from a Web Worker (its own thread) keeping CONNECTIONS requests in flight, bounded by
  * REQUESTS and SECONDS. The webhook side is the real Deno adapter: Deno KV (in memory), the
  * dedupe claim, the KV queue, a warm tenant cache, every request signed with a fresh webhook-id.
