@@ -79,6 +79,8 @@ export type {
   TickReport,
 } from "./scheduler/index.ts";
 export { adminApi } from "./http/admin.ts";
+export { adminUi } from "./http/ui/index.tsx";
+export type { AdminUiOptions } from "./http/ui/index.tsx";
 export type { AdminEnv } from "./http/admin.ts";
 export {
   adminAuthFromEnv,
