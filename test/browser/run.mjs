@@ -167,13 +167,15 @@ async function main() {
 
   await step("Tenant → Settings → Plugins: enable a plugin", async () => {
     await page.getByRole("link", { name: "acme" }).click();
+    await page.getByRole("heading", { name: "acme", level: 1 }).waitFor();
+    await shot(page, "03-overview");
     await tabs(page).getByRole("link", { name: "Plugins" }).click();
     await page.waitForURL(`${tenant}/plugins`);
     await page.getByText("Watches uptime and certificate expiry of the demo domains").waitFor();
     await page.getByRole("button", { name: "Enable demo-monitor" }).click();
     await page.getByText("demo-monitor is now enabled.").waitFor();
     await page.getByRole("button", { name: "Disable demo-monitor" }).waitFor();
-    await shot(page, "03-plugins-enabled");
+    await shot(page, "03-plugins-enabled-list");
   });
 
   await step("an invalid config shows each error at its field", async () => {

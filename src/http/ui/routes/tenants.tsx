@@ -83,18 +83,23 @@ export function registerTenantRoutes(app: Hono<UiEnv>, ui: Ui): void {
         <div class="grid">
           <section class="card" aria-labelledby="ov-plugins">
             <h2 id="ov-plugins">Plugins</h2>
-            <p class="stat">{enabled.length} of {plugins.length}</p>
             <p>
-              enabled · <a href={`${ui.base}/tenants/${tenant.id}/plugins`}>Settings → Plugins</a>
+              <span class="stat">{`${enabled.length} of ${plugins.length}`}</span> enabled
+            </p>
+            <p>
+              <a href={`${ui.base}/tenants/${tenant.id}/plugins`}>Settings → Plugins</a>
             </p>
           </section>
           <section class="card" aria-labelledby="ov-tasks">
             <h2 id="ov-tasks">Scheduled tasks</h2>
-            <p class="stat">{tasks ? tasks.length : "—"}</p>
             <p>
+              <span class="stat">{tasks ? String(tasks.length) : "—"}</span>{" "}
               {tasks && tasks.length
-                ? `next run ${relativeTime(nextOf(tasks.map((t) => t.nextRunAt)), now)}`
-                : "none scheduled"} · <a href={`${ui.base}/tenants/${tenant.id}/tasks`}>Tasks</a>
+                ? `scheduled, next run ${relativeTime(nextOf(tasks.map((t) => t.nextRunAt)), now)}`
+                : "scheduled"}
+            </p>
+            <p>
+              <a href={`${ui.base}/tenants/${tenant.id}/tasks`}>Scheduled tasks</a>
             </p>
           </section>
           <section class="card" aria-labelledby="ov-health">
@@ -111,7 +116,7 @@ export function registerTenantRoutes(app: Hono<UiEnv>, ui: Ui): void {
               )
               : <p>No health checks yet.</p>}
             <p>
-              <a href={`${ui.base}/tenants/${tenant.id}/health`}>Health</a>
+              <a href={`${ui.base}/tenants/${tenant.id}/health`}>Health checks</a>
             </p>
           </section>
         </div>
