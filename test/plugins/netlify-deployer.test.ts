@@ -50,4 +50,25 @@ describe("netlify-deployer", () => {
     bench.clock.now += 61_000;
     expect(await bench.runTask()).toMatchObject({ success: false, errorMessage: expect.stringMatching(/HTTP 404/) });
   });
+
+  it("retries a 503, sends no branch when none is configured, and keeps the hook id out of logs", async () => {
+    service = await startFakeNetlify([NETLIFY_HOOK]);
+    service.failNext.push({ status: 503, headers: { "retry-after": "1" } });
+    const plugin = new NetlifyDeployerPlugin({ allowInsecureUrls: true, http: instantRetries });
+    const bench = await benchFor(plugin, { coalesce_window_seconds: 0 }, {
+      build_hook_url: `${service.url}/build_hooks/${NETLIFY_HOOK}`,
+    });
+    expect((await bench.publish("c1", page())).outcomes[0]!.status).toBe("ok");
+    expect(service.requests).toHaveLength(2);
+    expect(service.builds[0]!.query.has("trigger_branch")).toBe(false);
+    expect(bench.lines.join("\n")).not.toContain(NETLIFY_HOOK);
+  });
+
+  it("a tick with nothing pending reads no secret and calls nothing", async () => {
+    service = await startFakeNetlify([NETLIFY_HOOK]);
+    const plugin = new NetlifyDeployerPlugin({ allowInsecureUrls: true, http: instantRetries });
+    const bench = await benchFor(plugin, {}, {});
+    expect(await bench.runTask()).toEqual({ success: true, data: { triggered: false, pending: 0 } });
+    expect(service.requests).toHaveLength(0);
+  });
 });
