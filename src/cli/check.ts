@@ -8,6 +8,7 @@
 import type { Plugin } from "../plugin.ts";
 import { PLUGIN_NAME } from "../registry.ts";
 import { lintPlugin, type LintProblem } from "../testing/lint-plugin.ts";
+import { lintSchedules } from "../testing/lint-schedules.ts";
 import { allowOnly, type ParsedArgs, stringFlag, UsageError } from "./args.ts";
 import { type CliIo, join, projectRoot } from "./io.ts";
 import { PLACEHOLDER_AUTHOR, PLACEHOLDER_DESCRIPTION } from "./names.ts";
@@ -96,7 +97,9 @@ async function checkOne(io: CliIo, root: string, name: string, registered: Plugi
     plugin = await instantiateFromFolder(io, dir, name, problems);
   }
   if (plugin) {
-    problems.push(...lintPlugin(plugin));
+    const lint = lintPlugin(plugin);
+    problems.push(...lint);
+    if (!lint.length) problems.push(...await lintSchedules(plugin));
     if (plugin.description === PLACEHOLDER_DESCRIPTION) {
       problems.push({ area: "metadata", message: "description is still the scaffold's placeholder: say what it does" });
     }

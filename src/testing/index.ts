@@ -15,5 +15,6 @@ export { createTestKernel } from "./test-kernel.ts";
 export type { TestKernel, TestKernelOptions, TestPluginSeed, TestTenantSeed } from "./test-kernel.ts";
 export { lintPlugin, looksSecret } from "./lint-plugin.ts";
 export type { LintArea, LintProblem } from "./lint-plugin.ts";
+export { lintSchedules } from "./lint-schedules.ts";
 export { validateConfig, validateSecrets } from "./validate-config.ts";
 export type { ConfigCheck } from "./validate-config.ts";

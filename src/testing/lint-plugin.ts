@@ -5,7 +5,8 @@
  * own test can assert `lintPlugin(new MyPlugin())` is empty.
  */
 import { detectHooks, type HookName } from "../hooks.ts";
-import type { Plugin, PluginHost } from "../plugin.ts";
+import type { Plugin } from "../plugin.ts";
+import { currentHost } from "./host.ts";
 import { PLUGIN_NAME, PluginRegistry } from "../registry.ts";
 import { checkSchema, type JsonSchema } from "../schema/index.ts";
 import { parseVersion, satisfies, validRange } from "../semver.ts";
@@ -161,14 +162,6 @@ export function lintPlugin(plugin: Plugin): LintProblem[] {
     }
   }
   return problems;
-}
-
-function currentHost(plugin: Plugin): PluginHost | undefined {
-  try {
-    return (plugin as unknown as { host: PluginHost }).host;
-  } catch {
-    return undefined; // not registered with a kernel
-  }
 }
 
 function lintSchemas(plugin: Plugin, add: (area: LintArea, message: string) => void): boolean {

@@ -121,6 +121,38 @@ describe("dvp check", { timeout: 120_000 }, () => {
     ]);
   });
 
+  it("asks a plugin for its schedules and reports what the scheduler would refuse", async () => {
+    write(
+      "plugins/tasky/index.ts",
+      `import { type HookContext, Plugin, type ScheduledTaskDefinition, type TaskResult } from "../../src/index.ts";
+export class Tasky extends Plugin {
+  readonly name = "tasky";
+  readonly version = "1.0.0";
+  override description = "Tasks";
+  override author = "Tests";
+  override kernelVersion = "^1.0.0";
+  registerScheduledTasks(_ctx: HookContext): ScheduledTaskDefinition[] {
+    return [{ taskId: "sync", name: "Sync", schedule: { intervalSeconds: 5 } }];
+  }
+  executeScheduledTask(): Promise<TaskResult> {
+    return Promise.resolve({ success: true });
+  }
+}
+`,
+    );
+    write("plugins/tasky/plugin.ts", "export {};\n");
+    write("plugins/tasky/README.md", "# tasky\n");
+    write("test/plugins/tasky.test.ts", "// tests\n");
+    const result = await dvp(["check", "tasky", "--root", root]);
+    rmSync(join(root, "plugins", "tasky"), { recursive: true });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split("\n")).toEqual([
+      'tasky: registry: not in bundledPlugins() of plugins/index.ts (or its name is not "tasky")',
+      'tasky: hooks: registerScheduledTasks: plugin tasky: task sync: taskId must be namespaced "tasky.<task>" (letters, digits, - and _ after the dot)',
+      "dvp check: 2 problems in 1 plugin",
+    ]);
+  });
+
   it("passes the repository's own bundled plugins (the reference plugins meet the checklist)", async () => {
     const result = await dvp(["check"]);
     expect(result.stderr).toBe("");
