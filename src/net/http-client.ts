@@ -128,7 +128,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const fail = (code: HttpErrorCode, status: number, error: string, extra: object = {}) =>
       ({ success: false, code, status, error, attempts: attemptNo, ...extra }) as const;
     try {
-      let url = new URL(req.url);
+      let url: URL;
+      try {
+        url = new URL(req.url);
+      } catch {
+        return fail("unsafe_url", 0, "refusing URL: not a valid absolute URL");
+      }
       for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
       let method = (req.method ?? (req.body !== undefined || req.json !== undefined ? "POST" : "GET")).toUpperCase();
       let body: BodyInit | undefined = req.json !== undefined ? JSON.stringify(req.json) : req.body;
@@ -138,13 +143,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       for (let hop = 0;; hop++) {
         const check = checkUrl(url, { allowInsecure: options.allowInsecureUrls });
         if (!check.ok) return fail("unsafe_url", 0, `refusing ${hop ? "redirect to " : ""}URL: ${check.reason}`);
-        const init: RequestInit = { method, headers, body, redirect: "manual", signal: controller.signal };
         const sameOrigin = url.origin === origin;
         if (!sameOrigin) {
           // As browsers do: credentials never follow a redirect to another origin.
           headers.delete("authorization");
           headers.delete("cookie");
         }
+        const init: RequestInit = { method, headers, body, redirect: "manual", signal: controller.signal };
         const request = req.sign && sameOrigin ? await req.sign(url, init) : new Request(url, init);
         const response = await options.fetch(
           request,
@@ -157,7 +162,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           if (hop >= (options.maxRedirects ?? 5)) {
             return fail("too_many_redirects", response.status, `more than ${options.maxRedirects ?? 5} redirects`);
           }
-          url = new URL(location, url);
+          try {
+            url = new URL(location, url);
+          } catch {
+            return fail("http_error", response.status, `HTTP ${response.status} with an invalid Location`);
+          }
           if (response.status === 303 || ((response.status === 301 || response.status === 302) && method === "POST")) {
             method = "GET";
             body = undefined;
@@ -211,7 +220,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const result = await attempt<T>(req, attemptNo);
         if (result.success) return result;
         const { retryAfter, ...failure } = result;
-        if (req.secretUrl) failure.error = failure.error.replaceAll(String(req.url), where);
+        if (req.secretUrl) failure.error = hideUrl(failure.error, req.url, where);
         const retryable = failure.code === "network" || failure.code === "timeout" ||
           (failure.code === "http_error" && isRetryableStatus(failure.status));
         if (!retryable || attemptNo > retries) {
@@ -273,4 +282,18 @@ function summarize(text: string): string {
   const xml = /<Message>([^<]{1,200})<\/Message>/.exec(text);
   if (xml) return `: ${xml[1]}`;
   return `: ${text.split("\n")[0]!.slice(0, 200)}`;
+}
+
+/** Removes a secret URL (with or without its query, or just its path) from a message. */
+function hideUrl(message: string, secret: string | URL, replacement: string): string {
+  let out = message.replaceAll(String(secret), replacement);
+  try {
+    const url = new URL(secret);
+    for (const part of [url.href, `${url.origin}${url.pathname}`, url.pathname]) {
+      if (part.length > 1) out = out.replaceAll(part, replacement);
+    }
+  } catch {
+    // not a URL: nothing more to hide
+  }
+  return out;
 }

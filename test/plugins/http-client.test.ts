@@ -262,3 +262,31 @@ describe("HTTP client: a signal aborted before the call", () => {
     expect(called).toBe(false);
   });
 });
+
+describe("HTTP client: secret URLs in platform errors", () => {
+  it("removes the hook URL from a network error message that quotes it", async () => {
+    const hook = "https://api.vercel.com/v1/integrations/deploy/prj_x/SECRETHOOK";
+    const http = createHttpClient({
+      fetch: async (input) => {
+        throw new TypeError(`error sending request for url (${input instanceof Request ? input.url : input}?x=1)`);
+      },
+      sleep: async () => {},
+      retries: 0,
+    });
+    const result = await http.request({ url: hook, method: "POST", secretUrl: true });
+    expect(result).toMatchObject({ success: false, code: "network" });
+    expect(!result.success && result.error).not.toContain("SECRETHOOK");
+  });
+
+  it("refuses a malformed URL and a malformed Location", async () => {
+    const http = createHttpClient({
+      fetch: async () => new Response(null, { status: 302, headers: { location: "http://[bad" } }),
+      sleep: async () => {},
+    });
+    expect(await http.request({ url: "not a url" })).toMatchObject({ success: false, code: "unsafe_url" });
+    expect(await http.request({ url: "https://example.com/" })).toMatchObject({
+      success: false,
+      error: "HTTP 302 with an invalid Location",
+    });
+  });
+});
