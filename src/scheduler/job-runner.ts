@@ -118,6 +118,8 @@ export class JobRunner {
 
     if (state.running) {
       const lost = state.running;
+      // Concurrent ticks all see the expired lease: one of them records it.
+      if (!(await store.claim(state, lost.slot, `${lost.attempt}-lost`, lost.executionId))) return tally;
       state.running = null;
       tally.failed++;
       const error = `did not finish: its lease ran out at ${iso(lost.until)} (the invocation was probably cut off)`;
@@ -144,14 +146,18 @@ export class JobRunner {
       const retry = state.retry;
       if (state.nextDue !== null && state.nextDue <= now) {
         state.retry = null;
-        state.last = await this.#record(state, {
-          status: "failed",
-          final: true,
-          attempt: retry.attempt - 1,
-          scheduledTime: iso(retry.slot),
-          error: retry.lastError,
-          reason: `gave up before attempt ${retry.attempt}: the next slot (${iso(state.nextDue)}) is already due`,
-        });
+        // Claiming the retry's attempt gives it up for everyone; one tick records it.
+        const marker = JSON.stringify({ skip: true, executionId: "superseded", at: now });
+        if (await store.claim(state, retry.slot, retry.attempt, marker)) {
+          state.last = await this.#record(state, {
+            status: "failed",
+            final: true,
+            attempt: retry.attempt - 1,
+            scheduledTime: iso(retry.slot),
+            error: retry.lastError,
+            reason: `gave up before attempt ${retry.attempt}: the next slot (${iso(state.nextDue)}) is already due`,
+          });
+        }
       } else if (retry.at <= now) {
         await this.#run(tenant, state, retry.slot, retry.attempt, now, seen, tally);
         return tally;
@@ -255,10 +261,34 @@ export class JobRunner {
       await this.#claimTaken(state, slot, attempt, now, seen, tally);
       return;
     }
-    const clock = slotClock(state);
-    if (attempt === 1) state.nextDue = clock.nextAfter(slot);
+    const until = this.#leaseUntil(state, now);
+    if (!(await store.lock(state, executionId, now, until))) {
+      await this.#locked(state, slot, attempt, now, seen, tally);
+      return;
+    }
+    try {
+      await this.#runLocked(tenant, state, slot, attempt, executionId, now, until, seen, tally, reason);
+    } finally {
+      await store.unlock(state);
+    }
+  }
+
+  async #runLocked(
+    tenant: Readonly<TenantRecord>,
+    state: JobState,
+    slot: number,
+    attempt: number,
+    executionId: string,
+    now: number,
+    until: number,
+    seen: number[],
+    tally: Tally,
+    reason: string | undefined,
+  ): Promise<void> {
+    const { store } = this.#deps;
+    if (attempt === 1) state.nextDue = slotClock(state).nextAfter(slot);
     state.retry = null;
-    state.running = { slot, attempt, executionId, until: this.#leaseUntil(state, now) };
+    state.running = { slot, attempt, executionId, until };
     // The index entry stays where it is: a tick during the run finds the lease and skips.
     await store.write(state);
 
@@ -294,6 +324,34 @@ export class JobRunner {
   }
 
   /**
+   * This slot's attempt is ours, but another run of the job holds the lock (a tick for an
+   * earlier slot is still running it). A regular slot is skipped, recorded once (we hold its
+   * claim); a retry gives its claim back and waits for a later tick.
+   */
+  async #locked(state: JobState, slot: number, attempt: number, now: number, seen: number[], tally: Tally) {
+    const { store } = this.#deps;
+    if (attempt > 1 && state.retry) {
+      await store.releaseClaim(state, slot, attempt);
+      return;
+    }
+    const holder = await store.lockHolder(state);
+    state.nextDue = slotClock(state).nextAfter(slot);
+    if (state.kind === "task") {
+      state.last = await this.#record(state, {
+        status: "skipped",
+        final: true,
+        attempt: 1,
+        scheduledTime: iso(slot),
+        reason: `still running: another run of this task (execution ${
+          holder?.executionId ?? "unknown"
+        }) holds its lock${typeof holder?.until === "number" ? ` until ${iso(holder.until)}` : ""}`,
+      });
+    }
+    tally.skipped++;
+    await this.#save(state, seen, { mergeRunning: true });
+  }
+
+  /**
    * Another tick or consumer holds this attempt's claim. Normally it is running it right now and
    * will record it. A claim older than the attempt's lease whose holder never wrote a lease was
    * taken by an invocation that died in between: count that attempt as failed and move on. A
@@ -310,6 +368,8 @@ export class JobRunner {
       state.nextDue = slotClock(state).nextAfter(slot);
     }
     if (claim.skip !== true) {
+      // Concurrent ticks all find the dead claim: one of them records it.
+      if (!(await this.#deps.store.claim(state, slot, `${attempt}-dead`, String(claim.executionId)))) return;
       tally.failed++;
       await this.#failed(state, slot, attempt, String(claim.executionId ?? "unknown"), now, {
         error: "did not start: the invocation that claimed this attempt ended before running it",

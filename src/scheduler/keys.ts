@@ -9,6 +9,8 @@
  *   pending retry, last result). Written by whoever holds the slot's claim.
  * - `sched:slot:<tenant>:<job>:<slot>:<attempt>`  the claim of one attempt at one slot, taken
  *   with putIfAbsent before anything runs; a duplicate or concurrent tick finds it taken.
+ * - `sched:lock:<tenant>:<job>`  held while a run of the job is in progress (TTL = its lease), so
+ *   that two runs of one job never overlap, even when two ticks claimed different slots.
  * - `sched:hc:<tenant>:<plugin>:<checkType>:<target>`  one health check's bounded history.
  *
  * A job is a scheduled task (`plugin.task`) or a plugin's health cycle (`plugin#health`).
@@ -23,6 +25,7 @@ export const schedKeys = {
   statePrefix: (tenantId: string) => `sched:state:${tenantId}:`,
   claim: (tenantId: string, jobId: string, slot: number, attempt: number | string) =>
     `sched:slot:${tenantId}:${jobId}:${new Date(slot).toISOString()}:${attempt}`,
+  lock: (tenantId: string, jobId: string) => `sched:lock:${tenantId}:${jobId}`,
   healthCheck: (tenantId: string, plugin: string, checkType: string, target: string) =>
     `sched:hc:${tenantId}:${plugin}:${encodeURIComponent(checkType)}:${encodeURIComponent(target)}`,
   healthPrefix: (tenantId: string, plugin?: string) =>

@@ -42,7 +42,7 @@ export class KernelScheduler implements Scheduler {
       options: {
         queue: options.queue,
         maxInlinePerTick: positive("maxInlinePerTick", options.maxInlinePerTick, 50),
-        maxEnqueuePerTick: positive("maxEnqueuePerTick", options.maxEnqueuePerTick, 250, 0),
+        maxEnqueuePerTick: positive("maxEnqueuePerTick", options.maxEnqueuePerTick, 200, 0),
         concurrency: positive("concurrency", options.concurrency, 8),
         healthIntervalSeconds: positive("healthIntervalSeconds", options.healthIntervalSeconds, 300, 60),
         healthTimeoutSeconds: positive("healthTimeoutSeconds", options.healthTimeoutSeconds, 30, 0.001),

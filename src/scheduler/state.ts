@@ -70,6 +70,8 @@ export class JobStore {
    * read then a write (Cloudflare KV). Across isolates the driver's guarantee is what holds.
    */
   readonly #local = new Map<string, number>();
+  /** Run locks this isolate holds, with their lease end (kernel clock). */
+  readonly #localLocks = new Map<string, number>();
 
   constructor(driver: KVDriver, options: { claimTtlSeconds?: number } = {}) {
     this.#driver = driver;
@@ -139,6 +141,53 @@ export class JobStore {
 
   async readClaim(state: JobState, slot: number, attempt: number): Promise<string | null> {
     return this.#driver.get(schedKeys.claim(state.tenantId, state.jobId, slot, attempt));
+  }
+
+  /** Give back a claim this caller took but could not use (a retry that found the job locked). */
+  async releaseClaim(state: JobState, slot: number, attempt: number): Promise<void> {
+    const key = schedKeys.claim(state.tenantId, state.jobId, slot, attempt);
+    this.#local.delete(key);
+    await this.#driver.delete(key);
+  }
+
+  /**
+   * Take the job's run lock until `until` (its lease); false while another run holds it. A lock
+   * whose `until` has passed on the kernel's clock belongs to a run whose invocation died and is
+   * taken over. (The KV TTL only collects garbage: it follows the backend's clock.)
+   */
+  async lock(state: JobState, executionId: string, now: number, until: number): Promise<boolean> {
+    const key = schedKeys.lock(state.tenantId, state.jobId);
+    // As with claims: this isolate's own runs exclude each other before the driver is asked.
+    if ((this.#localLocks.get(key) ?? -Infinity) > now) return false;
+    this.#localLocks.set(key, until);
+    const value = JSON.stringify({ executionId, until });
+    const ttlSeconds = Math.max(60, Math.ceil((until - now) / 1000) + 60);
+    let held = await this.#driver.putIfAbsent(key, value, { ttlSeconds });
+    if (!held) {
+      const holder = await this.lockHolder(state);
+      if (typeof holder?.until === "number" && holder.until <= now) {
+        await this.#driver.delete(key);
+        held = await this.#driver.putIfAbsent(key, value, { ttlSeconds });
+      }
+    }
+    if (!held) this.#localLocks.delete(key);
+    return held;
+  }
+
+  async lockHolder(state: JobState): Promise<{ executionId?: string; until?: number } | null> {
+    const raw = await this.#driver.get(schedKeys.lock(state.tenantId, state.jobId));
+    try {
+      return raw === null ? null : JSON.parse(raw);
+    } catch {
+      return {};
+    }
+  }
+
+  /** Release the run lock, after the run's final state is written. */
+  async unlock(state: JobState): Promise<void> {
+    const key = schedKeys.lock(state.tenantId, state.jobId);
+    this.#localLocks.delete(key);
+    await this.#driver.delete(key);
   }
 
   /** Claim one attempt at one slot; false when another tick or consumer already has it. */

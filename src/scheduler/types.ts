@@ -10,7 +10,7 @@ export interface SchedulerOptions {
   maxInlinePerTick?: number;
   /** Seconds between a tenant's health cycles (default 300). */
   healthIntervalSeconds?: number;
-  /** Due messages one tick sends to the queue at most (default 250); the rest wait for the next tick. */
+  /** Due messages one tick sends to the queue at most (default 200); the rest wait for the next tick. */
   maxEnqueuePerTick?: number;
   /** Jobs a tick runs side by side (default 8). */
   concurrency?: number;

@@ -1,6 +1,105 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createMemoryDriver } from "../../src/index.ts";
+import {
+  createKernel,
+  createMemoryDriver,
+  createScheduler,
+  type ExecutionRecord,
+  Plugin,
+  type ScheduledTaskDefinition,
+  type ScheduledTaskHooks,
+  type TaskExecutionContext,
+  type TaskResult,
+} from "../../src/index.ts";
 import { schedulerSuite } from "../suites/scheduler.suite.ts";
 
 // The memory driver's expiry follows the test's clock.
 schedulerSuite({ describe, it, expect, runtime: "node" }, { driver: (now) => createMemoryDriver({ now }) });
+
+const TENANT = "77777777-7777-4777-8777-777777777777";
+
+class Coin extends Plugin implements ScheduledTaskHooks {
+  readonly name = "coin";
+  readonly version = "1.0.0";
+  runs: { slot: string; attempt: number }[] = [];
+  outcomes: boolean[] = [];
+  running = 0;
+  overlapped = false;
+  registerScheduledTasks(): ScheduledTaskDefinition[] {
+    return [{
+      taskId: "coin.flip",
+      name: "Flip",
+      schedule: { cronExpression: "*/5 * * * *" },
+      maxRetries: 2,
+      timeoutSeconds: 900,
+    }];
+  }
+  async executeScheduledTask(_t: ScheduledTaskDefinition, _c: unknown, e: TaskExecutionContext): Promise<TaskResult> {
+    if (this.running++) this.overlapped = true;
+    this.runs.push({ slot: e.scheduledTime.toISOString(), attempt: e.attempt });
+    await new Promise((resolve) => setTimeout(resolve, 1)); // long enough for a tick to start meanwhile
+    this.running--;
+    return { success: this.outcomes.shift() ?? true };
+  }
+}
+
+describe("scheduler invariants under random ticks (duplicated, concurrent, late, missing)", () => {
+  it("one attempt per (slot, attempt), consecutive attempts, at most one final record per slot, no overlap", async () => {
+    const tickGroups = fc.array(
+      fc.record({
+        minute: fc.integer({ min: 0, max: 180 }),
+        second: fc.integer({ min: 0, max: 59 }),
+        copies: fc.integer({ min: 1, max: 3 }),
+        overlap: fc.boolean(),
+      }),
+      { minLength: 1, maxLength: 60 },
+    );
+    await fc.assert(
+      fc.asyncProperty(tickGroups, fc.array(fc.boolean(), { maxLength: 80 }), async (groups, outcomes) => {
+        let time = Date.parse("2026-01-05T00:00:30Z");
+        const plugin = new Coin();
+        plugin.outcomes = [...outcomes];
+        const kernel = createKernel({ plugins: [plugin], now: () => time, log: { level: "error" } });
+        const scheduler = createScheduler(kernel, { random: () => 0.5 });
+        await kernel.putTenant(TENANT, { slug: "coin", plan: "free" });
+        await kernel.enable(TENANT, "coin");
+        const sorted = [...groups].sort((a, b) => a.minute - b.minute || a.second - b.second);
+        // Some groups start while earlier ones are still running (a slow tick, a second isolate).
+        // A run cannot outlive its lease (its deadline aborts it first), so the fake clock never
+        // moves past the lease (15 min + 1 min) of a group still in flight.
+        let inFlight: { at: number; done: Promise<unknown> }[] = [];
+        for (const { minute, second, copies, overlap } of sorted) {
+          time = Date.parse("2026-01-05T00:00:00Z") + minute * 60_000 + second * 1000;
+          await Promise.all(inFlight.filter((g) => g.at < time - 10 * 60_000).map((g) => g.done));
+          inFlight = inFlight.filter((g) => g.at >= time - 10 * 60_000);
+          const at = time;
+          const done = Promise.all(Array.from({ length: copies }, () => scheduler.tick(new Date(at))));
+          if (overlap) inFlight.push({ at, done });
+          else await done;
+        }
+        await Promise.all(inFlight.map((g) => g.done));
+        const records = (await kernel.history.list(TENANT, { kind: "task", limit: 500 })) as ExecutionRecord[];
+        const seen = new Set<string>();
+        for (const run of plugin.runs) {
+          const id = `${run.slot}#${run.attempt}`;
+          expect(seen.has(id)).toBe(false);
+          seen.add(id);
+        }
+        expect(plugin.overlapped).toBe(false);
+        const bySlot = new Map<string, ExecutionRecord[]>();
+        for (const r of records) bySlot.set(r.scheduledTime!, [...(bySlot.get(r.scheduledTime!) ?? []), r]);
+        for (const [, list] of bySlot) {
+          expect(list.filter((r) => r.final)).toHaveLength(list.some((r) => r.final) ? 1 : 0);
+          const attempts = list.filter((r) => r.status !== "skipped").map((r) => r.attempt!).sort((a, b) => a - b);
+          const ranAttempts = [...new Set(attempts)];
+          expect(ranAttempts).toEqual(ranAttempts.map((_, i) => i + 1)); // 1, 2, 3 … without gaps
+          expect(Math.max(0, ...attempts)).toBeLessThanOrEqual(3); // maxRetries 2
+        }
+        // Every attempt that ran left exactly one record (a superseded retry adds its final record).
+        const attemptRecords = records.filter((r) => r.status !== "skipped" && !r.reason?.startsWith("gave up"));
+        expect(attemptRecords).toHaveLength(plugin.runs.length);
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

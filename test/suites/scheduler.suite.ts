@@ -408,6 +408,42 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
     });
   });
 
+  describe("no overlap under racing ticks", () => {
+    it("a late tick for one slot and a tick for the next, at once, never run the task side by side", async () => {
+      const plugin = daily("*/5 * * * *", { timeoutSeconds: 600 })("racer");
+      const { kernel, scheduler, at, records } = await setup([plugin]);
+      await kernel.setConfig(TENANT, "racer", { cron: "*/5 * * * *" });
+      await kernel.enable(TENANT, "racer");
+      const release = gate();
+      let running = 0, overlapped = false;
+      plugin.behave = async () => {
+        if (running++) overlapped = true;
+        await release.opened;
+        running--;
+        return { success: true };
+      };
+      // Both read the job before either has written anything: they claim different slots.
+      at("2026-01-05T00:10:00Z");
+      const late = scheduler.tick(new Date("2026-01-05T00:05:00Z"));
+      const next = scheduler.tick(new Date("2026-01-05T00:10:00Z"));
+      await until(() => plugin.runs.length >= 1, "a run to start");
+      // The tick that lost the race finishes (skipping); the other waits for the gate.
+      const first = await Promise.race([
+        late,
+        next,
+        new Promise((r) => setTimeout(() => r("both still running"), 2000)),
+      ]);
+      release.open();
+      await Promise.all([late, next]);
+      expect(first).toMatchObject({ skipped: 1, ran: 0 });
+      expect(overlapped).toBe(false);
+      expect(plugin.runs).toHaveLength(1);
+      const history = await records();
+      expect(history.map((r) => r.status).sort()).toEqual(["skipped", "succeeded"]);
+      expect(history.find((r) => r.status === "skipped")!.reason).toMatch(/^still running: /);
+    });
+  });
+
   describe("execution", () => {
     it("passes a TaskExecutionContext and records the TaskResult", async () => {
       const plugin = daily()("ctx");
@@ -702,12 +738,12 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
       expect(driver.counts).toEqual({ reads: 0, writes: 0, lists: 1, deletes: 0 });
       driver.reset();
       expect(await tick("2026-01-05T03:00:00Z")).toMatchObject({ due: 2, ran: 2 });
-      // Per run: state read and re-read (+ the tenant when not cached); claim, lease, history,
-      // index entry and final state written; the old index entry deleted.
+      // Per run: state read and re-read (+ the tenant when not cached); claim, lock, lease,
+      // history, index entry and final state written; the old index entry and the lock deleted.
       expect(driver.counts.lists).toBe(1);
       expect(driver.counts.reads).toBeLessThanOrEqual(2 * 3);
-      expect(driver.counts.writes).toBe(2 * 5);
-      expect(driver.counts.deletes).toBe(2 * 1);
+      expect(driver.counts.writes).toBe(2 * 6);
+      expect(driver.counts.deletes).toBe(2 * 2);
     });
 
     it("beyond maxInlinePerTick due jobs fan out through the queue; the consumer runs each once", async () => {
@@ -785,6 +821,28 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
         "status changed from healthy to unhealthy",
       ]);
       expect(await scheduler.tasks(TENANT)).toEqual([]); // health cycles are not tasks
+    });
+
+    it("a fanned-out health message runs the tenant's cycle once, however often it is delivered", async () => {
+      const monitor = new Monitor();
+      const { kernel, scheduler, driver, at } = await setup([monitor]);
+      await kernel.enable(TENANT, "monitor");
+      const state = JSON.parse((await driver.get(schedKeys.state(TENANT, "monitor#health")))!);
+      expect(state).toMatchObject({
+        kind: "health",
+        checks: [{ checkType: "uptime", target: "https://site.example/" }],
+      });
+      const message = { kind: "health" as const, tenantId: TENANT, plugin: "monitor", slot: ISO(state.nextDue) };
+      at(ISO(state.nextDue - 60_000));
+      await scheduler.handleMessage(message); // early: nothing is due yet
+      expect(monitor.calls).toHaveLength(0);
+      at(ISO(state.nextDue + 5_000));
+      await scheduler.handleMessage(message);
+      await scheduler.handleMessage(message);
+      expect(monitor.calls).toHaveLength(1);
+      await expect(scheduler.handleMessage({ kind: "event", tenantId: TENANT, eventId: "e1" })).rejects.toThrow(
+        /cannot handle a "event" message/,
+      );
     });
 
     it("a health check that hangs or throws is unhealthy; runHealthCycle runs the checks now", async () => {
