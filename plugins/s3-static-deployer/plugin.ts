@@ -84,6 +84,10 @@ export class S3StaticDeployerPlugin extends Plugin<S3DeployerConfig>
     if (!config.distribution_id) {
       return { success: true, data: { invalidated: 0, reason: "no distribution configured" } };
     }
+    // Most minutes nothing is pending: one storage list, no secret decryption.
+    if ((await this.storage(ctx.tenantId).list(PENDING, 1)).length === 0) {
+      return { success: true, data: { invalidated: 0 } };
+    }
     const { cloudFront } = await this.#clients(ctx.tenantId);
     try {
       return { success: true, data: await this.#flush(ctx, config, cloudFront, execution.signal) };
