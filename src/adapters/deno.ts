@@ -5,8 +5,8 @@
  */
 import { type BundledPluginOptions, bundledPlugins } from "../../plugins/index.ts";
 import type { TcpConnect } from "../net/tcp.ts";
-import type { WorkMessage, WorkQueue } from "../queue.ts";
 import type { Plugin } from "../plugin.ts";
+import { createDenoKvWorkQueue } from "../events/deno-kv-queue.ts";
 import { createRuntime, type Runtime, type RuntimeSettings } from "../runtime.ts";
 import { createDenoKVDriver } from "../store/deno-kv.ts";
 
@@ -42,11 +42,6 @@ const DEAD_LETTER = "dvp-dead-letter";
 // Deno KV retries a message whose handler throws after each of these delays, then files it under DEAD_LETTER.
 const BACKOFF_MS = [5_000, 30_000, 60_000, 120_000, 300_000];
 
-const enqueueOptions = (message: WorkMessage) => ({
-  backoffSchedule: BACKOFF_MS,
-  keysIfUndelivered: [[DEAD_LETTER, message.kind, message.tenantId, crypto.randomUUID()]],
-});
-
 const denoConnect: TcpConnect = async ({ hostname, port }) => {
   const conn = await Deno.connect({ hostname, port });
   return {
@@ -59,29 +54,7 @@ const denoConnect: TcpConnect = async ({ hostname, port }) => {
 export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKernel> {
   const env = options.env ?? Deno.env.toObject();
   const kv = options.kv ?? await Deno.openKv(env.DVP_KV_PATH || ".dvp/kv.sqlite3");
-  const queue: WorkQueue = {
-    async send(message: WorkMessage) {
-      const result = await kv.enqueue(message, enqueueOptions(message));
-      if (!result.ok) throw new Error("Deno KV refused to enqueue the message");
-    },
-    // The claim and the message in one commit. Keys and plain values as createDenoKVDriver
-    // stores them (one-part string key); expireIn lets Deno KV drop the claim after the TTL.
-    async claimAndSend(claim, message) {
-      const key = [claim.key];
-      const attempt = (versionstamp: string | null) =>
-        kv.atomic().check({ key, versionstamp })
-          .set(key, claim.value, { expireIn: claim.ttlSeconds * 1000 })
-          .enqueue(message, enqueueOptions(message))
-          .commit();
-      if ((await attempt(null)).ok) return true;
-      // Taken, unless by a leftover the driver already treats as expired ({v, exp} past exp).
-      const current = await kv.get<unknown>(key);
-      const value = current.value as { exp?: number } | string | null;
-      const expired = value !== null && typeof value === "object" && typeof value.exp === "number" &&
-        value.exp <= Date.now();
-      return expired ? (await attempt(current.versionstamp)).ok : false;
-    },
-  };
+  const queue = createDenoKvWorkQueue(kv, { backoffMs: BACKOFF_MS, deadLetterPrefix: DEAD_LETTER });
   let runtime: Runtime;
   try {
     runtime = createRuntime({

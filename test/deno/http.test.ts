@@ -4,6 +4,7 @@
  */
 import { expect } from "expect";
 import { startDeno } from "../../src/adapters/deno.ts";
+import { createDenoKvWorkQueue } from "../../src/events/deno-kv-queue.ts";
 import { ConfigurationError } from "../../src/errors.ts";
 import { eventBody, RecorderPlugin, signAdminToken, signedRequest } from "../fixtures/webhook-kit.ts";
 
@@ -118,4 +119,49 @@ Deno.test("Deno adapter: missing configuration fails at start-up naming the vari
       kv.close();
     }
   }
+});
+
+Deno.test({
+  name: "Deno KV work queue: group commit claims each key once and sends one message per claim",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const kv = await Deno.openKv(":memory:");
+    try {
+      const received: unknown[] = [];
+      kv.listenQueue((message) => void received.push(message));
+      const queue = createDenoKvWorkQueue(kv, { maxGroup: 8 });
+      // 60 concurrent claims over 40 distinct keys (20 duplicates, some inside one group).
+      const keys = Array.from({ length: 60 }, (_, i) => `evt:t:${i % 40}`);
+      const results = await Promise.all(
+        keys.map((key, i) =>
+          queue.claimAndSend!({ key, value: `v${i}`, ttlSeconds: 60 }, { kind: "event", tenantId: "t", eventId: key })
+        ),
+      );
+      expect(results.filter(Boolean)).toHaveLength(40);
+      const claimedKeys = keys.filter((_, i) => results[i]);
+      expect(new Set(claimedKeys).size).toBe(40);
+      for (let i = 0; i < 100 && received.length < 40; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(received).toHaveLength(40);
+      // A key taken before is refused, and an expired leftover in the driver's format is taken over.
+      expect(
+        await queue.claimAndSend!({ key: "evt:t:0", value: "again", ttlSeconds: 60 }, {
+          kind: "event",
+          tenantId: "t",
+          eventId: "x",
+        }),
+      ).toBe(false);
+      await kv.set(["evt:t:old"], { v: "stale", exp: Date.now() - 1 });
+      expect(
+        await queue.claimAndSend!({ key: "evt:t:old", value: "fresh", ttlSeconds: 60 }, {
+          kind: "event",
+          tenantId: "t",
+          eventId: "old",
+        }),
+      ).toBe(true);
+      expect((await kv.get(["evt:t:old"])).value).toBe("fresh");
+    } finally {
+      kv.close();
+    }
+  },
 });
