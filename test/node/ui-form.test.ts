@@ -4,6 +4,7 @@ import { buildForm, errorsByField, type FormField, parseForm, unrenderable } fro
 import { valuesFromDocument, valuesFromForm } from "../../src/http/ui/form-values.ts";
 import { FormFields, sentence } from "../../src/http/ui/form-view.tsx";
 import { validate } from "../../src/schema/index.ts";
+import { bundledPlugins } from "../../plugins/index.ts";
 import { DEMO_SITE_CONFIG_SCHEMA } from "../browser/fixture-plugins.ts";
 
 const root = buildForm(DEMO_SITE_CONFIG_SCHEMA);
@@ -19,6 +20,25 @@ function render(document: unknown, errors: { path: string; message: string }[] =
   return String(
     FormFields({ root, values: valuesFromDocument(document), errors: errorsByField(root, errors), idPrefix: "cfg" }),
   );
+}
+
+/** What a browser would submit for a rendered form, read back from its HTML. */
+function submitted(html: string): FormData {
+  const unescape = (t: string) =>
+    t.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+  const back = new FormData();
+  for (const m of html.matchAll(/<input type="(?:url|text|number|email|date)"[^>]*name="([^"]+)" value="([^"]*)"/g)) {
+    back.append(m[1]!, unescape(m[2]!));
+  }
+  for (const m of html.matchAll(/name="([^"]+)" value="([^"]*)" checked=""/g)) back.append(m[1]!, unescape(m[2]!));
+  for (const m of html.matchAll(/<select id="[^"]+" name="([^"]+)"[^>]*>([\s\S]*?)<\/select>/g)) {
+    const chosen = /<option value="([^"]*)" selected="">/.exec(m[2]!);
+    if (chosen) back.append(m[1]!, unescape(chosen[1]!));
+  }
+  for (const m of html.matchAll(/<textarea id="[^"]+" name="([^"]+)"[^>]*>([^<]*)<\/textarea>/g)) {
+    back.append(m[1]!, unescape(m[2]!));
+  }
+  return back;
 }
 
 function form(entries: [string, string][]): FormData {
@@ -199,9 +219,10 @@ describe("form data → document", () => {
     expect(checked.value).toMatchObject({ timeout_seconds: 45 });
   });
 
-  it("an unchecked box is false; no chosen option is an empty list", () => {
+  it("an unchecked box is false; an empty list is [] only where that differs from leaving it out", () => {
     const { value } = parseForm(root, form([["/site_url", "https://x.example"]]));
-    expect(value).toMatchObject({ notify: false, features: [], domains: [] });
+    // features has a default (["keywords"]): none chosen means none. domains has none: left out.
+    expect(value).toEqual({ site_url: "https://x.example", notify: false, features: [] });
     expect(value).not.toHaveProperty("alerts");
   });
 
@@ -222,17 +243,7 @@ describe("form data → document", () => {
       features: ["rankings"],
       domains: ["d.example"],
     };
-    const html = render(doc);
-    const back = new FormData();
-    for (const m of html.matchAll(/<input type="(?:url|text|number|email)"[^>]*name="([^"]+)" value="([^"]*)"/g)) {
-      back.append(m[1]!, m[2]!);
-    }
-    for (const m of html.matchAll(/name="([^"]+)" value="([^"]*)" checked=""/g)) back.append(m[1]!, m[2]!);
-    for (const m of html.matchAll(/<option value="([^"]*)" selected="">/g)) back.append("/region", m[1]!);
-    for (const m of html.matchAll(/<textarea id="[^"]+" name="([^"]+)"[^>]*>([^<]*)<\/textarea>/g)) {
-      back.append(m[1]!, m[2]!);
-    }
-    expect(parseForm(root, back).value).toEqual({ ...doc });
+    expect(parseForm(root, submitted(render(doc))).value).toEqual({ ...doc });
   });
 });
 
@@ -255,5 +266,29 @@ describe("messages at fields", () => {
     expect(sentence("Domains", "Array has too few items (0 < 1).")).toBe("Domains needs at least 1 entry.");
     expect(sentence("API Endpoint", "is required")).toBe("API Endpoint is required.");
     expect(sentence("Routes", "Something else entirely")).toBe("Routes: Something else entirely.");
+  });
+});
+
+describe("the bundled plugins' schemas", () => {
+  it("each renders, and its default config survives a round trip through the form", () => {
+    for (const plugin of bundledPlugins()) {
+      const form = buildForm(plugin.CONFIG_SCHEMA);
+      expect(form.kind, plugin.name).toBe("fieldset");
+      const defaults = validate(plugin.CONFIG_SCHEMA, {}).value;
+      const html = String(
+        FormFields({ root: form, values: valuesFromDocument(defaults), errors: new Map(), idPrefix: "cfg" }),
+      );
+      const { value, errors } = parseForm(form, submitted(html));
+      expect(errors, plugin.name).toEqual([]);
+      // A required list with no default comes back as [] (so its error says how many entries it needs).
+      const required = (plugin.CONFIG_SCHEMA.required ?? []) as string[];
+      const expected = { ...defaults };
+      for (const f of form.fields!) {
+        if (required.includes(f.key) && !(f.key in defaults) && ["lines", "checkboxes"].includes(f.kind)) {
+          expected[f.key] = [];
+        }
+      }
+      expect(validate(plugin.CONFIG_SCHEMA, value).value, plugin.name).toEqual(expected);
+    }
   });
 });

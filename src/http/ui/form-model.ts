@@ -261,14 +261,14 @@ function parseField(field: FormField, data: FormSource, errors: FieldError[]): u
       const chosen = data.getAll(field.path).map(String);
       const unknown = chosen.filter((c) => !field.options?.some((o) => optionValue(o) === c));
       if (unknown.length) return fail("must be chosen from the listed options");
-      return (field.options ?? []).filter((o) => chosen.includes(optionValue(o)));
+      return emptyList(field, (field.options ?? []).filter((o) => chosen.includes(optionValue(o))));
     }
     case "lines": {
       const lines = text(data, field.path).split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== "");
-      if (field.itemType === "string") return lines;
+      if (field.itemType === "string") return emptyList(field, lines);
       const numbers = lines.map(Number);
       const bad = lines.findIndex((_, i) => !Number.isFinite(numbers[i]));
-      return bad >= 0 ? fail(`line ${bad + 1} is not a number`) : numbers;
+      return bad >= 0 ? fail(`line ${bad + 1} is not a number`) : emptyList(field, numbers);
     }
     case "number":
     case "integer": {
@@ -291,6 +291,15 @@ function parseField(field: FormField, data: FormSource, errors: FieldError[]): u
       return raw.trim() === "" ? undefined : raw;
     }
   }
+}
+
+/**
+ * An empty list is "none" where that differs from leaving the setting out (the field is required,
+ * or its default is not empty); otherwise the setting is left out, as an empty text field is.
+ */
+function emptyList<T>(field: FormField, list: T[]): T[] | undefined {
+  if (list.length || field.required) return list;
+  return Array.isArray(field.default) && field.default.length ? list : undefined;
 }
 
 /** How an option travels in a form: strings as they are, other scalars as JSON. */
