@@ -35,17 +35,7 @@ function sample(schema: JsonSchema, depth: number): unknown {
       return items && min > 0 ? Array.from({ length: min }, () => sample(items, depth + 1)) : [];
     }
     case "string":
-      switch (schema.format) {
-        case "uri":
-        case "url":
-          return "https://example.com";
-        case "hostname":
-          return "example.com";
-        case "email":
-          return "ops@example.com";
-        default:
-          return typeof schema.minLength === "number" ? "x".repeat(Math.max(schema.minLength, 1)) : "example";
-      }
+      return sampleString(schema);
     case "integer":
     case "number":
       return typeof schema.minimum === "number" ? schema.minimum : 1;
@@ -54,4 +44,11 @@ function sample(schema: JsonSchema, depth: number): unknown {
     default:
       return undefined;
   }
+}
+
+function sampleString(schema: JsonSchema): string {
+  if (schema.format === "uri" || schema.format === "url") return "https://example.com";
+  if (schema.format === "hostname") return "example.com";
+  if (schema.format === "email") return "ops@example.com";
+  return typeof schema.minLength === "number" ? "x".repeat(Math.max(schema.minLength, 1)) : "example";
 }
