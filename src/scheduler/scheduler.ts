@@ -41,8 +41,8 @@ export class KernelScheduler implements Scheduler {
       store: new JobStore(kernel.driver),
       options: {
         queue: options.queue,
-        maxInlinePerTick: positive("maxInlinePerTick", options.maxInlinePerTick, 50),
-        maxEnqueuePerTick: positive("maxEnqueuePerTick", options.maxEnqueuePerTick, 200, 0),
+        maxInlinePerTick: positive("maxInlinePerTick", options.maxInlinePerTick, 40),
+        maxEnqueuePerTick: positive("maxEnqueuePerTick", options.maxEnqueuePerTick, 150, 0),
         concurrency: positive("concurrency", options.concurrency, 8),
         healthIntervalSeconds: positive("healthIntervalSeconds", options.healthIntervalSeconds, 300, 60),
         healthTimeoutSeconds: positive("healthTimeoutSeconds", options.healthTimeoutSeconds, 30, 0.001),

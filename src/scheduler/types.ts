@@ -6,11 +6,11 @@ import type { ExecutionRecord } from "../store/history.ts";
 export interface SchedulerOptions {
   /** Fan tick work out through this queue when one invocation should not do it all. */
   queue?: WorkQueue;
-  /** Due tasks one tick runs inline before it fans out or defers the rest. */
+  /** Due tasks one tick runs inline before it fans out or defers the rest (default 40). */
   maxInlinePerTick?: number;
   /** Seconds between a tenant's health cycles (default 300). */
   healthIntervalSeconds?: number;
-  /** Due messages one tick sends to the queue at most (default 200); the rest wait for the next tick. */
+  /** Due messages one tick sends to the queue at most (default 150); the rest wait for the next tick. */
   maxEnqueuePerTick?: number;
   /** Jobs a tick runs side by side (default 8). */
   concurrency?: number;
