@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createFakeClock } from "../../src/testing/clock.ts";
 import { CountingPlugin, ThrowingPlugin } from "./plugins.ts";
-import { START, Rig } from "./rig.ts";
+import { Rig, START } from "./rig.ts";
 import { createTestQueue, type TestQueue } from "./test-queue.ts";
 
 let rigs: Rig[] = [];

@@ -25,7 +25,9 @@ class TenantAware extends CountingPlugin {
     const expected = ctx.tenantId.slice(0, 8);
     if (content.tenant !== ctx.tenantId) this.mixups.push(`content of ${String(content.tenant)} in ${ctx.tenantId}`);
     if (config.label !== expected) this.mixups.push(`config ${String(config.label)} in ${ctx.tenantId}`);
-    if (!secrets.require("api_token").includes(expected)) this.mixups.push(`secret of another tenant in ${ctx.tenantId}`);
+    if (!secrets.require("api_token").includes(expected)) {
+      this.mixups.push(`secret of another tenant in ${ctx.tenantId}`);
+    }
     const store = this.storage(ctx.tenantId);
     await store.put(`seen:${id}`, ctx.tenantId);
   }
@@ -67,7 +69,9 @@ describe("tenant isolation under concurrent load", () => {
     const token = await signAdminToken(ADMIN_SECRET, { tenants: [tenants[0]!.id], now: rig.clock.now() });
     for (const [tenant, status] of [[tenants[0]!, 200], [tenants[1]!, 403]] as const) {
       const res = await rig.runtime.fetch(
-        new Request(`http://kernel.test/v1/tenants/${tenant.id}/plugins`, { headers: { authorization: `Bearer ${token}` } }),
+        new Request(`http://kernel.test/v1/tenants/${tenant.id}/plugins`, {
+          headers: { authorization: `Bearer ${token}` },
+        }),
       );
       expect(res.status).toBe(status);
       rig.responses.push(await res.text());

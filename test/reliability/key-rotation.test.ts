@@ -46,18 +46,30 @@ describe("master key rotation in flight", () => {
     }
     // The new deployment knows both keys (new primary first); an old isolate still runs beside it.
     const readerNew = new SecretReader();
-    const rotating = new Rig({ plugins: () => [readerNew], clock, driver: before.driver, masterKeys: `${k2.text},${k1.text}` });
+    const rotating = new Rig({
+      plugins: () => [readerNew],
+      clock,
+      driver: before.driver,
+      masterKeys: `${k2.text},${k1.text}`,
+    });
     const readerOld = new SecretReader();
-    const old = new Rig({ plugins: () => [readerOld], clock, driver: before.driver, masterKeys: `${k2.text},${k1.text}` });
+    const old = new Rig({
+      plugins: () => [readerOld],
+      clock,
+      driver: before.driver,
+      masterKeys: `${k2.text},${k1.text}`,
+    });
     rigs = [before, rotating, old];
     for (const r of rigs) for (const t of tenants) r.secrets.add(t.secret);
     for (const r of rigs) r.secrets.add(k2.material);
     // Slow storage widens the window in which reads and the rotation interleave.
     before.driver.inject({ ops: ["get", "put"], delayMs: 2, probability: 0.5 });
 
-    const traffic = Promise.all(tenants.flatMap((t, i) =>
-      Array.from({ length: 6 }, (_, j) => (j % 2 ? old : rotating).send(t, { id: `msg_${i}_${j}` }))
-    ));
+    const traffic = Promise.all(
+      tenants.flatMap((t, i) =>
+        Array.from({ length: 6 }, (_, j) => (j % 2 ? old : rotating).send(t, { id: `msg_${i}_${j}` }))
+      ),
+    );
     const reads = Promise.all(tenants.map(async (t, i) => {
       for (let n = 0; n < 5; n++) {
         const secrets = await rotating.kernel.getSecrets(t.id, "reader");
@@ -70,7 +82,9 @@ describe("master key rotation in flight", () => {
     expect(report.reencrypted).toBe(16); // 8 webhook secrets + 8 plugin secret bundles
 
     for (const r of [rotating, old]) await r.settle();
-    for (const [tenantId, events] of old.accepted) rotating.accepted.set(tenantId, new Map([...(rotating.accepted.get(tenantId) ?? []), ...events]));
+    for (const [tenantId, events] of old.accepted) {
+      rotating.accepted.set(tenantId, new Map([...(rotating.accepted.get(tenantId) ?? []), ...events]));
+    }
     await rotating.drain(12, [old]);
     await rotating.expectEventInvariant(tenants);
     // Every dispatch read its tenant's token, in whichever isolate ran it.
@@ -99,11 +113,19 @@ describe("master key rotation in flight", () => {
     const before = new Rig({ plugins: () => [new SecretReader()], clock, masterKeys: k1.text });
     const tenant = await before.tenant(["reader"]);
     await before.setSecrets(tenant.id, "reader", { api_token: "tok_before_rotation_0001" });
-    const rig = new Rig({ plugins: () => [new SecretReader()], clock, driver: before.driver, masterKeys: `${k2.text},${k1.text}` });
+    const rig = new Rig({
+      plugins: () => [new SecretReader()],
+      clock,
+      driver: before.driver,
+      masterKeys: `${k2.text},${k1.text}`,
+    });
     rigs = [before, rig];
     rig.secrets.add(tenant.secret);
     before.driver.inject({ ops: ["get", "put"], delayMs: 3 });
-    await Promise.all([rig.kernel.rotateSecrets(), rig.setSecrets(tenant.id, "reader", { api_token: "tok_written_during_rotation" })]);
+    await Promise.all([
+      rig.kernel.rotateSecrets(),
+      rig.setSecrets(tenant.id, "reader", { api_token: "tok_written_during_rotation" }),
+    ]);
     rig.kernel.tenants.invalidate();
     expect((await rig.kernel.getSecrets(tenant.id, "reader")).require("api_token")).toBe("tok_written_during_rotation");
     // …and the rotation is not lost either: nothing is left under k1.

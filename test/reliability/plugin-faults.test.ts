@@ -57,7 +57,9 @@ describe("plugin faults", () => {
     for (const kind of ["number", "string", "circular object", "bigint"]) {
       expect(statusOf(kind), kind).toEqual(new Set(["succeeded"]));
     }
-    for (const kind of ["rejects with undefined", "rejects with a non-error", "throws null", "thenable whose then throws"]) {
+    for (
+      const kind of ["rejects with undefined", "rejects with a non-error", "throws null", "thenable whose then throws"]
+    ) {
       expect(statusOf(kind), kind).toEqual(new Set(["failed"]));
     }
     expect(statusOf("thenable that never calls back")).toEqual(new Set(["timed_out"]));

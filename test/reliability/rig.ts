@@ -17,7 +17,7 @@ import { listAll } from "../../src/store/driver.ts";
 import type { ExecutionRecord } from "../../src/store/history.ts";
 import { keys } from "../../src/store/keys.ts";
 import { createMemoryDriver } from "../../src/store/memory.ts";
-import { captureLogs, type CapturedLogs } from "../../src/testing/logs.ts";
+import { type CapturedLogs, captureLogs } from "../../src/testing/logs.ts";
 import { createFakeClock, type FakeClock } from "../../src/testing/clock.ts";
 import { createFaultyDriver, type FaultyDriver } from "./faulty-driver.ts";
 import type { TestQueue } from "./test-queue.ts";
@@ -160,7 +160,10 @@ export class Rig {
     const response = await this.runtime.fetch(
       new Request(`http://kernel.test${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        headers: {
+          authorization: `Bearer ${token}`,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+        },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       }),
       (work) => this.#keep(work),

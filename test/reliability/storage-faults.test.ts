@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { CountingPlugin, ThrowingPlugin } from "./plugins.ts";
-import { type Fault, type KVOp } from "./faulty-driver.ts";
+import type { Fault, KVOp } from "./faulty-driver.ts";
 import { Rig, type TenantHandle } from "./rig.ts";
 import { createTestQueue } from "./test-queue.ts";
 
@@ -107,7 +107,11 @@ describe("storage faults", () => {
       rig = new Rig({ plugins: () => [a, b], ...queueOpt() });
       const tenants = await Promise.all([rig.tenant(["a", "b"]), rig.tenant(["a"]), rig.tenant(["b"])]);
       for (let ms = 1; ms <= 15; ms += 7) {
-        rig.driver.inject({ ops: ["get", "getMany", "put", "putIfAbsent", "delete", "list"], delayMs: ms, probability: 0.5 });
+        rig.driver.inject({
+          ops: ["get", "getMany", "put", "putIfAbsent", "delete", "list"],
+          delayMs: ms,
+          probability: 0.5,
+        });
       }
       rig.kernel.tenants.invalidate();
       const results = await Promise.all(Array.from({ length: 100 }, (_, i) => rig.send(tenants[i % 3]!)));

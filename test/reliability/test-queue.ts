@@ -54,7 +54,9 @@ export function createTestQueue(): TestQueue {
         all.push(...outcomes);
         // Acked by every delivery or not: a queue keeps a message while any delivery asked to retry.
         const retry = outcomes.find((o) => !o.ack);
-        if (retry && !retry.ack) pending.push({ message: item.message, retryDelaySeconds: retry.retryDelaySeconds ?? 0 });
+        if (retry && !retry.ack) {
+          pending.push({ message: item.message, retryDelaySeconds: retry.retryDelaySeconds ?? 0 });
+        }
       }));
       return all;
     },

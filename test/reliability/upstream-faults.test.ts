@@ -63,7 +63,7 @@ afterEach(async () => {
 });
 
 async function withUpstream(modes: () => Mode) {
-  server = await startFakeServer((req, res) => {
+  server = await startFakeServer((_req, res) => {
     const mode = modes();
     if (mode === "ok") return sendJson(res, 201, { ok: true });
     if (mode === "429") return sendJson(res, 429, { error: "slow down" }, { "retry-after": "1" });
@@ -97,24 +97,28 @@ describe("upstream faults over loopback", () => {
       if (mode !== "429") expect(rig.logs.find({ msg: "request failed, retrying" }).length).toBe(2);
     });
 
-    it(`${mode} for good: the hook fails after the pipeline's attempts, within bounded time, one final record`, async () => {
-      const upstream = await withUpstream(() => mode);
-      const plugin = new UpstreamPlugin(() => upstream.url);
-      rig = new Rig({ plugins: () => [plugin] });
-      const tenant = await rig.tenant(["upstream"]);
-      await rig.setSecrets(tenant.id, "upstream", { api_token: "tok_live_upstream_fedcba9876543210" });
-      for (let i = 0; i < 3; i++) expect((await rig.send(tenant)).status).toBe(202);
-      const started = performance.now();
-      await rig.drain();
-      // 3 events × 3 pipeline attempts, side by side per round; each attempt is bounded by the
-      // client's timeouts and retry cap (and the hook's own 3 s limit).
-      expect(performance.now() - started).toBeLessThan(15_000);
-      const byStatus = await rig.expectEventInvariant([tenant]);
-      expect(Object.values(byStatus).reduce((a, b) => a + b, 0)).toBe(3);
-      expect(byStatus.succeeded ?? 0).toBe(0);
-      const final = (await rig.records(tenant.id)).find((r) => r.final)!;
-      expect(final.attempt).toBe(3);
-      rig.expectNoSecretLeak((await rig.records(tenant.id)).map((r) => JSON.stringify(r)));
-    }, 30_000);
+    it(
+      `${mode} for good: the hook fails after the pipeline's attempts, within bounded time, one final record`,
+      async () => {
+        const upstream = await withUpstream(() => mode);
+        const plugin = new UpstreamPlugin(() => upstream.url);
+        rig = new Rig({ plugins: () => [plugin] });
+        const tenant = await rig.tenant(["upstream"]);
+        await rig.setSecrets(tenant.id, "upstream", { api_token: "tok_live_upstream_fedcba9876543210" });
+        for (let i = 0; i < 3; i++) expect((await rig.send(tenant)).status).toBe(202);
+        const started = performance.now();
+        await rig.drain();
+        // 3 events × 3 pipeline attempts, side by side per round; each attempt is bounded by the
+        // client's timeouts and retry cap (and the hook's own 3 s limit).
+        expect(performance.now() - started).toBeLessThan(15_000);
+        const byStatus = await rig.expectEventInvariant([tenant]);
+        expect(Object.values(byStatus).reduce((a, b) => a + b, 0)).toBe(3);
+        expect(byStatus.succeeded ?? 0).toBe(0);
+        const final = (await rig.records(tenant.id)).find((r) => r.final)!;
+        expect(final.attempt).toBe(3);
+        rig.expectNoSecretLeak((await rig.records(tenant.id)).map((r) => JSON.stringify(r)));
+      },
+      30_000,
+    );
   }
 });
