@@ -51,6 +51,12 @@ describe("sign-in", () => {
         ["not a jwt", "This is not a JWT"],
         [(await env.token()).slice(0, -3) + "AAA", "token signature is invalid"],
         [await env.token("*", -120), "token expired"],
+        [
+          await env.token(
+            Array.from({ length: 120 }, (_, i) => `0a0a0a0a-0000-4000-8000-${String(i).padStart(12, "0")}`),
+          ),
+          "too large to keep in a cookie",
+        ],
       ] as const
     ) {
       const res = await browser.signIn(token);
@@ -188,6 +194,29 @@ describe("CSRF on every form post", () => {
     expect((await post("cross-site")).status).toBe(403);
     expect(await env.kernel.isEnabled(TENANT_A, "demo-monitor")).toBe(false);
     expect((await post("same-origin")).status).toBe(303);
+  });
+
+  it("behind a TLS-terminating proxy, Origin is matched against the host the browser addressed", async () => {
+    await browser.signIn(await env.token());
+    const csrf = csrfFrom(await (await browser.get("/admin/tenants")).text())!;
+    const cookie = [...browser.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+    const post = (headers: Record<string, string>) =>
+      env.app.request(`http://10.0.0.7:8000/admin/tenants/${TENANT_A}/plugins/demo-monitor/enable`, {
+        method: "POST",
+        body: new URLSearchParams({ csrf }),
+        headers: { cookie, ...headers },
+      });
+    expect((await post({ origin: "https://admin.example.com", host: "evil.example" })).status).toBe(403);
+    expect((await post({ origin: "https://evil.example", "x-forwarded-host": "admin.example.com" })).status).toBe(403);
+    expect(
+      (await post({ origin: "https://admin.example.com", host: "admin.example.com", "sec-fetch-site": "cross-site" }))
+        .status,
+    ).toBe(403);
+    expect(await env.kernel.isEnabled(TENANT_A, "demo-monitor")).toBe(false);
+    expect((await post({ origin: "https://admin.example.com", "x-forwarded-host": "admin.example.com" })).status).toBe(
+      303,
+    );
+    expect((await post({ origin: "https://admin.example.com", host: "admin.example.com" })).status).toBe(303);
   });
 
   it("a token from another session does not work", async () => {

@@ -77,13 +77,30 @@ export function safeEqual(a: string, b: string): boolean {
 }
 
 /**
- * Whether a state-changing request comes from a page of this origin. Browsers send Origin on
- * every POST, but as "null" in some cases (e.g. a page with `Referrer-Policy: no-referrer`, a
- * privacy setting, a sandboxed frame); then Sec-Fetch-Site, which pages cannot forge, decides.
- * A request with neither is refused: the dashboard is for browsers, scripts use the API.
+ * Whether a state-changing request comes from a page of this origin.
+ *
+ * - Sec-Fetch-Site, when the browser sends it, must be "same-origin" (pages cannot forge it).
+ * - Origin, when present and not "null", must be this origin: the request URL's, or, behind a
+ *   TLS-terminating proxy where the URL is the internal one, the host the browser addressed
+ *   (Host or X-Forwarded-Host; a cross-site form cannot choose those, and a cross-site script
+ *   that sets X-Forwarded-Host needs a CORS preflight the dashboard never grants).
+ * - Browsers send `Origin: null` in some cases (e.g. a page with `Referrer-Policy: no-referrer`,
+ *   a sandboxed frame); then Sec-Fetch-Site alone decides. With neither header the request is
+ *   refused: the dashboard is for browsers, scripts use the API.
  */
 export function sameOrigin(request: Request): boolean {
+  const site = request.headers.get("sec-fetch-site");
+  if (site !== null && site !== "same-origin") return false;
   const origin = request.headers.get("origin");
-  if (origin !== null && origin !== "null") return origin === new URL(request.url).origin;
-  return request.headers.get("sec-fetch-site") === "same-origin";
+  if (origin === null || origin === "null") return site === "same-origin";
+  const url = new URL(request.url);
+  if (origin === url.origin) return true;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return false;
+  }
+  const addressed = request.headers.get("x-forwarded-host")?.split(",")[0]?.trim() || request.headers.get("host");
+  return addressed !== null && addressed !== "" && host === addressed;
 }

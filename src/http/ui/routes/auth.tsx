@@ -17,6 +17,9 @@ import {
   sessionSeconds,
 } from "../session.ts";
 
+/** The cookie's name and attributes take ~100 of the 4,096 bytes browsers keep per cookie. */
+const MAX_COOKIE_TOKEN = 3900;
+
 const REASONS: Record<string, string> = {
   expired: "Your session has ended. Sign in again.",
   signin: "Sign in to continue.",
@@ -58,7 +61,12 @@ export function registerAuthRoutes(app: Hono<UiEnv>, ui: Ui): void {
     const token = String(form.get("token") ?? "").trim().replace(/^Bearer\s+/i, "");
     let problem: string | undefined;
     if (!token) problem = "Paste an admin token.";
-    else if (!looksLikeJwt(token)) problem = "This is not a JWT (three base64url parts separated by dots).";
+    else if (token.length > MAX_COOKIE_TOKEN) {
+      // Browsers drop cookies over ~4 KB without a word; say so instead of looping back here.
+      problem =
+        `This token is too large to keep in a cookie (${token.length} characters, at most ${MAX_COOKIE_TOKEN}). ` +
+        `Use a token scoped to fewer tenants, or a platform token ("*").`;
+    } else if (!looksLikeJwt(token)) problem = "This is not a JWT (three base64url parts separated by dots).";
     else {
       try {
         await ui.deps.auth.verify(token);
