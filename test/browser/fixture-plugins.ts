@@ -160,7 +160,7 @@ export class DemoMonitorPlugin extends Plugin implements HealthMonitorHooks {
         status: days < 14 ? "degraded" : "healthy",
         latencyMs: 40 + (n % 4) * 5,
         message: `certificate for ${target} expires in ${days} days`,
-        details: { daysUntilExpiry: days },
+        details: { days_left: days, not_after: new Date(Date.now() + days * 86_400_000).toISOString() },
       });
     }
     const latency = 120 + ((n * 37) % 200);

@@ -97,12 +97,22 @@ describe("detailSeries", () => {
       uptime: 1,
       latest: null,
       history: [
-        record("2026-11-20T00:10:00Z", { statusCode: 200, daysUntilExpiry: 28, issuer: "CA" }),
-        record("2026-11-20T00:05:00Z", { statusCode: 200, daysUntilExpiry: 29 }),
+        record("2026-11-20T00:10:00Z", { status_code: 200, days_left: 28, latency_ms: 40, issuer: "CA" }),
+        record("2026-11-20T00:05:00Z", { status_code: 200, days_left: 29, latency_ms: 45 }),
       ],
     };
     const series = detailSeries(view);
-    expect(series.map((s) => s.key)).toEqual(["daysUntilExpiry", "statusCode"]);
+    expect(series.map((s) => [s.key, s.title])).toEqual([
+      ["days_left", "Days to certificate expiry"],
+      ["status_code", "Status code"],
+    ]);
     expect(series[0]!.points).toEqual([{ t: "2026-11-20T00:05:00Z", v: 29 }, { t: "2026-11-20T00:10:00Z", v: 28 }]);
+    // Days that are not about a certificate keep their own name.
+    const other = detailSeries({
+      ...view,
+      checkType: "backup",
+      history: [record("2026-11-20T00:00:00Z", { retention_days: 7 })],
+    });
+    expect(other.map((s) => s.title)).toEqual(["Retention days"]);
   });
 });

@@ -102,27 +102,31 @@ function HealthPage(
   );
 }
 
-/** Numeric `details` keys, each a series over time (e.g. daysUntilExpiry, statusCode). */
-export function detailSeries(check: HealthCheckView): { key: string; points: Point[] }[] {
+/**
+ * Numeric `details` keys, each a series over time (the domain monitor's `days_left`, an HTTP
+ * status, …). Latency is left out: it has its own chart from `latencyMs`.
+ */
+export function detailSeries(check: HealthCheckView): { key: string; title: string; points: Point[] }[] {
   const series = new Map<string, Point[]>();
   for (const r of [...check.history].reverse()) {
     for (const [key, v] of Object.entries(r.details ?? {})) {
-      if (typeof v !== "number" || !Number.isFinite(v)) continue;
+      if (typeof v !== "number" || !Number.isFinite(v) || /latency/i.test(key)) continue;
       series.set(key, [...(series.get(key) ?? []), { t: r.checkedAt, v }]);
     }
   }
+  const certificate = /ssl|tls|cert/i.test(check.checkType);
   // Certificate expiry first: it is the one people come for.
-  return [...series].map(([key, points]) => ({ key, points })).sort((a, b) =>
-    Number(isExpiry(b.key)) - Number(isExpiry(a.key))
+  return [...series].map(([key, points]) => ({ key, title: detailTitle(key, certificate), points })).sort((a, b) =>
+    Number(isExpiry(b.key, certificate)) - Number(isExpiry(a.key, certificate))
   );
 }
 
-function isExpiry(key: string): boolean {
-  return /expir|days/i.test(key);
+function isExpiry(key: string, certificate: boolean): boolean {
+  return /days/i.test(key) && (certificate || /expir/i.test(key));
 }
 
-function detailTitle(key: string): string {
-  return isExpiry(key) && /days/i.test(key) ? "Days to certificate expiry" : humanize(key);
+function detailTitle(key: string, certificate: boolean): string {
+  return isExpiry(key, certificate) ? "Days to certificate expiry" : humanize(key);
 }
 
 function CheckPage(props: { c: UiContext; ui: Ui; tenant: Readonly<TenantRecord>; check: HealthCheckView }) {
@@ -151,10 +155,10 @@ function CheckPage(props: { c: UiContext; ui: Ui; tenant: Readonly<TenantRecord>
       {detailSeries(check).map((s, i) => (
         <LineChart
           id={`detail-${i}`}
-          title={detailTitle(s.key)}
+          title={s.title}
           unit={/days/i.test(s.key) ? "days" : undefined}
           points={s.points}
-          color={isExpiry(s.key) ? "#8a5a00" : "#1d4ed8"}
+          color={s.title === "Days to certificate expiry" ? "#8a5a00" : "#1d4ed8"}
         />
       ))}
       <h2>Results</h2>
