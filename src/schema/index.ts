@@ -51,7 +51,15 @@ export interface ValidationOutcome<T> {
 }
 
 export function validate<T = Record<string, unknown>>(schema: JsonSchema, document: unknown): ValidationOutcome<T> {
-  const value = applyDefaults(schema, document === undefined ? {} : structuredClone(document));
+  // Through JSON: what is stored is JSON, and `undefined` members (which the validator cannot
+  // type) mean "absent" there, as they do on the wire.
+  let copy: unknown;
+  try {
+    copy = document === undefined ? {} : JSON.parse(JSON.stringify(document));
+  } catch {
+    return { valid: false, value: document as T, errors: [{ path: "", message: "must be JSON" }] };
+  }
+  const value = applyDefaults(schema, copy);
   const result = validatorFor(schema).validate(value);
   return { valid: result.valid, value: value as T, errors: result.valid ? [] : toFieldErrors(result.errors) };
 }

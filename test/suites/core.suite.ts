@@ -114,6 +114,15 @@ export function coreSuite(t: Harness): void {
       expect(plugin.seen.map((s) => s.config.timeout_seconds)).toEqual([60]);
     });
 
+    it("treats undefined members as absent, as JSON does", async () => {
+      const { kernel } = await kernelWith([new MyPlugin()]);
+      const stored = await kernel.setConfig(TENANT_A, "my-plugin", {
+        api_endpoint: "https://a.example",
+        timeout_seconds: undefined,
+      });
+      expect(stored).toEqual({ api_endpoint: "https://a.example", timeout_seconds: 30 });
+    });
+
     it("cannot be enabled until its required config is set", async () => {
       const { kernel } = await kernelWith([new MyPlugin()]);
       await expect(kernel.enable(TENANT_A, "my-plugin")).rejects.toMatchObject({
