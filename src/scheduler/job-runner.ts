@@ -11,16 +11,13 @@
  * Every attempt is claimed (putIfAbsent on `sched:slot:…:<attempt>`) before it starts, so a
  * duplicated or concurrent tick finds the claim and does nothing.
  */
-import type { TaskExecutionContext } from "../context.ts";
-import { errorMessage, KernelError } from "../errors.ts";
-import type { ScheduledTaskDefinition, ScheduledTaskHooks, TaskResult } from "../hooks.ts";
-import type { ExecutionRecord, ExecutionStatus, NewExecutionRecord } from "../store/history.ts";
+import { errorMessage } from "../errors.ts";
+import type { ExecutionStatus } from "../store/history.ts";
 import type { TenantRecord } from "../store/tenants.ts";
+import { iso, recordTask, resultFields, runAttempt } from "./attempt.ts";
 import type { SchedulerDeps } from "./context.ts";
-import { backoffMs, checkTaskResult, withDeadline } from "./execute.ts";
-import { runHealthChecks } from "./health.ts";
-import { type JobState, slotClock } from "./state.ts";
-import type { HealthCheckRecord } from "./types.ts";
+import { backoffMs } from "./execute.ts";
+import { type JobState, leaseUntil, mergeAfterRun, slotClock } from "./state.ts";
 
 export interface Tally {
   ran: number;
@@ -29,14 +26,6 @@ export interface Tally {
 }
 
 export const emptyTally = (): Tally => ({ ran: 0, failed: 0, skipped: 0 });
-
-interface AttemptResult {
-  result: TaskResult;
-  status: ExecutionStatus;
-  checks?: HealthCheckRecord[];
-}
-
-type Trigger = "schedule" | "manual";
 
 export class JobRunner {
   readonly #deps: SchedulerDeps;
@@ -97,7 +86,7 @@ export class JobRunner {
           state.nextDue = clock.nextAfter(slot);
           const running = state.running;
           if (state.kind === "task") {
-            state.last = await this.#record(state, {
+            state.last = await recordTask(this.#deps, state, {
               status: "skipped",
               final: true,
               attempt: 1,
@@ -124,7 +113,7 @@ export class JobRunner {
       tally.failed++;
       const error = `did not finish: its lease ran out at ${iso(lost.until)} (the invocation was probably cut off)`;
       if (lost.manual) {
-        state.last = await this.#record(state, {
+        state.last = await recordTask(this.#deps, state, {
           id: lost.executionId,
           status: "failed",
           final: true,
@@ -149,7 +138,7 @@ export class JobRunner {
         // Claiming the retry's attempt gives it up for everyone; one tick records it.
         const marker = JSON.stringify({ skip: true, executionId: "superseded", at: now });
         if (await store.claim(state, retry.slot, retry.attempt, marker)) {
-          state.last = await this.#record(state, {
+          state.last = await recordTask(this.#deps, state, {
             status: "failed",
             final: true,
             attempt: retry.attempt - 1,
@@ -177,73 +166,6 @@ export class JobRunner {
     return tally;
   }
 
-  /** Run a task now, outside its schedule, through the same recorded path (no retries). */
-  async runNow(tenantId: string, taskId: string, correlationId: string | null): Promise<TaskResult> {
-    const { kernel, store } = this.#deps;
-    const tenant = await kernel.requireTenant(tenantId);
-    const state = await store.read(tenant.id, taskId);
-    if (!state || state.kind !== "task" || tenant.plugins[state.plugin]?.enabled !== true) {
-      throw new KernelError("ERR_TASK_NOT_FOUND", `task ${taskId} is not scheduled for tenant ${tenant.id}`);
-    }
-    const now = kernel.now();
-    if (state.running && now < state.running.until) {
-      const errorMessage = `task ${taskId} is already running (execution ${state.running.executionId} since the slot ${
-        iso(state.running.slot)
-      })`;
-      await this.#record(state, {
-        status: "skipped",
-        final: true,
-        attempt: 1,
-        scheduledTime: iso(now),
-        reason: `run now: ${errorMessage}`,
-        correlationId,
-      });
-      return { success: false, errorMessage, durationMs: 0 };
-    }
-    const executionId = crypto.randomUUID();
-    state.running = { slot: now, attempt: 1, executionId, until: this.#leaseUntil(state, now), manual: true };
-    await store.write(state);
-    const outcome = await this.#attempt(
-      tenant,
-      state,
-      now,
-      1,
-      executionId,
-      now,
-      correlationId ?? executionId,
-      "manual",
-    );
-    const fresh = this.#merge(await store.read(tenant.id, taskId), state, executionId);
-    const record = await this.#record(state, {
-      id: executionId,
-      status: outcome.status,
-      final: true,
-      attempt: 1,
-      scheduledTime: iso(now),
-      durationMs: outcome.result.durationMs,
-      reason: "run now",
-      correlationId: correlationId ?? executionId,
-      ...resultFields(outcome.result),
-    });
-    if (fresh) {
-      fresh.last = record;
-      await store.write(fresh);
-    }
-    return outcome.result;
-  }
-
-  /** Run the health checks of one job now (the dashboard's "check now"); no lease, nothing skipped. */
-  async runHealthNow(tenant: Readonly<TenantRecord>, state: JobState, now: number): Promise<HealthCheckRecord[]> {
-    const executionId = crypto.randomUUID();
-    const ctx = this.#deps.kernel.context(tenant, {
-      causationId: executionId,
-      correlationId: executionId,
-      timestamp: new Date(now),
-      metadata: { taskId: state.jobId, trigger: "manual" },
-    });
-    return runHealthChecks(this.#deps, state, tenant, ctx, now);
-  }
-
   async #run(
     tenant: Readonly<TenantRecord>,
     state: JobState,
@@ -261,9 +183,9 @@ export class JobRunner {
       await this.#claimTaken(state, slot, attempt, now, seen, tally);
       return;
     }
-    const until = this.#leaseUntil(state, now);
+    const until = leaseUntil(state, now, this.#deps.options.leaseGraceMs);
     if (!(await store.lock(state, executionId, now, until))) {
-      await this.#locked(state, slot, attempt, now, seen, tally);
+      await this.#locked(state, slot, attempt, seen, tally);
       return;
     }
     try {
@@ -292,14 +214,23 @@ export class JobRunner {
     // The index entry stays where it is: a tick during the run finds the lease and skips.
     await store.write(state);
 
-    const outcome = await this.#attempt(tenant, state, slot, attempt, executionId, now, executionId, "schedule");
+    const outcome = await runAttempt(this.#deps, {
+      tenant,
+      state,
+      slot,
+      attempt,
+      executionId,
+      now,
+      correlationId: executionId,
+      trigger: "schedule",
+    });
     const finishedAt = this.#deps.kernel.now();
-    const fresh = this.#merge(await store.read(state.tenantId, state.jobId), state, executionId);
+    const fresh = mergeAfterRun(await store.read(state.tenantId, state.jobId), state, executionId);
     const target = fresh ?? state;
     if (outcome.status === "succeeded") {
       tally.ran++;
       if (state.kind === "task") {
-        target.last = await this.#record(state, {
+        target.last = await recordTask(this.#deps, state, {
           id: executionId,
           status: "succeeded",
           final: true,
@@ -328,7 +259,7 @@ export class JobRunner {
    * earlier slot is still running it). A regular slot is skipped, recorded once (we hold its
    * claim); a retry gives its claim back and waits for a later tick.
    */
-  async #locked(state: JobState, slot: number, attempt: number, now: number, seen: number[], tally: Tally) {
+  async #locked(state: JobState, slot: number, attempt: number, seen: number[], tally: Tally) {
     const { store } = this.#deps;
     if (attempt > 1 && state.retry) {
       await store.releaseClaim(state, slot, attempt);
@@ -337,7 +268,7 @@ export class JobRunner {
     const holder = await store.lockHolder(state);
     state.nextDue = slotClock(state).nextAfter(slot);
     if (state.kind === "task") {
-      state.last = await this.#record(state, {
+      state.last = await recordTask(this.#deps, state, {
         status: "skipped",
         final: true,
         attempt: 1,
@@ -363,7 +294,7 @@ export class JobRunner {
       claim = JSON.parse((await this.#deps.store.readClaim(state, slot, attempt)) ?? "{}");
     } catch { /* unreadable: treat as taken just now */ }
     const at = typeof claim.at === "number" ? claim.at : now;
-    if (claim.skip !== true && now < this.#leaseUntil(state, at)) return;
+    if (claim.skip !== true && now < leaseUntil(state, at, this.#deps.options.leaseGraceMs)) return;
     if (attempt === 1 && state.nextDue !== null && state.nextDue <= slot) {
       state.nextDue = slotClock(state).nextAfter(slot);
     }
@@ -403,7 +334,7 @@ export class JobRunner {
       retry_at: state.retry ? iso(state.retry.at) : undefined,
     });
     if (state.kind !== "task") return;
-    state.last = await this.#record(state, {
+    state.last = await recordTask(this.#deps, state, {
       id: executionId,
       status: retries ? "retrying" : failure.status,
       final: !retries,
@@ -415,76 +346,6 @@ export class JobRunner {
       ...(retries ? { reason: `retry as attempt ${attempt + 1} at ${iso(state.retry!.at)}` } : {}),
       ...(failure.data ? { data: failure.data } : {}),
     });
-  }
-
-  async #attempt(
-    tenant: Readonly<TenantRecord>,
-    state: JobState,
-    slot: number,
-    attempt: number,
-    executionId: string,
-    now: number,
-    correlationId: string,
-    trigger: Trigger,
-  ): Promise<AttemptResult> {
-    const { kernel } = this.#deps;
-    const ctx = kernel.context(tenant, {
-      correlationId,
-      causationId: executionId,
-      timestamp: new Date(now),
-      metadata: { taskId: state.jobId, trigger },
-    });
-    if (state.kind === "health") {
-      try {
-        const checks = await runHealthChecks(this.#deps, state, tenant, ctx, now);
-        return { result: { success: true }, status: "succeeded", checks };
-      } catch (error) {
-        return { result: { success: false, errorMessage: errorMessage(error) }, status: "failed" };
-      }
-    }
-    const plugin = kernel.registry.require(state.plugin).plugin as unknown as ScheduledTaskHooks;
-    const definition = taskDefinition(state);
-    const outcome = await withDeadline(state.task.timeoutSeconds * 1000, (signal) => {
-      const execCtx: TaskExecutionContext = Object.freeze({
-        taskId: state.jobId,
-        executionId,
-        scheduledTime: new Date(slot),
-        actualTime: new Date(kernel.now()),
-        attempt,
-        tenantId: tenant.id,
-        correlationId,
-        signal,
-      });
-      return plugin.executeScheduledTask(definition, ctx, execCtx);
-    });
-    const durationMs = outcome.durationMs;
-    if (outcome.timedOut) {
-      return { result: { success: false, errorMessage: outcome.error, durationMs }, status: "timed_out" };
-    }
-    if (outcome.error !== undefined) {
-      return { result: { success: false, errorMessage: outcome.error, durationMs }, status: "failed" };
-    }
-    const checked = checkTaskResult(outcome.value);
-    if ("error" in checked) {
-      return { result: { success: false, errorMessage: checked.error, durationMs }, status: "failed" };
-    }
-    const result = { ...checked.result, durationMs };
-    if (!result.success) result.errorMessage ??= "the task reported success: false";
-    return { result, status: result.success ? "succeeded" : "failed" };
-  }
-
-  /** The state as it is now, with this run's lease released and no schedule moved backwards. */
-  #merge(fresh: JobState | null, mine: JobState, executionId: string): JobState | null {
-    if (!fresh) return null;
-    if (fresh.running?.executionId === executionId) fresh.running = null;
-    if (mine.nextDue !== null && (fresh.nextDue === null || fresh.nextDue < mine.nextDue)) {
-      if (JSON.stringify(fresh.task.schedule) === JSON.stringify(mine.task.schedule)) fresh.nextDue = mine.nextDue;
-    }
-    return fresh;
-  }
-
-  #leaseUntil(state: JobState, from: number): number {
-    return from + state.task.timeoutSeconds * 1000 + this.#deps.options.leaseGraceMs;
   }
 
   /** Move the index entry to when the job next needs attention, and write the state. */
@@ -523,37 +384,4 @@ export class JobRunner {
   async #dropEntries(tenantId: string, jobId: string, seen: number[]): Promise<void> {
     await this.#deps.store.deleteEntries(tenantId, jobId, seen);
   }
-
-  #record(state: JobState, fields: Partial<NewExecutionRecord> & { status: ExecutionStatus; final: boolean }) {
-    return this.#deps.kernel.history.record({
-      tenantId: state.tenantId,
-      kind: "task",
-      plugin: state.plugin,
-      name: state.jobId,
-      ...fields,
-    } as NewExecutionRecord) as Promise<ExecutionRecord>;
-  }
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-function resultFields(result: TaskResult): Partial<NewExecutionRecord> {
-  return {
-    ...(result.data ? { data: result.data } : {}),
-    ...(result.success ? {} : { error: result.errorMessage }),
-  };
-}
-
-function taskDefinition(state: JobState): ScheduledTaskDefinition {
-  const { taskId, name, description, schedule, maxRetries, timeoutSeconds } = state.task;
-  return Object.freeze({
-    taskId,
-    name,
-    description,
-    schedule: Object.freeze({ ...schedule }),
-    maxRetries,
-    timeoutSeconds,
-  });
 }

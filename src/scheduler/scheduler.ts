@@ -11,6 +11,7 @@ import type { WorkMessage } from "../queue.ts";
 import type { SchedulerDeps } from "./context.ts";
 import { emptyTally, JobRunner, type Tally } from "./job-runner.ts";
 import { healthViews } from "./health.ts";
+import { runHealthNow, runTaskNow } from "./manual.ts";
 import { DUE_PREFIX, healthJobId, minuteOf, parseDueKey } from "./keys.ts";
 import { scheduleText } from "./schedule-text.ts";
 import { JobStore } from "./state.ts";
@@ -101,7 +102,7 @@ export class KernelScheduler implements Scheduler {
     if (!(await this.#deps.store.read(tenant.id, taskId)) && this.#deps.kernel.registry.has(plugin)) {
       await this.sync(tenant.id, plugin); // first use after a deployment: definitions not stored yet
     }
-    return this.#runner.runNow(tenant.id, taskId, options.correlationId ?? null);
+    return runTaskNow(this.#deps, tenant.id, taskId, options.correlationId ?? null);
   }
 
   async tasks(tenantId: string): Promise<TaskView[]> {
@@ -139,7 +140,7 @@ export class KernelScheduler implements Scheduler {
     const states = (await this.#ensureSynced(tenant.id)).filter((s) => s.kind === "health");
     const at = now?.getTime() ?? this.#deps.kernel.now();
     const records: HealthCheckRecord[] = [];
-    for (const state of states) records.push(...await this.#runner.runHealthNow(tenant, state, at));
+    for (const state of states) records.push(...await runHealthNow(this.#deps, tenant, state, at));
     return records;
   }
 

@@ -203,3 +203,19 @@ export class JobStore {
     return this.#driver.putIfAbsent(key, holder, { ttlSeconds: this.#claimTtlSeconds });
   }
 }
+
+/** When a run started at `from` stops counting as alive: its time limit plus a grace period. */
+export function leaseUntil(state: JobState, from: number, graceMs: number): number {
+  return from + state.task.timeoutSeconds * 1000 + graceMs;
+}
+
+/** The state as it is now (`fresh`), with this run's lease released and no schedule moved backwards. */
+export function mergeAfterRun(fresh: JobState | null, mine: JobState, executionId: string): JobState | null {
+  if (!fresh) return null;
+  if (fresh.running?.executionId === executionId) fresh.running = null;
+  const sameSchedule = JSON.stringify(fresh.task.schedule) === JSON.stringify(mine.task.schedule);
+  if (sameSchedule && mine.nextDue !== null && (fresh.nextDue === null || fresh.nextDue < mine.nextDue)) {
+    fresh.nextDue = mine.nextDue;
+  }
+  return fresh;
+}

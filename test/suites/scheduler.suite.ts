@@ -442,6 +442,25 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
       expect(history.map((r) => r.status).sort()).toEqual(["skipped", "succeeded"]);
       expect(history.find((r) => r.status === "skipped")!.reason).toMatch(/^still running: /);
     });
+    it("runNow is refused (and recorded) while a scheduled run of the task is going", async () => {
+      const plugin = daily("0 6 * * *", { timeoutSeconds: 600 })("busy-now");
+      const { kernel, scheduler, tick, records } = await setup([plugin]);
+      await kernel.enable(TENANT, "busy-now");
+      const release = gate();
+      plugin.behave = async () => {
+        await release.opened;
+        return { success: true };
+      };
+      const scheduled = tick("2026-01-05T06:00:00Z");
+      await until(() => plugin.runs.length === 1, "the scheduled run to start");
+      const refused = await scheduler.runNow(TENANT, "busy-now.sync");
+      expect(refused).toMatchObject({ success: false, errorMessage: expect.stringMatching(/is already running/) });
+      release.open();
+      await scheduled;
+      expect(plugin.runs).toHaveLength(1);
+      expect((await records()).map((r) => r.status).sort()).toEqual(["skipped", "succeeded"]);
+      expect(await scheduler.runNow(TENANT, "busy-now.sync")).toMatchObject({ success: true });
+    });
   });
 
   describe("execution", () => {
