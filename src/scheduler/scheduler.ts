@@ -5,6 +5,7 @@
  * whatever is over the ceiling for the next tick (the oldest entries come first, so nothing
  * starves).
  */
+import { isUuid } from "../context.ts";
 import { KernelError } from "../errors.ts";
 import type { Kernel } from "../kernel.ts";
 import type { WorkMessage } from "../queue.ts";
@@ -149,9 +150,17 @@ export class KernelScheduler implements Scheduler {
       throw new KernelError("ERR_VALIDATION", `scheduler: cannot handle a ${JSON.stringify(message?.kind)} message`);
     }
     const jobId = message.kind === "task" ? message.taskId : healthJobId(message.plugin);
+    if (!isUuid(message.tenantId) || typeof jobId !== "string" || !/^[^:]+$/.test(jobId)) {
+      // Acknowledge rather than throw: a malformed message would only come back on every retry.
+      this.#deps.kernel.logger.warn("scheduler dropped a malformed queue message", {
+        kind: message.kind,
+        tenant_id: String(message.tenantId).slice(0, 64),
+      });
+      return;
+    }
     const seen = Date.parse(message.slot);
     await this.#runner.process(
-      message.tenantId,
+      message.tenantId.toLowerCase(),
       jobId,
       this.#deps.kernel.now(),
       Number.isFinite(seen) ? [minuteOf(seen)] : [],

@@ -859,6 +859,7 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
       await scheduler.handleMessage(message);
       await scheduler.handleMessage(message);
       expect(monitor.calls).toHaveLength(1);
+      await scheduler.handleMessage({ kind: "task", tenantId: "not-a-tenant", taskId: "x:y", slot: "" }); // dropped, logged
       await expect(scheduler.handleMessage({ kind: "event", tenantId: TENANT, eventId: "e1" })).rejects.toThrow(
         /cannot handle a "event" message/,
       );
