@@ -55,6 +55,6 @@ export function minuteAtOrAfter(ms: number): number {
 export function parseDueKey(key: string): { minute: number; tenantId: string; jobId: string } | null {
   if (!key.startsWith(DUE_PREFIX)) return null;
   const [minute, tenantId, jobId] = key.slice(DUE_PREFIX.length).split(":");
-  if (!minute || !tenantId || !jobId) return null;
+  if (!minute || !/^\d{10}$/.test(minute) || !tenantId || !jobId) return null;
   return { minute: Number(minute), tenantId, jobId };
 }

@@ -247,7 +247,10 @@ export class KernelScheduler implements Scheduler {
       });
       for (const key of page.keys) {
         const due = parseDueKey(key);
-        if (!due) continue;
+        if (!due) {
+          await this.#deps.kernel.driver.delete(key); // not ours to keep: it would be listed on every tick
+          continue;
+        }
         if (due.minute > nowMinute) break scan;
         const id = `${due.tenantId}:${due.jobId}`;
         const known = byJob.get(id);
