@@ -70,8 +70,11 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
     if (!options.kv) kv.close();
     throw error;
   }
+  const consuming = new Set<Promise<unknown>>();
   kv.listenQueue(async (message: unknown) => {
-    const [outcome] = await runtime.consume([message]);
+    const work = runtime.consume([message]);
+    consuming.add(work);
+    const [outcome] = await work.finally(() => consuming.delete(work));
     if (outcome && !outcome.ack) throw new Error(outcome.error); // Deno KV redelivers with BACKOFF_MS
   });
   const cron = options.cron ?? Deno.cron;
@@ -98,6 +101,7 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
     async close() {
       await server.shutdown();
       await runtime.events.idle();
+      while (consuming.size) await Promise.allSettled([...consuming]); // deliveries in progress finish first
       if (!options.kv) kv.close();
     },
   };
