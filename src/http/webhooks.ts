@@ -142,7 +142,9 @@ async function verify(
   }
   const tenantId = c.req.param("tenant_id") ?? "";
   const tenant = isUuid(tenantId) ? await deps.kernel.getTenant(tenantId) : null;
-  if (!tenant || !(await matchesAny(await keysOf(tenant), checked, bytes))) return unauthorized();
+  // An unknown tenant costs the same HMAC as a known one: the time taken is no tenant oracle either.
+  const keys = tenant ? await keysOf(tenant) : [await decoyKey()];
+  if (!(await matchesAny(keys, checked, bytes)) || !tenant) return unauthorized();
 
   if (bytes.length === 0) return problem(400, "invalid-json", "the body is empty");
   if (jsonDepthExceeds(bytes, MAX_JSON_DEPTH)) {
@@ -224,6 +226,18 @@ function tenantKeys(kernel: Kernel): (tenant: Readonly<TenantRecord>) => Promise
     }
     return keys;
   };
+}
+
+let decoy: Promise<CryptoKey> | undefined;
+/** A random key no signature can match, checked in place of an unknown tenant's. */
+function decoyKey(): Promise<CryptoKey> {
+  return decoy ??= crypto.subtle.importKey(
+    "raw",
+    crypto.getRandomValues(new Uint8Array(32)),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign", "verify"],
+  );
 }
 
 /** `x-correlation-id`, or the trace id of a W3C `traceparent`, or null. */
