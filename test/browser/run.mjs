@@ -237,6 +237,34 @@ async function main() {
     await shot(page, "06-secret-set");
   });
 
+  await step("replace and clear a secret (the clear is confirmed first)", async () => {
+    await page.locator('[id="secret-hook_url"]').fill("https://hooks.example/build/abc123");
+    await page.getByRole("button", { name: "Save secrets" }).click();
+    await page.getByText("Secrets saved.").waitFor();
+    assert((await page.locator('[id="secret-hook_url-status"]').innerText()).trim() === "set", "hook_url not set");
+    await page.getByLabel("Clear Build hook URL").check();
+    // The script asks first. Dismissed: nothing is cleared.
+    const asked = [];
+    const answer = (accept) => (dialog) => {
+      asked.push(dialog.message());
+      void (accept ? dialog.accept() : dialog.dismiss());
+    };
+    page.once("dialog", answer(false));
+    await page.getByRole("button", { name: "Save secrets" }).click();
+    await sleep(300);
+    assert(asked.length === 1 && /Clear hook_url\?/.test(asked[0]), `confirmations: ${JSON.stringify(asked)}`);
+    assert(
+      (await page.locator('[id="secret-hook_url-status"]').innerText()).trim() === "set",
+      "cleared though dismissed",
+    );
+    page.once("dialog", answer(true));
+    await page.getByRole("button", { name: "Save secrets" }).click();
+    await page.getByText("Secrets saved.").waitFor();
+    const status = (await page.locator('[id="secret-hook_url-status"]').innerText()).trim();
+    assert(status === "not set", `hook_url status after clearing: ${status}`);
+    assert((await page.locator('[id="secret-api_token-status"]').innerText()).trim() === "set", "api_token lost");
+  });
+
   await step("run a task now and see its result; failures appear in the history", async () => {
     await tabs(page).getByRole("link", { name: "Scheduled tasks" }).click();
     await page.waitForURL(`${tenant}/tasks`);
