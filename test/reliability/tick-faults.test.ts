@@ -1,0 +1,247 @@
+/**
+ * Ticks that come duplicated, late, concurrently from two isolates, or not at all, over tasks
+ * that succeed, fail and retry, time out, or return garbage. The invariant at risk (DESIGN §6):
+ * every (tenant, task, slot) yields exactly one final record (ran, skipped with a reason, or
+ * failed after retries), and a slot without a record of its own was coalesced into a later run
+ * that names it. (The ±6 min skew of a webhook sender is in clock-skew.test.ts; a third isolate
+ * with its clock 150 s ahead is wired in but off, see SKEWED_TICKS.)
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { HookContext, TaskExecutionContext } from "../../src/context.ts";
+import type { ScheduledTaskDefinition, TaskResult } from "../../src/hooks.ts";
+import { Plugin } from "../../src/plugin.ts";
+import type { ExecutionRecord } from "../../src/store/history.ts";
+import { createFakeClock } from "../../src/testing/clock.ts";
+import { seededRandom } from "./faulty-driver.ts";
+import { GARBAGE } from "./plugins.ts";
+import { Rig, START, type TenantHandle } from "./rig.ts";
+
+const MINUTE = 60_000;
+const SKEW_MS = 150_000;
+/**
+ * Share of minutes in which the skewed isolate ticks too. 0 until the scheduler bug pinned by
+ * "a run that spans the next slot" below is fixed: an isolate ahead of the others sees a run
+ * still inside its lease, records the next slot as skipped, and its state write can land after
+ * the run's own final write and bring the finished run's lease back; when it expires, the slot
+ * that already succeeded gets a second final record ("failed"). Set it to 0.1 to see it here.
+ */
+const SKEWED_TICKS = Number(process.env.SKEWED_TICKS ?? 0);
+
+/** Four tasks: steady, flaky (30% failures, 2 retries), garbage results, and a hang past its limit. */
+class Chores extends Plugin {
+  readonly name = "chores";
+  readonly version = "1.0.0";
+  readonly runs: string[] = [];
+  constructor(readonly random: () => number) {
+    super();
+  }
+  registerScheduledTasks(_ctx: HookContext): ScheduledTaskDefinition[] {
+    return [
+      { taskId: "chores.steady", name: "Steady", schedule: { cronExpression: "* * * * *" } },
+      { taskId: "chores.flaky", name: "Flaky", schedule: { cronExpression: "*/2 * * * *" }, maxRetries: 2 },
+      { taskId: "chores.garbage", name: "Garbage", schedule: { cronExpression: "*/3 * * * *" }, maxRetries: 0 },
+      {
+        taskId: "chores.hang",
+        name: "Hang",
+        schedule: { cronExpression: "*/20 * * * *" },
+        maxRetries: 0,
+        timeoutSeconds: 1,
+      },
+    ];
+  }
+  executeScheduledTask(
+    task: ScheduledTaskDefinition,
+    ctx: HookContext,
+    exec: TaskExecutionContext,
+  ): Promise<TaskResult> {
+    this.runs.push(`${ctx.tenantId}|${task.taskId}|${exec.scheduledTime.toISOString()}|${exec.attempt}`);
+    switch (task.taskId) {
+      case "chores.flaky":
+        return this.random() < 0.3 ? Promise.reject(new Error("flaky failed")) : Promise.resolve({ success: true });
+      case "chores.garbage": {
+        const kinds = ["proxy that throws on every access", "bigint", "circular object", "number", "string"];
+        return Promise.resolve(GARBAGE[kinds[this.runs.length % kinds.length]!]!() as TaskResult);
+      }
+      case "chores.hang":
+        return new Promise(() => {});
+      default:
+        return Promise.resolve({ success: true, data: { n: this.runs.length } });
+    }
+  }
+}
+
+let rigs: Rig[] = [];
+afterEach(() => {
+  for (const r of rigs) r.expectNoSecretLeak();
+  rigs = [];
+});
+
+/** Task records grouped per (tenant, task, slot); finals counted. */
+function bySlot(records: ExecutionRecord[]) {
+  const slots = new Map<string, ExecutionRecord[]>();
+  for (const r of records.filter((r) => r.kind === "task")) {
+    const key = `${r.name}|${r.scheduledTime}`;
+    slots.set(key, [...(slots.get(key) ?? []), r]);
+  }
+  return slots;
+}
+
+describe("ticks: duplicated, late, missing, concurrent, skewed", () => {
+  it(
+    "90 minutes of duplicated, late, missing and concurrent ticks from 2 isolates: each slot one final record, missed slots coalesced",
+    async () => {
+      const random = seededRandom(2026);
+      const clock = createFakeClock(START);
+      const skewedClock = createFakeClock(START);
+      const plugins = [new Chores(random), new Chores(random), new Chores(random)];
+      const a = new Rig({ plugins: () => [plugins[0]!], clock });
+      const b = new Rig({ plugins: () => [plugins[1]!], clock, driver: a.driver });
+      // The third isolate's clock runs 150 s ahead (ticking only when SKEWED_TICKS > 0).
+      const c = new Rig({ plugins: () => [plugins[2]!], clock: skewedClock, driver: a.driver });
+      rigs = [a, b, c];
+      const tenants: TenantHandle[] = [];
+      for (let i = 0; i < 3; i++) tenants.push(await a.tenant(["chores"]));
+
+      const start = clock.now();
+      const pattern = { missing: 0, duplicated: 0, late: 0, concurrent: 0, skewed: 0 };
+      for (let minute = 1; minute <= 90; minute++) {
+        const base = start + minute * MINUTE;
+        const roll = random();
+        if (roll < 0.15) {
+          pattern.missing++;
+          continue;
+        }
+        const lateBy = roll < 0.35 ? Math.floor(random() * 55_000) : 0;
+        if (lateBy) pattern.late++;
+        clock.set(base + lateBy);
+        skewedClock.set(base + lateBy + SKEW_MS);
+        const ticks: Promise<unknown>[] = [a.runtime.tick()];
+        if (random() < 0.25) {
+          pattern.duplicated++;
+          ticks.push(a.runtime.tick());
+        }
+        if (random() < 0.3) {
+          pattern.concurrent++;
+          ticks.push(b.runtime.tick());
+        }
+        if (random() < SKEWED_TICKS) {
+          pattern.skewed++;
+          ticks.push(c.runtime.tick());
+        }
+        const outcomes = (await Promise.all(ticks)) as { errors: string[] }[];
+        for (const o of outcomes) expect(o.errors).toEqual([]);
+      }
+      // Let retries and leases settle: a few quiet, regular ticks past the end.
+      for (let i = 0; i < 30; i++) {
+        clock.advance(MINUTE);
+        await a.runtime.tick();
+      }
+      const { skewed: _skewed, ...faults } = pattern;
+      expect(Object.values(faults).every((n) => n > 0), JSON.stringify(pattern)).toBe(true);
+
+      const end = start + 90 * MINUTE;
+      for (const tenant of tenants) {
+        const records = await a.records(tenant.id);
+        const slots = bySlot(records);
+        for (const [slot, list] of slots) {
+          const finals = list.filter((r) => r.final);
+          expect(
+            finals,
+            `${tenant.id} ${slot}: ${JSON.stringify(list.map((r) => [r.status, r.reason, r.error, r.id, r.at]))}`,
+          )
+            .toHaveLength(1);
+          // One record per attempt (a retry given up for the next slot closes its last attempt again).
+          const attempts = list.filter((r) => !/^gave up/.test(r.reason ?? "")).map((r) => r.attempt ?? 1);
+          expect(new Set(attempts).size, `${slot}: ${JSON.stringify(list.map((r) => [r.status, r.attempt, r.reason]))}`)
+            .toBe(attempts.length);
+        }
+        // Every scheduled minute up to the end is accounted for: its own record, or coalesced into a
+        // later run whose reason names where the gap began, or skipped while a run held the lease.
+        for (const task of ["chores.steady", "chores.flaky", "chores.garbage"] as const) {
+          const every = task === "chores.steady" ? 1 : task === "chores.flaky" ? 2 : 3;
+          const own = new Set(
+            [...slots.keys()].filter((k) => k.startsWith(`${task}|`)).map((k) => Date.parse(k.split("|")[1]!)),
+          );
+          const coalesced = records.filter((r) =>
+            r.name === task && /coalesced the missed slots since (\S+)/.test(r.reason ?? "")
+          )
+            .map((r) => ({ from: Date.parse(/since (\S+)/.exec(r.reason!)![1]!), to: Date.parse(r.scheduledTime!) }));
+          for (let t = start + MINUTE; t <= end; t += MINUTE) {
+            if (new Date(t).getUTCMinutes() % every) continue;
+            const covered = own.has(t) || coalesced.some((g) => g.from <= t && t < g.to);
+            expect(covered, `${task} slot ${new Date(t).toISOString()} has no record and was not coalesced`).toBe(true);
+          }
+        }
+        const finals = records.filter((r) => r.kind === "task" && r.final);
+        const garbage = finals.filter((r) => r.name === "chores.garbage");
+        expect(garbage.filter((r) => r.status === "failed").length).toBeGreaterThan(0);
+        expect(garbage.every((r) => r.status === "failed" || r.status === "skipped")).toBe(true);
+        expect(
+          finals.filter((r) => r.name === "chores.hang").every((r) =>
+            r.status === "timed_out" || r.status === "skipped"
+          ),
+        )
+          .toBe(true);
+      }
+      // Each (tenant, task, slot, attempt) ran at most once, across all three isolates.
+      const runs = plugins.flatMap((p) => p.runs);
+      expect(runs.length).toBe(new Set(runs).size);
+    },
+    120_000,
+  );
+});
+
+/** Runs until released: a task whose run spans the next slot. */
+class LongChore extends Plugin {
+  readonly name = "long";
+  readonly version = "1.0.0";
+  release: () => void = () => {};
+  runs = 0;
+  registerScheduledTasks(_ctx: HookContext): ScheduledTaskDefinition[] {
+    return [{ taskId: "long.minute", name: "Long", schedule: { cronExpression: "* * * * *" }, maxRetries: 1 }];
+  }
+  executeScheduledTask(): Promise<TaskResult> {
+    this.runs++;
+    return new Promise((resolve) => (this.release = () => resolve({ success: true })));
+  }
+}
+
+describe("a run that spans the next slot", () => {
+  // KNOWN BUG (reported; src/scheduler/job-runner.ts is its owner's): `it.fails` passes while
+  // the finished 06:01 run is recorded a second time, and starts failing once the scheduler no
+  // longer lets a stale state write resurrect a finished lease: then make it a plain `it`.
+  it.fails("a tick recording the skipped slot while the run finishes does not bring the finished run's lease back", async () => {
+    const clock = createFakeClock(START);
+    const pa = new LongChore();
+    const pb = new LongChore();
+    const a = new Rig({ plugins: () => [pa], clock });
+    const b = new Rig({ plugins: () => [pb], clock, driver: a.driver });
+    rigs = [a, b];
+    const tenant = await a.tenant(["long"]);
+    clock.set(Date.parse(START) + MINUTE);
+    const first = a.runtime.tick(); // runs the 06:01 slot, and waits inside the task
+    await new Promise((r) => setTimeout(r, 50));
+    expect(pa.runs).toBe(1);
+    // 06:02: the run still holds its lease, so isolate B records 06:02 as skipped. Its state
+    // write is slow (a KV put that takes 200 ms) and lands after A's final write.
+    clock.set(Date.parse(START) + 2 * MINUTE);
+    a.driver.inject({ ops: ["put"], key: /^sched:state:/, delayMs: 200, times: 1 });
+    const second = b.runtime.tick();
+    await new Promise((r) => setTimeout(r, 50));
+    pa.release();
+    await Promise.all([first, second]);
+    // Regular ticks until well past the lease (timeout 300 s + 60 s grace).
+    for (let i = 0; i < 12; i++) {
+      clock.advance(MINUTE);
+      const ticking = a.runtime.tick();
+      await new Promise((r) => setTimeout(r, 10));
+      pa.release();
+      pb.release();
+      await ticking;
+    }
+    const slots = bySlot(await a.records(tenant.id));
+    const slot0601 = slots.get(`long.minute|${new Date(Date.parse(START) + MINUTE).toISOString()}`)!;
+    expect(slot0601.map((r) => [r.status, r.final, r.reason ?? null])).toEqual([["succeeded", true, null]]);
+    for (const [slot, list] of slots) expect(list.filter((r) => r.final), slot).toHaveLength(1);
+  });
+});
