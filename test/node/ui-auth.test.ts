@@ -116,6 +116,18 @@ describe("sign-in", () => {
     expect(browser.cookies.has("__Host-dvp_admin")).toBe(false);
   });
 
+  it("a token inside the verifier's clock tolerance past exp still ends the session, without a redirect loop", async () => {
+    let now = Date.now();
+    env = await setupDashboard({ now: () => now });
+    browser = new Browser(env.app);
+    await browser.signIn(await env.token("*", 600));
+    now += 630_000; // 30 s past exp: the verifier's 60 s tolerance still accepts the token
+    const res = await browser.get("/admin/tenants");
+    expect(res.headers.get("location")).toMatch(/^\/admin\/login\?reason=expired/);
+    expect(browser.cookies.has("__Host-dvp_admin")).toBe(false);
+    expect((await browser.get("/admin/login?reason=expired")).status).toBe(200);
+  });
+
   it("signs out with a CSRF-protected post", async () => {
     await browser.signIn(await env.token());
     expect((await browser.request("/admin/logout", { method: "POST", form: {} })).status).toBe(403);

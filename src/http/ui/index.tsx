@@ -67,15 +67,19 @@ export function adminUi(deps: HttpDeps, options: AdminUiOptions = {}): Hono<UiEn
       return c.redirect(`${ui.base}/login?${reason ? `reason=${reason}` : "reason=signin"}${next}`, 303);
     };
     if (!token) return toLogin();
+    const ended = () => {
+      const res = toLogin("expired");
+      res.headers.append("set-cookie", clearCookieHeader(SESSION_COOKIE));
+      return res;
+    };
     try {
       c.set("principal", await deps.auth.verify(token));
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
-      const res = toLogin("expired");
-      res.headers.append("set-cookie", clearCookieHeader(SESSION_COOKIE));
-      return res;
+      return ended();
     }
-    if (sessionSeconds(token, deps.kernel.now()) <= 0) return toLogin("expired");
+    // The verifier allows some clock skew past `exp`; the session does not outlive the token.
+    if (sessionSeconds(token, deps.kernel.now()) <= 0) return ended();
     c.set("session", token);
     c.set("csrf", await csrfTokenFor(token));
     if (c.req.method !== "GET" && c.req.method !== "HEAD") {

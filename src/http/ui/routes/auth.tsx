@@ -29,7 +29,7 @@ const REASONS: Record<string, string> = {
 export function registerAuthRoutes(app: Hono<UiEnv>, ui: Ui): void {
   app.get("/login", async (c) => {
     const existing = readCookie(c.req.header("cookie"), SESSION_COOKIE);
-    if (existing) {
+    if (existing && sessionSeconds(existing, ui.deps.kernel.now()) > 0) {
       const ok = await ui.deps.auth.verify(existing).then(() => true, () => false);
       if (ok) return c.redirect(safeNext(ui, c.req.query("next")), 303);
     }
