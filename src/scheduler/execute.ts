@@ -39,23 +39,40 @@ export async function withDeadline<T>(
   }
 }
 
-/** A plugin's return value as a TaskResult, or the reason it is not one. */
+/**
+ * A plugin's return value as a TaskResult, or the reason it is not one. Never throws: a proxy
+ * that throws on access, a BigInt or a circular value used to escape from here and leave the
+ * run's lease to expire, recorded minutes later as "did not finish" (test/reliability/
+ * tick-faults.test.ts). `data` is copied through JSON, so the stored record is plain JSON.
+ */
 export function checkTaskResult(value: unknown): { result: TaskResult } | { error: string } {
-  if (!value || typeof value !== "object" || typeof (value as TaskResult).success !== "boolean") {
+  try {
+    if (!value || typeof value !== "object" || typeof (value as TaskResult).success !== "boolean") {
+      return {
+        error: `executeScheduledTask returned ${
+          value === undefined ? "nothing" : describe(value)
+        }; it must return a TaskResult ({ success: boolean, ... })`,
+      };
+    }
+    const { success, data, errorMessage } = value as TaskResult;
     return {
-      error: `executeScheduledTask returned ${
-        value === undefined ? "nothing" : JSON.stringify(value)?.slice(0, 200)
-      }; it must return a TaskResult ({ success: boolean, ... })`,
+      result: {
+        success,
+        ...(data && typeof data === "object" ? { data: JSON.parse(JSON.stringify(data)) } : {}),
+        ...(typeof errorMessage === "string" ? { errorMessage } : {}),
+      },
     };
+  } catch (error) {
+    return { error: `executeScheduledTask returned a value that cannot be read as JSON: ${errorMessage(error)}` };
   }
-  const { success, data, errorMessage } = value as TaskResult;
-  return {
-    result: {
-      success,
-      ...(data && typeof data === "object" ? { data } : {}),
-      ...(typeof errorMessage === "string" ? { errorMessage } : {}),
-    },
-  };
+}
+
+function describe(value: unknown): string {
+  try {
+    return JSON.stringify(value)?.slice(0, 200) ?? String(value);
+  } catch {
+    return typeof value === "bigint" ? `${value}n` : `a ${typeof value} that is not JSON`;
+  }
 }
 
 /**
