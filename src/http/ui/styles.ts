@@ -51,6 +51,8 @@ fieldset{border:1px solid var(--line);border-radius:.5rem;padding:.75rem 1rem;ma
 .error-summary{border:3px solid var(--bad);padding:.75rem 1rem;border-radius:.5rem;margin:0 0 1rem}
 .error-summary h2{margin-top:0;font-size:1.1rem}
 .notice{border-left:6px solid var(--ok);background:var(--ok-bg);padding:.6rem 1rem;margin:0 0 1rem}
+.notice>:first-child{margin-top:0}
+.notice>:last-child{margin-bottom:0}
 .notice.bad{border-color:var(--bad);background:var(--bad-bg)}
 button,.button{display:inline-block;padding:.5rem 1rem;border-radius:.35rem;border:1px solid var(--accent);background:var(--accent);color:var(--accent-fg);font:inherit;font-weight:600;cursor:pointer;text-decoration:none;white-space:nowrap}
 button.secondary{background:#fff;color:var(--accent)}

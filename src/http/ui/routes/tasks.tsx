@@ -184,7 +184,9 @@ export function RunsTable(props: { runs: ExecutionRecord[]; label: string }) {
               </td>
               <td class="num">{r.attempt ?? "—"}</td>
               <td class="num">{formatDuration(r.durationMs)}</td>
-              <td>{r.error ? <span class="error-text">{r.error}</span> : r.reason ?? ""}</td>
+              <td>
+                {r.error ? <span class="error-text">{r.error}</span> : <span class="muted">{r.reason ?? ""}</span>}
+              </td>
             </tr>
           ))}
         </tbody>
