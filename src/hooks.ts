@@ -191,6 +191,10 @@ export function detectHooks(plugin: object): { hooks: HookName[]; problems: stri
       problems.push(`${hasRegister ? register : execute} needs ${hasRegister ? execute : register} as well`);
     }
   }
+  if (target.dataSeries !== undefined) {
+    if (typeof target.dataSeries === "function") hooks.push("dataSeries");
+    else problems.push("dataSeries must be a method");
+  }
   for (const [seed, ts] of Object.entries(SEED_NAMES)) {
     if (typeof target[seed] === "function") problems.push(`${seed} is the Python name: implement ${ts}`);
   }

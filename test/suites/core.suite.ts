@@ -267,6 +267,12 @@ export function coreSuite(t: Harness): void {
       rejects(py, "ERR_PLUGIN_INVALID", "dvp_content_published is the Python name: implement contentPublished");
     });
 
+    it("detects the data series hook", () => {
+      const charted = new Named("charted") as Named & { dataSeries?: () => Promise<[]> };
+      charted.dataSeries = () => Promise.resolve([]);
+      expect([...kernel.register(charted).hooks]).toEqual(["dataSeries"]);
+    });
+
     it("unregisters, and lists and looks up what is registered", () => {
       const k = createKernel({ plugins: [new Named("one"), new Named("two")] });
       expect(k.registry.list().map((p) => p.name)).toEqual(["one", "two"]);
