@@ -6,6 +6,7 @@
  * not healthy, so enabling a monitor does not announce that everything is fine.
  */
 import type { HookContext } from "../context.ts";
+import { errorMessage } from "../errors.ts";
 import type { HealthCheckDefinition, HealthCheckResult, HealthMonitorHooks, HealthStatus } from "../hooks.ts";
 import type { TenantRecord } from "../store/tenants.ts";
 import type { SchedulerDeps } from "./context.ts";
@@ -87,9 +88,25 @@ export async function runHealthChecks(
   return records;
 }
 
-/** A plugin's answer as a HealthCheckResult; a throw, a timeout or a malformed answer is unhealthy. */
+/**
+ * A plugin's answer as a HealthCheckResult; a throw, a timeout or a malformed answer is
+ * unhealthy. Never throws: `details` is copied through JSON, and a value that cannot be (a
+ * BigInt, a cycle, a proxy that throws) is itself the unhealthy answer.
+ */
 function toResult(value: unknown, error: string | undefined, durationMs: number): HealthCheckResult {
   if (error !== undefined) return { status: "unhealthy", latencyMs: durationMs, message: error };
+  try {
+    return readResult(value, durationMs);
+  } catch (problem) {
+    return {
+      status: "unhealthy",
+      latencyMs: durationMs,
+      message: `executeHealthCheck returned a value that cannot be read as JSON: ${errorMessage(problem)}`,
+    };
+  }
+}
+
+function readResult(value: unknown, durationMs: number): HealthCheckResult {
   const v = value as HealthCheckResult | undefined;
   if (!v || typeof v !== "object" || !STATUSES.includes(v.status)) {
     return {
@@ -104,7 +121,7 @@ function toResult(value: unknown, error: string | undefined, durationMs: number)
     status: v.status,
     latencyMs: typeof v.latencyMs === "number" ? v.latencyMs : durationMs,
     ...(typeof v.message === "string" ? { message: v.message } : {}),
-    ...(v.details && typeof v.details === "object" ? { details: v.details } : {}),
+    ...(v.details && typeof v.details === "object" ? { details: JSON.parse(JSON.stringify(v.details)) } : {}),
     ...(typeof v.checkedAt === "string" ? { checkedAt: v.checkedAt } : {}),
   };
 }

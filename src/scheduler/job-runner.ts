@@ -77,35 +77,17 @@ export class JobRunner {
       }
     }
     const clock = slotClock(state);
+    const basis = fingerprint(state);
 
-    if (state.running && now < state.running.until) {
-      if (state.nextDue !== null && state.nextDue <= now) {
-        const slot = clock.latestAtOrBefore(now)!;
-        const marker = JSON.stringify({ skip: true, executionId: state.running.executionId, at: now });
-        if (await store.claim(state, slot, 1, marker)) {
-          state.nextDue = clock.nextAfter(slot);
-          const running = state.running;
-          if (state.kind === "task") {
-            state.last = await recordTask(this.#deps, state, {
-              status: "skipped",
-              final: true,
-              attempt: 1,
-              scheduledTime: iso(slot),
-              reason: `still running: the run for ${
-                iso(running.slot)
-              } (execution ${running.executionId}, attempt ${running.attempt}) has not finished`,
-            });
-          }
-          tally.skipped++;
-          await this.#save(state, seen, { mergeRunning: true });
-          return tally;
-        }
-      }
-      await this.#settleIndex(state, seen);
+    // The run lock is the truth about a run in progress; `state.running` is its hint. Only the
+    // run itself writes the state while it holds the lock, so a slow write from a tick that
+    // skipped a slot can never bring a finished run's lease back.
+    const holder = state.running ? await store.lockHolder(state) : null;
+    if (holder && typeof holder.until === "number" && now < holder.until) {
+      await this.#overlap(state, holder.executionId ?? state.running!.executionId, holder.until, now, seen, tally);
       return tally;
     }
-
-    if (state.running) {
+    if (state.running && holder?.executionId === state.running.executionId) {
       const lost = state.running;
       // Concurrent ticks all see the expired lease: one of them records it.
       if (!(await store.claim(state, lost.slot, `${lost.attempt}-lost`, lost.executionId))) return tally;
@@ -129,6 +111,10 @@ export class JobRunner {
           durationMs: undefined,
         });
       }
+    } else if (state.running) {
+      // The lock is gone: that run finished and released it, and this state copy is older than
+      // its final write. Nothing to record.
+      state.running = null;
     }
 
     if (state.retry) {
@@ -148,7 +134,7 @@ export class JobRunner {
           });
         }
       } else if (retry.at <= now) {
-        await this.#run(tenant, state, retry.slot, retry.attempt, now, seen, tally);
+        await this.#run(tenant, state, basis, retry.slot, retry.attempt, now, seen, tally);
         return tally;
       } else {
         await this.#save(state, seen);
@@ -159,16 +145,23 @@ export class JobRunner {
     if (state.nextDue !== null && state.nextDue <= now) {
       const slot = clock.latestAtOrBefore(now)!;
       const coalesced = slot > state.nextDue ? `coalesced the missed slots since ${iso(state.nextDue)}` : undefined;
-      await this.#run(tenant, state, slot, 1, now, seen, tally, coalesced);
+      await this.#run(tenant, state, basis, slot, 1, now, seen, tally, coalesced);
       return tally;
     }
     await this.#save(state, seen);
     return tally;
   }
 
+  /**
+   * Claim the attempt, take the run lock, run, record, save. `basis` is the fingerprint of the
+   * state this decision was made from: if the stored state changed before the lock was ours (a
+   * run finished meanwhile), the claim is given back and the next tick decides afresh, so a stale
+   * copy never overwrites what that run wrote.
+   */
   async #run(
     tenant: Readonly<TenantRecord>,
     state: JobState,
+    basis: string,
     slot: number,
     attempt: number,
     now: number,
@@ -185,10 +178,15 @@ export class JobRunner {
     }
     const until = leaseUntil(state, now, this.#deps.options.leaseGraceMs);
     if (!(await store.lock(state, executionId, now, until))) {
-      await this.#locked(state, slot, attempt, seen, tally);
+      await this.#locked(state, slot, attempt, now, seen, tally);
       return;
     }
     try {
+      const fresh = await store.read(state.tenantId, state.jobId);
+      if (!fresh || fingerprint(fresh) !== basis) {
+        await store.releaseClaim(state, slot, attempt);
+        return;
+      }
       await this.#runLocked(tenant, state, slot, attempt, executionId, now, until, seen, tally, reason);
     } finally {
       await store.unlock(state);
@@ -255,31 +253,60 @@ export class JobRunner {
   }
 
   /**
-   * This slot's attempt is ours, but another run of the job holds the lock (a tick for an
-   * earlier slot is still running it). A regular slot is skipped, recorded once (we hold its
-   * claim); a retry gives its claim back and waits for a later tick.
+   * A run holds the job's lock: the latest slot that came due meanwhile is skipped — claimed with
+   * a skip marker, recorded once — and the index entry moved to when the job next needs a look.
+   * The state is not written (the run owns it): a later tick that finds the slot's skip marker
+   * moves `nextDue` past it.
    */
-  async #locked(state: JobState, slot: number, attempt: number, seen: number[], tally: Tally) {
+  async #overlap(state: JobState, holder: string, until: number, now: number, seen: number[], tally: Tally) {
+    const { store } = this.#deps;
+    const clock = slotClock(state);
+    let next = state.nextDue;
+    if (state.nextDue !== null && state.nextDue <= now) {
+      const slot = clock.latestAtOrBefore(now)!;
+      next = clock.nextAfter(slot);
+      const marker = JSON.stringify({ skip: true, executionId: holder, at: now });
+      if (await store.claim(state, slot, 1, marker)) {
+        await this.#recordSkip(state, slot, holder, until);
+        tally.skipped++;
+      }
+    }
+    await store.placeIndex({ ...state, nextDue: next, retry: null, running: null, dueMinute: null }, seen);
+    // ...and a look when the lock's lease ends, in case that run never reports back.
+    await store.placeIndex({ ...state, nextDue: until, retry: null, running: null, dueMinute: null });
+  }
+
+  /**
+   * This slot's attempt is ours, but another run holds the lock (it started between our read and
+   * our claim). A regular slot is skipped: our claim becomes a skip marker and the skip is
+   * recorded. A retry gives its claim back and waits for a later tick. The state is not written.
+   */
+  async #locked(state: JobState, slot: number, attempt: number, now: number, seen: number[], tally: Tally) {
     const { store } = this.#deps;
     if (attempt > 1 && state.retry) {
       await store.releaseClaim(state, slot, attempt);
       return;
     }
     const holder = await store.lockHolder(state);
-    state.nextDue = slotClock(state).nextAfter(slot);
-    if (state.kind === "task") {
-      state.last = await recordTask(this.#deps, state, {
-        status: "skipped",
-        final: true,
-        attempt: 1,
-        scheduledTime: iso(slot),
-        reason: `still running: another run of this task (execution ${
-          holder?.executionId ?? "unknown"
-        }) holds its lock${typeof holder?.until === "number" ? ` until ${iso(holder.until)}` : ""}`,
-      });
-    }
+    const executionId = holder?.executionId ?? "unknown";
+    await store.markSkipped(state, slot, JSON.stringify({ skip: true, executionId, at: now }));
+    await this.#recordSkip(state, slot, executionId, holder?.until);
     tally.skipped++;
-    await this.#save(state, seen, { mergeRunning: true });
+    const next = slotClock(state).nextAfter(slot);
+    await store.placeIndex({ ...state, nextDue: next, retry: null, running: null, dueMinute: null }, seen);
+  }
+
+  async #recordSkip(state: JobState, slot: number, executionId: string, until: number | undefined): Promise<void> {
+    if (state.kind !== "task") return;
+    await recordTask(this.#deps, state, {
+      status: "skipped",
+      final: true,
+      attempt: 1,
+      scheduledTime: iso(slot),
+      reason: `still running: another run of this task (execution ${executionId}) holds its lock${
+        typeof until === "number" ? ` until ${iso(until)}` : ""
+      }`,
+    });
   }
 
   /**
@@ -384,4 +411,10 @@ export class JobRunner {
   async #dropEntries(tenantId: string, jobId: string, seen: number[]): Promise<void> {
     await this.#deps.store.deleteEntries(tenantId, jobId, seen);
   }
+}
+
+/** What a decision about the job depends on; a stored state with another fingerprint has moved on. */
+function fingerprint(state: JobState): string {
+  const { nextDue, retry, running, task } = state;
+  return JSON.stringify([nextDue, retry, running?.executionId ?? null, task.schedule]);
 }

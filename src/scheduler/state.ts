@@ -143,6 +143,13 @@ export class JobStore {
     return this.#driver.get(schedKeys.claim(state.tenantId, state.jobId, slot, attempt));
   }
 
+  /** Turn a claim this caller holds into a skip marker (its slot was skipped, not run). */
+  async markSkipped(state: JobState, slot: number, marker: string): Promise<void> {
+    await this.#driver.put(schedKeys.claim(state.tenantId, state.jobId, slot, 1), marker, {
+      ttlSeconds: this.#claimTtlSeconds,
+    });
+  }
+
   /** Give back a claim this caller took but could not use (a retry that found the job locked). */
   async releaseClaim(state: JobState, slot: number, attempt: number): Promise<void> {
     const key = schedKeys.claim(state.tenantId, state.jobId, slot, attempt);
@@ -161,7 +168,8 @@ export class JobStore {
     if ((this.#localLocks.get(key) ?? -Infinity) > now) return false;
     this.#localLocks.set(key, until);
     const value = JSON.stringify({ executionId, until });
-    const ttlSeconds = Math.max(60, Math.ceil((until - now) / 1000) + 60);
+    // Kept a day past the lease, so that a lock left by a dead run is still there to be seen.
+    const ttlSeconds = Math.ceil((until - now) / 1000) + 86_400;
     let held = await this.#driver.putIfAbsent(key, value, { ttlSeconds });
     if (!held) {
       const holder = await this.lockHolder(state);

@@ -104,7 +104,7 @@ class TaskPlugin extends Plugin implements ScheduledTaskHooks {
 class Monitor extends Plugin implements HealthMonitorHooks {
   readonly name = "monitor";
   readonly version = "1.0.0";
-  script: (HealthStatus | "hang" | "throw")[] = [];
+  script: (HealthStatus | "hang" | "throw" | "bigint")[] = [];
   calls: { checkType: string; target: string; signal?: AbortSignal }[] = [];
   registerHealthChecks(): HealthCheckDefinition[] {
     return [{ checkType: "uptime", target: "https://site.example/" }];
@@ -114,6 +114,7 @@ class Monitor extends Plugin implements HealthMonitorHooks {
     const next = this.script.shift() ?? "healthy";
     if (next === "hang") return new Promise<HealthCheckResult>(() => {});
     if (next === "throw") return Promise.reject(new Error("connection refused"));
+    if (next === "bigint") return Promise.resolve({ status: "healthy", details: { bytes: 10n } } as HealthCheckResult);
     return Promise.resolve({ status: next, latencyMs: 12, message: `it is ${next}`, details: { code: 200 } });
   }
 }
@@ -404,7 +405,9 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
         ["2026-01-05T00:02:00.000Z", "skipped", true],
         ["2026-01-05T00:03:00.000Z", "succeeded", true],
       ]);
-      expect(history[1]!.reason).toMatch(/^still running: the run for 2026-01-05T00:01:00.000Z/);
+      expect(history[1]!.reason).toMatch(
+        /^still running: another run of this task \(execution [0-9a-f-]{36}\) holds its lock until 2026-01-05T00:12:00.000Z$/,
+      );
     });
   });
 
@@ -757,10 +760,11 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
       expect(driver.counts).toEqual({ reads: 0, writes: 0, lists: 1, deletes: 0 });
       driver.reset();
       expect(await tick("2026-01-05T03:00:00Z")).toMatchObject({ due: 2, ran: 2 });
-      // Per run: state read and re-read (+ the tenant when not cached); claim, lock, lease,
-      // history, index entry and final state written; the old index entry and the lock deleted.
+      // Per run: state read, read again under the lock, re-read at the end (+ the tenant when
+      // not cached); claim, lock, lease, history, index entry and final state written; the old
+      // index entry and the lock deleted.
       expect(driver.counts.lists).toBe(1);
-      expect(driver.counts.reads).toBeLessThanOrEqual(2 * 3);
+      expect(driver.counts.reads).toBeLessThanOrEqual(2 * 4);
       expect(driver.counts.writes).toBe(2 * 6);
       expect(driver.counts.deletes).toBe(2 * 2);
     });
@@ -869,12 +873,14 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
       const monitor = new Monitor();
       const { kernel, scheduler } = await setup([monitor], { healthTimeoutSeconds: 0.05 });
       await kernel.enable(TENANT, "monitor");
-      monitor.script = ["hang", "throw"];
+      monitor.script = ["hang", "throw", "bigint"];
       const [hung] = await scheduler.runHealthCycle(TENANT);
       expect(hung).toMatchObject({ status: "unhealthy", message: "timed out after 0.05 s", checkType: "uptime" });
       expect(monitor.calls[0]!.signal!.aborted).toBe(true);
       const [threw] = await scheduler.runHealthCycle(TENANT);
       expect(threw).toMatchObject({ status: "unhealthy", message: "connection refused" });
+      const [garbage] = await scheduler.runHealthCycle(TENANT);
+      expect(garbage).toMatchObject({ status: "unhealthy", message: expect.stringMatching(/cannot be read as JSON/) });
       const views = await scheduler.health(TENANT, { historyLimit: 1 });
       expect(views[0]!.history).toHaveLength(1);
       expect(views[0]!.uptime).toBe(0);
@@ -883,7 +889,11 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
       expect(await scheduler.health(TENANT)).toEqual([]);
       expect(await scheduler.runHealthCycle(TENANT)).toEqual([]);
       await kernel.enable(TENANT, "monitor");
-      expect((await scheduler.health(TENANT))[0]!.history.map((r) => r.status)).toEqual(["unhealthy", "unhealthy"]);
+      expect((await scheduler.health(TENANT))[0]!.history.map((r) => r.status)).toEqual([
+        "unhealthy",
+        "unhealthy",
+        "unhealthy",
+      ]);
     });
   });
 }
