@@ -55,7 +55,7 @@ export { listAll } from "./store/driver.ts";
 export { cloudflareTtl, createCloudflareKVDriver } from "./store/cloudflare-kv.ts";
 export type { KVNamespaceLike } from "./store/cloudflare-kv.ts";
 export { createDenoKVDriver } from "./store/deno-kv.ts";
-export type { DenoKvLike, DenoKVDriverOptions } from "./store/deno-kv.ts";
+export type { DenoKVDriverOptions, DenoKvLike } from "./store/deno-kv.ts";
 export type { KVDriver, ListOptions, ListPage, PutOptions } from "./store/driver.ts";
 export type { PluginStorage } from "./store/plugin-storage.ts";
 export type { PluginState, TenantRecord } from "./store/tenants.ts";

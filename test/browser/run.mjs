@@ -328,7 +328,7 @@ async function main() {
     await page.setViewportSize({ width: 390, height: 844 });
     for (const path of ["/plugins/demo-site", "/tasks", "/health"]) {
       await page.goto(`${tenant}${path}`);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - globalThis.innerWidth);
       assert(overflow <= 0, `${path} scrolls sideways by ${overflow}px at 390px`);
     }
     await page.goto(`${tenant}/plugins/demo-site`);

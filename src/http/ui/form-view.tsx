@@ -47,7 +47,7 @@ function Field(props: FieldsProps & { field: FormField }) {
   const label = (
     <label for={id}>
       {field.label}
-      {field.required && field.kind !== "checkbox" ? <span class="req">{" (required)"}</span> : null}
+      {field.required && field.kind !== "checkbox" ? <span class="req">(required)</span> : null}
     </label>
   );
 

@@ -461,7 +461,7 @@ function SecretsSection(props: {
                 <fieldset class={`field${messages.length ? " invalid" : ""}`}>
                   <legend>
                     {label}
-                    {required.has(name) ? <span class="req">{" (required)"}</span> : null}
+                    {required.has(name) ? <span class="req">(required)</span> : null}
                   </legend>
                   <p id={`${id}-status`}>
                     <Badge status={isSet ? "set" : "not set"} />
