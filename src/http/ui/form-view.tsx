@@ -10,6 +10,9 @@ import { fieldId, type FormField, optionValue, type Scalar } from "./form-model.
 import type { FieldValues } from "./form-values.ts";
 import { friendlyMessage } from "./messages.ts";
 
+/** After a required field's label; a constant, so the leading space survives formatting. */
+const REQUIRED_MARK = " (required)";
+
 export interface FieldsProps {
   root: FormField;
   values: FieldValues;
@@ -47,7 +50,7 @@ function Field(props: FieldsProps & { field: FormField }) {
   const label = (
     <label for={id}>
       {field.label}
-      {field.required && field.kind !== "checkbox" ? <span class="req">(required)</span> : null}
+      {field.required && field.kind !== "checkbox" ? <span class="req">{REQUIRED_MARK}</span> : null}
     </label>
   );
 

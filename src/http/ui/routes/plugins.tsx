@@ -15,6 +15,9 @@ import { Badge, Notice, TableWrap } from "../layout.tsx";
 import { friendlyMessage } from "../messages.ts";
 import { TenantLayout } from "./tenants.tsx";
 
+/** After a required field's label; a constant, so the leading space survives formatting. */
+const REQUIRED_MARK = " (required)";
+
 export function registerPluginRoutes(app: Hono<UiEnv>, ui: Ui): void {
   const pluginsHref = (tenantId: string) => `${ui.base}/tenants/${tenantId}/plugins`;
 
@@ -461,7 +464,7 @@ function SecretsSection(props: {
                 <fieldset class={`field${messages.length ? " invalid" : ""}`}>
                   <legend>
                     {label}
-                    {required.has(name) ? <span class="req">(required)</span> : null}
+                    {required.has(name) ? <span class="req">{REQUIRED_MARK}</span> : null}
                   </legend>
                   <p id={`${id}-status`}>
                     <Badge status={isSet ? "set" : "not set"} />
