@@ -153,26 +153,6 @@ export class Rig {
     return { status: response.status, body: text, id };
   }
 
-  /** An admin API call with a platform token; the body text is kept for the leak check. */
-  async admin(method: string, path: string, body?: unknown): Promise<Response> {
-    const { signAdminToken } = await import("../../src/http/auth.ts");
-    const token = await signAdminToken(ADMIN_SECRET, { tenants: "*", now: this.clock.now() });
-    const response = await this.runtime.fetch(
-      new Request(`http://kernel.test${path}`, {
-        method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { "content-type": "application/json" }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      }),
-      (work) => this.#keep(work),
-    );
-    const text = await response.clone().text();
-    this.responses.push(text);
-    return response;
-  }
-
   /** Wait for the background dispatches started by webhooks. */
   async settle(): Promise<void> {
     while (this.#background.size) await Promise.allSettled([...this.#background]);
