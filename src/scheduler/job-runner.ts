@@ -322,6 +322,9 @@ export class JobRunner {
     } catch { /* unreadable: treat as taken just now */ }
     const at = typeof claim.at === "number" ? claim.at : now;
     if (claim.skip !== true && now < leaseUntil(state, at, this.#deps.options.leaseGraceMs)) return;
+    // A run in progress owns the state; this can wait for a tick after it.
+    const holder = await this.#deps.store.lockHolder(state);
+    if (typeof holder?.until === "number" && now < holder.until) return;
     if (attempt === 1 && state.nextDue !== null && state.nextDue <= slot) {
       state.nextDue = slotClock(state).nextAfter(slot);
     }
@@ -376,28 +379,10 @@ export class JobRunner {
   }
 
   /** Move the index entry to when the job next needs attention, and write the state. */
-  async #save(state: JobState, seen: number[], opts: { force?: boolean; mergeRunning?: boolean } = {}) {
-    const { store } = this.#deps;
-    if (opts.mergeRunning) {
-      // The run may have finished while we decided: keep what it wrote about itself.
-      const fresh = await store.read(state.tenantId, state.jobId);
-      if (fresh && fresh.running?.executionId !== state.running?.executionId) {
-        state.running = fresh.running;
-        state.retry = fresh.retry;
-      }
-    }
+  async #save(state: JobState, seen: number[], opts: { force?: boolean } = {}) {
     const before = state.dueMinute;
-    await store.placeIndex(state, seen);
-    if (opts.force || opts.mergeRunning || before !== state.dueMinute) await store.write(state);
-  }
-
-  /**
-   * A run is in progress and owns the state: only move the index entry to the lease's end (or
-   * the next slot). The state's `dueMinute` is left as is; the entry it names is gone or
-   * becomes a stale hint, cleaned when met.
-   */
-  async #settleIndex(state: JobState, seen: number[]): Promise<void> {
-    await this.#deps.store.placeIndex({ ...state, dueMinute: null }, seen);
+    await this.#deps.store.placeIndex(state, seen);
+    if (opts.force || before !== state.dueMinute) await this.#deps.store.write(state);
   }
 
   /** Disabled or unknown plugin: keep the job but look at it again in an hour. */
