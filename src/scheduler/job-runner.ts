@@ -87,11 +87,17 @@ export class JobRunner {
       await this.#overlap(state, holder.executionId ?? state.running!.executionId, holder.until, now, seen, tally);
       return tally;
     }
+    // Set when this copy of the state changed and must be written even if the index does not move.
+    let dirty = false;
     if (state.running && holder?.executionId === state.running.executionId) {
       const lost = state.running;
       // Concurrent ticks all see the expired lease: one of them records it.
-      if (!(await store.claim(state, lost.slot, `${lost.attempt}-lost`, lost.executionId))) return tally;
+      if (!(await store.claim(state, lost.slot, `${lost.attempt}-lost`, JSON.stringify({ at: now })))) {
+        await this.#unwedge(state, lost.slot, `${lost.attempt}-lost`, now);
+        return tally;
+      }
       state.running = null;
+      dirty = true;
       tally.failed++;
       const error = `did not finish: its lease ran out at ${iso(lost.until)} (the invocation was probably cut off)`;
       if (lost.manual) {
@@ -115,12 +121,14 @@ export class JobRunner {
       // The lock is gone: that run finished and released it, and this state copy is older than
       // its final write. Nothing to record.
       state.running = null;
+      dirty = true;
     }
 
     if (state.retry) {
       const retry = state.retry;
       if (state.nextDue !== null && state.nextDue <= now) {
         state.retry = null;
+        dirty = true;
         // Claiming the retry's attempt gives it up for everyone; one tick records it.
         const marker = JSON.stringify({ skip: true, executionId: "superseded", at: now });
         if (await store.claim(state, retry.slot, retry.attempt, marker)) {
@@ -137,7 +145,7 @@ export class JobRunner {
         await this.#run(tenant, state, basis, retry.slot, retry.attempt, now, seen, tally);
         return tally;
       } else {
-        await this.#save(state, seen);
+        await this.#save(state, seen, { force: dirty });
         return tally;
       }
     }
@@ -148,8 +156,22 @@ export class JobRunner {
       await this.#run(tenant, state, basis, slot, 1, now, seen, tally, coalesced);
       return tally;
     }
-    await this.#save(state, seen);
+    await this.#save(state, seen, { force: dirty });
     return tally;
+  }
+
+  /**
+   * Another tick claimed the handling of this lost run but has not saved it. Normally it is
+   * doing so right now. If its claim is over five minutes old, it died in between: drop the dead
+   * run's lock, so that the next tick sees the run as over and the job moves on.
+   */
+  async #unwedge(state: JobState, slot: number, attempt: string, now: number): Promise<void> {
+    const { store } = this.#deps;
+    let at = now;
+    try {
+      at = JSON.parse((await store.readClaim(state, slot, attempt)) ?? "{}").at ?? now;
+    } catch { /* unreadable: treat as just taken */ }
+    if (now - at > 5 * 60_000) await store.unlock(state);
   }
 
   /**

@@ -139,7 +139,7 @@ export class JobStore {
     await this.#driver.delete(schedKeys.due(from, tenantId, jobId));
   }
 
-  async readClaim(state: JobState, slot: number, attempt: number): Promise<string | null> {
+  async readClaim(state: JobState, slot: number, attempt: number | string): Promise<string | null> {
     return this.#driver.get(schedKeys.claim(state.tenantId, state.jobId, slot, attempt));
   }
 

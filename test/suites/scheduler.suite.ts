@@ -703,6 +703,30 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
       ]);
     });
 
+    it("a tick that died while recording a lost run does not wedge the job", async () => {
+      const plugin = daily("0 6 * * *", { timeoutSeconds: 60 })("wedge");
+      const { kernel, driver, tick } = await setup([plugin]);
+      await kernel.enable(TENANT, "wedge");
+      const never = gate();
+      plugin.behave = async () => {
+        await never.opened;
+        return { success: true };
+      };
+      void tick("2026-01-05T06:00:00Z"); // cut off mid-run: its lock and lease stay behind
+      await until(() => plugin.runs.length === 1, "the run to start");
+      const slot = Date.parse("2026-01-05T06:00:00Z");
+      // Another tick claimed the handling of the lost run, then died before saving anything.
+      await driver.put(schedKeys.claim(TENANT, "wedge.sync", slot, "1-lost"), JSON.stringify({ at: slot }));
+      plugin.behave = () => ({ success: true });
+      await tick("2026-01-05T06:03:00Z"); // the claim is fresh: left to its holder
+      expect(await driver.get(schedKeys.lock(TENANT, "wedge.sync"))).not.toBeNull();
+      await tick("2026-01-05T06:06:00Z"); // over five minutes old: the dead run's lock is dropped
+      expect(await driver.get(schedKeys.lock(TENANT, "wedge.sync"))).toBeNull();
+      await tick("2026-01-06T06:00:00Z");
+      expect(plugin.runs.map((r) => r.scheduledTime)).toEqual(["2026-01-05T06:00:00.000Z", "2026-01-06T06:00:00.000Z"]);
+      never.open();
+    });
+
     it("a new plugin version brings its new tasks in when its jobs come due, and syncAll does it at once", async () => {
       const task = (id: string, hour: number): ScheduledTaskDefinition => ({
         taskId: `versioned.${id}`,
