@@ -171,7 +171,13 @@ export class JobRunner {
     try {
       at = JSON.parse((await store.readClaim(state, slot, attempt)) ?? "{}").at ?? now;
     } catch { /* unreadable: treat as just taken */ }
-    if (now - at > 5 * 60_000) await store.unlock(state);
+    if (now - at <= 5 * 60_000) return;
+    await store.unlock(state);
+    this.#deps.kernel.logger.warn("dropped the lock of a lost run whose recording was never saved", {
+      tenant_id: state.tenantId,
+      task_id: state.jobId,
+      slot: iso(slot),
+    });
   }
 
   /**
