@@ -1,10 +1,10 @@
 /**
- * Ticks that come duplicated, late, concurrently from two isolates, or not at all, over tasks
- * that succeed, fail and retry, time out, or return garbage. The invariant at risk (DESIGN §6):
- * every (tenant, task, slot) yields exactly one final record (ran, skipped with a reason, or
- * failed after retries), and a slot without a record of its own was coalesced into a later run
- * that names it. (The ±6 min skew of a webhook sender is in clock-skew.test.ts; a third isolate
- * with its clock 150 s ahead is wired in but off, see SKEWED_TICKS.)
+ * Ticks that come duplicated, late, concurrently from two isolates, from a third whose clock is
+ * 45 s ahead, or not at all, over tasks that succeed, fail and retry, time out, or return
+ * garbage. The invariant at risk (DESIGN §6): every (tenant, task, slot) yields exactly one final
+ * record (ran, skipped with a reason, or failed after retries), and a slot without a record of
+ * its own was coalesced into a later run that names it. (The ±6 min skew of a webhook sender is
+ * in clock-skew.test.ts.)
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { HookContext, TaskExecutionContext } from "../../src/context.ts";
@@ -17,15 +17,14 @@ import { GARBAGE } from "./plugins.ts";
 import { Rig, START, type TenantHandle } from "./rig.ts";
 
 const MINUTE = 60_000;
-const SKEW_MS = 150_000;
 /**
- * Share of minutes in which the skewed isolate ticks too. 0 until the scheduler bug pinned by
- * "a run that spans the next slot" below is fixed: an isolate ahead of the others sees a run
- * still inside its lease, records the next slot as skipped, and its state write can land after
- * the run's own final write and bring the finished run's lease back; when it expires, the slot
- * that already succeeded gets a second final record ("failed"). Set it to 0.1 to see it here.
+ * How far ahead the third isolate's clock runs. Leases are wall clock (timeoutSeconds + 60 s):
+ * a skew beyond the shortest lease here (the 1 s "hang" task: 61 s) lets an isolate declare a
+ * live run lost, which RELIABILITY.md lists as the bound. 45 s stays inside it.
  */
-const SKEWED_TICKS = Number(process.env.SKEWED_TICKS ?? 0);
+const SKEW_MS = Number(process.env.SKEW_MS ?? 45_000);
+/** Share of minutes in which the skewed isolate ticks too. */
+const SKEWED_TICKS = Number(process.env.SKEWED_TICKS ?? 0.1);
 
 /** Four tasks: steady, flaky (30% failures, 2 retries), garbage results, and a hang past its limit. */
 class Chores extends Plugin {
@@ -88,7 +87,7 @@ function bySlot(records: ExecutionRecord[]) {
 
 describe("ticks: duplicated, late, missing, concurrent, skewed", () => {
   it(
-    "90 minutes of duplicated, late, missing and concurrent ticks from 2 isolates: each slot one final record, missed slots coalesced",
+    "90 minutes of duplicated, late, missing, concurrent and skewed ticks from 3 isolates: each slot one final record, missed slots coalesced",
     async () => {
       const random = seededRandom(2026);
       const clock = createFakeClock(START);
@@ -96,7 +95,7 @@ describe("ticks: duplicated, late, missing, concurrent, skewed", () => {
       const plugins = [new Chores(random), new Chores(random), new Chores(random)];
       const a = new Rig({ plugins: () => [plugins[0]!], clock });
       const b = new Rig({ plugins: () => [plugins[1]!], clock, driver: a.driver });
-      // The third isolate's clock runs 150 s ahead (ticking only when SKEWED_TICKS > 0).
+      // The third isolate's clock runs SKEW_MS ahead.
       const c = new Rig({ plugins: () => [plugins[2]!], clock: skewedClock, driver: a.driver });
       rigs = [a, b, c];
       const tenants: TenantHandle[] = [];
@@ -136,14 +135,15 @@ describe("ticks: duplicated, late, missing, concurrent, skewed", () => {
         clock.advance(MINUTE);
         await a.runtime.tick();
       }
-      const { skewed: _skewed, ...faults } = pattern;
-      expect(Object.values(faults).every((n) => n > 0), JSON.stringify(pattern)).toBe(true);
+      expect(Object.values(pattern).every((n) => n > 0), JSON.stringify(pattern)).toBe(true);
 
       const end = start + 90 * MINUTE;
       for (const tenant of tenants) {
         const records = await a.records(tenant.id);
         const slots = bySlot(records);
         for (const [slot, list] of slots) {
+          // Slots of the 30 settling minutes may still have a retry pending when the run stops.
+          if (Date.parse(slot.split("|")[1]!) > end) continue;
           const finals = list.filter((r) => r.final);
           expect(
             finals,
