@@ -141,7 +141,14 @@ async function verify(
     throw error;
   }
   const tenantId = c.req.param("tenant_id") ?? "";
-  const tenant = isUuid(tenantId) ? await deps.kernel.getTenant(tenantId) : null;
+  let tenant: Readonly<TenantRecord> | null;
+  try {
+    tenant = isUuid(tenantId) ? await deps.kernel.getTenant(tenantId) : null;
+  } catch (error) {
+    // Storage is down: nothing was accepted, so the sender must retry (a 5xx it understands).
+    deps.kernel.logger.error("tenant could not be read for a webhook", { error: (error as Error)?.message });
+    return problem(503, "storage-unavailable", "the tenant could not be read; retry later", {}, { "retry-after": "5" });
+  }
   // An unknown tenant costs the same HMAC as a known one: the time taken is no tenant oracle either.
   const keys = tenant ? await keysOf(tenant) : [await decoyKey()];
   if (!(await matchesAny(keys, checked, bytes)) || !tenant) return unauthorized();

@@ -56,7 +56,9 @@ describe("storage faults", () => {
       const tenant = await rig.tenant(["counter"]);
       rig.kernel.tenants.invalidate();
       rig.driver.inject({ ops: ["get"], key: /^tenant:/, error: "KV read failed", times: 1 });
-      await expect5xx(await rig.send(tenant, { id: "msg_b" }));
+      const refused = await rig.send(tenant, { id: "msg_b" });
+      expect(refused.status).toBe(503); // "retry later"
+      await expect5xx(refused);
       await deliverWithRetries(rig, tenant, "msg_b");
       await rig.drain();
       await rig.expectEventInvariant([tenant]);
