@@ -95,3 +95,8 @@ export { certificateCovers, DerError, parseCertificate } from "./net/der.ts";
 export type { CertificateInfo } from "./net/der.ts";
 export { clientHello, fetchPeerCertificate, TlsProbeError } from "./net/tls-certificate.ts";
 export type { PeerCertificate, TlsProbeErrorKind, TlsProbeOptions } from "./net/tls-certificate.ts";
+export { createRuntime, readSettings } from "./runtime.ts";
+export type { ConsumeOutcome, Runtime, RuntimeConfig, RuntimeSettings, TickOutcome } from "./runtime.ts";
+export { createApp } from "./http/app.ts";
+export type { AppOptions } from "./http/app.ts";
+export type { HttpDeps } from "./http/deps.ts";

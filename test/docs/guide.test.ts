@@ -15,15 +15,21 @@ const HERE = import.meta.dirname;
 const REPO = join(HERE, "..", "..");
 const OUT = join(HERE, ".generated");
 const GUIDE = join(REPO, "docs", "plugin-guide.md");
+const README = join(REPO, "README.md");
 
 let blocks: CodeBlock[] = [];
+let readmeBlocks = 0;
 const scripts: { wrapper: string; block: CodeBlock }[] = [];
 
 beforeAll(() => {
-  blocks = extractBlocks(readFileSync(GUIDE, "utf8"));
+  // The README's blocks are type-checked too (written under readme/), so its first screen cannot rot either.
+  const readme = extractBlocks(readFileSync(README, "utf8")).map((b) => ({ ...b, path: `readme/${b.path}` }));
+  readmeBlocks = readme.length;
+  blocks = [...extractBlocks(readFileSync(GUIDE, "utf8")), ...readme];
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   symlinkSync(join(REPO, "src"), join(OUT, "src"));
+  symlinkSync(join(REPO, "plugins"), join(OUT, "plugins"));
   for (const block of blocks) {
     const path = join(OUT, block.path);
     mkdirSync(dirname(path), { recursive: true });
@@ -57,6 +63,7 @@ describe("docs/plugin-guide.md", () => {
   it("has TypeScript blocks, some of them runnable", () => {
     expect(blocks.length).toBeGreaterThan(20);
     expect(blocks.filter((b) => b.runnable).length).toBeGreaterThanOrEqual(3);
+    expect(readmeBlocks).toBeGreaterThanOrEqual(2); // the minimal plugin and the embedding example
   });
 
   it("type-checks every ts block", async () => {
