@@ -5,7 +5,16 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/workers/**", "test/deno/**", "test/browser/**", "test/reliability/**", "node_modules/**"],
+    // The end-to-end tests start real dev servers: they run on their own (vitest.e2e.config.ts),
+    // not side by side with CPU-heavy suites that would starve wrangler and workerd of the 2 cores.
+    exclude: [
+      "test/workers/**",
+      "test/deno/**",
+      "test/browser/**",
+      "test/reliability/**",
+      "test/e2e/**",
+      "node_modules/**",
+    ],
     testTimeout: 20_000,
     benchmark: { include: ["test/bench/**/*.bench.ts"] },
   },

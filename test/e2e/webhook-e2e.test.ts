@@ -17,6 +17,7 @@ async function sendSignedWebhook(dev: DevProcess, id: string): Promise<Response>
   const { base, tenantId, secret } = dev.ready;
   return fetch(`${base}/v1/webhooks/${tenantId}`, {
     method: "POST",
+    signal: AbortSignal.timeout(20_000),
     headers: {
       "content-type": "application/json",
       "x-correlation-id": `e2e-${id}`,
@@ -79,12 +80,13 @@ for (
       for (let i = 0; i < 100 && !recorded.includes(id); i++) {
         const history = await fetch(`${dev.ready.base}/v1/tenants/${dev.ready.tenantId}/executions?limit=100`, {
           headers: { authorization: `Bearer ${dev.ready.token}` },
+          signal: AbortSignal.timeout(20_000),
         });
         recorded = await history.text();
         if (!recorded.includes(id)) await new Promise((r) => setTimeout(r, 100));
       }
       expect(recorded).toContain(id);
       expect(recorded).toContain("vercel-deployer");
-    }, 60_000);
+    }, 120_000);
   });
 }
