@@ -273,6 +273,12 @@ async function main() {
     await page.getByRole("heading", { name: /demo-site\.sync succeeded/ }).waitFor();
     await page.getByText('"pages_synced": 42').waitFor();
     await shot(page, "07-task-run");
+    // Post/redirect/get: reloading the result page shows the result again without a second run.
+    const runRows = () => page.getByRole("region", { name: "Recent task runs" }).locator("tbody tr").count();
+    const before = await runRows();
+    await page.reload();
+    await page.getByRole("heading", { name: /demo-site\.sync succeeded/ }).waitFor();
+    assert((await runRows()) === before, "reloading the result page ran the task again");
     await page.getByRole("button", { name: "Run Weekly report now" }).click();
     await page.getByRole("heading", { name: /demo-site\.report failed/ }).waitFor();
     const runs = page.getByRole("region", { name: "Recent task runs" });

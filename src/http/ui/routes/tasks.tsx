@@ -13,7 +13,9 @@ import { TenantLayout } from "./tenants.tsx";
 export function registerTaskRoutes(app: Hono<UiEnv>, ui: Ui): void {
   app.get("/tenants/:id/tasks", async (c) => {
     const tenant = await tenantFor(c, ui, c.req.param("id"));
-    return c.html(await tasksPage(c, ui, tenant));
+    const taskId = c.req.query("ran");
+    const error = c.req.query("error");
+    return c.html(await tasksPage(c, ui, tenant, taskId ? { taskId, ...(error ? { error } : {}) } : undefined));
   });
 
   app.post("/tenants/:id/tasks/:taskId/run", async (c) => {
@@ -21,14 +23,15 @@ export function registerTaskRoutes(app: Hono<UiEnv>, ui: Ui): void {
     const taskId = c.req.param("taskId");
     const known = (await ui.deps.scheduler.tasks(tenant.id)).some((t) => t.taskId === taskId);
     if (!known) throw new KernelError("ERR_TASK_NOT_FOUND", `There is no task ${taskId} for this tenant.`);
-    let result: TaskResult;
+    const back = new URLSearchParams({ ran: taskId });
     try {
-      result = await ui.deps.scheduler.runNow(tenant.id, taskId);
+      await ui.deps.scheduler.runNow(tenant.id, taskId); // recorded in the history, shown after the redirect
     } catch (error) {
       if (error instanceof KernelError && error.code === "ERR_TASK_NOT_FOUND") throw error;
-      result = { success: false, errorMessage: errorMessage(error) };
+      back.set("error", errorMessage(error).slice(0, 300)); // refused before it ran (e.g. already running)
     }
-    return c.html(await tasksPage(c, ui, tenant, { taskId, result }));
+    // Post/redirect/get: reloading the result page must not run the task again.
+    return c.redirect(`${c.req.path.replace(/\/[^/]+\/run$/, "")}?${back}`, 303);
   });
 }
 
@@ -36,12 +39,14 @@ async function tasksPage(
   c: UiContext,
   ui: Ui,
   tenant: Readonly<TenantRecord>,
-  ran?: { taskId: string; result: TaskResult },
+  ran?: { taskId: string; error?: string },
 ) {
   const [tasks, runs] = await Promise.all([
     ui.deps.scheduler.tasks(tenant.id),
     ui.deps.kernel.history.list(tenant.id, { kind: "task", limit: 30 }),
   ]);
+  const result = ran &&
+    (ran.error !== undefined ? { success: false, errorMessage: ran.error } : lastResult(runs, ran.taskId));
   const now = ui.deps.kernel.now();
   return (
     <TenantLayout
@@ -53,7 +58,7 @@ async function tasksPage(
       crumbs={[{ label: "Scheduled tasks" }]}
     >
       <h1>Scheduled tasks</h1>
-      {ran ? <RunResult taskId={ran.taskId} result={ran.result} /> : null}
+      {ran && result ? <RunResult taskId={ran.taskId} result={result} /> : null}
       {tasks.length === 0
         ? <p>No scheduled tasks: none of this tenant's enabled plugins schedules any.</p>
         : (
@@ -134,6 +139,18 @@ function TaskRow(props: { ui: Ui; csrf: string; tenantId: string; task: TaskView
       </td>
     </tr>
   );
+}
+
+/** The newest recorded run of a task, as the TaskResult it reported. */
+function lastResult(runs: ExecutionRecord[], taskId: string): TaskResult | undefined {
+  const run = runs.find((r) => r.name === taskId);
+  if (!run) return undefined;
+  return {
+    success: run.status === "succeeded",
+    ...(run.data ? { data: run.data } : {}),
+    ...(run.error ? { errorMessage: run.error } : {}),
+    ...(run.durationMs !== undefined ? { durationMs: run.durationMs } : {}),
+  };
 }
 
 function RunResult(props: { taskId: string; result: TaskResult }) {
