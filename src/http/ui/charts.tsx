@@ -21,7 +21,7 @@ export interface LineChartProps {
   color?: string;
 }
 
-const W = 480, H = 200, PAD_L = 52, PAD_R = 14, PAD_T = 12, PAD_B = 34;
+const W = 480, H = 200, PAD_L = 52, PAD_R = 14, PAD_T = 24, PAD_B = 34;
 
 export function LineChart(props: LineChartProps) {
   const points = props.points.filter((p) => Number.isFinite(p.v) && Number.isFinite(Date.parse(p.t)));
@@ -88,7 +88,8 @@ export function LineChart(props: LineChartProps) {
             {shortTime(t, t1 - t0)}
           </text>
         ))}
-        {props.unit ? <text x={4} y={PAD_T + 4}>{props.unit}</text> : null}
+        {/* The unit sits above the value axis, clear of the top tick label. */}
+        {props.unit ? <text x={PAD_L - 6} y={12} text-anchor="end">{props.unit}</text> : null}
         <path d={path} fill="none" stroke={color} stroke-width="2.5" stroke-linejoin="round" stroke-linecap="round" />
         {points.map((p, i) => (
           <circle cx={round(x(times[i]!))} cy={round(y(p.v))} r={showDots ? 3.5 : 0.01} fill={color}>
