@@ -199,8 +199,7 @@ The size is guarded by \`test/node/bundle-size.test.ts\` (fails above 150 KiB gz
   a microtask) is about 1.5 loop-iterations, so the ratio to a bare \`await\` in try/catch is above
   2× for a single plugin. With ten plugins the fixed cost is shared and the ratio is under 2×.
 - **Signed webhooks on Deno** answer about 0.14–0.3× of a bare hello-world: a hello-world does no
-  work, while each webhook verifies an HMAC with WebCrypto (~150 µs per call on Deno under load;
-  Deno runs WebCrypto off the JavaScript thread), reads the body from its stream under the size
+  work, while each webhook verifies an HMAC with WebCrypto, reads the body from its stream under the size
   limit, and commits the dedupe claim and the queue message to Deno KV before answering 2xx
   (that durability is the contract: DESIGN §6). Profiled at 32 in flight, the server's thread is
   mostly idle: the claim + enqueue commit waits ~4 ms behind the queue consumer's own per-event
