@@ -260,9 +260,16 @@ export class Kernel implements PluginHost {
     const id = tenantId.toLowerCase();
     let names: string[] = [];
     await this.#updatePlugin(id, plugin, async (state) => {
-      const current = state.secrets
-        ? JSON.parse(await this.secretBox.decrypt(id, plugin, state.secrets)) as Record<string, string>
-        : {};
+      let current: Record<string, string> = {};
+      if (state.secrets) {
+        try {
+          current = JSON.parse(await this.secretBox.decrypt(id, plugin, state.secrets)) as Record<string, string>;
+        } catch (error) {
+          // Sealed under a removed key (or damaged): a request that sets or clears every stored name
+          // replaces them all and needs nothing from the old envelope; anything else must not guess.
+          if (!state.secretNames.every((name) => Object.hasOwn(changes, name))) throw error;
+        }
+      }
       for (const [name, value] of Object.entries(changes)) {
         if (value === null) delete current[name];
         else current[name] = value;

@@ -66,7 +66,9 @@ export class LogConfig {
   scrub(text: string): string {
     if (this.#secretValues.size === 0) return text;
     this.#secretPattern ??= new RegExp(
-      [...this.#secretValues].map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"),
+      // Longest first: a secret that is a prefix of another must not leave the other's tail behind.
+      [...this.#secretValues].sort((a, b) => b.length - a.length).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+        .join("|"),
       "g",
     );
     return text.replace(this.#secretPattern, REDACTED);

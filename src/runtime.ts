@@ -132,6 +132,7 @@ export function createRuntime(config: RuntimeConfig): Runtime {
     jwksUrl: settings.adminJwksUrl,
     issuer: settings.adminJwtIssuer,
     audience: settings.adminJwtAudience,
+    allowInsecureUrls: settings.allowInsecureUrls,
     now: kernel.now,
     ...(config.fetch ? { fetch: config.fetch } : {}),
   });

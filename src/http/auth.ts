@@ -41,6 +41,8 @@ export interface AdminAuthConfig {
   fetch?: typeof fetch;
   /** Give up on a JWKS request after this long (ms, default 5,000). */
   jwksTimeoutMs?: number;
+  /** DVP_ALLOW_INSECURE_URLS: accept an http: JWKS URL (local development and tests only). */
+  allowInsecureUrls?: boolean;
 }
 
 export interface AdminAuth {
@@ -150,6 +152,7 @@ export function adminAuthFromEnv(
     jwksUrl: text("DVP_ADMIN_JWKS_URL"),
     issuer: text("DVP_ADMIN_JWT_ISSUER"),
     audience: text("DVP_ADMIN_JWT_AUDIENCE"),
+    allowInsecureUrls: text("DVP_ALLOW_INSECURE_URLS") === "true",
     ...extra,
   });
 }
@@ -199,8 +202,12 @@ function remoteKeys(config: AdminAuthConfig): JWTVerifyGetKey {
   } catch {
     throw new ConfigurationError("DVP_ADMIN_JWKS_URL", "is not a URL");
   }
-  if (url.protocol !== "https:" && url.protocol !== "http:") {
-    throw new ConfigurationError("DVP_ADMIN_JWKS_URL", "must be an http(s) URL");
+  // Over plain http anyone on the path could swap the keys and mint platform tokens.
+  if (url.protocol !== "https:" && !(url.protocol === "http:" && config.allowInsecureUrls)) {
+    throw new ConfigurationError(
+      "DVP_ADMIN_JWKS_URL",
+      "must be an https URL (http only with DVP_ALLOW_INSECURE_URLS=true, for local development)",
+    );
   }
   const fetchImpl = config.fetch;
   return createRemoteJWKSet(url, {

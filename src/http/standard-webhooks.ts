@@ -39,6 +39,8 @@ export interface VerifyOptions {
 const ID_PATTERN = /^[\x21-\x2d\x2f-\x7e]{1,255}$/;
 const TIMESTAMP_PATTERN = /^[0-9]{1,12}$/;
 const SIGNATURE_BYTES = 32;
+/** Entries accepted in one webhook-signature header (rotation needs two or three). */
+export const MAX_SIGNATURES = 16;
 
 // Importing a key costs more than the HMAC itself: keep the keys of recently seen secrets.
 const keyCache = new Map<string, Promise<CryptoKey>>();
@@ -139,8 +141,14 @@ export function checkWebhookHeaders(
   if (Math.abs(now - ts) > (options.toleranceSeconds ?? 300)) {
     throw new WebhookVerificationError("ERR_WEBHOOK_TIMESTAMP", "webhook-timestamp is outside the tolerance");
   }
+  const entries = signature.split(" ");
+  // Each listed signature costs a comparison, not an HMAC (see matchesAny), but an unauthenticated
+  // sender still must not make one request arbitrarily expensive: rotation needs two or three.
+  if (entries.length > MAX_SIGNATURES) {
+    throw new WebhookVerificationError("ERR_WEBHOOK_SIGNATURE", `more than ${MAX_SIGNATURES} signatures`);
+  }
   const signatures: Uint8Array[] = [];
-  for (const entry of signature.split(" ")) {
+  for (const entry of entries) {
     if (!entry.startsWith("v1,")) continue; // other versions (v1a, …) or empty entries: skipped
     const bytes = base64ToBytes(entry.slice(3));
     // Only canonical padded base64 of exactly 32 bytes is a v1 signature.
@@ -179,9 +187,9 @@ export async function verifyWebhook(
 }
 
 /**
- * Whether any signature matches any secret. WebCrypto's HMAC verify compares in constant time
- * (and costs less than sign-then-compare); every pair is checked, so the time spent does not tell
- * which secret or which entry matched.
+ * Whether any signature matches any secret. One HMAC per secret (never per listed signature: the
+ * list is the sender's and unauthenticated), then a constant-time comparison with every entry;
+ * every pair is compared, so the time spent does not tell which secret or which entry matched.
  */
 export async function matchesAny(
   secrets: readonly (string | CryptoKey)[],
@@ -198,9 +206,8 @@ export async function matchesAny(
       if (error instanceof WebhookVerificationError) continue; // an unusable stored secret matches nothing
       throw error;
     }
-    for (const signature of checked.signatures) {
-      ok = (await crypto.subtle.verify("HMAC", key, signature as Uint8Array<ArrayBuffer>, content)) || ok;
-    }
+    const expected = new Uint8Array(await crypto.subtle.sign("HMAC", key, content));
+    for (const signature of checked.signatures) ok = timingSafeEqual(expected, signature) || ok;
   }
   return ok;
 }

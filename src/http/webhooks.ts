@@ -149,7 +149,8 @@ async function verify(
     deps.kernel.logger.error("tenant could not be read for a webhook", { error: (error as Error)?.message });
     return problem(503, "storage-unavailable", "the tenant could not be read; retry later", {}, { "retry-after": "5" });
   }
-  // An unknown tenant costs the same HMAC as a known one: the time taken is no tenant oracle either.
+  // An unknown tenant still costs an HMAC (with a decoy key), so its refusal is not instantly
+  // distinguishable; a tenant rotating secrets costs one HMAC more per extra secret.
   const keys = tenant ? await keysOf(tenant) : [await decoyKey()];
   if (!(await matchesAny(keys, checked, bytes)) || !tenant) return unauthorized();
 

@@ -64,6 +64,7 @@ afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 function auth(extra: Partial<Parameters<typeof createAdminAuth>[0]> = {}): AdminAuth {
   return createAdminAuth({
     jwksUrl: `${base}/.well-known/jwks.json`,
+    allowInsecureUrls: true, // the test JWKS is served over http on loopback
     issuer: ISSUER,
     audience: AUDIENCE,
     now: () => NOW,
@@ -171,6 +172,7 @@ describe("admin JWT with a JWKS from a local server", () => {
     mode = "ok";
     const closed = createAdminAuth({
       jwksUrl: "http://127.0.0.1:1/jwks.json",
+      allowInsecureUrls: true,
       issuer: ISSUER,
       audience: AUDIENCE,
       now: () => NOW,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   checkWebhookHeaders,
+  MAX_SIGNATURES,
   signWebhook,
   timingSafeEqual,
   verifyWebhook,
@@ -53,6 +54,23 @@ describe("Standard Webhooks signing", () => {
     expect(await refusal(verifyWebhook(SECRET, headers(`v1a,${EXPECTED.slice(3)}`), PAYLOAD, { now: NOW }))).toBe(
       "ERR_WEBHOOK_SIGNATURE",
     );
+  });
+
+  it("costs one HMAC per secret however many signatures are listed, and refuses an oversized list", async () => {
+    const random = () => `v1,${btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))))}`;
+    const full = [...Array.from({ length: MAX_SIGNATURES - 1 }, random), EXPECTED].join(" ");
+    const subtle = crypto.subtle as { sign: SubtleCrypto["sign"] };
+    const sign = subtle.sign.bind(crypto.subtle);
+    let hmacs = 0;
+    subtle.sign = (...args: Parameters<SubtleCrypto["sign"]>) => (hmacs++, sign(...args));
+    try {
+      expect((await verifyWebhook(SECRET, headers(full), PAYLOAD, { now: NOW })).id).toBe(ID);
+      expect(hmacs).toBe(1);
+    } finally {
+      subtle.sign = sign;
+    }
+    const tooMany = [...Array.from({ length: MAX_SIGNATURES }, random), EXPECTED].join(" ");
+    expect(await refusal(verifyWebhook(SECRET, headers(tooMany), PAYLOAD, { now: NOW }))).toBe("ERR_WEBHOOK_SIGNATURE");
   });
 
   it("accepts rotation: any of several secrets", async () => {

@@ -275,6 +275,13 @@ export function adminSuite(t: Harness, options: AdminSuiteOptions = {}): void {
       expect(() => createAdminAuth({ jwksUrl: "not a url", issuer: "i", audience: "a" })).toThrow(
         /DVP_ADMIN_JWKS_URL/,
       );
+      // Keys over plain http could be swapped on the way: only for local development.
+      expect(() => createAdminAuth({ jwksUrl: "http://idp.test/jwks", issuer: "i", audience: "a" })).toThrow(
+        /DVP_ADMIN_JWKS_URL: must be an https URL/,
+      );
+      expect(() =>
+        createAdminAuth({ jwksUrl: "http://127.0.0.1/jwks", issuer: "i", audience: "a", allowInsecureUrls: true })
+      ).not.toThrow();
       expect(() => createAdminAuth({ secret: ADMIN_SECRET, clockToleranceSeconds: 600 })).toThrow(/between 30 and 60/);
     });
   });

@@ -11,6 +11,7 @@ import {
   type HookContext,
   type HookOutcome,
   KernelError,
+  LogConfig,
   type LogRecord,
   Plugin,
   PluginError,
@@ -310,6 +311,13 @@ export function coreSuite(t: Harness): void {
   });
 
   describe("logging", () => {
+    it("scrubs a secret whole even when another registered secret is its prefix", () => {
+      const log = new LogConfig();
+      log.addSecretValue("sk_live_1234");
+      log.addSecretValue("sk_live_1234567890abcdef");
+      expect(log.scrub("key sk_live_1234567890abcdef and sk_live_1234!")).toBe("key [redacted] and [redacted]!");
+    });
+
     it("writes JSON lines and never prints secret fields or registered secret values", async () => {
       const plugin = new MyPlugin();
       plugin.SECRETS_SCHEMA = { type: "object", properties: { api_token: { type: "string" } } };

@@ -587,6 +587,19 @@ export function storageSuite(h: Harness, target: StorageTarget): void {
         expect(logs.lines.some((l) => l.includes('"secrets rotated"'))).toBe(true);
       });
 
+      it("secrets sealed under a removed key can be replaced whole, but not changed in part", async () => {
+        const old = generateMasterKey("gone");
+        const fresh = generateMasterKey("now");
+        const { isolate } = await setup({ masterKeys: old });
+        const id = uuid();
+        await isolate(old).putTenant(id, { slug: "lost-key", plan: "pro" });
+        await isolate(old).setSecrets(id, "beta", { api_key: "sealed-with-the-old-key", region: "eu" });
+        const after = isolate(fresh); // the old key was removed before rotating
+        await decryptError(after.setSecrets(id, "beta", { api_key: "a-new-key-only" }));
+        expect(await after.setSecrets(id, "beta", { api_key: "a-new-key-value", region: null })).toEqual(["api_key"]);
+        expect((await after.getSecrets(id, "beta")).require("api_key")).toBe("a-new-key-value");
+      });
+
       it("reports what it cannot decrypt and leaves it in place", async () => {
         const old = generateMasterKey("old");
         const { isolate, driver } = await setup({ masterKeys: old });

@@ -27,7 +27,8 @@ export function registerDataRoutes(app: Hono<UiEnv>, ui: Ui): void {
         return { plugin: p.name, panels: Array.isArray(panels) ? panels : [] };
       } catch (error) {
         kernel.logger.warn("dataSeries failed", { plugin: p.name, tenant_id: tenant.id, error: errorMessage(error) });
-        return { plugin: p.name, panels: [] as DataPanel[], error: errorMessage(error) };
+        // Shown on the page: scrubbed, as history is, in case the plugin's message quotes a secret.
+        return { plugin: p.name, panels: [] as DataPanel[], error: kernel.log.scrub(errorMessage(error)) };
       }
     }));
     return c.html(
