@@ -4,7 +4,8 @@
  * small JSON and may be delivered more than once; their handlers are idempotent.
  */
 export type WorkMessage =
-  | { kind: "event"; tenantId: string; eventId: string }
+  /** `at`: when the event was accepted (ms), to tell "not visible yet" from "gone" on eventually consistent KV. */
+  | { kind: "event"; tenantId: string; eventId: string; at?: number }
   | { kind: "task"; tenantId: string; taskId: string; slot: string }
   | { kind: "health"; tenantId: string; plugin: string; slot: string };
 

@@ -36,6 +36,9 @@ export const EVENT_HOOKS: Readonly<Record<ContentEventType, ActionHookName>> = {
   "content.deleted": "contentDeleted",
 };
 
+/** How long after acceptance a missing event may still be propagating (Cloudflare KV: ~60 s). */
+const VISIBILITY_WINDOW_MS = 120_000;
+
 /** Thrown by `handleMessage` when some plugins will be retried: the consumer retries the message. */
 export class RetryLaterError extends Error {
   readonly delaySeconds: number;
@@ -123,7 +126,7 @@ export class KernelEventProcessor implements EventProcessor {
 
     if (this.queue?.claimAndSend) {
       // One atomic step: claimed and sent, or neither, so a duplicate needs no second message.
-      const message = { kind: "event", tenantId: tenant.id, eventId: event.id } as const;
+      const message = { kind: "event", tenantId: tenant.id, eventId: event.id, at: kernel.now() } as const;
       const claim = { key: eventKey, value: JSON.stringify(stored), ttlSeconds: this.#ttl };
       return (await this.queue.claimAndSend(claim, message)) ? "accepted" : "duplicate";
     }
@@ -134,7 +137,7 @@ export class KernelEventProcessor implements EventProcessor {
         // the first delivery may have claimed the event, then failed (or lost the answer of) the
         // claim or the send. Processing is idempotent per (event, plugin), so the cost is a no-op
         // message; without it such an event was answered "duplicate" and never dispatched.
-        await this.queue.send({ kind: "event", tenantId: tenant.id, eventId: event.id });
+        await this.queue.send({ kind: "event", tenantId: tenant.id, eventId: event.id, at: kernel.now() });
       } catch (error) {
         // Not durable: release the claim so the sender's retry is accepted, not called a duplicate.
         if (claimed) await driver.delete(eventKey).catch(() => {});
@@ -179,6 +182,16 @@ export class KernelEventProcessor implements EventProcessor {
 
   async handleMessage(message: WorkMessage): Promise<void> {
     if (message.kind !== "event") throw new TypeError(`event processor cannot handle "${message.kind}" messages`);
+    const driver = this.kernel.driver;
+    // On an eventually consistent store (Cloudflare KV) a consumer in another location may not see
+    // the event a moment after it was accepted there: retry until it has had time to propagate,
+    // rather than acknowledge an accepted event that never ran.
+    if (
+      !driver.atomic && message.at !== undefined && this.kernel.now() - message.at < VISIBILITY_WINDOW_MS &&
+      (await driver.get(eventKeys.event(message.tenantId.toLowerCase(), message.eventId))) === null
+    ) {
+      throw new RetryLaterError(`event ${message.eventId} is not visible here yet`, 15);
+    }
     await this.process(message.tenantId, message.eventId);
   }
 

@@ -153,7 +153,7 @@ describe("event processor with a queue", () => {
   it("enqueues on accept and dispatches on the message; redelivery adds no record", async () => {
     const t = await setup({ queue: true });
     expect(await t.events.accept(event("q1"))).toBe("accepted");
-    expect(t.sent).toEqual([{ kind: "event", tenantId: TENANT, eventId: "q1" }]);
+    expect(t.sent).toEqual([{ kind: "event", tenantId: TENANT, eventId: "q1", at: t.clock.now }]);
     expect(t.good.seen).toHaveLength(0); // nothing runs until the consumer gets it
     await t.events.handleMessage(t.sent[0]!);
     await t.events.handleMessage(t.sent[0]!); // at-least-once: a second delivery
@@ -163,6 +163,32 @@ describe("event processor with a queue", () => {
     expect(t.good.seen).toHaveLength(1);
     expect(await t.events.accept(event("q1"))).toBe("duplicate");
     expect(t.sent).toHaveLength(1);
+  });
+
+  it("on eventually consistent KV, retries a message whose event is not visible yet instead of dropping it", async () => {
+    const t = await setup({ queue: true });
+    expect(await t.events.accept(event("q-far"))).toBe("accepted");
+    const message = t.sent[0]!;
+    // The consumer runs in another location, where the event's KV write has not arrived yet.
+    const driver = t.kernel.driver as { atomic: boolean; get: (key: string) => Promise<string | null> };
+    const get = driver.get;
+    let visible = false;
+    Object.assign(driver, {
+      atomic: false,
+      get: (key: string) => key.startsWith("evt:") && !visible ? Promise.resolve(null) : get(key),
+    });
+    await expect(t.events.handleMessage(message)).rejects.toBeInstanceOf(RetryLaterError);
+    expect(t.good.seen).toHaveLength(0);
+    visible = true; // the write has propagated: the retry runs it
+    await t.events.handleMessage(message);
+    expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "q-far")).toEqual([
+      "flaky:succeeded",
+      "good:succeeded",
+    ]);
+    // Long after acceptance a missing event is gone (expired), not late: acknowledged.
+    visible = false;
+    t.clock.now += 10 * 60_000;
+    await t.events.handleMessage({ ...message, eventId: "q-expired" });
   });
 
   it("asks the consumer to retry while a plugin fails, then finalizes", async () => {
@@ -209,7 +235,7 @@ describe("event processor with a queue", () => {
     expect(await events.accept(event("c1"))).toBe("accepted");
     expect(await createEventProcessor(t.kernel, { queue }).accept(event("c1"))).toBe("duplicate");
     expect(claims).toEqual([`evt:${TENANT}:c1`, `evt:${TENANT}:c1`]);
-    expect(sent).toEqual([{ kind: "event", tenantId: TENANT, eventId: "c1" }]);
+    expect(sent).toEqual([{ kind: "event", tenantId: TENANT, eventId: "c1", at: t.clock.now }]);
     await events.handleMessage(sent[0]!);
     expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "c1")).toEqual([
       "flaky:succeeded",

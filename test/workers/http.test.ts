@@ -167,7 +167,7 @@ describe("the event pipeline in workerd", () => {
     await enable(send, tenant, "recorder");
     const url = `${BASE}/v1/webhooks/${tenant.id}`;
     expect((await send(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_q1" }))).status).toBe(202);
-    expect(sent).toEqual([{ kind: "event", tenantId: tenant.id, eventId: "msg_q1" }]);
+    expect(sent).toEqual([{ kind: "event", tenantId: tenant.id, eventId: "msg_q1", at: expect.any(Number) }]);
     expect(recorder.seen).toHaveLength(0);
 
     recorder.failNext = 1;
