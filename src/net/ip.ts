@@ -94,6 +94,8 @@ const IPV6_BLOCKED: Range[] = [
   ["::1", 128, "loopback"],
   ["100::", 64, "discard-only"],
   ["2001:db8::", 32, "documentation"],
+  ["2001::", 32, "Teredo tunnel"],
+  ["64:ff9b:1::", 48, "local-use NAT64"], // RFC 8215: translates to whatever the operator's network holds
   ["fc00::", 7, "unique-local"],
   ["fe80::", 10, "link-local"],
   ["fec0::", 10, "site-local (deprecated)"],
@@ -119,13 +121,16 @@ export function classifyIpv4(address: Uint8Array): string | null {
 
 /**
  * Why an IPv6 address is not public, or null. Addresses that embed an IPv4 address (mapped
- * `::ffff:a.b.c.d`, compatible `::a.b.c.d`, NAT64 `64:ff9b::/96`, 6to4 `2002::/16`) are judged by it.
+ * `::ffff:a.b.c.d`, translated `::ffff:0:a.b.c.d`, compatible `::a.b.c.d`, NAT64 `64:ff9b::/96`,
+ * 6to4 `2002::/16`) are judged by it; local-use NAT64 and Teredo are refused outright.
  */
 export function classifyIpv6(address: Uint8Array): string | null {
   for (const [network, prefix, why] of V6_TABLE) if (inRange(address, network, prefix)) return why;
   const zeros = (from: number, to: number) => address.slice(from, to).every((b) => b === 0);
   let embedded: Uint8Array | null = null;
   if (zeros(0, 10) && address[10] === 0xff && address[11] === 0xff) embedded = address.slice(12);
+  // IPv4-translated ::ffff:0:a.b.c.d (RFC 2765).
+  else if (zeros(0, 8) && address[8] === 0xff && address[9] === 0xff && zeros(10, 12)) embedded = address.slice(12);
   else if (zeros(0, 12)) embedded = address.slice(12);
   else if (address[0] === 0x00 && address[1] === 0x64 && address[2] === 0xff && address[3] === 0x9b && zeros(4, 12)) {
     embedded = address.slice(12);

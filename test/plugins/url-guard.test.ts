@@ -31,6 +31,9 @@ const refused = [
   "https://[::ffff:a9fe:a9fe]/",
   "https://[64:ff9b::10.0.0.1]/",
   "https://[2002:7f00:1::]/",
+  "https://[::ffff:0:7f00:1]/", // IPv4-translated 127.0.0.1
+  "https://[64:ff9b:1::a9fe:a9fe]/", // local-use NAT64 of the metadata address
+  "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/", // Teredo
   "https://[fe80::1]/",
   "https://[febf::1]/",
   "https://[fc00::1]/",
