@@ -36,6 +36,9 @@ export const EVENT_HOOKS: Readonly<Record<ContentEventType, ActionHookName>> = {
   "content.deleted": "contentDeleted",
 };
 
+/** Pages of 1,000 inbox markers one sweep reads at most. */
+const SWEEP_MAX_PAGES = 3;
+
 /** How long after acceptance a missing event may still be propagating (Cloudflare KV: ~60 s). */
 const VISIBILITY_WINDOW_MS = 120_000;
 
@@ -197,20 +200,28 @@ export class KernelEventProcessor implements EventProcessor {
 
   async sweep(now: Date = new Date(this.kernel.now())): Promise<{ retried: number }> {
     const driver = this.kernel.driver;
-    const page = await driver.list({ prefix: eventKeys.inboxPrefix, limit: 1000 });
-    if (page.keys.length === 0) return { retried: 0 };
-    const markers = await driver.getMany(page.keys);
     const due: { tenantId: string; eventId: string }[] = [];
-    for (let i = 0; i < page.keys.length && due.length < this.#sweepLimit; i++) {
-      const parsed = parseInboxKey(page.keys[i]!);
-      const raw = markers[i];
-      if (!parsed || raw === null || raw === undefined) continue;
-      let at = 0;
-      try {
-        at = Number((JSON.parse(raw) as { due?: number }).due ?? 0);
-      } catch { /* a garbled marker is due now */ }
-      if (at <= now.getTime()) due.push(parsed);
+    // Markers are in key order, not due order: page on past markers that are not due yet, so a
+    // thousand of them cannot hold back the due ones of later tenants (bounded, for KV's limits).
+    let cursor: string | null = null;
+    for (let pages = 0; pages < SWEEP_MAX_PAGES && due.length < this.#sweepLimit; pages++) {
+      const page = await driver.list({ prefix: eventKeys.inboxPrefix, cursor, limit: 1000 });
+      if (page.keys.length === 0) break;
+      const markers = await driver.getMany(page.keys);
+      for (let i = 0; i < page.keys.length && due.length < this.#sweepLimit; i++) {
+        const parsed = parseInboxKey(page.keys[i]!);
+        const raw = markers[i];
+        if (!parsed || raw === null || raw === undefined) continue;
+        let at = 0;
+        try {
+          at = Number((JSON.parse(raw) as { due?: number }).due ?? 0);
+        } catch { /* a garbled marker is due now */ }
+        if (at <= now.getTime()) due.push(parsed);
+      }
+      cursor = page.cursor;
+      if (!cursor) break;
     }
+    if (due.length === 0) return { retried: 0 };
     // Side by side, a few at a time: one after another, a plugin that hangs until its time limit
     // would make a sweep cost (events × limit) and outlast the scheduled invocation, starving
     // the events listed after it (test/reliability/plugin-faults.test.ts).

@@ -3,7 +3,7 @@
  * attempts, exactly one final record per (event, plugin), idempotent redelivery, sweep, replay.
  */
 import { describe, expect, it } from "vitest";
-import { type ContentEvent, createEventProcessor, RetryLaterError } from "../../src/events/index.ts";
+import { type ContentEvent, createEventProcessor, eventKeys, RetryLaterError } from "../../src/events/index.ts";
 import { createKernel, createMemoryDriver, type ExecutionRecord } from "../../src/index.ts";
 import type { WorkMessage } from "../../src/queue.ts";
 import { RecorderPlugin } from "../fixtures/webhook-kit.ts";
@@ -105,6 +105,23 @@ describe("event processor, KV inbox (no queue)", () => {
     const after = await t.kernel.history.list(TENANT, { kind: "hook" });
     expect(after.filter((r) => r.eventId === "e2" && r.plugin === "flaky" && r.status === "succeeded")).toHaveLength(1);
     expect(t.good.seen).toHaveLength(1);
+  });
+
+  it("finds a due event behind more than a page of markers that are not due yet", async () => {
+    const t = await setup();
+    const later = JSON.stringify({ due: t.clock.now + 24 * 3_600_000 });
+    for (let i = 0; i < 1_200; i++) {
+      await t.driver.put(eventKeys.inbox(TENANT, `m${String(i).padStart(4, "0")}`), later);
+    }
+    t.flaky.failNext = 1;
+    expect(await t.events.accept(event("zz-late"))).toBe("accepted"); // sorts after every m… marker
+    await t.events.idle();
+    t.clock.now += 10 * 60_000;
+    expect(await t.events.sweep(new Date(t.clock.now))).toEqual({ retried: 1 });
+    expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "zz-late")).toEqual([
+      "flaky:succeeded",
+      "good:succeeded",
+    ]);
   });
 
   it("sweeps an event whose dispatch never ran (the invocation died after the 2xx)", async () => {
