@@ -248,6 +248,11 @@ describe("scheduled tasks", () => {
     expect(html).toContain("report service answered 503 Service Unavailable");
     expect(html).not.toMatch(/<code>demo-site\.sync<\/code>/);
     expect((await browser.post(`${T}/tasks/demo-site.nope/run`, {}, `${T}/tasks`)).status).toBe(404);
+    // Only a flag travels in the redirect: a crafted link cannot put words on the page.
+    html = await (await browser.get(`${T}/tasks?ran=demo-site.sync&error=Send+your+token+to+evil.example`)).text();
+    expect(html).not.toContain("evil.example");
+    html = await (await browser.get(`${T}/tasks?ran=demo-site.sync&refused=1`)).text();
+    expect(html).toContain("It was not started: it may be running already.");
   });
 });
 

@@ -14,8 +14,8 @@ export function registerTaskRoutes(app: Hono<UiEnv>, ui: Ui): void {
   app.get("/tenants/:id/tasks", async (c) => {
     const tenant = await tenantFor(c, ui, c.req.param("id"));
     const taskId = c.req.query("ran");
-    const error = c.req.query("error");
-    return c.html(await tasksPage(c, ui, tenant, taskId ? { taskId, ...(error ? { error } : {}) } : undefined));
+    const refused = c.req.query("refused") === "1";
+    return c.html(await tasksPage(c, ui, tenant, taskId ? { taskId, refused } : undefined));
   });
 
   app.post("/tenants/:id/tasks/:taskId/run", async (c) => {
@@ -28,7 +28,14 @@ export function registerTaskRoutes(app: Hono<UiEnv>, ui: Ui): void {
       await ui.deps.scheduler.runNow(tenant.id, taskId); // recorded in the history, shown after the redirect
     } catch (error) {
       if (error instanceof KernelError && error.code === "ERR_TASK_NOT_FOUND") throw error;
-      back.set("error", errorMessage(error).slice(0, 300)); // refused before it ran (e.g. already running)
+      // Refused before it ran (e.g. already running). Only a flag travels in the URL: a link must
+      // not be able to put words on an admin's page.
+      ui.deps.kernel.logger.warn("Run now was refused", {
+        tenant_id: tenant.id,
+        task: taskId,
+        error: errorMessage(error),
+      });
+      back.set("refused", "1");
     }
     // Post/redirect/get: reloading the result page must not run the task again.
     return c.redirect(`${c.req.path.replace(/\/[^/]+\/run$/, "")}?${back}`, 303);
@@ -39,14 +46,16 @@ async function tasksPage(
   c: UiContext,
   ui: Ui,
   tenant: Readonly<TenantRecord>,
-  ran?: { taskId: string; error?: string },
+  ran?: { taskId: string; refused: boolean },
 ) {
   const [tasks, runs] = await Promise.all([
     ui.deps.scheduler.tasks(tenant.id),
     ui.deps.kernel.history.list(tenant.id, { kind: "task", limit: 30 }),
   ]);
   const result = ran &&
-    (ran.error !== undefined ? { success: false, errorMessage: ran.error } : lastResult(runs, ran.taskId));
+    (ran.refused
+      ? { success: false, errorMessage: "It was not started: it may be running already. Nothing was recorded." }
+      : lastResult(runs, ran.taskId));
   const now = ui.deps.kernel.now();
   return (
     <TenantLayout
