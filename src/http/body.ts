@@ -23,6 +23,13 @@ export async function readBoundedBody(request: Request, limit: number): Promise<
     throw new BodyTooLargeError(limit);
   }
   if (!request.body) return new Uint8Array(0);
+  if (declared !== null && /^\d+$/.test(declared)) {
+    // A declared length is enforced by the HTTP layer (a body cannot run past it), so the body is
+    // at most `limit` bytes: read it in one go, which costs far less than pulling it in chunks.
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.byteLength > limit) throw new BodyTooLargeError(limit);
+    return bytes;
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;

@@ -65,7 +65,10 @@ function load(job: Job): Promise<LoadResult> {
 const rps = (r: LoadResult) => r.ok / r.seconds;
 
 // ── the bare Hono hello-world ────────────────────────────────────────────────────────────────
-const hello = new Hono().get("/", (c) => c.text("Hello Hono!"));
+// The same hello-world for GET and for POST: the POST reference gets the very requests the webhook
+// route gets (same signed headers and body), so the client's and transport's cost of a POST with a
+// body is in both, and the ratio shows the kernel's own cost.
+const hello = new Hono().get("/", (c) => c.text("Hello Hono!")).post("/", (c) => c.text("Hello Hono!"));
 const helloServer = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, hello.fetch);
 const helloUrl = `http://127.0.0.1:${helloServer.addr.port}/`;
 
@@ -136,6 +139,7 @@ await load(await webhookJob(WARMUP));
 const helloA = await load(helloJob(REQUESTS));
 const webhook = await load(await webhookJob(REQUESTS));
 const helloB = await load(helloJob(REQUESTS));
+const helloPost = await load({ ...(await webhookJob(REQUESTS)), url: helloUrl });
 
 // Let the consumer drain what was accepted (bounded), so closing the KV does not cut it off.
 const accepted = WARMUP + webhook.ok;
@@ -144,6 +148,7 @@ while (consumed < accepted && performance.now() - drainStart < 60_000) await new
 const drainSeconds = (performance.now() - drainStart) / 1000;
 
 const helloRps = (rps(helloA) + rps(helloB)) / 2;
+const helloPostRps = rps(helloPost);
 const webhookRps = rps(webhook);
 const ratio = webhookRps / helloRps;
 console.log(JSON.stringify(
@@ -155,6 +160,8 @@ console.log(JSON.stringify(
     hello_rps: Math.round(helloRps),
     hello_runs_rps: [Math.round(rps(helloA)), Math.round(rps(helloB))],
     webhook_rps: Math.round(webhookRps),
+    hello_post_rps: Math.round(helloPostRps),
+    ratio_to_same_posts: Number((webhookRps / helloPostRps).toFixed(3)),
     webhook_statuses: webhook.statuses,
     ratio: Number(ratio.toFixed(3)),
     consumer_drain_seconds_after_load: Number(drainSeconds.toFixed(1)),
