@@ -185,7 +185,7 @@ describe("event processor with a queue", () => {
   it("on eventually consistent KV, retries a message whose event is not visible yet instead of dropping it", async () => {
     const t = await setup({ queue: true });
     expect(await t.events.accept(event("q-far"))).toBe("accepted");
-    const message = t.sent[0]!;
+    const message = t.sent[0] as Extract<WorkMessage, { kind: "event" }>;
     // The consumer runs in another location, where the event's KV write has not arrived yet.
     const driver = t.kernel.driver as { atomic: boolean; get: (key: string) => Promise<string | null> };
     const get = driver.get;
@@ -212,7 +212,7 @@ describe("event processor with a queue", () => {
     const t = await setup({ queue: true });
     t.flaky.failNext = 100;
     await t.events.accept(event("q2"));
-    const message = t.sent[0]!;
+    const message = t.sent[0] as Extract<WorkMessage, { kind: "event" }>;
     for (let attempt = 1; attempt < 3; attempt++) {
       const error = await t.events.handleMessage(message).catch((e) => e);
       expect(error).toBeInstanceOf(RetryLaterError);
