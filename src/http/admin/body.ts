@@ -2,7 +2,9 @@
  * Reading an admin request's JSON body: JSON content type (else 415), at most the size limit,
  * enforced while reading so a huge upload is never buffered (else 413), UTF-8 and well-formed
  * JSON (else 400, without quoting the body: it may hold a secret), nested at most 32 deep.
+ * The reading itself is the webhooks' (../body.ts); only the answers are the admin API's.
  */
+import { BodyTooLargeError, isJsonContentType, jsonDepthExceeds, readBoundedBody } from "../body.ts";
 import { problem } from "../problem.ts";
 
 export const ADMIN_BODY_LIMIT_BYTES = 256 * 1024;
@@ -17,13 +19,17 @@ export class BodyError extends Error {
 }
 
 export async function readJsonBody(request: Request, limit = ADMIN_BODY_LIMIT_BYTES): Promise<unknown> {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  if (type !== "application/json" && !/^application\/[a-z0-9.+-]+\+json$/.test(type)) {
+  if (!isJsonContentType(request.headers.get("content-type"))) {
+    await request.body?.cancel().catch(() => {});
     throw new BodyError(problem(415, "unsupported-media-type", "the request body must be application/json"));
   }
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > limit) throw tooLarge(limit);
-  const bytes = await readLimited(request, limit);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readBoundedBody(request, limit);
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    throw new BodyError(problem(413, "body-too-large", `the request body is larger than ${limit} bytes`));
+  }
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
@@ -31,54 +37,13 @@ export async function readJsonBody(request: Request, limit = ADMIN_BODY_LIMIT_BY
     throw new BodyError(problem(400, "malformed-body", "the request body is not valid UTF-8"));
   }
   if (text.trim() === "") throw new BodyError(problem(400, "malformed-body", "the request body is empty"));
-  let value: unknown;
+  // Counted on the bytes, before parsing: a hostile body cannot exhaust a stack here.
+  if (jsonDepthExceeds(bytes, MAX_JSON_DEPTH)) {
+    throw new BodyError(problem(400, "malformed-body", `the request body is nested more than ${MAX_JSON_DEPTH} deep`));
+  }
   try {
-    value = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw new BodyError(problem(400, "malformed-body", "the request body is not valid JSON"));
   }
-  if (depthExceeds(value, MAX_JSON_DEPTH)) {
-    throw new BodyError(problem(400, "malformed-body", `the request body is nested more than ${MAX_JSON_DEPTH} deep`));
-  }
-  return value;
-}
-
-async function readLimited(request: Request, limit: number): Promise<Uint8Array> {
-  if (!request.body) return new Uint8Array();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(limit);
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
-}
-
-function tooLarge(limit: number): BodyError {
-  return new BodyError(problem(413, "body-too-large", `the request body is larger than ${limit} bytes`));
-}
-
-/** Iterative, so a hostile body cannot exhaust the stack here (JSON.parse itself is iterative). */
-function depthExceeds(root: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[root, 1]];
-  while (stack.length) {
-    const [value, depth] = stack.pop()!;
-    if (value === null || typeof value !== "object") continue;
-    if (depth > max) return true;
-    for (const child of Object.values(value)) stack.push([child, depth + 1]);
-  }
-  return false;
 }
