@@ -50,15 +50,13 @@ export function registerPluginRoutes(app: Hono<UiEnv>, ui: Ui): void {
   app.get("/tenants/:id/plugins/:name", async (c) => {
     const tenant = await tenantFor(c, ui, c.req.param("id"));
     const entry = requirePlugin(ui, c.req.param("name"));
-    const config = await ui.deps.kernel.getConfig(tenant.id, entry.name);
     return c.html(
       <PluginPage
         c={c}
         ui={ui}
         tenant={tenant}
         entry={entry}
-        values={valuesFromDocument(config)}
-        json={JSON.stringify(config, null, 2)}
+        {...await storedConfig(ui, tenant.id, entry.name)}
         saved={c.req.query("saved")}
         changed={c.req.query("changed")}
       />,
@@ -141,20 +139,24 @@ export function registerPluginRoutes(app: Hono<UiEnv>, ui: Ui): void {
         errors.push(...error.errors);
       }
     }
-    const config = await ui.deps.kernel.getConfig(tenant.id, entry.name);
     return c.html(
       <PluginPage
         c={c}
         ui={ui}
         tenant={tenant}
         entry={entry}
-        values={valuesFromDocument(config)}
-        json={JSON.stringify(config, null, 2)}
+        {...await storedConfig(ui, tenant.id, entry.name)}
         secretErrors={errors}
       />,
       422,
     );
   });
+}
+
+/** The stored config as the form's values and as the JSON editor's text. */
+async function storedConfig(ui: Ui, tenantId: string, plugin: string) {
+  const config = await ui.deps.kernel.getConfig(tenantId, plugin);
+  return { values: valuesFromDocument(config), json: JSON.stringify(config, null, 2) };
 }
 
 function requirePlugin(ui: Ui, name: string): RegisteredPlugin {
