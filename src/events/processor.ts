@@ -52,6 +52,14 @@ export class RetryLaterError extends Error {
   }
 }
 
+/** Where one run over an event left it; `missing`: its record was not found (gone, or not visible yet). */
+interface Processed {
+  done: boolean;
+  pending: number;
+  retryInSeconds: number;
+  missing?: boolean;
+}
+
 /** What the KV holds for an accepted event. */
 interface StoredEvent {
   v: 1;
@@ -83,7 +91,7 @@ export class KernelEventProcessor implements EventProcessor {
   /** Recently accepted ids in this isolate, bounded. */
   readonly #recent = new Set<string>();
   /** Event runs in flight in this isolate. */
-  readonly #processing = new Map<string, Promise<{ done: boolean; pending: number; retryInSeconds: number }>>();
+  readonly #processing = new Map<string, Promise<Processed>>();
   /** Background dispatches started without a waitUntil, so tests and shutdown can wait. */
   readonly #background = new Set<Promise<unknown>>();
 
@@ -166,7 +174,7 @@ export class KernelEventProcessor implements EventProcessor {
     return "accepted";
   }
 
-  async process(tenantId: string, eventId: string): Promise<void> {
+  async process(tenantId: string, eventId: string, acceptedAt?: number): Promise<void> {
     // Deliveries of one event that overlap in this isolate share one run instead of racing.
     const key = `${tenantId.toLowerCase()}:${eventId}`;
     let running = this.#processing.get(key);
@@ -175,6 +183,15 @@ export class KernelEventProcessor implements EventProcessor {
       this.#processing.set(key, running);
     }
     const finished = await running;
+    // On an eventually consistent store (Cloudflare KV) a consumer in another location may not see
+    // the event a moment after it was accepted there: retry until it has had time to propagate,
+    // rather than acknowledge an accepted event that never ran.
+    if (
+      finished.missing && !this.kernel.driver.atomic && acceptedAt !== undefined &&
+      this.kernel.now() - acceptedAt < VISIBILITY_WINDOW_MS
+    ) {
+      throw new RetryLaterError(`event ${eventId} is not visible here yet`, 15);
+    }
     if (!finished.done) {
       throw new RetryLaterError(
         `event ${eventId}: ${finished.pending} plugin(s) will be retried`,
@@ -185,17 +202,7 @@ export class KernelEventProcessor implements EventProcessor {
 
   async handleMessage(message: WorkMessage): Promise<void> {
     if (message.kind !== "event") throw new TypeError(`event processor cannot handle "${message.kind}" messages`);
-    const driver = this.kernel.driver;
-    // On an eventually consistent store (Cloudflare KV) a consumer in another location may not see
-    // the event a moment after it was accepted there: retry until it has had time to propagate,
-    // rather than acknowledge an accepted event that never ran.
-    if (
-      !driver.atomic && message.at !== undefined && this.kernel.now() - message.at < VISIBILITY_WINDOW_MS &&
-      (await driver.get(eventKeys.event(message.tenantId.toLowerCase(), message.eventId))) === null
-    ) {
-      throw new RetryLaterError(`event ${message.eventId} is not visible here yet`, 15);
-    }
-    await this.process(message.tenantId, message.eventId);
+    await this.process(message.tenantId, message.eventId, message.at);
   }
 
   async sweep(now: Date = new Date(this.kernel.now())): Promise<{ retried: number }> {
@@ -273,14 +280,14 @@ export class KernelEventProcessor implements EventProcessor {
     tenantId: string,
     eventId: string,
     only?: string[],
-  ): Promise<{ done: boolean; pending: number; retryInSeconds: number }> {
+  ): Promise<Processed> {
     const id = tenantId.toLowerCase();
     const driver = this.kernel.driver;
     const raw = await driver.get(eventKeys.event(id, eventId));
     if (raw === null) {
-      // Expired or never claimed (a marker whose claim failed): nothing left to run.
+      // Expired, never claimed (a marker whose claim failed), or not visible here yet (see process).
       await driver.delete(eventKeys.inbox(id, eventId));
-      return { done: true, pending: 0, retryInSeconds: 0 };
+      return { done: true, pending: 0, retryInSeconds: 0, missing: true };
     }
     const stored = JSON.parse(raw) as StoredEvent;
     if (only) {
