@@ -6,7 +6,7 @@
 import { type BundledPluginOptions, bundledPlugins } from "../../plugins/index.ts";
 import type { TcpConnect } from "../net/tcp.ts";
 import type { Plugin } from "../plugin.ts";
-import { createDenoKvWorkQueue } from "../events/deno-kv-queue.ts";
+import { createDenoKvWorkQueue, queuedMessages } from "../events/deno-kv-queue.ts";
 import { createRuntime, type Runtime, type RuntimeSettings } from "../runtime.ts";
 import { createDenoKVDriver } from "../store/deno-kv.ts";
 
@@ -26,6 +26,8 @@ export interface DenoStartOptions {
   fetch?: typeof fetch;
   /** The clock, ms since the epoch (tests). */
   now?: () => number;
+  /** Delays (ms) before the KV queue redelivers a failed delivery (default 5 s, 30 s, 1, 2, 5 min). */
+  queueBackoffMs?: number[];
   onListen?: (address: { hostname: string; port: number }) => void;
 }
 
@@ -54,7 +56,10 @@ const denoConnect: TcpConnect = async ({ hostname, port }) => {
 export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKernel> {
   const env = options.env ?? Deno.env.toObject();
   const kv = options.kv ?? await Deno.openKv(env.DVP_KV_PATH || ".dvp/kv.sqlite3");
-  const queue = createDenoKvWorkQueue(kv, { backoffMs: BACKOFF_MS, deadLetterPrefix: DEAD_LETTER });
+  const queue = createDenoKvWorkQueue(kv, {
+    backoffMs: options.queueBackoffMs ?? BACKOFF_MS,
+    deadLetterPrefix: DEAD_LETTER,
+  });
   let runtime: Runtime;
   try {
     runtime = createRuntime({
@@ -72,10 +77,11 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
   }
   const consuming = new Set<Promise<unknown>>();
   kv.listenQueue(async (message: unknown) => {
-    const work = runtime.consume([message]);
+    const work = runtime.consume(queuedMessages(message));
     consuming.add(work);
-    const [outcome] = await work.finally(() => consuming.delete(work));
-    if (outcome && !outcome.ack) throw new Error(outcome.error); // Deno KV redelivers with BACKOFF_MS
+    const outcomes = await work.finally(() => consuming.delete(work));
+    // Deno KV redelivers the whole value (a group too) with BACKOFF_MS; its finished events are no-ops.
+    for (const outcome of outcomes) if (!outcome.ack) throw new Error(outcome.error);
   });
   const cron = options.cron ?? Deno.cron;
   cron("dvp-tick", "* * * * *", async () => {

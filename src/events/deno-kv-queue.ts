@@ -1,9 +1,12 @@
 /**
  * The work queue over Deno KV's `enqueue`/`listenQueue`, with group commit for accepted
  * webhooks: while one commit is in flight, the claims that arrive wait and then go together in
- * the next commit (checks, sets and enqueues of up to MAX_GROUP events in one transaction). An
- * idle server commits each claim at once; a busy one pays one KV transaction per group instead
- * of one per webhook. The Kv comes in through a structural type, so the core needs no Deno types.
+ * the next commit (the checks and sets of up to maxGroup events and ONE queue message carrying
+ * all of their work messages, in one transaction). An idle server commits each claim at once; a
+ * busy one pays one KV transaction and one queue delivery per group instead of one per webhook.
+ * The consumer unpacks a delivery with `queuedMessages`; a delivery is retried as a whole, which
+ * is safe because processing is idempotent per (event, plugin). The Kv comes in through a
+ * structural type, so the core needs no Deno types.
  *
  * Claims are written the way createDenoKVDriver stores keys: the one-part key `[key]`, a plain
  * string value, `expireIn` for the TTL.
@@ -50,6 +53,17 @@ interface Pending {
 
 const DEFAULT_BACKOFF_MS = [5_000, 30_000, 60_000, 120_000, 300_000];
 
+/** One queue value for the work messages of a group commit. */
+interface QueuedGroup {
+  group: WorkMessage[];
+}
+
+/** The work messages in one value delivered by `listenQueue`: a group's, or the value itself. */
+export function queuedMessages(value: unknown): unknown[] {
+  const group = (value as Partial<QueuedGroup> | null)?.group;
+  return Array.isArray(group) ? group : [value];
+}
+
 export function createDenoKvWorkQueue(kv: DenoKvQueueLike, options: DenoKvWorkQueueOptions = {}): WorkQueue {
   const backoff = options.backoffMs ?? DEFAULT_BACKOFF_MS;
   const prefix = options.deadLetterPrefix ?? "dvp-dead-letter";
@@ -59,10 +73,11 @@ export function createDenoKvWorkQueue(kv: DenoKvQueueLike, options: DenoKvWorkQu
     backoffSchedule: backoff,
     keysIfUndelivered: [[prefix, message.kind, message.tenantId, crypto.randomUUID()]],
   });
-  const add = (op: DenoKvQueueAtomicLike, p: Pending, versionstamp: string | null) =>
+  const claim = (op: DenoKvQueueAtomicLike, p: Pending, versionstamp: string | null) =>
     op.check({ key: [p.claim.key], versionstamp })
-      .set([p.claim.key], p.claim.value, { expireIn: p.claim.ttlSeconds * 1000 })
-      .enqueue(p.message, enqueueOptions(p.message));
+      .set([p.claim.key], p.claim.value, { expireIn: p.claim.ttlSeconds * 1000 });
+  const add = (op: DenoKvQueueAtomicLike, p: Pending, versionstamp: string | null) =>
+    claim(op, p, versionstamp).enqueue(p.message, enqueueOptions(p.message));
 
   /** One claim on its own; a leftover the driver already treats as expired ({v, exp} past exp) is taken over. */
   const single = async (p: Pending): Promise<boolean> => {
@@ -93,7 +108,9 @@ export function createDenoKvWorkQueue(kv: DenoKvQueueLike, options: DenoKvWorkQu
       waiting = rest;
       try {
         let op = kv.atomic();
-        for (const p of group) op = add(op, p, null);
+        for (const p of group) op = claim(op, p, null);
+        const value: QueuedGroup = { group: group.map((p) => p.message) };
+        op = op.enqueue(value, enqueueOptions(group[0]!.message));
         if ((await op.commit()).ok) {
           for (const p of group) p.resolve(true);
           continue;

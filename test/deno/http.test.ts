@@ -4,7 +4,7 @@
  */
 import { expect } from "expect";
 import { startDeno } from "../../src/adapters/deno.ts";
-import { createDenoKvWorkQueue } from "../../src/events/deno-kv-queue.ts";
+import { createDenoKvWorkQueue, queuedMessages } from "../../src/events/deno-kv-queue.ts";
 import { ConfigurationError } from "../../src/errors.ts";
 import { eventBody, RecorderPlugin, signAdminToken, signedRequest } from "../fixtures/webhook-kit.ts";
 
@@ -100,6 +100,58 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "Deno adapter: a grouped queue delivery with one failing plugin is redelivered; each (event, plugin) ends once",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const recorder = new RecorderPlugin();
+    const flaky = new RecorderPlugin("flaky");
+    flaky.failNext = 1;
+    const kv = await Deno.openKv(":memory:");
+    const kernel = await startDeno({
+      env: ENV,
+      kv,
+      port: 0,
+      hostname: "127.0.0.1",
+      cron: noCron,
+      plugins: () => [recorder, flaky],
+      queueBackoffMs: [50, 50, 50],
+    });
+    try {
+      const tenant = crypto.randomUUID();
+      const { generatedSecret } = await kernel.runtime.kernel.putTenant(tenant, { slug: "grouped", plan: "pro" });
+      await kernel.runtime.kernel.enable(tenant, "recorder");
+      await kernel.runtime.kernel.enable(tenant, "flaky");
+      const url = `${kernel.url}/v1/webhooks/${tenant}`;
+      // Concurrent webhooks share group commits, so the one failure sits in a group with others.
+      const ids = Array.from({ length: 24 }, (_, i) => `msg_group_${i}`);
+      const statuses = await Promise.all(ids.map(async (id) => {
+        const res = await fetch(await signedRequest(url, generatedSecret!, eventBody(), { id }));
+        await res.body?.cancel();
+        return res.status;
+      }));
+      expect(statuses).toEqual(ids.map(() => 202));
+      const finals = async () =>
+        (await kernel.runtime.kernel.history.list(tenant, { kind: "hook", limit: 200 })).filter((r) => r.final);
+      const end = Date.now() + 10_000;
+      while ((await finals()).length < ids.length * 2 && Date.now() < end) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const records = await finals();
+      expect(records).toHaveLength(ids.length * 2);
+      expect(new Set(records.map((r) => `${r.eventId}/${r.plugin}`)).size).toBe(ids.length * 2);
+      expect(records.every((r) => r.status === "succeeded")).toBe(true);
+      // The redelivered group ran nothing again for the plugin that had already finished.
+      expect(recorder.seen).toHaveLength(ids.length);
+      expect(flaky.seen).toHaveLength(ids.length + 1);
+    } finally {
+      await kernel.close();
+      kv.close();
+    }
+  },
+});
+
 Deno.test("Deno adapter: missing configuration fails at start-up naming the variable", async () => {
   for (
     const [missing, variable] of [["DVP_MASTER_KEYS", "DVP_MASTER_KEYS"], [
@@ -122,14 +174,18 @@ Deno.test("Deno adapter: missing configuration fails at start-up naming the vari
 });
 
 Deno.test({
-  name: "Deno KV work queue: group commit claims each key once and sends one message per claim",
+  name: "Deno KV work queue: group commit claims each key once and carries one work message per claim",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
     const kv = await Deno.openKv(":memory:");
     try {
       const received: unknown[] = [];
-      kv.listenQueue((message) => void received.push(message));
+      const deliveries: unknown[] = [];
+      kv.listenQueue((value) => {
+        deliveries.push(value);
+        received.push(...queuedMessages(value));
+      });
       const queue = createDenoKvWorkQueue(kv, { maxGroup: 8 });
       // 60 concurrent claims over 40 distinct keys (20 duplicates, some inside one group).
       const keys = Array.from({ length: 60 }, (_, i) => `evt:t:${i % 40}`);
@@ -143,6 +199,10 @@ Deno.test({
       expect(new Set(claimedKeys).size).toBe(40);
       for (let i = 0; i < 100 && received.length < 40; i++) await new Promise((r) => setTimeout(r, 20));
       expect(received).toHaveLength(40);
+      expect(new Set(received.map((m) => (m as { eventId: string }).eventId)).size).toBe(40);
+      // Grouped: fewer queue deliveries than claims, none larger than maxGroup.
+      expect(deliveries.length).toBeLessThan(40);
+      for (const value of deliveries) expect(queuedMessages(value).length).toBeLessThanOrEqual(8);
       // A key taken before is refused, and an expired leftover in the driver's format is taken over.
       expect(
         await queue.claimAndSend!({ key: "evt:t:0", value: "again", ttlSeconds: 60 }, {
