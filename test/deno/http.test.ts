@@ -3,7 +3,8 @@
  * accepted webhook to the plugin, dedupe, refusals, and start-up refusing missing configuration.
  */
 import { expect } from "expect";
-import { startDeno } from "../../src/adapters/deno.ts";
+import { type DenoStartOptions, startDeno } from "../../src/adapters/deno.ts";
+import type { Plugin } from "../../src/plugin.ts";
 import { createDenoKvWorkQueue, queuedMessages } from "../../src/events/deno-kv-queue.ts";
 import { ConfigurationError } from "../../src/errors.ts";
 import { eventBody, RecorderPlugin, signAdminToken, signedRequest } from "../fixtures/webhook-kit.ts";
@@ -15,6 +16,10 @@ const ENV = {
 };
 
 const noCron = () => undefined;
+
+/** The adapter on a free loopback port with these plugins and no cron. */
+const startLocal = (kv: Deno.Kv, plugins: Plugin[], options: DenoStartOptions = {}) =>
+  startDeno({ env: ENV, kv, port: 0, hostname: "127.0.0.1", cron: noCron, plugins: () => plugins, ...options });
 
 async function until(check: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -31,14 +36,7 @@ Deno.test({
   async fn() {
     const recorder = new RecorderPlugin();
     const kv = await Deno.openKv(":memory:");
-    const kernel = await startDeno({
-      env: ENV,
-      kv,
-      port: 0,
-      hostname: "127.0.0.1",
-      cron: noCron,
-      plugins: () => [recorder],
-    });
+    const kernel = await startLocal(kv, [recorder]);
     try {
       const token = await signAdminToken(ENV.DVP_ADMIN_JWT_SECRET, { tenants: "*" });
       const tenant = crypto.randomUUID();
@@ -109,15 +107,7 @@ Deno.test({
     const flaky = new RecorderPlugin("flaky");
     flaky.failNext = 1;
     const kv = await Deno.openKv(":memory:");
-    const kernel = await startDeno({
-      env: ENV,
-      kv,
-      port: 0,
-      hostname: "127.0.0.1",
-      cron: noCron,
-      plugins: () => [recorder, flaky],
-      queueBackoffMs: [50, 50, 50],
-    });
+    const kernel = await startLocal(kv, [recorder, flaky], { queueBackoffMs: [50, 50, 50] });
     try {
       const tenant = crypto.randomUUID();
       const { generatedSecret } = await kernel.runtime.kernel.putTenant(tenant, { slug: "grouped", plan: "pro" });
