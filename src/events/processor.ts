@@ -3,7 +3,9 @@
  * message, or a KV inbox marker that the tick sweeps), then dispatched to the plugins that were
  * enabled when it arrived. Each (event, plugin) ends in exactly one final history record:
  * succeeded, skipped, or failed after a bounded number of attempts (kept, visible, replayable).
- * A per-(event, plugin) done-key makes redelivery a no-op for the plugins already final.
+ * A per-(event, plugin) done-key makes redelivery a no-op for the plugins already final; it is
+ * written first and carries a copy of the final record (with the record's key), so a record
+ * whose write failed is written by the next delivery instead of the plugin running again.
  */
 import type { ActionHookName } from "../hooks.ts";
 import type { Kernel } from "../kernel.ts";
@@ -72,6 +74,23 @@ interface StoredEvent {
 interface PluginProgress {
   final: boolean;
   tries: number;
+}
+
+/** What a done-key holds: the final status, and the final record's key and text. */
+interface DoneMarker {
+  status: string;
+  history?: string;
+  record?: string;
+}
+
+/** A done-key's value, or null when there is none (a bare status string is read as a marker without a copy). */
+function readDone(value: string | null | undefined): DoneMarker | null {
+  if (value === null || value === undefined) return null;
+  try {
+    const parsed = JSON.parse(value) as DoneMarker;
+    if (parsed && typeof parsed === "object" && typeof parsed.status === "string") return parsed;
+  } catch { /* not JSON: a bare status */ }
+  return { status: value };
 }
 
 const RECENT_MAX = 2048;
@@ -263,7 +282,10 @@ export class KernelEventProcessor implements EventProcessor {
     const stored = JSON.parse(raw) as StoredEvent;
     const names = plugins ?? stored.plugins;
     const states = await driver.getMany(names.map((p) => eventKeys.done(id, eventId, p)));
-    const again = names.filter((_, i) => states[i] === "failed" || states[i] === "timed_out" || plugins !== undefined);
+    const again = names.filter((_, i) => {
+      const status = readDone(states[i])?.status;
+      return status === "failed" || status === "timed_out" || plugins !== undefined;
+    });
     for (const plugin of again) {
       await driver.delete(eventKeys.done(id, eventId, plugin));
       await driver.delete(eventKeys.tries(id, eventId, plugin));
@@ -322,9 +344,13 @@ export class KernelEventProcessor implements EventProcessor {
         ...names.map((p) => eventKeys.done(tenant.id, event.id, p)),
         ...names.map((p) => eventKeys.tries(tenant.id, event.id, p)),
       ]);
+      const finals: DoneMarker[] = [];
       names.forEach((name, i) => {
-        progress.set(name, { final: values[i] != null, tries: Number(values[names.length + i] ?? 0) || 0 });
+        const done = readDone(values[i]);
+        if (done) finals.push(done);
+        progress.set(name, { final: done !== null, tries: Number(values[names.length + i] ?? 0) || 0 });
       });
+      await this.#restoreRecords(finals);
     }
 
     const run: RegisteredPlugin[] = [];
@@ -390,7 +416,13 @@ export class KernelEventProcessor implements EventProcessor {
     return { done: pending === 0, pending, retryInSeconds };
   }
 
-  /** The one final record of (event, plugin): claimed by its done-key so a redelivery cannot add a second. */
+  /**
+   * The one final record of (event, plugin). The done-key is claimed first, with a copy of the
+   * record and its key: from then on the plugin does not run again for this event, whatever
+   * happens to the record's own write. If that write fails (or commits but reports a failure),
+   * this throws, the delivery is retried, and the retry writes the same record under the same
+   * key (#restoreRecords): never none, never two.
+   */
   async #finalize(
     stored: StoredEvent,
     plugin: string,
@@ -398,29 +430,38 @@ export class KernelEventProcessor implements EventProcessor {
     fresh: boolean,
     details: { attempt?: number; durationMs?: number; error?: string; reason?: string },
   ): Promise<void> {
-    const driver = this.kernel.driver;
+    const { kernel } = this;
+    const driver = kernel.driver;
     const { event, hook } = stored;
+    const prepared = kernel.history.prepare({
+      tenantId: event.tenantId,
+      kind: "hook",
+      plugin,
+      name: hook,
+      status,
+      final: true,
+      eventId: event.id,
+      correlationId: event.correlationId ?? null,
+      ...details,
+    });
+    const marker: DoneMarker = { status, history: prepared.key, record: prepared.json };
     const doneKey = eventKeys.done(event.tenantId, event.id, plugin);
     const ttl = { ttlSeconds: this.#ttl };
-    if (fresh) await driver.put(doneKey, status, ttl);
-    else if (!(await driver.putIfAbsent(doneKey, status, ttl))) return;
-    try {
-      await this.kernel.history.record({
-        tenantId: event.tenantId,
-        kind: "hook",
-        plugin,
-        name: hook,
-        status,
-        final: true,
-        eventId: event.id,
-        correlationId: event.correlationId ?? null,
-        ...details,
-      });
-    } catch (error) {
-      // Without its record the outcome is not final: release the claim so a retry writes it.
-      await driver.delete(doneKey).catch(() => {});
-      throw error;
-    }
+    if (fresh) await driver.put(doneKey, JSON.stringify(marker), ttl);
+    else if (!(await driver.putIfAbsent(doneKey, JSON.stringify(marker), ttl))) return;
+    await kernel.history.write(prepared);
+  }
+
+  /** Writes the final records that done-keys promise but the history lacks (their first write failed). */
+  async #restoreRecords(finals: DoneMarker[]): Promise<void> {
+    const copies = finals.filter((d): d is Required<DoneMarker> => !!d.history && !!d.record);
+    if (copies.length === 0) return;
+    const present = await this.kernel.driver.getMany(copies.map((d) => d.history));
+    await Promise.all(copies.map(async (done, i) => {
+      if (present[i] !== null && present[i] !== undefined) return;
+      await this.kernel.history.write({ key: done.history, json: done.record });
+      this.kernel.logger.warn("wrote a final record whose first write had failed", { history_key: done.history });
+    }));
   }
 
   #remember(key: string): void {

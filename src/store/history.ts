@@ -39,6 +39,13 @@ export interface HistoryQuery {
   plugin?: string;
 }
 
+/** A record with its key and stored text, chosen before it is written (so a retry can write the same). */
+export interface PreparedRecord {
+  key: string;
+  json: string;
+  record: ExecutionRecord;
+}
+
 export class ExecutionHistory {
   readonly #driver: KVDriver;
   readonly #now: () => number;
@@ -61,6 +68,13 @@ export class ExecutionHistory {
   }
 
   async record(input: NewExecutionRecord): Promise<ExecutionRecord> {
+    const prepared = this.prepare(input);
+    await this.write(prepared);
+    return prepared.record;
+  }
+
+  /** The record, its key and its stored (scrubbed) text, without writing anything. */
+  prepare(input: NewExecutionRecord): PreparedRecord {
     const time = this.#now();
     const record: ExecutionRecord = {
       ...input,
@@ -70,10 +84,12 @@ export class ExecutionHistory {
     const suffix = `${record.kind}:${record.plugin}:${record.id}`;
     // A plugin's error message may quote its own secret: history is stored and shown, so scrub it.
     const json = JSON.stringify(record, (_key, value) => typeof value === "string" ? this.#scrub(value) : value);
-    await this.#driver.put(keys.history(record.tenantId, invertedTime(time), suffix), json, {
-      ttlSeconds: this.#retentionSeconds,
-    });
-    return record;
+    return { key: keys.history(record.tenantId, invertedTime(time), suffix), json, record };
+  }
+
+  /** Writes a prepared record; writing the same one again changes nothing. */
+  async write(prepared: Pick<PreparedRecord, "key" | "json">): Promise<void> {
+    await this.#driver.put(prepared.key, prepared.json, { ttlSeconds: this.#retentionSeconds });
   }
 
   /** Newest first. */

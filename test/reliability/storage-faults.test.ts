@@ -86,10 +86,8 @@ describe("storage faults", () => {
       const flaky = new ThrowingPlugin("flaky", 7);
       rig = new Rig({ plugins: () => [good, flaky], ...queueOpt(), seed: 42 });
       const tenants = [await rig.tenant(["good", "flaky"]), await rig.tenant(["good"])];
-      // Deletes stay reliable here: a failed write whose compensating delete ALSO fails is the
-      // double fault RELIABILITY.md lists as an open window (see "known windows").
       const storm: Fault = rig.driver.inject({
-        ops: ["put", "putIfAbsent", "getMany"],
+        ops: ["put", "putIfAbsent", "getMany", "delete"],
         key: /^(evdone|evtry|hist):/,
         error: "KV unavailable",
         probability: 0.3,
@@ -102,6 +100,25 @@ describe("storage faults", () => {
       const byStatus = await rig.expectEventInvariant(tenants);
       expect(byStatus.succeeded).toBeGreaterThanOrEqual(55);
     });
+
+    for (const after of [false, true]) {
+      // Failing: no compensating delete can help, as every delete of a done-key fails too.
+      // Committed but reported failed: undoing the done-key would let the plugin run again.
+      const how = after ? "commits but reports a failure" : "fails, and deletes fail too";
+      it(`${mode}: the final record's write ${how}: one record, the plugin ran once`, async () => {
+        const counter = new CountingPlugin();
+        rig = new Rig({ plugins: () => [counter], ...queueOpt() });
+        const tenant = await rig.tenant(["counter"]);
+        if (!after) rig.driver.inject({ ops: ["delete"], key: /^evdone:/, error: "KV delete failed" });
+        const recordWrite = rig.driver.inject({ ops: ["put"], key: /^hist:/, error: "KV write failed", after, times: 1 });
+        expect((await rig.send(tenant, { id: `msg_final_${after}` })).status).toBe(202);
+        await rig.drain();
+        expect(recordWrite.times).toBe(0); // the fault was hit
+        await rig.expectEventInvariant([tenant]);
+        expect([...counter.calls.values()]).toEqual([1]);
+        expect(counter.repeated()).toEqual([]);
+      });
+    }
 
     it(`${mode}: slow KV (every operation 1–15 ms) under 100 concurrent webhooks`, async () => {
       const a = new CountingPlugin("a");
