@@ -110,7 +110,13 @@ describe("storage faults", () => {
         rig = new Rig({ plugins: () => [counter], ...queueOpt() });
         const tenant = await rig.tenant(["counter"]);
         if (!after) rig.driver.inject({ ops: ["delete"], key: /^evdone:/, error: "KV delete failed" });
-        const recordWrite = rig.driver.inject({ ops: ["put"], key: /^hist:/, error: "KV write failed", after, times: 1 });
+        const recordWrite = rig.driver.inject({
+          ops: ["put"],
+          key: /^hist:/,
+          error: "KV write failed",
+          after,
+          times: 1,
+        });
         expect((await rig.send(tenant, { id: `msg_final_${after}` })).status).toBe(202);
         await rig.drain();
         expect(recordWrite.times).toBe(0); // the fault was hit
