@@ -12,7 +12,14 @@ export type { FakeUpstream, RecordedRequest, RouteHandler, RouteOptions, UrlPatt
 export { hookContext, taskContext, TEST_TENANT_ID, TEST_TENANT_SLUG } from "./contexts.ts";
 export type { TaskContextOverrides, TestTaskContext } from "./contexts.ts";
 export { createTestKernel } from "./test-kernel.ts";
-export type { TestKernel, TestKernelOptions, TestPluginSeed, TestTenantSeed } from "./test-kernel.ts";
+export type {
+  DeliveryResult,
+  TestEvent,
+  TestKernel,
+  TestKernelOptions,
+  TestPluginSeed,
+  TestTenantSeed,
+} from "./test-kernel.ts";
 export { lintPlugin, looksSecret } from "./lint-plugin.ts";
 export type { LintArea, LintProblem } from "./lint-plugin.ts";
 export { lintSchedules } from "./lint-schedules.ts";

@@ -5,6 +5,8 @@
  * config, secrets and enabled plugins, so a test starts at the interesting part.
  */
 import type { HookContext, HookContextInit, TenantPlan } from "../context.ts";
+import { createEventProcessor } from "../events/processor.ts";
+import type { AcceptResult, ContentEventType } from "../events/types.ts";
 import type { Content, FilterHookName, Metadata, TaskResult } from "../hooks.ts";
 import { createKernel, type DispatchResult, type Kernel } from "../kernel.ts";
 import type { LogLevel } from "../logger.ts";
@@ -58,6 +60,26 @@ export interface TestKernelOptions {
   scheduler?: SchedulerOptions;
 }
 
+/** A content event as a CMS webhook carries it (`t.deliver`). */
+export interface TestEvent {
+  /** Default "content.published". */
+  type?: ContentEventType;
+  contentId: string;
+  content?: Content;
+  metadata?: Metadata;
+  /** The webhook-id, the deduplication key (default a fresh one). */
+  id?: string;
+}
+
+export interface DeliveryResult {
+  /** The webhook-id. */
+  id: string;
+  /** "duplicate" when this webhook-id was accepted before: nothing runs again. */
+  status: AcceptResult;
+  /** The event's history records so far, newest first: one final record per plugin, or "retrying" ones. */
+  records: ExecutionRecord[];
+}
+
 export interface TestKernel {
   readonly kernel: Kernel;
   readonly scheduler: Scheduler;
@@ -80,10 +102,19 @@ export interface TestKernel {
   publish(tenantId: string, contentId: string, content: Content, metadata?: Metadata): Promise<DispatchResult>;
   update(tenantId: string, contentId: string, content: Content, metadata?: Metadata): Promise<DispatchResult>;
   delete(tenantId: string, contentId: string, content?: Content, metadata?: Metadata): Promise<DispatchResult>;
+  /**
+   * A content event the way a signed webhook brings it: accepted into the durable event pipeline
+   * (deduplicated by `id`), dispatched, recorded per plugin; a failed plugin is retried by a
+   * later `tick` once its retry delay (30 s, then doubling) has passed on the clock.
+   */
+  deliver(tenantId: string, event: TestEvent): Promise<DeliveryResult>;
   /** Run a filter chain; rejects with FilterRejectedError naming the plugin. */
   filter(tenantId: string, hook: FilterHookName, content: Content, metadata?: Metadata): Promise<Content>;
-  /** Set the clock to `date` (when given) and run one scheduler tick at the clock's time. */
-  tick(date?: Date | string | number): Promise<TickReport>;
+  /**
+   * Set the clock to `date` (when given) and run one tick at the clock's time: the scheduler, then
+   * the sweep that retries delivered events whose plugins are due again (`swept`: how many).
+   */
+  tick(date?: Date | string | number): Promise<TickReport & { swept: number }>;
   /** Run a task now through the scheduler's recorded path. */
   runTask(tenantId: string, taskId: string): Promise<TaskResult>;
   runHealthCycle(tenantId: string): Promise<HealthCheckRecord[]>;
@@ -107,6 +138,8 @@ export async function createTestKernel(options: TestKernelOptions): Promise<Test
   });
   // Created before the tenants are seeded: it listens for enable/config changes to sync schedules.
   const scheduler = createScheduler(kernel, options.scheduler);
+  // The KV inbox mode (no queue): accepted events are dispatched at once and swept by the tick.
+  const events = createEventProcessor(kernel);
 
   const seeds = options.tenants ?? [{}];
   const tenantIds: string[] = [];
@@ -171,8 +204,31 @@ export async function createTestKernel(options: TestKernelOptions): Promise<Test
       kernel.dispatch(tenantId, "contentDeleted", [contentId, content, metadata], {
         correlationId: crypto.randomUUID(),
       }),
+    async deliver(tenantId, event) {
+      const id = event.id ?? `msg_${crypto.randomUUID().replaceAll("-", "")}`;
+      const tenant = await kernel.requireTenant(tenantId);
+      const status = await events.accept({
+        id,
+        tenantId: tenant.id,
+        type: event.type ?? "content.published",
+        timestamp: clock.date().toISOString(),
+        contentId: event.contentId,
+        content: event.content ?? {},
+        ...(event.metadata ? { metadata: event.metadata } : {}),
+        correlationId: crypto.randomUUID(),
+        receivedAt: clock.date().toISOString(),
+      });
+      await events.idle();
+      const records = await kernel.history.list(tenant.id, { kind: "hook", limit: 500 });
+      return { id, status, records: records.filter((r) => r.eventId === id) };
+    },
     filter: (tenantId, hook, content, metadata) => kernel.filter(tenantId, hook, content, metadata),
-    tick: (date) => scheduler.tick(at(date)),
+    async tick(date) {
+      const now = at(date);
+      const report = await scheduler.tick(now);
+      const { retried } = await events.sweep(now);
+      return { ...report, swept: retried };
+    },
     runTask: (tenantId, taskId) => scheduler.runNow(tenantId, taskId),
     runHealthCycle: (tenantId) => scheduler.runHealthCycle(tenantId, clock.date()),
     history: (tenantId, query) => kernel.history.list(tenantId, query),

@@ -135,6 +135,28 @@ export function testingSuite(t: Harness): void {
       expect(k.logs.text()).not.toContain("tok-9876543210");
     });
 
+    it("delivers an event through the durable pipeline: deduplicated, recorded, retried by the tick", async () => {
+      const k = await probeKernel();
+      let answer = 503;
+      k.upstream.on("POST", `${API}/events`, () => respondWith(answer, {}));
+      const first = await k.deliver(k.tenantId, { contentId: "c-9", content: { domain: "example.com" }, id: "msg_1" });
+      expect(first.status).toBe("accepted");
+      expect(first.records.map((r) => [r.plugin, r.status, r.final, r.attempt])).toEqual([
+        ["probe", "retrying", false, 1],
+      ]);
+      // The same webhook-id again: a duplicate, nothing runs.
+      expect((await k.deliver(k.tenantId, { contentId: "c-9", id: "msg_1" })).status).toBe("duplicate");
+      expect(k.upstream.requestsTo("POST", `${API}/events`)).toHaveLength(1);
+      // Not due yet (the first retry waits 30 s), then due, and the upstream has recovered.
+      expect((await k.tick(k.clock.now() + 10_000)).swept).toBe(0);
+      answer = 202;
+      expect((await k.tick(k.clock.now() + 30_000)).swept).toBe(1);
+      const finals = (await k.history(k.tenantId, { kind: "hook" })).filter((r) => r.eventId === "msg_1" && r.final);
+      expect(finals.map((r) => [r.status, r.attempt])).toEqual([["succeeded", 2]]);
+      expect(k.upstream.requestsTo("POST", `${API}/events`)).toHaveLength(2);
+      expect(k.logs.text()).not.toContain("tok-9876543210");
+    });
+
     it("runs the filter chain and names the plugin that rejects", async () => {
       const pro = await probeKernel("pro");
       expect(await pro.filter(pro.tenantId, "beforeContentCreate", { premium: true })).toEqual({
