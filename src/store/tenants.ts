@@ -133,6 +133,12 @@ export class TenantStore {
     for await (const key of listAll(this.#driver, keys.tenantPrefix)) yield key.slice(keys.tenantPrefix.length);
   }
 
+  /** One page of tenant ids, in order, and the cursor of the next page (null on the last). */
+  async page(cursor: string | null, limit: number): Promise<{ ids: string[]; cursor: string | null }> {
+    const page = await this.#driver.list({ prefix: keys.tenantPrefix, cursor, limit });
+    return { ids: page.keys.map((key) => key.slice(keys.tenantPrefix.length)), cursor: page.cursor };
+  }
+
   /** Forget cached entries (all, or one tenant's). */
   invalidate(tenantId?: string): void {
     if (tenantId === undefined) this.#cache.clear();

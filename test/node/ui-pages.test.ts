@@ -298,3 +298,33 @@ describe("health and data charts", () => {
     expect(html).toMatch(/14 values from 2026-11-10 to 2026-11-23/);
   });
 });
+
+describe("Tenants list", () => {
+  it("pages a platform sign-in through every tenant, 100 at a time; a bad page link starts over", async () => {
+    const platform = new Browser(env.app);
+    await platform.signIn(await env.token("*"));
+    const existing = [];
+    for await (const id of env.kernel.tenants.ids()) existing.push(id);
+    const created = Array.from({ length: 230 - existing.length }, () => crypto.randomUUID());
+    await Promise.all(created.map((id, i) => env.kernel.putTenant(id, { slug: `paged-${i}`, plan: "free" })));
+    const all = [...existing, ...created].sort();
+
+    const seen: string[] = [];
+    let url: string | null = "/admin/tenants";
+    let pages = 0;
+    while (url && pages < 5) {
+      const html = await (await platform.get(url)).text();
+      seen.push(...[...html.matchAll(/<code>([0-9a-f-]{36})<\/code>/g)].map((m) => m[1]!));
+      const next = html.match(/href="([^"]+)">Next 100 tenants<\/a>/);
+      url = next ? next[1]!.replaceAll("&amp;", "&") : null;
+      pages++;
+    }
+    expect(pages).toBe(3);
+    expect(seen).toEqual(all);
+
+    const stale = await (await platform.get("/admin/tenants?page=tenant%3Azzzz")).text();
+    expect(stale).not.toContain("<code>");
+    const garbled = await platform.get("/admin/tenants?page=%00%ff");
+    expect(garbled.status).toBe(200);
+  });
+});

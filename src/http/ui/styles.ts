@@ -31,6 +31,7 @@ nav.tabs ul{list-style:none;display:flex;flex-wrap:wrap;gap:.25rem;padding:0;mar
 nav.tabs a{display:block;padding:.5rem .75rem;text-decoration:none;border-radius:.4rem .4rem 0 0}
 nav.tabs a[aria-current=page]{background:var(--panel);border:1px solid var(--line);border-bottom-color:var(--panel);color:var(--fg);font-weight:600}
 .muted,.help{color:var(--muted)}
+nav.pager{display:flex;flex-wrap:wrap;gap:1rem;margin:1rem 0}
 .help{font-size:.9rem;margin:.15rem 0 .35rem}
 .card{border:1px solid var(--line);border-radius:.5rem;padding:1rem;background:var(--bg);margin:0 0 1rem}
 .grid{display:grid;gap:1rem;grid-template-columns:repeat(auto-fill,minmax(min(100%,20rem),1fr))}

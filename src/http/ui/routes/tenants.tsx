@@ -11,23 +11,26 @@ const PAGE = 100;
 export function registerTenantRoutes(app: Hono<UiEnv>, ui: Ui): void {
   app.get("/tenants", async (c) => {
     const principal = c.get("principal");
-    const tenants: Readonly<TenantRecord>[] = [];
-    let more = false;
+    let ids: readonly string[];
+    let next: string | null = null;
+    const requested = c.req.query("page") ?? null;
+    let expired = false;
     if (principal.tenants === "*") {
-      for await (const id of ui.deps.kernel.tenants.ids()) {
-        if (tenants.length >= PAGE) {
-          more = true;
-          break;
-        }
-        const t = await ui.deps.kernel.getTenant(id);
-        if (t) tenants.push(t);
+      let page;
+      try {
+        page = await ui.deps.kernel.tenants.page(requested, PAGE);
+      } catch (error) {
+        if (requested === null) throw error;
+        // A page link whose cursor the store no longer accepts (or never made): start over.
+        expired = true;
+        page = await ui.deps.kernel.tenants.page(null, PAGE);
       }
-    } else {
-      for (const id of principal.tenants) {
-        const t = await ui.deps.kernel.getTenant(id);
-        if (t) tenants.push(t);
-      }
-    }
+      ids = page.ids;
+      next = page.cursor;
+    } else ids = principal.tenants;
+    const tenants = (await Promise.all(ids.map((id) => ui.deps.kernel.getTenant(id))))
+      .filter((t): t is Readonly<TenantRecord> => t !== null);
+    const paged = requested !== null && !expired;
     return c.html(
       <Layout base={ui.base} title="Tenants" session={sessionView(c)} crumbs={[{ label: "Tenants" }]}>
         <h1>Tenants</h1>
@@ -61,7 +64,15 @@ export function registerTenantRoutes(app: Hono<UiEnv>, ui: Ui): void {
               </table>
             </TableWrap>
           )}
-        {more ? <p class="muted">Showing the first {PAGE} tenants.</p> : null}
+        {expired ? <p class="muted">That page link has expired; this is the first page.</p> : null}
+        {next || paged
+          ? (
+            <nav aria-label="Tenant pages" class="pager">
+              {paged ? <a href={`${ui.base}/tenants`}>First page</a> : null}
+              {next ? <a href={`${ui.base}/tenants?page=${encodeURIComponent(next)}`}>Next {PAGE} tenants</a> : null}
+            </nav>
+          )
+          : null}
       </Layout>,
     );
   });
