@@ -17,7 +17,8 @@ export type KernelErrorCode =
   | "ERR_FILTER_REJECTED"
   | "ERR_TASK_INVALID"
   | "ERR_TASK_NOT_FOUND"
-  | "ERR_STORAGE";
+  | "ERR_STORAGE"
+  | "ERR_CONFLICT";
 
 export class KernelError extends Error {
   readonly code: KernelErrorCode;

@@ -351,32 +351,40 @@ export class Kernel implements PluginHost {
     let tenants = 0, reencrypted = 0, unchanged = 0;
     const failed: { tenantId: string; scope: string; error: string }[] = [];
     const box = this.secretBox;
-    const move = async (id: string, scope: string, envelope: string) => {
+    type Tally = { reencrypted: number; unchanged: number; failed: typeof failed };
+    const move = async (tally: Tally, id: string, scope: string, envelope: string) => {
       if (!box.needsRotation(envelope)) {
-        unchanged++;
+        tally.unchanged++;
         return envelope;
       }
       try {
         const sealed = await box.encrypt(id, scope, await box.decrypt(id, scope, envelope));
-        reencrypted++;
+        tally.reencrypted++;
         return sealed;
       } catch (error) {
-        failed.push({ tenantId: id, scope, error: (error as Error).message });
+        tally.failed.push({ tenantId: id, scope, error: (error as Error).message });
         return envelope;
       }
     };
     for await (const id of this.tenants.ids()) {
       tenants++;
+      // Counted per attempt: an update that lost a race runs its change again on the fresh record.
+      let tally: Tally = { reencrypted: 0, unchanged: 0, failed: [] };
       await this.tenants.update(id, async (tenant) => {
+        tally = { reencrypted: 0, unchanged: 0, failed: [] };
         if (!tenant) return null;
-        const before = reencrypted;
-        const webhookSecrets = await Promise.all(tenant.webhookSecrets.map((s) => move(id, WEBHOOK_SECRET_SCOPE, s)));
+        const webhookSecrets = await Promise.all(
+          tenant.webhookSecrets.map((s) => move(tally, id, WEBHOOK_SECRET_SCOPE, s)),
+        );
         const plugins: Record<string, PluginState> = {};
         for (const [name, state] of Object.entries(tenant.plugins)) {
-          plugins[name] = state.secrets ? { ...state, secrets: await move(id, name, state.secrets) } : state;
+          plugins[name] = state.secrets ? { ...state, secrets: await move(tally, id, name, state.secrets) } : state;
         }
-        return reencrypted === before ? null : { ...tenant, webhookSecrets, plugins };
+        return tally.reencrypted === 0 ? null : { ...tenant, webhookSecrets, plugins };
       });
+      reencrypted += tally.reencrypted;
+      unchanged += tally.unchanged;
+      failed.push(...tally.failed);
     }
     const report = { tenants, reencrypted, unchanged, primaryKeyId: box.primaryKeyId, failed };
     this.logger.info("secrets rotated", { ...report, failed: failed.length });

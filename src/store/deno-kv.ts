@@ -7,7 +7,8 @@
  * use; so a string prefix is the range `[prefix] .. [prefix + U+10FFFF]`. Keys containing
  * U+10FFFF (a noncharacter) are refused, which keeps that range exact.
  *
- * Guarantees: strongly consistent, and `putIfAbsent` is an atomic check-and-set (atomic = true).
+ * Guarantees: strongly consistent; `putIfAbsent` and `putIfUnchanged` are atomic check-and-sets
+ * (atomic = true).
  * Deno KV may still return a key for a while after its `expireIn`, so values written with a TTL
  * carry their deadline and reads hide them once it has passed.
  */
@@ -106,6 +107,16 @@ export function createDenoKVDriver(kv: DenoKvLike, options: DenoKVDriverOptions 
       const current = await kv.get(dk);
       if (current.versionstamp !== null && decode(current.value) !== null) return false;
       // Compare-and-set against exactly what was read: absent (null) or an expired leftover.
+      const result = await kv.atomic().check({ key: dk, versionstamp: current.versionstamp })
+        .set(dk, stored, setOptions).commit().catch((error) => failed(k, error));
+      return result.ok;
+    },
+    async putIfUnchanged(k, expected, value, opts) {
+      const dk = key(k);
+      const [stored, setOptions] = encode(value, opts);
+      const current = await kv.get(dk);
+      if (decode(current.value) !== expected) return false;
+      // Compare-and-set against exactly the entry that was read (its versionstamp).
       const result = await kv.atomic().check({ key: dk, versionstamp: current.versionstamp })
         .set(dk, stored, setOptions).commit().catch((error) => failed(k, error));
       return result.ok;

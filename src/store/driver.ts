@@ -36,6 +36,13 @@ export interface KVDriver {
   put(key: string, value: string, options?: PutOptions): Promise<void>;
   /** Write only if the key does not exist; true when this call wrote it (a claim). */
   putIfAbsent(key: string, value: string, options?: PutOptions): Promise<boolean>;
+  /**
+   * Write only if the key still holds `expected` (null: absent or expired); true when this call
+   * wrote. Atomic, so a read-modify-write that lost a race can retry instead of undoing the
+   * other write. Offered where the backend can compare and set (memory, Deno KV); Cloudflare KV
+   * cannot, and has none.
+   */
+  putIfUnchanged?(key: string, expected: string | null, value: string, options?: PutOptions): Promise<boolean>;
   delete(key: string): Promise<void>;
   list(options: ListOptions): Promise<ListPage>;
 }

@@ -72,6 +72,13 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       write(key, value, opts);
       return Promise.resolve(true);
     },
+    putIfUnchanged(key, expected, value, opts) {
+      if (!validTtl(opts)) return Promise.reject(ttlError(opts));
+      stats.writes++;
+      if (live(key) !== expected) return Promise.resolve(false);
+      write(key, value, opts);
+      return Promise.resolve(true);
+    },
     delete(key) {
       stats.deletes++;
       remove(key);

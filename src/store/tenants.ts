@@ -45,6 +45,9 @@ export interface TenantStoreOptions {
 
 type Entry = { record: Readonly<TenantRecord> | null; expiresAt: number };
 
+/** Reads and writes one tenant update tries before it reports a conflict (each lost race means another write landed). */
+const MAX_UPDATE_ATTEMPTS = 8;
+
 export class TenantStore {
   readonly #driver: KVDriver;
   readonly #cache = new Map<string, Entry>();
@@ -89,10 +92,12 @@ export class TenantStore {
 
   /**
    * Read the current record from KV (not the cache), change a copy, write it back.
-   * `change` returns the new record, or null to leave it as it was. Updates of one tenant in
-   * this isolate run one after another: interleaved, a secret rotation and an admin write each
-   * read the same record and the later write silently undid the earlier one
-   * (test/reliability/key-rotation.test.ts). Across isolates KV stays last-writer-wins.
+   * `change` returns the new record, or null to leave it as it was; it may run more than once.
+   * Updates of one tenant in this isolate run one after another: interleaved, a secret rotation
+   * and an admin write each read the same record and the later write silently undid the earlier
+   * one (test/reliability/key-rotation.test.ts). Across isolates, a driver with `putIfUnchanged`
+   * (memory, Deno KV) writes only over the record that was read, and a lost race reads again and
+   * re-applies the change; Cloudflare KV has no compare-and-set, so there the last writer wins.
    */
   update(
     tenantId: string,
@@ -111,11 +116,27 @@ export class TenantStore {
     tenantId: string,
     change: (current: TenantRecord | null) => TenantRecord | null | Promise<TenantRecord | null>,
   ): Promise<Readonly<TenantRecord> | null> {
-    const raw = await this.#driver.get(keys.tenant(tenantId));
-    const current = raw === null ? null : parseRecord(tenantId, raw);
-    const next = await change(current);
-    if (!next) return current && deepFreeze(current);
-    await this.#driver.put(keys.tenant(tenantId), JSON.stringify(next));
+    const key = keys.tenant(tenantId);
+    let next: TenantRecord;
+    for (let attempt = 1;; attempt++) {
+      const raw = await this.#driver.get(key);
+      const current = raw === null ? null : parseRecord(tenantId, raw);
+      const changed = await change(current);
+      if (!changed) return current && deepFreeze(current);
+      next = changed;
+      const json = JSON.stringify(next);
+      if (!this.#driver.putIfUnchanged) {
+        await this.#driver.put(key, json);
+        break;
+      }
+      if (await this.#driver.putIfUnchanged(key, raw, json)) break;
+      if (attempt === MAX_UPDATE_ATTEMPTS) {
+        throw new KernelError(
+          "ERR_CONFLICT",
+          `tenant ${tenantId} kept changing while it was being updated (${attempt} attempts); try again`,
+        );
+      }
+    }
     this.#generation++;
     const frozen = deepFreeze(structuredClone(next));
     this.#remember(tenantId, frozen);

@@ -5,7 +5,7 @@
  */
 import type { KVDriver, ListOptions, ListPage, PutOptions } from "../../src/store/driver.ts";
 
-export type KVOp = "get" | "getMany" | "put" | "putIfAbsent" | "delete" | "list";
+export type KVOp = "get" | "getMany" | "put" | "putIfAbsent" | "putIfUnchanged" | "delete" | "list";
 
 export interface Fault {
   ops: KVOp[];
@@ -57,7 +57,7 @@ export class InjectedFault extends Error {
 export function createFaultyDriver(inner: KVDriver, options: { seed?: number } = {}): FaultyDriver {
   const faults: Fault[] = [];
   const random = seededRandom(options.seed ?? 1);
-  const stats = { get: 0, getMany: 0, put: 0, putIfAbsent: 0, delete: 0, list: 0, injected: 0 };
+  const stats = { get: 0, getMany: 0, put: 0, putIfAbsent: 0, putIfUnchanged: 0, delete: 0, list: 0, injected: 0 };
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   /** Runs `run` under the faults matching (op, keys): waits, then throws before or after it. */
@@ -115,6 +115,13 @@ export function createFaultyDriver(inner: KVDriver, options: { seed?: number } =
     async putIfAbsent(key: string, value: string, opts?: PutOptions) {
       return gate("putIfAbsent", [key], () => inner.putIfAbsent(key, value, opts));
     },
+    ...(inner.putIfUnchanged
+      ? {
+        async putIfUnchanged(key: string, expected: string | null, value: string, opts?: PutOptions) {
+          return gate("putIfUnchanged", [key], () => inner.putIfUnchanged!(key, expected, value, opts));
+        },
+      }
+      : {}),
     async delete(key: string) {
       return gate("delete", [key], () => inner.delete(key));
     },

@@ -145,6 +145,39 @@ export function driverSuite(h: Harness, target: DriverUnderTest): void {
       );
     });
 
+    describe("putIfUnchanged", () => {
+      it(`is ${target.atomic ? "offered" : "absent"} (a compare-and-set needs an atomic backend)`, async () => {
+        const driver = await target.create();
+        expect(typeof driver.putIfUnchanged).toBe(target.atomic ? "function" : "undefined");
+      });
+
+      if (target.atomic) {
+        it("writes only over the expected value (null: absent), and says whether it wrote", async () => {
+          const driver = await target.create();
+          const k = `${ns()}doc`;
+          expect(await driver.putIfUnchanged!(k, "v0", "v1")).toBe(false);
+          expect(await driver.get(k)).toBeNull();
+          expect(await driver.putIfUnchanged!(k, null, "v1")).toBe(true);
+          expect(await driver.putIfUnchanged!(k, null, "again")).toBe(false);
+          expect(await driver.putIfUnchanged!(k, "v0", "v2")).toBe(false);
+          expect(await driver.get(k)).toBe("v1");
+          expect(await driver.putIfUnchanged!(k, "v1", "v2", { ttlSeconds: 3600 })).toBe(true);
+          expect(await driver.get(k)).toBe("v2");
+        });
+
+        it("lets exactly one of many concurrent writers over the same value win", async () => {
+          const driver = await target.create();
+          const k = `${ns()}race`;
+          await driver.put(k, "base");
+          const wins = await Promise.all(
+            Array.from({ length: 12 }, (_, i) => driver.putIfUnchanged!(k, "base", `w${i}`)),
+          );
+          expect(wins.filter(Boolean)).toHaveLength(1);
+          expect(await driver.get(k)).toBe(`w${wins.indexOf(true)}`);
+        });
+      }
+    });
+
     describe("TTL", () => {
       it("keeps a key with a TTL readable and listable until it expires", async () => {
         const driver = await target.create();

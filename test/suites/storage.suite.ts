@@ -15,6 +15,7 @@ import {
   type LogRecord,
   parseMasterKeys,
   Plugin,
+  type PutOptions,
   SecretBox,
   type TenantRecord,
   ValidationError,
@@ -43,6 +44,13 @@ export function countingDriver(inner: KVDriver): CountingDriver {
     getMany: (keys) => (counts.reads++, inner.getMany(keys)),
     put: (key, value, opts) => (counts.writes++, inner.put(key, value, opts)),
     putIfAbsent: (key, value, opts) => (counts.writes++, inner.putIfAbsent(key, value, opts)),
+    ...(inner.putIfUnchanged
+      ? {
+        putIfUnchanged: (key: string, expected: string | null, value: string, opts?: PutOptions) => (
+          counts.writes++, inner.putIfUnchanged!(key, expected, value, opts)
+        ),
+      }
+      : {}),
     delete: (key) => (counts.deletes++, inner.delete(key)),
     list: (opts) => (counts.lists++, inner.list(opts)),
   };
@@ -57,6 +65,12 @@ export function namespacedDriver(inner: KVDriver, ns: string): KVDriver {
     getMany: (keys) => inner.getMany(keys.map((k) => ns + k)),
     put: (key, value, opts) => inner.put(ns + key, value, opts),
     putIfAbsent: (key, value, opts) => inner.putIfAbsent(ns + key, value, opts),
+    ...(inner.putIfUnchanged
+      ? {
+        putIfUnchanged: (key: string, expected: string | null, value: string, opts?: PutOptions) =>
+          inner.putIfUnchanged!(ns + key, expected, value, opts),
+      }
+      : {}),
     delete: (key) => inner.delete(ns + key),
     list: async (opts) => {
       const page = await inner.list({ ...opts, prefix: ns + opts.prefix });
@@ -261,6 +275,21 @@ export function storageSuite(h: Harness, target: StorageTarget): void {
         clock.advance(10_001);
         expect((await b.getConfig(id, "alpha")).retries).toBe(7);
         expect(driver.counts.reads).toBe(1);
+      });
+
+      it("two isolates changing one tenant at once: both changes land where the store can compare and set", async () => {
+        const { isolate, backend } = await setup();
+        const id = uuid();
+        const first = isolate();
+        await first.putTenant(id, { slug: "raced", plan: "free" });
+        const others = [isolate(), isolate(), isolate()];
+        const names = ["alpha", "beta", "gamma"] as const;
+        await Promise.all(others.map((k, i) => k.setConfig(id, names[i]!, { ...VALID, retries: i + 1 })));
+        const stored = await isolate().getTenant(id);
+        const kept = names.filter((name) => stored!.plugins[name]?.config);
+        if (backend.putIfUnchanged) expect(kept).toEqual(names);
+        // Cloudflare KV has no compare-and-set: the last writer wins, and at least its change is there.
+        else expect(kept.length).toBeGreaterThanOrEqual(1);
       });
 
       it("reports a damaged tenant record as a storage error", async () => {

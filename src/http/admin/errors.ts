@@ -27,18 +27,20 @@ export const STATUS_BY_CODE: Record<KernelErrorCode, number> = {
   ERR_CONFIGURATION: 500,
   ERR_DECRYPT: 500,
   ERR_STORAGE: 503,
+  ERR_CONFLICT: 409,
 };
 
 /** The problem type slug per code (the end of the `type` URI). */
 const SLUG_BY_STATUS: Record<number, string> = {
   404: "not-found",
+  409: "conflict",
   422: "validation-failed",
   500: "internal-error",
   503: "unavailable",
 };
 
 /** Statuses whose message is written for the caller; the others are answered generically. */
-const SHOW_MESSAGE = new Set([404, 422]);
+const SHOW_MESSAGE = new Set([404, 409, 422]);
 
 export const WWW_AUTHENTICATE_REALM = 'Bearer realm="dvp-admin"';
 
@@ -79,7 +81,8 @@ export function errorResponse(error: unknown, logger: Logger, c?: Context): Resp
   const slug = SLUG_BY_STATUS[status] ?? "internal-error";
   const detail = SHOW_MESSAGE.has(status) ? (error as Error).message : generic(status);
   const extensions = error instanceof ValidationError ? { errors: error.errors } : {};
-  return problem(status, slug, detail, extensions);
+  const headers: Record<string, string> = status === 409 ? { "retry-after": "1" } : {};
+  return problem(status, slug, detail, extensions, headers);
 }
 
 function generic(status: number): string {
