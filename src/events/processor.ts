@@ -76,19 +76,30 @@ interface PluginProgress {
   tries: number;
 }
 
-/** What a done-key holds: the final status, and the final record's key and text. */
+/** What a done-key holds: the final status, and the final record's key and stored text. */
 interface DoneMarker {
   status: string;
   history?: string;
   record?: string;
 }
 
+/** A done-key's value: the record goes in as JSON, not as a string of JSON (no second escaping). */
+function writeDone(status: string, history: string, recordJson: string): string {
+  return `{"status":${JSON.stringify(status)},"history":${JSON.stringify(history)},"record":${recordJson}}`;
+}
+
 /** A done-key's value, or null when there is none (a bare status string is read as a marker without a copy). */
 function readDone(value: string | null | undefined): DoneMarker | null {
   if (value === null || value === undefined) return null;
   try {
-    const parsed = JSON.parse(value) as DoneMarker;
-    if (parsed && typeof parsed === "object" && typeof parsed.status === "string") return parsed;
+    const parsed = JSON.parse(value) as { status?: unknown; history?: unknown; record?: unknown };
+    if (parsed && typeof parsed === "object" && typeof parsed.status === "string") {
+      return {
+        status: parsed.status,
+        ...(typeof parsed.history === "string" ? { history: parsed.history } : {}),
+        ...(parsed.record && typeof parsed.record === "object" ? { record: JSON.stringify(parsed.record) } : {}),
+      };
+    }
   } catch { /* not JSON: a bare status */ }
   return { status: value };
 }
@@ -282,8 +293,11 @@ export class KernelEventProcessor implements EventProcessor {
     const stored = JSON.parse(raw) as StoredEvent;
     const names = plugins ?? stored.plugins;
     const states = await driver.getMany(names.map((p) => eventKeys.done(id, eventId, p)));
+    const done = states.map(readDone);
+    // The done-keys about to be cleared may hold the only copy of a record whose write failed.
+    await this.#restoreRecords(done.filter((d): d is DoneMarker => d !== null));
     const again = names.filter((_, i) => {
-      const status = readDone(states[i])?.status;
+      const status = done[i]?.status;
       return status === "failed" || status === "timed_out" || plugins !== undefined;
     });
     for (const plugin of again) {
@@ -444,11 +458,11 @@ export class KernelEventProcessor implements EventProcessor {
       correlationId: event.correlationId ?? null,
       ...details,
     });
-    const marker: DoneMarker = { status, history: prepared.key, record: prepared.json };
+    const marker = writeDone(status, prepared.key, prepared.json);
     const doneKey = eventKeys.done(event.tenantId, event.id, plugin);
     const ttl = { ttlSeconds: this.#ttl };
-    if (fresh) await driver.put(doneKey, JSON.stringify(marker), ttl);
-    else if (!(await driver.putIfAbsent(doneKey, JSON.stringify(marker), ttl))) return;
+    if (fresh) await driver.put(doneKey, marker, ttl);
+    else if (!(await driver.putIfAbsent(doneKey, marker, ttl))) return;
     await kernel.history.write(prepared);
   }
 

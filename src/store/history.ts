@@ -46,6 +46,13 @@ export interface PreparedRecord {
   record: ExecutionRecord;
 }
 
+/** Longest error or reason text a record keeps. */
+export const MAX_RECORD_TEXT = 2_000;
+
+function clip(text: string): string {
+  return text.length <= MAX_RECORD_TEXT ? text : `${text.slice(0, MAX_RECORD_TEXT)}… (${text.length} characters)`;
+}
+
 export class ExecutionHistory {
   readonly #driver: KVDriver;
   readonly #now: () => number;
@@ -81,6 +88,10 @@ export class ExecutionHistory {
       id: input.id ?? crypto.randomUUID(),
       at: input.at ?? new Date(time).toISOString(),
     };
+    // An error may quote a whole upstream response: keep records small enough for every store
+    // (Deno KV takes 64 KiB per value, and the event pipeline keeps a copy of final records).
+    if (record.error !== undefined) record.error = clip(record.error);
+    if (record.reason !== undefined) record.reason = clip(record.reason);
     const suffix = `${record.kind}:${record.plugin}:${record.id}`;
     // A plugin's error message may quote its own secret: history is stored and shown, so scrub it.
     const json = JSON.stringify(record, (_key, value) => typeof value === "string" ? this.#scrub(value) : value);

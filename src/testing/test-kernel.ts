@@ -76,7 +76,10 @@ export interface DeliveryResult {
   id: string;
   /** "duplicate" when this webhook-id was accepted before: nothing runs again. */
   status: AcceptResult;
-  /** The event's history records so far, newest first: one final record per plugin, or "retrying" ones. */
+  /**
+   * The event's history records so far, newest first: one final record per plugin, or "retrying"
+   * ones (found among the tenant's newest 500 hook records).
+   */
   records: ExecutionRecord[];
 }
 

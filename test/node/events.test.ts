@@ -107,6 +107,29 @@ describe("event processor, KV inbox (no queue)", () => {
     expect(t.good.seen).toHaveLength(1);
   });
 
+  it("replay first writes a final record the history lost, from the copy its done-key keeps", async () => {
+    const t = await setup();
+    t.flaky.failNext = 3;
+    await t.events.accept(event("e3"));
+    await t.events.idle();
+    for (let i = 0; i < 5; i++) {
+      t.clock.now += 10 * 60_000;
+      await t.events.sweep(new Date(t.clock.now));
+    }
+    // The final "failed" record's write is lost (as if it had failed after the done-key was written).
+    const prefix = `hist:${TENANT}:`;
+    const page = await t.driver.list({ prefix });
+    const values = await t.driver.getMany(page.keys);
+    const lost = page.keys.find((_, i) => /"plugin":"flaky".*"status":"failed".*"final":true/.test(values[i] ?? ""));
+    expect(lost).toBeDefined();
+    await t.driver.delete(lost!);
+    expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "e3")).toEqual(["good:succeeded"]);
+
+    await t.events.replay(TENANT, "e3");
+    const after = finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "e3");
+    expect(after).toEqual(["flaky:failed", "flaky:succeeded", "good:succeeded"]);
+  });
+
   it("finds a due event behind more than a page of markers that are not due yet", async () => {
     const t = await setup();
     const later = JSON.stringify({ due: t.clock.now + 24 * 3_600_000 });
