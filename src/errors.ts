@@ -18,7 +18,8 @@ export type KernelErrorCode =
   | "ERR_TASK_INVALID"
   | "ERR_TASK_NOT_FOUND"
   | "ERR_STORAGE"
-  | "ERR_CONFLICT";
+  | "ERR_CONFLICT"
+  | "ERR_TOO_LARGE";
 
 export class KernelError extends Error {
   readonly code: KernelErrorCode;

@@ -11,7 +11,9 @@
  * Claims are written the way createDenoKVDriver stores keys: the one-part key `[key]`, a plain
  * string value, `expireIn` for the TTL.
  */
+import { KernelError } from "../errors.ts";
 import type { WorkMessage, WorkQueue } from "../queue.ts";
+import { isTooLarge } from "../store/deno-kv.ts";
 
 type DenoKey = readonly (string | number | bigint | boolean | symbol | Uint8Array)[];
 
@@ -52,6 +54,8 @@ interface Pending {
 }
 
 const DEFAULT_BACKOFF_MS = [5_000, 30_000, 60_000, 120_000, 300_000];
+/** Bytes of claims one group commit carries at most (Deno KV's limit per transaction is 800 KiB). */
+const GROUP_MAX_BYTES = 512 * 1024;
 
 /** One queue value for the work messages of a group commit. */
 interface QueuedGroup {
@@ -69,9 +73,14 @@ export function createDenoKvWorkQueue(kv: DenoKvQueueLike, options: DenoKvWorkQu
   const prefix = options.deadLetterPrefix ?? "dvp-dead-letter";
   const maxGroup = Math.max(1, options.maxGroup ?? 32);
   const now = options.now ?? Date.now;
-  const enqueueOptions = (message: WorkMessage): EnqueueOptions => ({
+  // Undelivered values are kept by kind and tenant; a group may span tenants, so it is kept as one.
+  const enqueueOptions = (message: WorkMessage | QueuedGroup): EnqueueOptions => ({
     backoffSchedule: backoff,
-    keysIfUndelivered: [[prefix, message.kind, message.tenantId, crypto.randomUUID()]],
+    keysIfUndelivered: [
+      "group" in message
+        ? [prefix, "group", crypto.randomUUID()]
+        : [prefix, message.kind, message.tenantId, crypto.randomUUID()],
+    ],
   });
   const claim = (op: DenoKvQueueAtomicLike, p: Pending, versionstamp: string | null) =>
     op.check({ key: [p.claim.key], versionstamp })
@@ -81,12 +90,19 @@ export function createDenoKvWorkQueue(kv: DenoKvQueueLike, options: DenoKvWorkQu
 
   /** One claim on its own; a leftover the driver already treats as expired ({v, exp} past exp) is taken over. */
   const single = async (p: Pending): Promise<boolean> => {
-    if ((await add(kv.atomic(), p, null).commit()).ok) return true;
+    const commit = (op: DenoKvQueueAtomicLike) =>
+      op.commit().catch((error) => {
+        if (!isTooLarge(error)) throw error;
+        throw new KernelError("ERR_TOO_LARGE", `the event is larger than Deno KV keeps (64 KiB per value)`, {
+          cause: error,
+        });
+      });
+    if ((await commit(add(kv.atomic(), p, null))).ok) return true;
     const current = await kv.get([p.claim.key]);
     const value = current.value as { exp?: number } | string | null;
     const expired = value !== null && typeof value === "object" && typeof value.exp === "number" &&
       value.exp <= now();
-    return expired ? (await add(kv.atomic(), p, current.versionstamp).commit()).ok : false;
+    return expired ? (await commit(add(kv.atomic(), p, current.versionstamp))).ok : false;
   };
 
   let waiting: Pending[] = [];
@@ -98,28 +114,33 @@ export function createDenoKvWorkQueue(kv: DenoKvQueueLike, options: DenoKvWorkQu
       const group: Pending[] = [];
       const keys = new Set<string>();
       const rest: Pending[] = [];
+      let bytes = 0;
       for (const p of waiting) {
         // The same key twice in one transaction would pass both absence checks: keep one per group.
-        if (group.length < maxGroup && !keys.has(p.claim.key)) {
+        // Deno KV refuses a transaction over 800 KiB: a group stops short of GROUP_MAX_BYTES.
+        const size = 2 * (p.claim.key.length + p.claim.value.length); // V8 stores a string in 1 or 2 bytes per unit
+        const fits = group.length === 0 || (group.length < maxGroup && bytes + size <= GROUP_MAX_BYTES);
+        if (fits && !keys.has(p.claim.key)) {
           group.push(p);
           keys.add(p.claim.key);
+          bytes += size;
         } else rest.push(p);
       }
       waiting = rest;
+      let committed: boolean;
       try {
         let op = kv.atomic();
         for (const p of group) op = claim(op, p, null);
         const value: QueuedGroup = { group: group.map((p) => p.message) };
-        op = op.enqueue(value, enqueueOptions(group[0]!.message));
-        if ((await op.commit()).ok) {
-          for (const p of group) p.resolve(true);
-          continue;
-        }
-        // Some key exists (a duplicate): settle each on its own.
-        await Promise.all(group.map((p) => single(p).then(p.resolve, p.reject)));
-      } catch (error) {
-        for (const p of group) p.reject(error);
+        op = op.enqueue(value, enqueueOptions(value));
+        committed = (await op.commit()).ok;
+      } catch {
+        // One member the store refuses (too large, say) must not fail the others: settle each alone.
+        committed = false;
       }
+      if (committed) { for (const p of group) p.resolve(true); }
+      // Some key exists (a duplicate), or the commit failed: settle each on its own.
+      else await Promise.all(group.map((p) => single(p).then(p.resolve, p.reject)));
     }
     committing = false;
   };

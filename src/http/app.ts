@@ -56,6 +56,9 @@ export function createApp(deps: HttpDeps, options: AppOptions = {}): Hono {
     if (error instanceof KernelError && /NOT_FOUND$/.test(error.code)) {
       return problem(404, "not-found", error.message);
     }
+    if (error instanceof KernelError && error.code === "ERR_TOO_LARGE") {
+      return problem(413, "too-large", error.message);
+    }
     if (error instanceof KernelError && error.code === "ERR_CONFLICT") {
       return problem(409, "conflict", error.message, {}, { "retry-after": "1" });
     }

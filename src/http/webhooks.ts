@@ -63,6 +63,10 @@ export function webhookRoutes(deps: HttpDeps): Hono {
       result = await deps.events.accept(event, waitUntilOf(c));
     } catch (error) {
       if (error instanceof KernelError && error.code === "ERR_TENANT_NOT_FOUND") return unauthorized();
+      // The store cannot keep an event this large (Deno KV: 64 KiB per value): a retry cannot help.
+      if (error instanceof KernelError && error.code === "ERR_TOO_LARGE") {
+        return problem(413, "event-too-large", error.message);
+      }
       deps.kernel.logger.error("webhook could not be made durable", {
         tenant_id: tenant.id,
         webhook_id: id,

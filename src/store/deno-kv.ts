@@ -53,9 +53,16 @@ export interface DenoKVDriverOptions {
 /** Deno KV's own errors (e.g. "Value too large (max 65536 bytes)") do not say which key. */
 function failed(key: string, error: unknown): never {
   const message = error instanceof Error ? error.message : String(error);
-  throw new KernelError("ERR_STORAGE", `deno-kv: cannot write ${JSON.stringify(key.slice(0, 200))}: ${message}`, {
-    cause: error,
-  });
+  throw new KernelError(
+    isTooLarge(error) ? "ERR_TOO_LARGE" : "ERR_STORAGE",
+    `deno-kv: cannot write ${JSON.stringify(key.slice(0, 200))}: ${message}`,
+    { cause: error },
+  );
+}
+
+/** Deno KV's refusal of a value over 64 KiB, or of a transaction over 800 KiB: no retry can help. */
+export function isTooLarge(error: unknown): boolean {
+  return /too large/i.test(error instanceof Error ? error.message : String(error));
 }
 
 export function createDenoKVDriver(kv: DenoKvLike, options: DenoKVDriverOptions = {}): KVDriver {

@@ -4,7 +4,8 @@
  */
 import { expect } from "expect";
 import { type DenoStartOptions, startDeno } from "../../src/adapters/deno.ts";
-import type { Plugin } from "../../src/plugin.ts";
+import { Plugin } from "../../src/plugin.ts";
+import type { HookContext } from "../../src/context.ts";
 import { createDenoKvWorkQueue, queuedMessages } from "../../src/events/deno-kv-queue.ts";
 import { ConfigurationError } from "../../src/errors.ts";
 import { eventBody, RecorderPlugin, signAdminToken, signedRequest } from "../fixtures/webhook-kit.ts";
@@ -16,6 +17,24 @@ const ENV = {
 };
 
 const noCron = () => undefined;
+
+/** Throws the first time it sees one content id; records every content id it is called with. */
+class FailOncePlugin extends Plugin {
+  readonly name = "flake";
+  readonly version = "1.0.0";
+  readonly seen: string[] = [];
+  #failed = false;
+  constructor(readonly failOn: string) {
+    super();
+  }
+  contentPublished(_ctx: HookContext, contentId: string): void {
+    this.seen.push(contentId);
+    if (contentId === this.failOn && !this.#failed) {
+      this.#failed = true;
+      throw new Error(`fails once on ${contentId}`);
+    }
+  }
+}
 
 /** The adapter on a free loopback port with these plugins and no cron. */
 const startLocal = (kv: Deno.Kv, plugins: Plugin[], options: DenoStartOptions = {}) =>
@@ -104,39 +123,169 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const recorder = new RecorderPlugin();
-    const flaky = new RecorderPlugin("flaky");
-    flaky.failNext = 1;
+    const flaky = new FailOncePlugin("c-4");
     const kv = await Deno.openKv(":memory:");
     const kernel = await startLocal(kv, [recorder, flaky], { queueBackoffMs: [50, 50, 50] });
+    // Which event ids each queue delivery carried, in order.
+    const deliveries: string[][] = [];
+    const consume = kernel.runtime.consume.bind(kernel.runtime);
+    (kernel.runtime as { consume: typeof consume }).consume = (messages) => {
+      deliveries.push(messages.map((m) => (m as { eventId: string }).eventId));
+      return consume(messages);
+    };
     try {
       const tenant = crypto.randomUUID();
-      const { generatedSecret } = await kernel.runtime.kernel.putTenant(tenant, { slug: "grouped", plan: "pro" });
+      await kernel.runtime.kernel.putTenant(tenant, { slug: "grouped", plan: "pro" });
       await kernel.runtime.kernel.enable(tenant, "recorder");
-      await kernel.runtime.kernel.enable(tenant, "flaky");
-      const url = `${kernel.url}/v1/webhooks/${tenant}`;
-      // Concurrent webhooks share group commits, so the one failure sits in a group with others.
-      const ids = Array.from({ length: 24 }, (_, i) => `msg_group_${i}`);
-      const statuses = await Promise.all(ids.map(async (id) => {
-        const res = await fetch(await signedRequest(url, generatedSecret!, eventBody(), { id }));
-        await res.body?.cancel();
-        return res.status;
-      }));
-      expect(statuses).toEqual(ids.map(() => 202));
+      await kernel.runtime.kernel.enable(tenant, "flake");
+      // Accepted in one go: the first claim commits alone, the four that queue behind it share
+      // the next commit and so one queue delivery, in which c-4's plugin "flake" fails once.
+      const ids = ["c-0", "c-1", "c-2", "c-3", "c-4"];
+      const at = new Date().toISOString();
+      const results = await Promise.all(ids.map((id) =>
+        kernel.runtime.events.accept({
+          id,
+          tenantId: tenant,
+          type: "content.published",
+          timestamp: at,
+          contentId: id,
+          content: {},
+          receivedAt: at,
+        })
+      ));
+      expect(results).toEqual(ids.map(() => "accepted"));
       const finals = async () =>
         (await kernel.runtime.kernel.history.list(tenant, { kind: "hook", limit: 200 })).filter((r) => r.final);
       const end = Date.now() + 10_000;
-      while ((await finals()).length < ids.length * 2 && Date.now() < end) {
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      while ((await finals()).length < ids.length * 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
       const records = await finals();
       expect(records).toHaveLength(ids.length * 2);
       expect(new Set(records.map((r) => `${r.eventId}/${r.plugin}`)).size).toBe(ids.length * 2);
       expect(records.every((r) => r.status === "succeeded")).toBe(true);
-      // The redelivered group ran nothing again for the plugin that had already finished.
-      expect(recorder.seen).toHaveLength(ids.length);
-      expect(flaky.seen).toHaveLength(ids.length + 1);
+      // The failure was in a shared delivery, and that whole delivery came again.
+      const withFailure = deliveries.filter((d) => d.includes("c-4"));
+      expect(withFailure).toHaveLength(2);
+      expect(withFailure[0]!.length).toBeGreaterThan(1);
+      expect(withFailure[1]).toEqual(withFailure[0]);
+      // The redelivery ran nothing again for the plugins that had already finished.
+      expect(recorder.seen.map((s) => s.contentId).sort()).toEqual(ids);
+      expect(flaky.seen.sort()).toEqual([...ids, "c-4"].sort());
     } finally {
       await kernel.close();
+      kv.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "Deno adapter: an event larger than Deno KV keeps is refused with 413; its group's other webhooks are accepted",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const recorder = new RecorderPlugin();
+    const kv = await Deno.openKv(":memory:");
+    const kernel = await startLocal(kv, [recorder]);
+    try {
+      const tenant = crypto.randomUUID();
+      const { generatedSecret } = await kernel.runtime.kernel.putTenant(tenant, { slug: "large", plan: "pro" });
+      await kernel.runtime.kernel.enable(tenant, "recorder");
+      const url = `${kernel.url}/v1/webhooks/${tenant}`;
+      const send = async (id: string, size: number) => {
+        const body = JSON.stringify({
+          type: "content.published",
+          timestamp: new Date().toISOString(),
+          data: { content_id: id, content: { text: "x".repeat(size) } },
+        });
+        const res = await fetch(await signedRequest(url, generatedSecret!, body, { id }));
+        return { status: res.status, type: res.headers.get("content-type"), body: await res.json() };
+      };
+      const [small, large, alsoSmall] = await Promise.all([
+        send("msg_small", 40_000),
+        send("msg_large", 100_000),
+        send("msg_small_2", 1_000),
+      ]);
+      expect(small.status).toBe(202);
+      expect(alsoSmall.status).toBe(202);
+      expect(large.status).toBe(413);
+      expect(large.type).toBe("application/problem+json");
+      expect(large.body.detail).toContain("64 KiB");
+      // Refused, not half-accepted: the same webhook is refused again the same way, not a duplicate.
+      expect((await send("msg_large", 100_000)).status).toBe(413);
+      await until(() => recorder.seen.length === 2);
+    } finally {
+      await kernel.close();
+      kv.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "Deno adapter: a plugin failing with a huge error message ends in one final, clipped 'failed' record",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const loud = new RecorderPlugin("loud");
+    loud.failNext = 99;
+    const kv = await Deno.openKv(":memory:");
+    const kernel = await startLocal(kv, [loud], { queueBackoffMs: [20, 20, 20, 20] });
+    const huge = `upstream said: ${JSON.stringify({ body: '"quoted" '.repeat(6_000) })}`;
+    const record = RecorderPlugin.prototype.contentPublished;
+    loud.contentPublished = function (...args: Parameters<typeof record>) {
+      try {
+        record.apply(this, args);
+      } catch {
+        throw new Error(huge); // ~70 KB, more when escaped inside JSON
+      }
+    };
+    try {
+      const tenant = crypto.randomUUID();
+      const { generatedSecret } = await kernel.runtime.kernel.putTenant(tenant, { slug: "loud", plan: "pro" });
+      await kernel.runtime.kernel.enable(tenant, "loud");
+      const res = await fetch(
+        await signedRequest(`${kernel.url}/v1/webhooks/${tenant}`, generatedSecret!, eventBody()),
+      );
+      expect(res.status).toBe(202);
+      await res.body?.cancel();
+      const finals = async () =>
+        (await kernel.runtime.kernel.history.list(tenant, { kind: "hook" })).filter((r) => r.final);
+      const end = Date.now() + 10_000;
+      while ((await finals()).length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200)); // a redelivery that should not come
+      const [final, ...more] = await finals();
+      expect(more).toHaveLength(0);
+      expect(final!.status).toBe("failed");
+      expect(final!.attempt).toBe(3);
+      expect(final!.error!.length).toBeLessThan(2_100);
+      expect(loud.seen).toHaveLength(3);
+    } finally {
+      await kernel.close();
+      kv.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "Deno KV work queue: a claim too large for Deno KV fails alone; the rest of its group is claimed",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const kv = await Deno.openKv(":memory:");
+    try {
+      kv.listenQueue(() => {});
+      const queue = createDenoKvWorkQueue(kv);
+      const message = (eventId: string) => ({ kind: "event", tenantId: "t", eventId }) as const;
+      // Issued together: the first commits alone, the other three share the next commit.
+      const results = await Promise.allSettled([
+        queue.claimAndSend!({ key: "evt:t:a", value: "a", ttlSeconds: 60 }, message("a")),
+        queue.claimAndSend!({ key: "evt:t:b", value: "b", ttlSeconds: 60 }, message("b")),
+        queue.claimAndSend!({ key: "evt:t:huge", value: "x".repeat(70_000), ttlSeconds: 60 }, message("huge")),
+        queue.claimAndSend!({ key: "evt:t:c", value: "c", ttlSeconds: 60 }, message("c")),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+      expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: "ERR_TOO_LARGE" });
+      for (const key of ["a", "b", "c"]) expect((await kv.get([`evt:t:${key}`])).value).toBe(key);
+      expect((await kv.get(["evt:t:huge"])).value).toBeNull();
+    } finally {
       kv.close();
     }
   },

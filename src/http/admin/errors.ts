@@ -28,19 +28,21 @@ export const STATUS_BY_CODE: Record<KernelErrorCode, number> = {
   ERR_DECRYPT: 500,
   ERR_STORAGE: 503,
   ERR_CONFLICT: 409,
+  ERR_TOO_LARGE: 413,
 };
 
 /** The problem type slug per code (the end of the `type` URI). */
 const SLUG_BY_STATUS: Record<number, string> = {
   404: "not-found",
   409: "conflict",
+  413: "too-large",
   422: "validation-failed",
   500: "internal-error",
   503: "unavailable",
 };
 
 /** Statuses whose message is written for the caller; the others are answered generically. */
-const SHOW_MESSAGE = new Set([404, 409, 422]);
+const SHOW_MESSAGE = new Set([404, 409, 413, 422]);
 
 export const WWW_AUTHENTICATE_REALM = 'Bearer realm="dvp-admin"';
 
