@@ -1,6 +1,11 @@
 /**
  * Dispatch of contentPublished to 1 and 10 no-op plugins, against the hand-written loop it
  * replaces: the same methods awaited inside try/catch. Target: ≤ 2× the loop.
+ *
+ * A second reference, the isolation floor, is the least a dispatcher does that survives a hook
+ * that never settles: observe each hook's promise from a promise of its own, and look once, a
+ * microtask later, whether one is still running (to arm a time limit). No outcomes, no clock.
+ * The kernel's ratio to it is the cost of what the kernel adds: per-plugin outcomes, durations.
  */
 import { bench, describe } from "vitest";
 import { createHookContext, createKernel, type HookContext, Plugin, type RegisteredPlugin } from "../../src/index.ts";
@@ -19,6 +24,24 @@ const ctx = createHookContext({
   tenantPlan: "pro",
 });
 const content = { content_id: "c1", domain: "example.com" };
+const settled = Promise.resolve();
+
+function isolationFloor(plugins: readonly NoOp[]): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let pending = plugins.length;
+    const done = () => void (--pending === 0 && resolve());
+    for (const plugin of plugins) {
+      try {
+        plugin.contentPublished(ctx, "c1", content).then(done, done);
+      } catch {
+        done();
+      }
+    }
+    settled.then(() => {
+      if (pending > 0) setTimeout(resolve, 10_000);
+    });
+  });
+}
 
 for (const count of [1, 10]) {
   const plugins = Array.from({ length: count }, (_, i) => new NoOp(`noop-${i}`));
@@ -35,6 +58,7 @@ for (const count of [1, 10]) {
         }
       }
     });
+    bench("isolation floor: a promise per hook + one hang check", () => isolationFloor(plugins));
     bench("kernel.runAction", async () => {
       await kernel.runAction(entries, "contentPublished", ctx, ["c1", content]);
     });
