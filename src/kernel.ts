@@ -167,7 +167,9 @@ export class Kernel implements PluginHost {
     const seal = (secrets: string[]) =>
       Promise.all(secrets.map((s) => this.secretBox.encrypt(id, WEBHOOK_SECRET_SCOPE, s)));
     const tenant = await this.tenants.update(id, async (current) => {
+      // Per attempt: an update that lost a race runs again on the record another isolate wrote.
       created = current === null;
+      generatedSecret = undefined;
       let webhookSecrets = current?.webhookSecrets ?? [];
       if (given !== undefined && given.length) webhookSecrets = await seal(given);
       else if (created) {
@@ -370,7 +372,7 @@ export class Kernel implements PluginHost {
       tenants++;
       // Counted per attempt: an update that lost a race runs its change again on the fresh record.
       let tally: Tally = { reencrypted: 0, unchanged: 0, failed: [] };
-      await this.tenants.update(id, async (tenant) => {
+      const rotated = this.tenants.update(id, async (tenant) => {
         tally = { reencrypted: 0, unchanged: 0, failed: [] };
         if (!tenant) return null;
         const webhookSecrets = await Promise.all(
@@ -382,6 +384,13 @@ export class Kernel implements PluginHost {
         }
         return tally.reencrypted === 0 ? null : { ...tenant, webhookSecrets, plugins };
       });
+      try {
+        await rotated;
+      } catch (error) {
+        // One tenant that cannot be written (a conflict, a storage error) must not stop the others.
+        failed.push({ tenantId: id, scope: "tenant", error: (error as Error)?.message ?? String(error) });
+        continue;
+      }
       reencrypted += tally.reencrypted;
       unchanged += tally.unchanged;
       failed.push(...tally.failed);

@@ -97,7 +97,11 @@ function readDone(value: string | null | undefined): DoneMarker | null {
       return {
         status: parsed.status,
         ...(typeof parsed.history === "string" ? { history: parsed.history } : {}),
-        ...(parsed.record && typeof parsed.record === "object" ? { record: JSON.stringify(parsed.record) } : {}),
+        ...(typeof parsed.record === "string"
+          ? { record: parsed.record }
+          : parsed.record && typeof parsed.record === "object"
+          ? { record: JSON.stringify(parsed.record) }
+          : {}),
       };
     }
   } catch { /* not JSON: a bare status */ }

@@ -50,7 +50,10 @@ export interface PreparedRecord {
 export const MAX_RECORD_TEXT = 2_000;
 
 function clip(text: string): string {
-  return text.length <= MAX_RECORD_TEXT ? text : `${text.slice(0, MAX_RECORD_TEXT)}… (${text.length} characters)`;
+  if (text.length <= MAX_RECORD_TEXT) return text;
+  // Not between the two halves of a surrogate pair.
+  const end = /[\uD800-\uDBFF]/.test(text[MAX_RECORD_TEXT - 1]!) ? MAX_RECORD_TEXT - 1 : MAX_RECORD_TEXT;
+  return `${text.slice(0, end)}… (${text.length} characters)`;
 }
 
 export class ExecutionHistory {
@@ -90,8 +93,9 @@ export class ExecutionHistory {
     };
     // An error may quote a whole upstream response: keep records small enough for every store
     // (Deno KV takes 64 KiB per value, and the event pipeline keeps a copy of final records).
-    if (record.error !== undefined) record.error = clip(record.error);
-    if (record.reason !== undefined) record.reason = clip(record.reason);
+    // Scrubbed before clipped: a cut through a secret would leave its first part unrecognised.
+    if (record.error !== undefined) record.error = clip(this.#scrub(record.error));
+    if (record.reason !== undefined) record.reason = clip(this.#scrub(record.reason));
     const suffix = `${record.kind}:${record.plugin}:${record.id}`;
     // A plugin's error message may quote its own secret: history is stored and shown, so scrub it.
     const json = JSON.stringify(record, (_key, value) => typeof value === "string" ? this.#scrub(value) : value);

@@ -131,6 +131,7 @@ export class TenantStore {
       }
       if (await this.#driver.putIfUnchanged(key, raw, json)) break;
       if (attempt === MAX_UPDATE_ATTEMPTS) {
+        this.#cache.delete(tenantId); // others wrote it: what this isolate holds is stale
         throw new KernelError(
           "ERR_CONFLICT",
           `tenant ${tenantId} kept changing while it was being updated (${attempt} attempts); try again`,

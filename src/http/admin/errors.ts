@@ -42,7 +42,7 @@ const SLUG_BY_STATUS: Record<number, string> = {
 };
 
 /** Statuses whose message is written for the caller; the others are answered generically. */
-const SHOW_MESSAGE = new Set([404, 409, 413, 422]);
+const SHOW_MESSAGE = new Set([404, 409, 422]);
 
 export const WWW_AUTHENTICATE_REALM = 'Bearer realm="dvp-admin"';
 
@@ -88,5 +88,6 @@ export function errorResponse(error: unknown, logger: Logger, c?: Context): Resp
 }
 
 function generic(status: number): string {
+  if (status === 413) return "the value is larger than the store keeps (Deno KV: 64 KiB per value)";
   return status === 503 ? "storage is unavailable; retry later" : "the request could not be completed";
 }

@@ -126,6 +126,12 @@ function describeError(error: unknown): { status: number; message: string } {
   if (error instanceof KernelError) {
     if (error.code.endsWith("_NOT_FOUND")) return { status: 404, message: error.message };
     if (error.code === "ERR_TENANT_INVALID") return { status: 404, message: "There is no tenant with this id." };
+    if (error.code === "ERR_CONFLICT") {
+      return { status: 409, message: "The tenant changed while this was being saved. Please try again." };
+    }
+    if (error.code === "ERR_TOO_LARGE") {
+      return { status: 413, message: "That is larger than the store keeps (Deno KV: 64 KiB per value)." };
+    }
   }
   return { status: 500, message: error instanceof Error ? error.message : String(error) };
 }

@@ -30,7 +30,7 @@ export function registerTenantRoutes(app: Hono<UiEnv>, ui: Ui): void {
     } else ids = principal.tenants;
     const tenants = (await Promise.all(ids.map((id) => ui.deps.kernel.getTenant(id))))
       .filter((t): t is Readonly<TenantRecord> => t !== null);
-    const paged = requested !== null && !expired;
+    const paged = principal.tenants === "*" && requested !== null && !expired;
     return c.html(
       <Layout base={ui.base} title="Tenants" session={sessionView(c)} crumbs={[{ label: "Tenants" }]}>
         <h1>Tenants</h1>
