@@ -225,19 +225,20 @@ The size is guarded by \`test/node/bundle-size.test.ts\` (fails above 150 KiB gz
 
 ## Where a target is missed
 
-- **Dispatch to one no-op plugin** stays under 1 µs, but at 2.2–2.7× the hand-written loop it is above the 2× target.
+- **Dispatch to one no-op plugin** stays under 1 µs, at 1.9–2.7× the hand-written loop across runs on this shared
+  machine: the 2× target is met in some runs and missed in others.
   The loop has no isolation: a hook that never settles would hang it. The table's second reference, the isolation floor
   (a promise per hook and one check a microtask later for a hook still running, no outcomes and no clock), is the least
-  a dispatcher surviving such a hook does; the kernel runs at about 2× that floor, the rest being per-plugin outcomes and
+  a dispatcher surviving such a hook does; the kernel runs at 1.5–2× that floor, the rest being per-plugin outcomes and
   their durations (two clock reads are ~100 ns of it on Node). With ten plugins that fixed cost is shared, and the
   kernel stays under 2× the loop.
 - **Signed webhooks on Deno** answer about 0.14–0.19× of a bare hello-world answering GETs. The
   same run sends the very same signed POSTs to two more references, which split that gap:
   the hello-world answering them (the client's and transport's cost of a signed 700-byte POST
-  alone takes it from ~20k to ~6k requests/s here), where the kernel is at 0.5–0.6×; and a
+  alone takes it from ~20k to ~6k requests/s here), where the kernel is at 0.46–0.6×; and a
   hand-written Hono receiver that does the least the contract allows (read the body, check the
   HMAC, commit the dedupe claim and a queue message to Deno KV before the 2xx), where the kernel
-  is at 0.85–0.9×. Making an event durable before answering (DESIGN §6) costs more on Deno KV
+  is at 0.81–0.91×. Making an event durable before answering (DESIGN §6) costs more on Deno KV
   than a whole hello-world request, so no receiver that keeps that promise reaches 0.5× of one
   answering GETs on this machine. What the kernel adds to that floor is small: group commit
   (one KV transaction and one queue delivery for the webhooks that arrive together) keeps the
