@@ -203,7 +203,13 @@ export function webhookRequests(target: FuzzTarget): fc.Arbitrary<Promise<FuzzRe
     method: fc.oneof({ arbitrary: fc.constant("POST"), weight: 12 }, methods),
     route: fc.constantFrom("webhook", "webhook", "webhook", "filter", "filter-other"),
     tenant,
-    body: fc.oneof({ arbitrary: event, weight: 4 }, filterBody, json),
+    body: fc.oneof(
+      { arbitrary: event, weight: 4 },
+      filterBody,
+      json,
+      // Over the 4 KiB limit often enough that every run reaches the 413 (not by chance).
+      fc.integer({ min: 4_097, max: 12_000 }).map((n) => JSON.stringify({ pad: "x".repeat(n) })),
+    ),
     contentType: fc.oneof({ arbitrary: fc.constant("application/json"), weight: 8 }, contentType),
     id: fc.oneof(
       { arbitrary: fc.stringMatching(/^msg_[A-Za-z0-9]{1,3}$/), weight: 8 }, // short: duplicates happen too
@@ -341,7 +347,8 @@ export function adminRequests(target: FuzzTarget): fc.Arbitrary<FuzzRequest> {
     path,
     authorization,
     body,
-    contentType: fc.oneof({ arbitrary: fc.constant("application/json"), weight: 6 }, contentType),
+    // A wrong content type one time in four: often enough that every run reaches the 415.
+    contentType: fc.oneof({ arbitrary: fc.constant("application/json"), weight: 3 }, contentType),
   }).map((r) => {
     const headers: Record<string, string> = {};
     if (r.authorization !== undefined) headers.authorization = r.authorization;
