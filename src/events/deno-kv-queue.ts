@@ -39,7 +39,7 @@ export interface DenoKvQueueLike {
 export interface DenoKvWorkQueueOptions {
   /** Redelivery delays after a failed delivery (ms). */
   backoffMs?: number[];
-  /** Undeliverable messages are kept under [prefix, kind, tenant, uuid]. */
+  /** Undeliverable messages are kept under [prefix, kind, tenant, uuid]; groups under [prefix, "group", uuid]. */
   deadLetterPrefix?: string;
   /** Claims per group commit (default 32). */
   maxGroup?: number;
