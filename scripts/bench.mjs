@@ -225,11 +225,11 @@ The size is guarded by \`test/node/bundle-size.test.ts\` (fails above 150 KiB gz
 
 ## Where a target is missed
 
-- **Dispatch to one no-op plugin** stays under 1 µs, at 1.9–2.7× the hand-written loop across runs on this shared
+- **Dispatch to one no-op plugin** stays under 1 µs, at 1.9–3.4× the hand-written loop across runs on this shared
   machine: the 2× target is met in some runs and missed in others.
   The loop has no isolation: a hook that never settles would hang it. The table's second reference, the isolation floor
   (a promise per hook and one check a microtask later for a hook still running, no outcomes and no clock), is the least
-  a dispatcher surviving such a hook does; the kernel runs at 1.5–2× that floor, the rest being per-plugin outcomes and
+  a dispatcher surviving such a hook does; the kernel runs at 1.5–3× that floor, the rest being per-plugin outcomes and
   their durations (two clock reads are ~100 ns of it on Node). With ten plugins that fixed cost is shared, and the
   kernel stays under 2× the loop.
 - **Signed webhooks on Deno** answer about 0.14–0.19× of a bare hello-world answering GETs. The
