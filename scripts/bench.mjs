@@ -207,8 +207,9 @@ Latest run: ${now}, on ${cpu} (${os.cpus().length} cores, ${
 ${
     execFileSync(bin("deno"), ["--version"], { encoding: "utf8" }).split("\n")[0]
   }. Reproduce with \`npm run bench\`: it runs
-every \`test/bench/*.bench.ts\` (vitest bench), \`scripts/bench-facts.ts\` under Deno, and the
-\`wrangler\` bundle and startup checks, and rewrites this file. Every figure is compared with a
+every \`test/bench/*.bench.ts\` (vitest bench), \`scripts/bench-facts.ts\` and
+\`test/deno/webhook-throughput.ts\` under Deno, and the \`wrangler\` bundle and startup checks, and rewrites
+this file. Every figure is compared with a
 reference measured in the same run; absolute numbers move with the machine, ratios much less.
 
 ${md(header)}
@@ -235,7 +236,7 @@ The size is guarded by \`test/node/bundle-size.test.ts\` (fails above 150 KiB gz
 - **Signed webhooks on Deno** answer about 0.14–0.19× of a bare hello-world answering GETs. The
   same run sends the very same signed POSTs to two more references, which split that gap:
   the hello-world answering them (the client's and transport's cost of a signed 700-byte POST
-  alone takes it from ~20k to ~6k requests/s here), where the kernel is at 0.46–0.6×; and a
+  alone takes it from ~17–20k to ~5–6k requests/s here), where the kernel is at 0.46–0.6×; and a
   hand-written Hono receiver that does the least the contract allows (read the body, check the
   HMAC, commit the dedupe claim and a queue message to Deno KV before the 2xx), where the kernel
   is at 0.81–0.91×. Making an event durable before answering (DESIGN §6) costs more on Deno KV
