@@ -6,7 +6,7 @@
  */
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { errorMessage, KernelError, ValidationError } from "../errors.ts";
+import { errorResponse } from "./admin/errors.ts";
 import type { HttpDeps } from "./deps.ts";
 import { problem } from "./problem.ts";
 import { webhookRoutes } from "./webhooks.ts";
@@ -50,20 +50,8 @@ export function createApp(deps: HttpDeps, options: AppOptions = {}): Hono {
         status >= 500 ? undefined : error.message,
       );
     }
-    if (error instanceof ValidationError) {
-      return problem(422, "validation-failed", error.message, { errors: error.errors });
-    }
-    if (error instanceof KernelError && /NOT_FOUND$/.test(error.code)) {
-      return problem(404, "not-found", error.message);
-    }
-    if (error instanceof KernelError && error.code === "ERR_TOO_LARGE") {
-      return problem(413, "too-large", error.message);
-    }
-    if (error instanceof KernelError && error.code === "ERR_CONFLICT") {
-      return problem(409, "conflict", error.message, {}, { "retry-after": "1" });
-    }
-    logger.error("unexpected failure while answering a request", { error: errorMessage(error) });
-    return problem(500, "internal-error", "an unexpected error occurred; it has been logged");
+    // Kernel errors get the statuses the admin API gives them: one mapping for the whole app.
+    return errorResponse(error, logger);
   });
   return app;
 }

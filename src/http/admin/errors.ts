@@ -1,7 +1,8 @@
 /**
- * The one place where errors become admin API statuses. Every error answer is problem+json
- * (src/http/problem.ts); unexpected failures are logged and answered without any detail, so a
- * stack trace or a stored value never reaches the caller.
+ * The one place where errors become HTTP statuses (the admin API's, and the app's for every
+ * other route). Every error answer is problem+json (src/http/problem.ts); unexpected failures
+ * are logged and answered without any detail, so a stack trace or a stored value never reaches
+ * the caller.
  */
 import type { Context } from "hono";
 import { errorMessage, type KernelErrorCode, ValidationError } from "../../errors.ts";
