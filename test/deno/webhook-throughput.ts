@@ -1,12 +1,15 @@
 /**
  * Signed webhook → 2xx throughput on Deno, as a ratio to a bare Hono hello-world served the same
- * way in the same run (`npm run bench:webhook`, part of `npm run bench`). Both servers are Deno.serve on loopback; the load
- * comes from a Web Worker (its own thread) keeping CONNECTIONS requests in flight, bounded by
- * REQUESTS and SECONDS. The webhook side is the real Deno adapter: Deno KV (in memory), the
- * dedupe claim, the KV queue, a warm tenant cache, every request signed with a fresh webhook-id.
- * Two more references get the very same signed POSTs: the hello-world, and a hand-written Hono
- * receiver that checks the HMAC and makes each event durable in Deno KV (the least the contract
- * allows), so the report separates the kernel's own cost from the price of a POST and of durability.
+ * way in the same run (`npm run bench:webhook`, part of `npm run bench`). Every server is Deno.serve
+ * on loopback. The load comes from a Web Worker (its own thread) that works like autocannon: each
+ * request is serialised to HTTP/1.1 bytes before the clock starts, and CONNECTIONS keep-alive sockets
+ * each send one and read its answer, bounded by REQUESTS and SECONDS. (A fetch-based client spends
+ * more per request than a hello-world server does, and would make the reference measure the client.)
+ * The webhook side is the real Deno adapter: Deno KV (in memory), the dedupe claim, the KV queue, a
+ * warm tenant cache, every request signed with a fresh webhook-id. Two more references get the very
+ * same signed POSTs: the hello-world, and a hand-written Hono receiver that checks the HMAC and makes
+ * each event durable in Deno KV (the least the contract allows), so the report separates the
+ * kernel's own cost from the price of a POST and of durability.
  *
  * Options (env): BENCH_REQUESTS (default 20000), BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32).
  */
@@ -32,36 +35,115 @@ interface LoadResult {
   failed: number;
   seconds: number;
   statuses: Record<string, number>;
+  /** Connections the server closed, so the client had to open another (keep-alive not kept). */
+  reconnects: number;
 }
 
+// Answers are read by content-length (every server here sends one); a server that closes the
+// socket after an answer is counted in `reconnects` and the next request goes on a new socket.
 const workerSource = `
+const CRLF2 = [13, 10, 13, 10];
+const ascii = new TextDecoder("latin1");
 self.onmessage = async ({ data: job }) => {
-  let next = 0, ok = 0, failed = 0;
+  let next = 0, ok = 0, failed = 0, reconnects = 0;
   const statuses = {};
+  const connect = async () => {
+    const conn = await Deno.connect({ hostname: job.hostname, port: job.port });
+    conn.setNoDelay(true);
+    return conn;
+  };
+  const headEnd = (buf, have) => {
+    outer: for (let i = 0; i + 3 < have; i++) {
+      for (let j = 0; j < 4; j++) if (buf[i + j] !== CRLF2[j]) continue outer;
+      return i;
+    }
+    return -1;
+  };
   const deadline = performance.now() + job.seconds * 1000;
   const start = performance.now();
   const loop = async () => {
+    let conn = await connect();
+    const buf = new Uint8Array(1 << 16);
+    let have = 0;
     while (next < job.requests.length && performance.now() < deadline) {
-      const r = job.requests[next++];
-      const res = await fetch(job.url, { method: job.method, headers: r.headers, body: r.body });
-      await res.arrayBuffer();
-      statuses[res.status] = (statuses[res.status] ?? 0) + 1;
-      if (res.status >= 200 && res.status < 300) ok++; else failed++;
+      const request = job.requests[next++];
+      for (;;) {
+        for (let w = 0; w < request.length;) w += await conn.write(request.subarray(w));
+        let total = -1;
+        while (total < 0 || have < total) {
+          if (total < 0) {
+            const end = headEnd(buf, have);
+            if (end >= 0) {
+              const head = ascii.decode(buf.subarray(0, end));
+              const length = /\\r\\ncontent-length: *(\\d+)/i.exec(head);
+              if (!length) throw new Error("an answer without content-length: " + head);
+              total = end + 4 + Number(length[1]);
+              continue;
+            }
+          }
+          const n = await conn.read(buf.subarray(have)).catch(() => null);
+          if (n === null) break;
+          have += n;
+        }
+        if (total >= 0 && have >= total) {
+          const status = Number(ascii.decode(buf.subarray(9, 12)));
+          statuses[status] = (statuses[status] ?? 0) + 1;
+          if (status >= 200 && status < 300) ok++; else failed++;
+          buf.copyWithin(0, total, have);
+          have -= total;
+          break;
+        }
+        // Closed before a whole answer: a keep-alive the server did not keep. Send again on a new socket.
+        if (have > 0) throw new Error("the server closed the connection in the middle of an answer");
+        reconnects++;
+        conn.close();
+        conn = await connect();
+      }
     }
+    conn.close();
   };
   await Promise.all(Array.from({ length: job.connections }, loop));
-  self.postMessage({ ok, failed, seconds: (performance.now() - start) / 1000, statuses });
+  self.postMessage({ ok, failed, reconnects, seconds: (performance.now() - start) / 1000, statuses });
 };`;
+
+/** HTTP/1.1 bytes of each request, made before the load starts (as autocannon does). */
+function serialise(job: Job): Uint8Array[] {
+  const url = new URL(job.url);
+  const utf8 = new TextEncoder();
+  return job.requests.map(({ headers, body }) => {
+    const bytes = body === undefined ? new Uint8Array(0) : utf8.encode(body);
+    const lines = [`${job.method} ${url.pathname} HTTP/1.1`, `host: ${url.host}`];
+    for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+    if (body !== undefined) lines.push(`content-length: ${bytes.length}`);
+    const head = utf8.encode(lines.join("\r\n") + "\r\n\r\n");
+    const out = new Uint8Array(head.length + bytes.length);
+    out.set(head);
+    out.set(bytes, head.length);
+    return out;
+  });
+}
 
 function load(job: Job): Promise<LoadResult> {
   const url = URL.createObjectURL(new Blob([workerSource], { type: "application/javascript" }));
   const worker = new Worker(url, { type: "module" });
-  return new Promise((resolve) => {
+  const { hostname, port } = new URL(job.url);
+  return new Promise((resolve, reject) => {
     worker.onmessage = ({ data }) => {
       worker.terminate();
       resolve(data as LoadResult);
     };
-    worker.postMessage(job);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      worker.terminate();
+      reject(new Error(`load worker failed: ${event.message}`));
+    };
+    worker.postMessage({
+      hostname,
+      port: Number(port),
+      requests: serialise(job),
+      connections: job.connections,
+      seconds: job.seconds,
+    });
   });
 }
 
@@ -70,8 +152,14 @@ const rps = (r: LoadResult) => r.ok / r.seconds;
 // ── the bare Hono hello-world ────────────────────────────────────────────────────────────────
 // The same hello-world for GET and for POST: the POST reference gets the very requests the webhook
 // route gets (same signed headers and body), so the client's and transport's cost of a POST with a
-// body is in both, and the ratio shows the kernel's own cost.
-const hello = new Hono().get("/", (c) => c.text("Hello Hono!")).post("/", (c) => c.text("Hello Hono!"));
+// body is in both, and the ratio shows the kernel's own cost. It reads the body and nothing more:
+// Deno.serve closes the connection after a request whose body was left unread.
+const hello = new Hono()
+  .get("/", (c) => c.text("Hello Hono!"))
+  .post("/", async (c) => {
+    await c.req.arrayBuffer();
+    return c.text("Hello Hono!");
+  });
 const helloServer = Deno.serve({ port: 0, hostname: "127.0.0.1", onListen() {} }, hello.fetch);
 const helloUrl = `http://127.0.0.1:${helloServer.addr.port}/`;
 
@@ -202,6 +290,8 @@ console.log(JSON.stringify(
     hand_written_durable_statuses: durable.statuses,
     ratio_to_hand_written_durable: Number((webhookRps / durableRps).toFixed(3)),
     webhook_statuses: webhook.statuses,
+    // Sockets the servers closed after an answer: 0 while Deno keeps HTTP/1.1 keep-alive after a body.
+    reconnects: { hello_post: helloPost.reconnects, webhook: webhook.reconnects, durable: durable.reconnects },
     ratio: Number(ratio.toFixed(3)),
     consumer_drain_seconds_after_load: Number(drainSeconds.toFixed(1)),
     consumer_delivered: consumed,
