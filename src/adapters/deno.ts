@@ -44,6 +44,17 @@ const DEAD_LETTER = "dvp-dead-letter";
 // Deno KV retries a message whose handler throws after each of these delays, then files it under DEAD_LETTER.
 const BACKOFF_MS = [5_000, 30_000, 60_000, 120_000, 300_000];
 
+/**
+ * Whether this Deno keeps an HTTP/1.1 connection open after a request with a body. 2.8.3–2.9.5
+ * answer `Connection: close` to any body over ~500 bytes, read or not (denoland/deno#36657), so
+ * every webhook costs its sender a new connection.
+ */
+export function keepsAliveAfterBodies(version: string): boolean {
+  const [major = 0, minor = 0, patch = 0] = version.split(/[.+-]/).map(Number);
+  if (major !== 2) return major > 2;
+  return !((minor === 8 && patch >= 3) || (minor === 9 && patch <= 5));
+}
+
 const denoConnect: TcpConnect = async ({ hostname, port }) => {
   const conn = await Deno.connect({ hostname, port });
   return {
@@ -97,6 +108,12 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
     onListen: (address) => listening(address as Deno.NetAddr),
   }, (request) => runtime.fetch(request, (work) => void work.catch(() => {})));
   const address = await listened;
+  if (!keepsAliveAfterBodies(Deno.version.deno)) {
+    runtime.kernel.logger.warn(
+      `Deno ${Deno.version.deno} closes the connection after every request body over ~500 bytes ` +
+        "(denoland/deno#36657): each webhook costs its sender a new connection. Use Deno 2.9.6 or later.",
+    );
+  }
   const host = address.hostname === "0.0.0.0" ? "127.0.0.1" : address.hostname;
   options.onListen?.({ hostname: host, port: address.port });
   return {
