@@ -181,15 +181,20 @@ export function createRuntime(config: RuntimeConfig): Runtime {
       };
     },
     consume(messages) {
-      return Promise.all(messages.map(async (message): Promise<ConsumeOutcome> => {
+      // The event messages of one delivery go together, so that their events are read in one step.
+      const eventAt: number[] = [];
+      messages.forEach((m, i) => isWorkMessage(m) && m.kind === "event" && eventAt.push(i));
+      const eventRuns = events.handleMessages(eventAt.map((i) => messages[i] as WorkMessage));
+      const runs = new Array<Promise<void> | undefined>(messages.length);
+      eventAt.forEach((at, j) => (runs[at] = eventRuns[j]));
+      return Promise.all(messages.map(async (message, i): Promise<ConsumeOutcome> => {
         if (!isWorkMessage(message)) {
           // Retrying a message nobody can read would only fill the dead-letter queue later.
           logger.error("dropped a queue message of unknown shape", { message: JSON.stringify(message).slice(0, 200) });
           return { ack: true };
         }
         try {
-          if (message.kind === "event") await events.handleMessage(message);
-          else await scheduler.handleMessage(message);
+          await (runs[i] ?? scheduler.handleMessage(message));
           return { ack: true };
         } catch (error) {
           if (!(error instanceof RetryLaterError)) {

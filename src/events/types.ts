@@ -30,6 +30,8 @@ export interface EventProcessor {
   process(tenantId: string, eventId: string): Promise<void>;
   /** The queue consumer's entry for `event` messages. */
   handleMessage(message: WorkMessage): Promise<void>;
+  /** The same for the messages of one delivery, one run each; their stored events are read together. */
+  handleMessages(messages: readonly WorkMessage[]): Promise<void>[];
   /** Re-dispatch inbox events left unfinished (called by the tick). */
   sweep(now?: Date): Promise<{ retried: number }>;
 }

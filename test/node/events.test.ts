@@ -231,6 +231,41 @@ describe("event processor with a queue", () => {
     await t.events.handleMessage({ ...message, eventId: "q-expired" });
   });
 
+  it("reads the events of one delivery together, and each on its own when that read fails", async () => {
+    const t = await setup({ queue: true });
+    for (const id of ["b1", "b2", "b3"]) expect(await t.events.accept(event(id))).toBe("accepted");
+    const driver = t.kernel.driver;
+    const calls = { get: 0, getMany: [] as number[] };
+    const { get, getMany } = driver;
+    let batchReadFails = false;
+    Object.assign(driver, {
+      get: (key: string) => (key.startsWith("evt:") && calls.get++, get.call(driver, key)),
+      getMany: (keys: readonly string[]) => {
+        if (keys.every((k) => k.startsWith("evt:"))) {
+          calls.getMany.push(keys.length);
+          if (batchReadFails) return Promise.reject(new Error("KV unavailable"));
+        }
+        return getMany.call(driver, keys);
+      },
+    });
+    const missing = { kind: "event", tenantId: TENANT, eventId: "never-accepted" } as const;
+    const results = await Promise.allSettled(t.events.handleMessages([...t.sent, missing]));
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "fulfilled"]);
+    expect(calls).toEqual({ get: 0, getMany: [4] });
+    let history = await t.kernel.history.list(TENANT, { kind: "hook" });
+    for (const id of ["b1", "b2", "b3"]) expect(finals(history, id)).toEqual(["flaky:succeeded", "good:succeeded"]);
+    expect(t.good.seen).toHaveLength(3);
+
+    // The batch read fails: each message reads its own event, and a redelivery still runs nothing twice.
+    for (const id of ["b4", "b5"]) await t.events.accept(event(id));
+    batchReadFails = true;
+    await Promise.all(t.events.handleMessages(t.sent));
+    expect(calls).toEqual({ get: 5, getMany: [4, 5] });
+    history = await t.kernel.history.list(TENANT, { kind: "hook" });
+    for (const id of ["b4", "b5"]) expect(finals(history, id)).toEqual(["flaky:succeeded", "good:succeeded"]);
+    expect(t.good.seen).toHaveLength(5);
+  });
+
   it("asks the consumer to retry while a plugin fails, then finalizes", async () => {
     const t = await setup({ queue: true });
     t.flaky.failNext = 100;
