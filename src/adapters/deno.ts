@@ -50,9 +50,8 @@ const BACKOFF_MS = [5_000, 30_000, 60_000, 120_000, 300_000];
  * every webhook costs its sender a new connection.
  */
 export function keepsAliveAfterBodies(version: string): boolean {
-  const [major = 0, minor = 0, patch = 0] = version.split(/[.+-]/).map(Number);
-  if (major !== 2) return major > 2;
-  return !((minor === 8 && patch >= 3) || (minor === 9 && patch <= 5));
+  const [major, minor, patch] = version.split(/[.+-]/).map(Number);
+  return !(major === 2 && ((minor === 8 && patch! >= 3) || (minor === 9 && patch! <= 5)));
 }
 
 const denoConnect: TcpConnect = async ({ hostname, port }) => {

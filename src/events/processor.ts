@@ -243,19 +243,30 @@ export class KernelEventProcessor implements EventProcessor {
   /**
    * The consumer's entry for the event messages of one delivery, one run per message. Their stored
    * events are read together first: a Deno KV group or a Cloudflare Queue batch carries dozens,
-   * and one read each was the largest KV cost of the consumer. If that read fails, each run reads
-   * its own event, as handleMessage does.
+   * and one read each was the largest KV cost of the consumer. If that read fails (or answers
+   * for fewer keys than asked), each run reads its own event, as handleMessage does: a value the
+   * batch did not return is never taken for a missing event, which would be acknowledged unrun.
    */
   handleMessages(messages: readonly WorkMessage[]): Promise<void>[] {
     if (messages.length < 2) return messages.map((message) => this.handleMessage(message));
-    const keys = messages.map((m) => m.kind === "event" ? eventKeys.event(m.tenantId.toLowerCase(), m.eventId) : "");
-    const read = this.kernel.driver.getMany(keys.filter((k) => k !== "")).then(
-      (values) => new Map(keys.filter((k) => k !== "").map((k, i) => [k, values[i] ?? null])),
-      () => new Map<string, string | null>(),
-    );
-    return messages.map(async (message, i) => {
+    const keyOf = (m: WorkMessage) => m.kind === "event" ? eventKeys.event(m.tenantId.toLowerCase(), m.eventId) : "";
+    const keys = messages.map(keyOf).filter((k) => k !== "");
+    const read = Promise.resolve()
+      .then(() => this.kernel.driver.getMany(keys))
+      .then((values) => {
+        if (values.length !== keys.length) throw new Error(`getMany answered ${values.length} of ${keys.length} keys`);
+        return new Map(keys.map((k, i) => [k, values[i] ?? null]));
+      })
+      .catch((error) => {
+        this.kernel.logger.warn("reading a delivery's events together failed; reading each alone", {
+          events: keys.length,
+          error: (error as Error)?.message ?? String(error),
+        });
+        return new Map<string, string | null>();
+      });
+    return messages.map(async (message) => {
       if (message.kind !== "event") return this.handleMessage(message);
-      await this.process(message.tenantId, message.eventId, message.at, (await read).get(keys[i]!));
+      await this.process(message.tenantId, message.eventId, message.at, (await read).get(keyOf(message)));
     });
   }
 

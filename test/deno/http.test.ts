@@ -315,12 +315,20 @@ Deno.test({
         const head = [`POST /v1/webhooks/${tenant} HTTP/1.1`, `host: 127.0.0.1`, `content-length: ${body.length}`]
           .concat([...request.headers].map(([k, v]) => `${k}: ${v}`));
         await writer.write(new TextEncoder().encode(`${head.join("\r\n")}\r\n\r\n${body}`));
+        // One answer: its head, then content-length bytes; a server that stalls fails the test, not hangs it.
         let response = "";
-        while (!/\r\n\r\n\{[^}]*\}$/.test(response)) {
-          const { value, done } = await reader.read();
-          if (done) throw new Error(`the server closed the connection after ${i} webhook(s)`);
+        const complete = () => {
+          const end = response.indexOf("\r\n\r\n");
+          const length = /\r\ncontent-length: *(\d+)/i.exec(response.slice(0, end));
+          return end >= 0 && length !== null && response.length >= end + 4 + Number(length[1]);
+        };
+        const deadline = setTimeout(() => conn.close(), 5_000);
+        while (!complete()) {
+          const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+          if (done) throw new Error(`the connection closed (or stalled) after ${i} webhook(s): ${response}`);
           response += text.decode(value);
         }
+        clearTimeout(deadline);
         expect(response).toMatch(/^HTTP\/1\.1 202 /);
         expect(response.toLowerCase()).not.toContain("connection: close");
       }
@@ -336,7 +344,8 @@ Deno.test("Deno adapter: knows which Deno versions close keep-alive connections 
   for (const version of ["2.8.3", "2.9.0", "2.9.5", "2.9.5+98f9507"]) {
     expect(keepsAliveAfterBodies(version)).toBe(false);
   }
-  for (const version of ["2.8.2", "2.7.14", "2.9.6", "2.10.0", "3.0.0"]) {
+  // No warning unless the version is known to be affected (1.x served with hyper).
+  for (const version of ["2.8.2", "2.7.14", "2.9.6", "2.10.0", "3.0.0", "1.46.3", "2.9", "garbage", ""]) {
     expect(keepsAliveAfterBodies(version)).toBe(true);
   }
 });

@@ -39,8 +39,10 @@ interface LoadResult {
   reconnects: number;
 }
 
-// Answers are read by content-length (every server here sends one); a server that closes the
-// socket after an answer is counted in `reconnects` and the next request goes on a new socket.
+// Answers are read by content-length (every server here sends one). An answer that says
+// `connection: close` ends its socket, and the next request goes on a new one; a socket closed
+// before the answer came (a write or read that fails) is opened again and the request sent again.
+// Both count as `reconnects`: a server that keeps HTTP/1.1 keep-alive has none.
 const workerSource = `
 const CRLF2 = [13, 10, 13, 10];
 const ascii = new TextDecoder("latin1");
@@ -65,12 +67,20 @@ self.onmessage = async ({ data: job }) => {
     let conn = await connect();
     const buf = new Uint8Array(1 << 16);
     let have = 0;
+    const reconnect = async () => {
+      reconnects++;
+      try { conn.close(); } catch { /* already closed */ }
+      conn = await connect();
+      have = 0;
+    };
     while (next < job.requests.length && performance.now() < deadline) {
       const request = job.requests[next++];
       for (;;) {
-        for (let w = 0; w < request.length;) w += await conn.write(request.subarray(w));
-        let total = -1;
-        while (total < 0 || have < total) {
+        const sent = await (async () => {
+          for (let w = 0; w < request.length;) w += await conn.write(request.subarray(w));
+        })().then(() => true, () => false);
+        let total = -1, close = false;
+        while (sent && (total < 0 || have < total)) {
           if (total < 0) {
             const end = headEnd(buf, have);
             if (end >= 0) {
@@ -78,6 +88,8 @@ self.onmessage = async ({ data: job }) => {
               const length = /\\r\\ncontent-length: *(\\d+)/i.exec(head);
               if (!length) throw new Error("an answer without content-length: " + head);
               total = end + 4 + Number(length[1]);
+              if (total > buf.length) throw new Error("an answer larger than the client's buffer: " + head);
+              close = /\\r\\nconnection: *close/i.test(head);
               continue;
             }
           }
@@ -91,13 +103,11 @@ self.onmessage = async ({ data: job }) => {
           if (status >= 200 && status < 300) ok++; else failed++;
           buf.copyWithin(0, total, have);
           have -= total;
+          if (close) await reconnect();
           break;
         }
-        // Closed before a whole answer: a keep-alive the server did not keep. Send again on a new socket.
         if (have > 0) throw new Error("the server closed the connection in the middle of an answer");
-        reconnects++;
-        conn.close();
-        conn = await connect();
+        await reconnect(); // closed before answering: send it again on a new socket
       }
     }
     conn.close();
