@@ -235,17 +235,17 @@ The size is guarded by \`test/node/bundle-size.test.ts\` (fails above 150 KiB gz
   Rewrites without the async function, with hoisted helpers or without array destructuring were no faster; dropping
   the clock reads was (1.6× the loop in a separate harness), but a hook's duration is part of its record. With ten
   plugins the fixed cost is shared, and the kernel stays under 2× the loop.
-- **Signed webhooks on Deno** answer 0.1–0.13× of a bare hello-world (6,900–8,100 against 58,000–72,000 requests/s
-  here).
-  The load comes from a client that writes pre-serialised HTTP/1.1 requests on kept-alive sockets, as autocannon
-  does; with a fetch-based client the hello-world had looked 3× slower than it is, because the client was the
-  bottleneck. The hello-world answers the very same signed POSTs about as fast as GETs, so the gap is the work
-  behind each webhook, not the POST. The last row's reference splits it: a hand-written Hono receiver that does
-  the least the contract allows (read the body, check the HMAC, commit the dedupe claim and a queue message to Deno
-  KV before the 2xx) answers 6,500–7,800/s, and the kernel runs at 0.98–1.17× of it across runs (its group commit
-  shares one KV transaction among the webhooks that arrive together; the receiver commits each alone). Making an
-  event durable before answering (DESIGN §6) costs about ten hello-world requests on Deno KV, so no receiver that
-  keeps that promise comes near 0.5× of one on this machine. Deno 2.8.3–2.9.5 also closed every connection after
+- **Signed webhooks on Deno** answer 0.09–0.13× of a bare hello-world across today's runs (4,000–8,100 against
+  47,000–72,000 requests/s; the machine's speed drifts by a third within a run, so each server is measured twice,
+  taking turns). The load comes from a client that writes pre-serialised HTTP/1.1 requests on kept-alive sockets, as
+  autocannon does; with a fetch-based client the hello-world had looked 3× slower than it is, because the client was
+  the bottleneck. The hello-world answers the very same signed POSTs about as fast as GETs, so the gap is the work
+  behind each webhook, not the POST. The last row's reference splits it: a hand-written Hono receiver that does the
+  least the contract allows (read the body, check the HMAC, commit the dedupe claim and a queue message to Deno KV
+  before the 2xx) answers 4,900–7,800/s, and the kernel runs at 0.73–1.17× of it (its group commit shares one KV
+  transaction among the webhooks that arrive together; the receiver commits each alone, and has no consumer to feed).
+  Making an event durable before answering (DESIGN §6) costs about ten hello-world requests on Deno KV, so no receiver
+  that keeps that promise comes near 0.5× of one on this machine. Deno 2.8.3–2.9.5 also closed every connection after
   a body over ~500 bytes (denoland/deno#36657); the table counts reconnects, and [docs/deploy.md](docs/deploy.md)
   says which Deno to run.
 `,

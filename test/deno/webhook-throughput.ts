@@ -11,7 +11,8 @@
  * each event durable in Deno KV (the least the contract allows), so the report separates the
  * kernel's own cost from the price of a POST and of durability.
  *
- * Options (env): BENCH_REQUESTS (default 20000), BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32).
+ * Options (env): BENCH_REQUESTS (default 20000), BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32),
+ * BENCH_ROUNDS (default 2: each server is measured that many times, taking turns).
  */
 import { Hono } from "hono";
 import { startDeno } from "../../src/adapters/deno.ts";
@@ -263,16 +264,43 @@ const webhookJob = async (n: number): Promise<Job> => ({
   seconds: SECONDS,
 });
 
-// Warm both (JIT, the tenant cache, keys, connections), then measure each; hello last too, so
-// that drift over the run shows up.
+/** Runs of one target, merged: requests over seconds, statuses and reconnects summed. */
+function merge(runs: LoadResult[]): LoadResult & { runs: number[] } {
+  const statuses: Record<string, number> = {};
+  for (const run of runs) for (const [k, v] of Object.entries(run.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  const sum = (f: (r: LoadResult) => number) => runs.reduce((total, r) => total + f(r), 0);
+  return {
+    ok: sum((r) => r.ok),
+    failed: sum((r) => r.failed),
+    seconds: sum((r) => r.seconds),
+    reconnects: sum((r) => r.reconnects),
+    statuses,
+    runs: runs.map((r) => Math.round(rps(r))),
+  };
+}
+
+// Warm every server (JIT, the tenant cache, keys, connections), then measure them in turn, ROUNDS
+// times: on a shared machine the speed drifts within a minute, and taking turns spreads the drift.
+const ROUNDS = Number(Deno.env.get("BENCH_ROUNDS") ?? 2);
 await load(helloJob(WARMUP));
 await load(await webhookJob(WARMUP));
-const helloA = await load(helloJob(REQUESTS));
-const webhook = await load(await webhookJob(REQUESTS));
-const helloB = await load(helloJob(REQUESTS));
-const helloPost = await load({ ...(await webhookJob(REQUESTS)), url: helloUrl });
 await load({ ...(await webhookJob(WARMUP)), url: floorUrl });
-const durable = await load({ ...(await webhookJob(REQUESTS)), url: floorUrl });
+const results = {
+  hello: [] as LoadResult[],
+  webhook: [] as LoadResult[],
+  post: [] as LoadResult[],
+  durable: [] as LoadResult[],
+};
+for (let round = 0; round < ROUNDS; round++) {
+  results.hello.push(await load(helloJob(REQUESTS)));
+  results.webhook.push(await load(await webhookJob(REQUESTS)));
+  results.post.push(await load({ ...(await webhookJob(REQUESTS)), url: helloUrl }));
+  results.durable.push(await load({ ...(await webhookJob(REQUESTS)), url: floorUrl }));
+}
+const helloGet = merge(results.hello);
+const webhook = merge(results.webhook);
+const helloPost = merge(results.post);
+const durable = merge(results.durable);
 
 // Let the consumer drain what was accepted (bounded), so closing the KV does not cut it off.
 const accepted = WARMUP + webhook.ok;
@@ -280,7 +308,7 @@ const drainStart = performance.now();
 while (consumed < accepted && performance.now() - drainStart < 60_000) await new Promise((r) => setTimeout(r, 50));
 const drainSeconds = (performance.now() - drainStart) / 1000;
 
-const helloRps = (rps(helloA) + rps(helloB)) / 2;
+const helloRps = rps(helloGet);
 const helloPostRps = rps(helloPost);
 const webhookRps = rps(webhook);
 const durableRps = rps(durable);
@@ -291,18 +319,20 @@ console.log(JSON.stringify(
     deno: Deno.version.deno,
     connections: CONNECTIONS,
     requests: REQUESTS,
+    rounds: ROUNDS,
     hello_rps: Math.round(helloRps),
-    hello_runs_rps: [Math.round(rps(helloA)), Math.round(rps(helloB))],
     webhook_rps: Math.round(webhookRps),
     hello_post_rps: Math.round(helloPostRps),
-    ratio_to_same_posts: Number((webhookRps / helloPostRps).toFixed(3)),
     hand_written_durable_rps: Math.round(durableRps),
-    hand_written_durable_statuses: durable.statuses,
+    // Each round's figure, in the order measured.
+    runs_rps: { hello: helloGet.runs, webhook: webhook.runs, hello_post: helloPost.runs, durable: durable.runs },
+    ratio: Number(ratio.toFixed(3)),
+    ratio_to_same_posts: Number((webhookRps / helloPostRps).toFixed(3)),
     ratio_to_hand_written_durable: Number((webhookRps / durableRps).toFixed(3)),
     webhook_statuses: webhook.statuses,
+    hand_written_durable_statuses: durable.statuses,
     // Sockets the servers closed after an answer: 0 while Deno keeps HTTP/1.1 keep-alive after a body.
     reconnects: { hello_post: helloPost.reconnects, webhook: webhook.reconnects, durable: durable.reconnects },
-    ratio: Number(ratio.toFixed(3)),
     consumer_drain_seconds_after_load: Number(drainSeconds.toFixed(1)),
     consumer_delivered: consumed,
     target: 0.5,
