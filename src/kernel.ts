@@ -205,13 +205,25 @@ export class Kernel implements PluginHost {
 
   // ── per-tenant plugin state ────────────────────────────────────────────────────────────────
 
-  /** Enable a plugin for a tenant. Its config must be valid (an absent config gets the schema's defaults). */
+  /**
+   * Enable a plugin for a tenant. Its config must be valid (an absent config gets the schema's
+   * defaults) and the secrets its SECRETS_SCHEMA requires must be set: otherwise every hook would
+   * fail for want of them, and be retried, until someone noticed.
+   */
   async enable(tenantId: string, plugin: string): Promise<void> {
     const entry = this.registry.require(plugin);
+    const requiredSecrets = requiredNames(entry.plugin.SECRETS_SCHEMA);
     await this.#updatePlugin(tenantId, plugin, (state) => {
       const checked = validate(entry.plugin.CONFIG_SCHEMA, state.config ?? {});
       if (!checked.valid) {
         throw new ValidationError(`plugin ${plugin} cannot be enabled until its config is valid`, checked.errors);
+      }
+      const missing = requiredSecrets.filter((name) => !state.secretNames.includes(name));
+      if (missing.length) {
+        throw new ValidationError(
+          `plugin ${plugin} cannot be enabled until its secrets are set: ${missing.join(", ")}`,
+          missing.map((name) => ({ path: `/secrets/${name}`, message: "must be set (a required secret)" })),
+        );
       }
       return { ...state, enabled: true, config: checked.value };
     });
@@ -505,4 +517,10 @@ function safeSecretMessage(message: string, values: string[]): string {
     out = out.split(JSON.stringify(value)).join('"[redacted]"').split(value).join("[redacted]");
   }
   return out;
+}
+
+/** The names a schema's top level lists as `required` (none when it lists none). */
+function requiredNames(schema: unknown): string[] {
+  const required = (schema as { required?: unknown } | null)?.required;
+  return Array.isArray(required) ? required.filter((name): name is string => typeof name === "string") : [];
 }

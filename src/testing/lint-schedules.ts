@@ -2,9 +2,9 @@
  * The schedules a plugin would register, checked before a tenant enables it: task ids namespaced
  * by the plugin, cron expressions and intervals the scheduler accepts, time zones that exist,
  * retries and timeouts in range, health checks well-formed. The plugin is asked in a throwaway
- * kernel for a tenant with a config made up from its schema (defaults, and sample values for
- * required fields); when none can be made up the check is skipped (the plugin's own tests cover
- * it with a real config).
+ * kernel for a tenant with a config and secrets made up from its schemas (defaults, and sample
+ * values for required fields); when none can be made up the check is skipped (the plugin's own
+ * tests cover it with a real config).
  */
 import { createKernel } from "../kernel.ts";
 import type { Plugin } from "../plugin.ts";
@@ -21,7 +21,9 @@ export async function lintSchedules(plugin: Plugin): Promise<LintProblem[]> {
   const tasks = typeof target.registerScheduledTasks === "function";
   const checks = typeof target.registerHealthChecks === "function";
   const config = sampleConfig(plugin.CONFIG_SCHEMA);
-  if ((!tasks && !checks) || config === null) return [];
+  // Enabling needs the required secrets (Kernel.enable): sample values of the secrets' schema.
+  const secrets = sampleConfig(plugin.SECRETS_SCHEMA);
+  if ((!tasks && !checks) || config === null || secrets === null) return [];
 
   const host = currentHost(plugin);
   const kernel = createKernel({
@@ -38,6 +40,7 @@ export async function lintSchedules(plugin: Plugin): Promise<LintProblem[]> {
     }
     const { tenant } = await kernel.putTenant(TEST_TENANT_ID, { slug: "lint", plan: "pro" });
     await kernel.setConfig(TEST_TENANT_ID, plugin.name, config);
+    if (Object.keys(secrets).length) await kernel.setSecrets(TEST_TENANT_ID, plugin.name, secrets as never);
     await kernel.enable(TEST_TENANT_ID, plugin.name);
     const ctx = kernel.context(tenant);
     const ask = async (method: string, normalize: (defs: unknown) => unknown) => {

@@ -44,7 +44,16 @@ describe("Settings → Plugins", () => {
     expect(page).toContain("demo-monitor is now enabled.");
     expect(page).toContain('aria-label="Disable demo-monitor"');
     await browser.post(`${T}/plugins/demo-site/config`, VALID, `${T}/plugins/demo-site`);
-    await browser.post(`${T}/plugins/demo-site/enable`, {}, `${T}/plugins`);
+    // Its SECRETS_SCHEMA requires api_token: enabling is refused until it is set, and the page says so.
+    const refused = await browser.post(`${T}/plugins/demo-site/enable`, {}, `${T}/plugins`);
+    expect(refused.status).toBe(422);
+    expect(await refused.text()).toContain(
+      "cannot be enabled yet:</strong> its required secrets are not set (api_token).",
+    );
+    expect(await env.kernel.isEnabled(TENANT_A, "demo-site")).toBe(false);
+    await env.kernel.setSecrets(TENANT_A, "demo-site", { api_token: "tok_pages_0001" });
+    expect((await browser.post(`${T}/plugins/demo-site/enable`, {}, `${T}/plugins`)).status).toBe(303);
+    expect(await env.kernel.isEnabled(TENANT_A, "demo-site")).toBe(true);
     await browser.post(`${T}/plugins/demo-site/disable`, { back: "plugin" }, `${T}/plugins`);
     expect(await env.kernel.isEnabled(TENANT_A, "demo-site")).toBe(false);
     expect(await env.kernel.getConfig(TENANT_A, "demo-site")).toMatchObject({ site_url: "https://demo.example/" });
@@ -290,6 +299,7 @@ describe("health and data charts", () => {
 
   it("charts the plugins' data series (clicks and impressions)", async () => {
     await env.kernel.setConfig(TENANT_A, "demo-site", { site_url: "https://demo.example/" });
+    await env.kernel.setSecrets(TENANT_A, "demo-site", { api_token: "tok_charts_0001" });
     await env.kernel.enable(TENANT_A, "demo-site");
     const html = await (await browser.get(`${T}/data`)).text();
     expect(html).toContain("<h3>Search performance (https://demo.example/)</h3>");

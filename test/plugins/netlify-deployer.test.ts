@@ -67,7 +67,7 @@ describe("netlify-deployer", () => {
   it("a tick with nothing pending reads no secret and calls nothing", async () => {
     service = await startFakeNetlify([NETLIFY_HOOK]);
     const plugin = new NetlifyDeployerPlugin({ allowInsecureUrls: true, http: instantRetries });
-    const bench = await benchFor(plugin, {}, {});
+    const bench = await benchFor(plugin, {}, { build_hook_url: `${service.url}/build_hooks/${NETLIFY_HOOK}` });
     expect(await bench.runTask()).toEqual({ success: true, data: { triggered: false, pending: 0 } });
     expect(service.requests).toHaveLength(0);
   });

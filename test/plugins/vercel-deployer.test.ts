@@ -117,10 +117,12 @@ describe("vercel-deployer", () => {
     expect(service.requests).toHaveLength(0);
   });
 
-  it("requires the deploy hook secret", async () => {
+  it("requires the deploy hook secret: a tenant cannot enable it without one", async () => {
     const plugin = new VercelDeployerPlugin({ allowInsecureUrls: true });
-    const bench = await benchFor(plugin, {}, {});
-    const { outcomes } = await bench.publish("c1", page());
-    expect(outcomes[0]).toMatchObject({ status: "failed", error: expect.stringMatching(/deploy_hook_url/) });
+    await expect(benchFor(plugin, {}, {})).rejects.toMatchObject({
+      name: "ValidationError",
+      message: expect.stringMatching(/deploy_hook_url/),
+      errors: [{ path: "/secrets/deploy_hook_url", message: expect.any(String) }],
+    });
   });
 });

@@ -91,10 +91,20 @@ export class Rig {
     return this.runtime.kernel;
   }
 
-  /** A tenant with the given plugins enabled; its webhook secret is remembered as a secret. */
-  async tenant(plugins: string[], id: string = crypto.randomUUID()): Promise<TenantHandle> {
+  /**
+   * A tenant with the given plugins enabled, after setting the secrets given per plugin (a plugin
+   * whose SECRETS_SCHEMA requires some cannot be enabled without them); every secret is remembered.
+   */
+  async tenant(
+    plugins: string[],
+    id: string = crypto.randomUUID(),
+    secrets: Record<string, Record<string, string>> = {},
+  ): Promise<TenantHandle> {
     const { generatedSecret } = await this.kernel.putTenant(id, { slug: `t-${id.slice(0, 8)}`, plan: "pro" });
-    for (const p of plugins) await this.kernel.enable(id, p);
+    for (const p of plugins) {
+      if (secrets[p]) await this.setSecrets(id, p, secrets[p]);
+      await this.kernel.enable(id, p);
+    }
     this.secrets.add(generatedSecret!);
     this.secrets.add(generatedSecret!.slice("whsec_".length));
     return { id, secret: generatedSecret! };

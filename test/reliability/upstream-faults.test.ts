@@ -81,8 +81,9 @@ describe("upstream faults over loopback", () => {
       const upstream = await withUpstream(() => (++calls <= 2 ? mode : "ok"));
       const plugin = new UpstreamPlugin(() => upstream.url);
       rig = new Rig({ plugins: () => [plugin], queue: createTestQueue() });
-      const tenant = await rig.tenant(["upstream"]);
-      await rig.setSecrets(tenant.id, "upstream", { api_token: "tok_live_upstream_0123456789abcdef" });
+      const tenant = await rig.tenant(["upstream"], undefined, {
+        upstream: { api_token: "tok_live_upstream_0123456789abcdef" },
+      });
       expect((await rig.send(tenant)).status).toBe(202);
       const started = performance.now();
       await rig.drain();
@@ -103,8 +104,9 @@ describe("upstream faults over loopback", () => {
         const upstream = await withUpstream(() => mode);
         const plugin = new UpstreamPlugin(() => upstream.url);
         rig = new Rig({ plugins: () => [plugin] });
-        const tenant = await rig.tenant(["upstream"]);
-        await rig.setSecrets(tenant.id, "upstream", { api_token: "tok_live_upstream_fedcba9876543210" });
+        const tenant = await rig.tenant(["upstream"], undefined, {
+          upstream: { api_token: "tok_live_upstream_fedcba9876543210" },
+        });
         for (let i = 0; i < 3; i++) expect((await rig.send(tenant)).status).toBe(202);
         const started = performance.now();
         await rig.drain();

@@ -506,6 +506,24 @@ export function adminSuite(t: Harness, options: AdminSuiteOptions = {}): void {
       expectProblem(await f.call("POST", `/v1/tenants/${TENANT_NEW}/plugins/my-plugin/disable`), 404);
     });
 
+    it("enable: 422 naming each secret SECRETS_SCHEMA requires until it is set, then 200", async () => {
+      const f = await setup();
+      const base = `/v1/tenants/${TENANT_A}/plugins/vault`;
+      const refused = await f.call("POST", `${base}/enable`);
+      expectProblem(refused, 422);
+      expect(refused.json.detail).toBe("plugin vault cannot be enabled until its secrets are set: api_key");
+      expect(refused.json.errors).toEqual([{ path: "/secrets/api_key", message: "must be set (a required secret)" }]);
+      expect(await f.kernel.isEnabled(TENANT_A, "vault")).toBe(false);
+      // Another secret does not stand in for the required one (and SECRETS_SCHEMA refuses it alone).
+      expectProblem(await f.call("PUT", `${base}/secrets`, { body: { webhook_token: WEBHOOK_TOKEN } }), 422);
+      expectProblem(await f.call("POST", `${base}/enable`), 422);
+
+      expect((await f.call("PUT", `${base}/secrets`, { body: { api_key: API_KEY } })).status).toBe(204);
+      const enabled = await f.call("POST", `${base}/enable`);
+      expect(enabled.status).toBe(200);
+      expect(enabled.json).toEqual({ enabled: true });
+    });
+
     it("secrets: 204, masked as {name: 'set'}, cleared with null, 422 on bad values, never echoed anywhere", async () => {
       const f = await setup();
       const base = `/v1/tenants/${TENANT_A}/plugins/vault`;

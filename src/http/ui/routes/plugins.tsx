@@ -201,8 +201,7 @@ function PluginsPage(props: {
       {props.refused
         ? (
           <Notice kind="bad">
-            <strong>{props.refused.plugin} cannot be enabled yet:</strong> its configuration is not valid (
-            {props.refused.errors.map((e) => `${e.path || "/"} ${friendlyMessage(e.message)}`).join("; ")}).{" "}
+            <strong>{props.refused.plugin} cannot be enabled yet:</strong> {refusal(props.refused.errors)}{" "}
             <a href={`${base}/${props.refused.plugin}`}>Configure {props.refused.plugin}</a>
           </Notice>
         )
@@ -499,4 +498,13 @@ function SecretsSection(props: {
         )}
     </section>
   );
+}
+
+/** Why enabling was refused: the config's errors, or the required secrets not set (Kernel.enable). */
+function refusal(errors: readonly { path: string; message: string }[]): string {
+  const secrets = errors.filter((e) => e.path.startsWith("/secrets/")).map((e) => e.path.slice("/secrets/".length));
+  if (secrets.length) return `its required secrets are not set (${secrets.join(", ")}).`;
+  return `its configuration is not valid (${
+    errors.map((e) => `${e.path || "/"} ${friendlyMessage(e.message)}`).join("; ")
+  }).`;
 }
