@@ -45,8 +45,9 @@ export function requireToken(auth: AdminAuth, logger: Logger): MiddlewareHandler
     c.header("cache-control", "no-store");
     await next();
     // An audit line per change: who did what, and how it ended (never bodies: they hold secrets).
+    // A refused one is worded so, so that a 4xx does not read as something changed.
     if (c.req.method !== "GET" && c.req.method !== "HEAD") {
-      logger.info("admin change", {
+      logger.info(c.res.status < 400 ? "admin change" : "admin change refused", {
         subject: principal.subject,
         method: c.req.method,
         path: c.req.path,
