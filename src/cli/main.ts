@@ -3,6 +3,7 @@
  *   dvp new-plugin <name> [--hooks …]   scaffold a plugin and its tests
  *   dvp check [name]                    the production checklist
  *   dvp webhook send --url … …          a signed test webhook
+ *   dvp token [--tenants …]             a dev admin token from .dev.vars
  */
 import { parseArgs, UsageError } from "./args.ts";
 import { check, CHECK_USAGE } from "./check.ts";
@@ -10,6 +11,7 @@ import { deno, denoIo } from "./deno-io.ts";
 import type { CliIo } from "./io.ts";
 import { NEW_PLUGIN_USAGE, newPlugin } from "./new-plugin.ts";
 import { RegisterError } from "./register.ts";
+import { TOKEN_USAGE, tokenCommand } from "./token.ts";
 import { WEBHOOK_USAGE, webhookCommand } from "./webhook.ts";
 
 const HELP = `dvp — the DVP kernel's plugin toolkit
@@ -17,12 +19,24 @@ const HELP = `dvp — the DVP kernel's plugin toolkit
   ${NEW_PLUGIN_USAGE}
   ${CHECK_USAGE}
   ${WEBHOOK_USAGE}
+  ${TOKEN_USAGE}
 
 Guide: docs/plugin-guide.md`;
 
 /** Runs one command; resolves to the exit code. Usage problems print a message and exit 2. */
+const USAGE: Record<string, string> = {
+  "new-plugin": NEW_PLUGIN_USAGE,
+  check: CHECK_USAGE,
+  webhook: WEBHOOK_USAGE,
+  token: TOKEN_USAGE,
+};
+
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && Object.hasOwn(USAGE, command) && rest.some((a) => a === "--help" || a === "-h")) {
+    io.out(`${USAGE[command]}\n\nGuide: docs/plugin-guide.md`);
+    return 0;
+  }
   try {
     switch (command) {
       case "new-plugin":
@@ -31,6 +45,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
         return await check(parseArgs(rest), io);
       case "webhook":
         return await webhookCommand(parseArgs(rest, ["filter"]), io);
+      case "token":
+        return await tokenCommand(parseArgs(rest), io);
       case undefined:
       case "help":
       case "--help":

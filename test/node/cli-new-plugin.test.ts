@@ -172,5 +172,10 @@ describe("dvp new-plugin refusals", { timeout: 120_000 }, () => {
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown command "deploy"');
     expect((await dvp(["--help"])).code).toBe(0);
+    for (const command of ["new-plugin", "check", "webhook"]) {
+      const help = await dvp([command, "send", "--help"]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`dvp ${command}`);
+    }
   });
 });
