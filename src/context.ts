@@ -28,6 +28,12 @@ export interface HookContext {
   readonly timestamp: Date;
   /** Additional context from the system. */
   readonly metadata: Readonly<Record<string, unknown>>;
+  /**
+   * Aborted when the kernel stops waiting for a hook that received this context: its time limit
+   * (`hookTimeoutMs`) passed. Pass it to outbound requests so that a timed-out hook stops, instead
+   * of running on while its retry starts.
+   */
+  readonly signal: AbortSignal;
 }
 
 export interface HookContextInit {
@@ -50,7 +56,8 @@ export function createHookContext(init: HookContextInit): HookContext {
   if (!TENANT_PLANS.includes(init.tenantPlan)) {
     throw new KernelError("ERR_TENANT_INVALID", `HookContext: tenantPlan must be one of ${TENANT_PLANS.join(", ")}`);
   }
-  return Object.freeze({
+  const controller = new AbortController();
+  const ctx: HookContext = Object.freeze({
     tenantId: init.tenantId.toLowerCase(),
     tenantSlug: init.tenantSlug,
     tenantPlan: init.tenantPlan,
@@ -58,7 +65,18 @@ export function createHookContext(init: HookContextInit): HookContext {
     causationId: init.causationId ?? null,
     timestamp: init.timestamp ?? new Date(),
     metadata: deepFreeze({ ...init.metadata }),
+    signal: controller.signal,
   });
+  aborters.set(ctx, controller);
+  return ctx;
+}
+
+// Kept beside the frozen context, so that only the kernel can abort its signal.
+const aborters = new WeakMap<HookContext, AbortController>();
+
+/** Aborts `ctx.signal` (the kernel gave up waiting for a hook that got it); once is enough. */
+export function abortHookContext(ctx: HookContext, reason: Error): void {
+  aborters.get(ctx)?.abort(reason);
 }
 
 /** Freezes a JSON-like value in place and returns it. */

@@ -4,7 +4,7 @@
  * plugins. Filter hooks run one after another in priority order, each receiving the previous
  * output; the first failure stops the chain and names the plugin.
  */
-import type { HookContext } from "./context.ts";
+import { abortHookContext, type HookContext } from "./context.ts";
 import { errorMessage, FilterRejectedError, PluginError } from "./errors.ts";
 import type { ActionHookArgs, ActionHookName, Content, FilterHookName, Metadata } from "./hooks.ts";
 import type { Logger } from "./logger.ts";
@@ -86,10 +86,14 @@ export async function runActionHook<H extends ActionHookName>(
     for (let i = 0; i < n; i++) outcomes[i]!.durationMs = elapsed;
   }
 
+  let timedOut = false;
   for (let i = 0; i < n; i++) {
     const outcome = outcomes[i]!;
     if (outcome.status !== "ok") logFailure(outcome);
+    if (outcome.status === "timed_out") timedOut = true;
   }
+  // The kernel waits no longer: a plugin that passes ctx.signal to its requests stops them.
+  if (timedOut) abortHookContext(ctx, new Error(`${hook} timed out`));
   return outcomes;
 
   function logFailure(outcome: HookOutcome): void {
@@ -144,50 +148,64 @@ export async function runFilterHook(
   options: FilterOptions,
 ): Promise<Content> {
   let current = content;
-  for (const entry of entries) {
-    const { plugin, name } = entry;
-    let next: unknown;
-    let failure: unknown;
-    try {
-      next = await withTimeout(
-        (plugin as unknown as Callable)[hook]!(ctx, current, metadata),
-        plugin.hookTimeoutMs ?? options.timeoutMs,
-      );
-      if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next)) {
-        failure = new Error(
-          `returned ${
-            next === undefined ? "nothing" : JSON.stringify(next)
-          }; filter hooks must return the content object`,
-        );
-      }
-    } catch (error) {
-      if (error instanceof PluginError) {
-        error.plugin = name;
-        throw new FilterRejectedError(name, hook, error.message, { cause: error });
-      }
-      failure = error ?? new Error("threw undefined");
-    }
-    if (failure === undefined) {
-      current = next as Content;
-      continue;
-    }
-    const message = errorMessage(failure);
-    const fields = {
-      tenant_id: ctx.tenantId,
-      plugin: name,
-      hook,
-      correlation_id: ctx.correlationId ?? undefined,
-      error: message,
-    };
-    if (plugin.failOpen) {
-      options.logger.warn(`${hook} failed in plugin ${name}; skipped (fail-open)`, fields);
-      continue;
-    }
-    options.logger.error(`${hook} failed in plugin ${name}; operation rejected`, fields);
-    throw new FilterRejectedError(name, hook, `plugin ${name} failed: ${message}`, { cause: failure });
+  // A filter that timed out still holds ctx.signal: it is aborted when the chain ends, not before
+  // (a fail-open filter's timeout lets the next filters run with the same context).
+  let timedOut: Error | undefined;
+  try {
+    return await runChain();
+  } finally {
+    if (timedOut) abortHookContext(ctx, timedOut);
   }
-  return current;
+
+  async function runChain(): Promise<Content> {
+    for (const entry of entries) {
+      const { plugin, name } = entry;
+      let next: unknown;
+      let failure: unknown;
+      try {
+        next = await withTimeout(
+          (plugin as unknown as Callable)[hook]!(ctx, current, metadata),
+          plugin.hookTimeoutMs ?? options.timeoutMs,
+        );
+        if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next)) {
+          failure = new Error(
+            `returned ${
+              next === undefined ? "nothing" : JSON.stringify(next)
+            }; filter hooks must return the content object`,
+          );
+        }
+      } catch (error) {
+        if (error instanceof PluginError) {
+          error.plugin = name;
+          throw new FilterRejectedError(name, hook, error.message, { cause: error });
+        }
+        failure = error ?? new Error("threw undefined");
+        if (error instanceof FilterTimeout) timedOut = error;
+      }
+      if (failure === undefined) {
+        current = next as Content;
+        continue;
+      }
+      const message = errorMessage(failure);
+      const fields = {
+        tenant_id: ctx.tenantId,
+        plugin: name,
+        hook,
+        correlation_id: ctx.correlationId ?? undefined,
+        error: message,
+      };
+      if (plugin.failOpen) {
+        options.logger.warn(`${hook} failed in plugin ${name}; skipped (fail-open)`, fields);
+        continue;
+      }
+      options.logger.error(`${hook} failed in plugin ${name}; operation rejected`, fields);
+      throw new FilterRejectedError(name, hook, `plugin ${name} failed: ${message}`, { cause: failure });
+    }
+    return current;
+  }
 }
+
+class FilterTimeout extends Error {}
 
 function withTimeout<T>(value: T | Promise<T>, ms: number): Promise<T> {
   if (!(value instanceof Promise)) return Promise.resolve(value);
@@ -195,7 +213,7 @@ function withTimeout<T>(value: T | Promise<T>, ms: number): Promise<T> {
   return Promise.race([
     value,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+      timer = setTimeout(() => reject(new FilterTimeout(`timed out after ${ms} ms`)), ms);
     }),
   ]).finally(() => clearTimeout(timer));
 }

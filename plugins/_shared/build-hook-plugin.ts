@@ -65,7 +65,7 @@ export abstract class BuildHookPlugin<Config extends BuildHookConfig> extends Pl
     const outcome = await this.#coalescer(ctx).onChange(
       config.coalesce_window_seconds,
       contentId,
-      await this.trigger(ctx, config),
+      await this.trigger(ctx, config, ctx.signal), // aborted when the kernel stops waiting for the hook
     );
     this.logger.info(outcome.fired ? "build triggered" : "change queued for the next build", {
       tenant_id: ctx.tenantId,

@@ -56,7 +56,7 @@ export class S3StaticDeployerPlugin extends Plugin<S3DeployerConfig>
   async contentDeleted(ctx: HookContext, contentId: string, content: Content): Promise<void> {
     const { config, s3, cloudFront } = await this.#clients(ctx.tenantId);
     const location = pageLocation(config, content);
-    await s3.deleteObject(location.key);
+    await s3.deleteObject(location.key, ctx.signal);
     this.logger.info("object deleted", { ...this.#log(ctx), content_id: contentId, key: location.key });
     if (config.distribution_id) await this.#invalidate(ctx, config, cloudFront, location.path);
   }
@@ -105,7 +105,7 @@ export class S3StaticDeployerPlugin extends Plugin<S3DeployerConfig>
       contentType: "text/html; charset=utf-8",
       cacheControl: config.cache_control,
       metadata: { "content-id": contentId.slice(0, 200) },
-    });
+    }, ctx.signal);
     this.logger.info("object uploaded", { ...this.#log(ctx), content_id: contentId, key: location.key, etag });
     if (config.distribution_id) await this.#invalidate(ctx, config, cloudFront, location.path);
   }
@@ -115,14 +115,14 @@ export class S3StaticDeployerPlugin extends Plugin<S3DeployerConfig>
     const viewerPath = invalidationPath(path);
     if (!config.batch_invalidations || viewerPath.length > MAX_BATCHED_PATH) {
       const reference = `dvp-${await digest(viewerPath)}-${this.host.now()}`;
-      const created = await cloudFront.createInvalidation(config.distribution_id!, [viewerPath], reference);
+      const created = await cloudFront.createInvalidation(config.distribution_id!, [viewerPath], reference, ctx.signal);
       this.logger.info("invalidation created", { ...this.#log(ctx), invalidation_id: created.id, paths: 1 });
       return;
     }
     const storage = this.storage(ctx.tenantId);
     await storage.put(PENDING + encodeURIComponent(viewerPath), this.host.now(), { ttlSeconds: 7 * 86_400 });
     const pending = await storage.list(PENDING, config.invalidation_batch_size);
-    if (pending.length >= config.invalidation_batch_size) await this.#flush(ctx, config, cloudFront);
+    if (pending.length >= config.invalidation_batch_size) await this.#flush(ctx, config, cloudFront, ctx.signal);
   }
 
   async #flush(ctx: HookContext, config: S3DeployerConfig, cloudFront: CloudFrontClient, signal?: AbortSignal) {

@@ -2,7 +2,7 @@
  * One attempt of a job, and its record: the task's TaskExecutionContext and deadline, or a
  * health cycle; the outcome as a TaskResult with the history status it maps to.
  */
-import type { TaskExecutionContext } from "../context.ts";
+import { abortHookContext, type TaskExecutionContext } from "../context.ts";
 import { errorMessage } from "../errors.ts";
 import type { ScheduledTaskDefinition, ScheduledTaskHooks, TaskResult } from "../hooks.ts";
 import type { ExecutionRecord, ExecutionStatus, NewExecutionRecord } from "../store/history.ts";
@@ -64,6 +64,7 @@ export async function runAttempt(deps: SchedulerDeps, input: AttemptInput): Prom
   });
   const durationMs = outcome.durationMs;
   if (outcome.timedOut) {
+    abortHookContext(ctx, new Error(`${state.jobId} ${outcome.error}`)); // ctx.signal too, not only execCtx.signal
     return { result: { success: false, errorMessage: outcome.error, durationMs }, status: "timed_out" };
   }
   if (outcome.error !== undefined) {

@@ -5,7 +5,7 @@
  * the tenant's enabled plugins. The first result of a check counts as a change only when it is
  * not healthy, so enabling a monitor does not announce that everything is fine.
  */
-import type { HookContext } from "../context.ts";
+import { abortHookContext, type HookContext } from "../context.ts";
 import { errorMessage } from "../errors.ts";
 import type { HealthCheckDefinition, HealthCheckResult, HealthMonitorHooks, HealthStatus } from "../hooks.ts";
 import type { TenantRecord } from "../store/tenants.ts";
@@ -50,6 +50,8 @@ export async function runHealthChecks(
       ),
     ),
   ]);
+  // The kernel waits no longer for a check that timed out: ctx.signal, shared by the checks, says so too.
+  if (outcomes.some((o) => o.timedOut)) abortHookContext(ctx, new Error("a health check timed out"));
   const checkedAtDefault = new Date(now).toISOString();
   const records: HealthCheckRecord[] = [];
   for (let i = 0; i < checks.length; i++) {

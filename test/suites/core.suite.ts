@@ -159,6 +159,83 @@ export function coreSuite(t: Harness): void {
     });
   });
 
+  describe("ctx.signal", () => {
+    /** Calls its fetch with ctx.signal and records when the call ends and why. */
+    class Caller extends Plugin implements ContentLifecycleHooks, ContentFilterHooks {
+      readonly version = "1.0.0";
+      ended: string[] = [];
+      seenAborted: boolean[] = [];
+      constructor(readonly name: string, private readonly hang: boolean) {
+        super();
+      }
+      async contentPublished(ctx: HookContext): Promise<void> {
+        await this.call(ctx);
+      }
+      async beforeContentCreate(ctx: HookContext, content: Content): Promise<Content> {
+        this.seenAborted.push(ctx.signal.aborted);
+        await this.call(ctx);
+        return content;
+      }
+      private async call(ctx: HookContext): Promise<void> {
+        if (!this.hang) return;
+        try {
+          await this.fetch("https://upstream.example/slow", { signal: ctx.signal });
+          this.ended.push("answered");
+        } catch (error) {
+          this.ended.push(ctx.signal.aborted ? `aborted: ${(error as Error).message}` : "failed");
+        }
+      }
+    }
+    /** A fetch that answers only when its signal aborts (then it rejects, as fetch does). */
+    const hangingFetch: typeof fetch = (_input, init) =>
+      new Promise((_, reject) => {
+        init?.signal?.addEventListener("abort", () => reject(init.signal!.reason), { once: true });
+      });
+
+    it("aborts when the kernel stops waiting for an action hook, so its request stops too", async () => {
+      const slow = new Caller("slow", true);
+      const quick = new Caller("quick", false);
+      const kernel = createKernel({
+        plugins: [slow, quick],
+        fetch: hangingFetch,
+        hookTimeoutMs: 40,
+        log: { sink: () => {} },
+      });
+      await kernel.putTenant(TENANT_A, { slug: "acme-corp", plan: "pro" });
+      for (const name of ["slow", "quick"]) await kernel.enable(TENANT_A, name);
+      const { ctx, outcomes } = await kernel.dispatch(TENANT_A, "contentPublished", ["c-1", {}]);
+      expect(outcomes.map((o: HookOutcome) => o.status)).toEqual(["timed_out", "ok"]);
+      expect(ctx.signal.aborted).toBe(true);
+      await new Promise((r) => setTimeout(r, 0));
+      expect(slow.ended).toEqual(["aborted: contentPublished timed out"]);
+
+      // A dispatch that ends in time leaves its signal alone.
+      await kernel.disable(TENANT_A, "slow");
+      const fine = await kernel.dispatch(TENANT_A, "contentPublished", ["c-2", {}]);
+      expect(fine.ctx.signal.aborted).toBe(false);
+    });
+
+    it("aborts for a filter that timed out only when the chain ends (a fail-open one lets the next run)", async () => {
+      const slow = new Caller("slow-filter", true);
+      slow.failOpen = true;
+      slow.priority = 1;
+      const next = new Caller("next-filter", false);
+      next.priority = 2;
+      const kernel = createKernel({
+        plugins: [slow, next],
+        fetch: hangingFetch,
+        hookTimeoutMs: 40,
+        log: { sink: () => {} },
+      });
+      await kernel.putTenant(TENANT_A, { slug: "acme-corp", plan: "pro" });
+      for (const name of ["slow-filter", "next-filter"]) await kernel.enable(TENANT_A, name);
+      expect(await kernel.filter(TENANT_A, "beforeContentCreate", { a: 1 })).toEqual({ a: 1 });
+      expect(next.seenAborted).toEqual([false]);
+      await new Promise((r) => setTimeout(r, 0));
+      expect(slow.ended).toEqual(["aborted: timed out after 40 ms"]);
+    });
+  });
+
   describe("filter hooks", () => {
     it("a chain of three transforms content in priority order, not registration order", async () => {
       const ran: string[] = [];

@@ -110,7 +110,7 @@ const CONTENT = `
       content_id: contentId,
       domain: content.domain ?? null,
       path: content.path ?? null,
-    });
+    }, ctx.signal); // aborted when the kernel stops waiting (hookTimeoutMs)
     if (!result.success) throw new PluginError(\`\${type} notification failed: \${result.error}\`);
     this.logger.info(\`\${type}: notified for \${contentId}\`, {
       tenant_id: ctx.tenantId,
