@@ -31,9 +31,10 @@ export interface HookContext {
   /**
    * Aborted when the kernel stops waiting for a hook that received this context: its time limit
    * (`hookTimeoutMs`) passed. Pass it to outbound requests so that a timed-out hook stops, instead
-   * of running on while its retry starts.
+   * of running on while its retry starts. Always set by the kernel; optional in the type because
+   * it came in 1.x (contexts built by hand, in older tests, may lack it).
    */
-  readonly signal: AbortSignal;
+  readonly signal?: AbortSignal;
 }
 
 export interface HookContextInit {

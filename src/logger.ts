@@ -26,6 +26,12 @@ export interface Logger {
   info(msg: string, extra?: Record<string, unknown>): void;
   warn(msg: string, extra?: Record<string, unknown>): void;
   error(msg: string, extra?: Record<string, unknown>): void;
+  /**
+   * An error-level record with the error's name, message and stack (the seed's
+   * `logger.exception`): for failures a plugin catches and wants to keep the trace of. Secret
+   * values are scrubbed from the message and the stack like from any other field.
+   */
+  exception(msg: string, error: unknown, extra?: Record<string, unknown>): void;
   /** Whether a record at this level would be written: skip building costly extras otherwise. */
   enabled(level: LogLevel): boolean;
   /** A logger whose records all carry these fields. */
@@ -115,6 +121,13 @@ class JsonLogger implements Logger {
   }
   error(msg: string, extra?: Record<string, unknown>): void {
     this.write("error", msg, extra);
+  }
+  exception(msg: string, error: unknown, extra?: Record<string, unknown>): void {
+    if (!this.enabled("error")) return;
+    const e = error instanceof Error ? error : new Error(String(error));
+    // Stack frames are capped: a deep recursion's trace is not worth a megabyte of log.
+    const stack = typeof e.stack === "string" ? e.stack.split("\n").slice(0, 30).join("\n") : undefined;
+    this.write("error", msg, { ...extra, error: { name: e.name, message: e.message, ...(stack ? { stack } : {}) } });
   }
 
   private write(level: LogLevel, msg: string, extra?: Record<string, unknown>): void {

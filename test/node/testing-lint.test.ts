@@ -122,6 +122,21 @@ describe("lintPlugin", () => {
     expect(() => plugin.attach({} as never)).not.toThrow();
   });
 
+  it("accepts a credential-looking config field marked x-dvp-public, and only that one", () => {
+    const plugin: Plugin = new Good();
+    plugin.CONFIG_SCHEMA = {
+      $schema: "http://json-schema.org/draft-07/schema#",
+      type: "object",
+      properties: {
+        site_key: { type: "string", title: "reCAPTCHA site key (public)", "x-dvp-public": true },
+        api_key: { type: "string", title: "API key" },
+      },
+    };
+    expect(lintPlugin(plugin).map((p) => p.message)).toEqual([
+      "CONFIG_SCHEMA property /api_key looks like a credential: move it to SECRETS_SCHEMA (config is public)",
+    ]);
+  });
+
   it("the seed's MyPlugin (test fixture) only lacks its kernel range", () => {
     expect(lintPlugin(new MyPlugin()).map((p) => p.area)).toEqual(["compatibility"]);
   });

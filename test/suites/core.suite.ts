@@ -172,7 +172,7 @@ export function coreSuite(t: Harness): void {
         await this.call(ctx);
       }
       async beforeContentCreate(ctx: HookContext, content: Content): Promise<Content> {
-        this.seenAborted.push(ctx.signal.aborted);
+        this.seenAborted.push(ctx.signal!.aborted);
         await this.call(ctx);
         return content;
       }
@@ -182,7 +182,7 @@ export function coreSuite(t: Harness): void {
           await this.fetch("https://upstream.example/slow", { signal: ctx.signal });
           this.ended.push("answered");
         } catch (error) {
-          this.ended.push(ctx.signal.aborted ? `aborted: ${(error as Error).message}` : "failed");
+          this.ended.push(ctx.signal!.aborted ? `aborted: ${(error as Error).message}` : "failed");
         }
       }
     }
@@ -205,14 +205,14 @@ export function coreSuite(t: Harness): void {
       for (const name of ["slow", "quick"]) await kernel.enable(TENANT_A, name);
       const { ctx, outcomes } = await kernel.dispatch(TENANT_A, "contentPublished", ["c-1", {}]);
       expect(outcomes.map((o: HookOutcome) => o.status)).toEqual(["timed_out", "ok"]);
-      expect(ctx.signal.aborted).toBe(true);
+      expect(ctx.signal!.aborted).toBe(true);
       await new Promise((r) => setTimeout(r, 0));
       expect(slow.ended).toEqual(["aborted: contentPublished timed out"]);
 
       // A dispatch that ends in time leaves its signal alone.
       await kernel.disable(TENANT_A, "slow");
       const fine = await kernel.dispatch(TENANT_A, "contentPublished", ["c-2", {}]);
-      expect(fine.ctx.signal.aborted).toBe(false);
+      expect(fine.ctx.signal!.aborted).toBe(false);
     });
 
     it("aborts for a filter that timed out only when the chain ends (a fail-open one lets the next run)", async () => {
@@ -417,6 +417,32 @@ export function coreSuite(t: Harness): void {
       expect(record.headers.Authorization).toBe("[redacted]");
       expect(line).not.toContain("supersecretvalue");
       expect(typeof record.time).toBe("string");
+    });
+
+    it("logger.exception keeps the error's name, message and stack, with secret values scrubbed", async () => {
+      const plugin = new MyPlugin();
+      const { kernel, logs } = await kernelWith([plugin]);
+      await kernel.setSecrets(TENANT_A, "my-plugin", { api_token: "tok_supersecretvalue456" });
+      await plugin.getSecrets(TENANT_A); // read once: its value is now scrubbed from every log line
+      function failingCall(): never {
+        throw new TypeError("upstream refused tok_supersecretvalue456");
+      }
+      try {
+        failingCall();
+      } catch (error) {
+        plugin.logger.exception("sync failed", error, { tenant_id: TENANT_A });
+      }
+      plugin.logger.exception("odd failure", "a plain string");
+      const [first, second] = logs.lines.slice(-2).map((line) => JSON.parse(line));
+      expect(first).toMatchObject({
+        level: "error",
+        msg: "sync failed",
+        tenant_id: TENANT_A,
+        error: { name: "TypeError", message: "upstream refused [redacted]" },
+      });
+      expect(first.error.stack).toContain("failingCall");
+      expect(logs.lines.at(-2)).not.toContain("supersecretvalue456");
+      expect(second).toMatchObject({ level: "error", error: { name: "Error", message: "a plain string" } });
     });
   });
 }
