@@ -17,5 +17,12 @@ export default defineConfig({
     ],
     testTimeout: 20_000,
     benchmark: { include: ["test/bench/**/*.bench.ts"] },
+    // `npm run coverage` (V8's own counters): which lines of the kernel and plugins the Node suites run.
+    coverage: {
+      provider: "v8",
+      include: ["src/**/*.ts", "src/**/*.tsx", "plugins/**/*.ts"],
+      reporter: ["text-summary", "text"],
+      reportsDirectory: ".dvp/coverage",
+    },
   },
 });
