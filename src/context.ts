@@ -29,10 +29,12 @@ export interface HookContext {
   /** Additional context from the system. */
   readonly metadata: Readonly<Record<string, unknown>>;
   /**
-   * Aborted when the kernel stops waiting for a hook that received this context: its time limit
-   * (`hookTimeoutMs`) passed. Pass it to outbound requests so that a timed-out hook stops, instead
-   * of running on while its retry starts. Always set by the kernel; optional in the type because
-   * it came in 1.x (contexts built by hand, in older tests, may lack it).
+   * Aborted when the kernel stops waiting for this hook: an action dispatch that ends with a
+   * plugin past its time limit (`hookTimeoutMs`), a filter, task attempt or health check past its
+   * own. Every dispatch, filter call, attempt and check gets a context of its own, so a later hook
+   * (a retry, the notification a failed check causes) starts with a live one. Pass it to outbound
+   * requests so that a timed-out hook stops instead of running on beside its retry. Always set by
+   * the kernel; optional in the type because it came in 1.x (hand-built contexts may lack it).
    */
   readonly signal?: AbortSignal;
 }
@@ -57,27 +59,67 @@ export function createHookContext(init: HookContextInit): HookContext {
   if (!TENANT_PLANS.includes(init.tenantPlan)) {
     throw new KernelError("ERR_TENANT_INVALID", `HookContext: tenantPlan must be one of ${TENANT_PLANS.join(", ")}`);
   }
-  const controller = new AbortController();
-  const ctx: HookContext = Object.freeze({
-    tenantId: init.tenantId.toLowerCase(),
-    tenantSlug: init.tenantSlug,
-    tenantPlan: init.tenantPlan,
-    correlationId: init.correlationId ?? null,
-    causationId: init.causationId ?? null,
-    timestamp: init.timestamp ?? new Date(),
-    metadata: deepFreeze({ ...init.metadata }),
-    signal: controller.signal,
-  });
-  aborters.set(ctx, controller);
-  return ctx;
+  return Object.freeze(
+    new Context(
+      init.tenantId.toLowerCase(),
+      init.tenantSlug,
+      init.tenantPlan,
+      init.correlationId ?? null,
+      init.causationId ?? null,
+      init.timestamp ?? new Date(),
+      deepFreeze({ ...init.metadata }),
+    ),
+  );
 }
 
-// Kept beside the frozen context, so that only the kernel can abort its signal.
-const aborters = new WeakMap<HookContext, AbortController>();
+/**
+ * The HookContext the kernel makes. `signal` is a getter: its AbortController (costly to make,
+ * microseconds on Node) exists only once someone asks for it or aborts it; the private field is
+ * not a property, so it can be set on a frozen context, and neither spreads nor serialises.
+ */
+class Context implements HookContext {
+  #controller: AbortController | undefined;
+  constructor(
+    readonly tenantId: string,
+    readonly tenantSlug: string,
+    readonly tenantPlan: TenantPlan,
+    readonly correlationId: string | null,
+    readonly causationId: string | null,
+    readonly timestamp: Date,
+    readonly metadata: Readonly<Record<string, unknown>>,
+  ) {}
 
-/** Aborts `ctx.signal` (the kernel gave up waiting for a hook that got it); once is enough. */
+  get signal(): AbortSignal {
+    return (this.#controller ??= new AbortController()).signal;
+  }
+
+  static abort(ctx: Context, reason: Error): void {
+    (ctx.#controller ??= new AbortController()).abort(reason);
+  }
+}
+
+/**
+ * A context for one dispatch, filter call or check: the same fields as `ctx`, and a signal of
+ * its own, which abortHookContext aborts when the kernel stops waiting for it. The caller's
+ * context is never aborted, so it can be handed to the next dispatch (a retry, a notification).
+ */
+export function contextForCall(ctx: HookContext): HookContext {
+  return Object.freeze(
+    new Context(
+      ctx.tenantId,
+      ctx.tenantSlug,
+      ctx.tenantPlan,
+      ctx.correlationId,
+      ctx.causationId,
+      ctx.timestamp,
+      ctx.metadata,
+    ),
+  );
+}
+
+/** Aborts the signal of a context from contextForCall or createHookContext (others have none to abort). */
 export function abortHookContext(ctx: HookContext, reason: Error): void {
-  aborters.get(ctx)?.abort(reason);
+  if (ctx instanceof Context) Context.abort(ctx, reason);
 }
 
 /** Freezes a JSON-like value in place and returns it. */

@@ -4,7 +4,7 @@
  * plugins. Filter hooks run one after another in priority order, each receiving the previous
  * output; the first failure stops the chain and names the plugin.
  */
-import { abortHookContext, type HookContext } from "./context.ts";
+import { abortHookContext, contextForCall, type HookContext } from "./context.ts";
 import { errorMessage, FilterRejectedError, PluginError } from "./errors.ts";
 import type { ActionHookArgs, ActionHookName, Content, FilterHookName, Metadata } from "./hooks.ts";
 import type { Logger } from "./logger.ts";
@@ -37,6 +37,10 @@ export async function runActionHook<H extends ActionHookName>(
 ): Promise<HookOutcome[]> {
   const n = entries.length;
   const outcomes: HookOutcome[] = new Array(n);
+  // The plugins of this dispatch share a context of its own (one object: a copy per plugin costs
+  // more than a no-op hook), whose signal aborts when the dispatch ends with a plugin timed out.
+  // The caller's context is never aborted, so it can serve the next dispatch (a retry, a notification).
+  const call = contextForCall(ctx);
   const start = performance.now();
   // Until the first await, every settled hook gets the same duration (measured once at the end):
   // reading the clock per plugin would cost more than a no-op hook itself.
@@ -59,7 +63,7 @@ export async function runActionHook<H extends ActionHookName>(
     pending++;
     try {
       // Explicit arguments rather than a spread: cheaper, and no hook takes more than three.
-      const result = (entries[i]!.plugin as unknown as Callable)[hook]!(ctx, a0, a1, a2);
+      const result = (entries[i]!.plugin as unknown as Callable)[hook]!(call, a0, a1, a2);
       // Inside the try: a returned proxy, a throwing `then` getter or a `then` that throws is
       // this plugin's failure, and must not abort the dispatch of the other plugins.
       if (result !== null && typeof (result as PromiseLike<unknown>)?.then === "function") {
@@ -86,14 +90,14 @@ export async function runActionHook<H extends ActionHookName>(
     for (let i = 0; i < n; i++) outcomes[i]!.durationMs = elapsed;
   }
 
-  let timedOut = false;
+  let timedOut: string | undefined;
   for (let i = 0; i < n; i++) {
     const outcome = outcomes[i]!;
     if (outcome.status !== "ok") logFailure(outcome);
-    if (outcome.status === "timed_out") timedOut = true;
+    if (outcome.status === "timed_out") timedOut ??= outcome.error;
   }
-  // The kernel waits no longer: a plugin that passes ctx.signal to its requests stops them.
-  if (timedOut) abortHookContext(ctx, new Error(`${hook} timed out`));
+  // The kernel waits no longer: a plugin that passed ctx.signal to its requests stops them.
+  if (timedOut !== undefined) abortHookContext(call, new Error(timedOut));
   return outcomes;
 
   function logFailure(outcome: HookOutcome): void {
@@ -148,61 +152,51 @@ export async function runFilterHook(
   options: FilterOptions,
 ): Promise<Content> {
   let current = content;
-  // A filter that timed out still holds ctx.signal: it is aborted when the chain ends, not before
-  // (a fail-open filter's timeout lets the next filters run with the same context).
-  let timedOut: Error | undefined;
-  try {
-    return await runChain();
-  } finally {
-    if (timedOut) abortHookContext(ctx, timedOut);
-  }
-
-  async function runChain(): Promise<Content> {
-    for (const entry of entries) {
-      const { plugin, name } = entry;
-      let next: unknown;
-      let failure: unknown;
-      try {
-        next = await withTimeout(
-          (plugin as unknown as Callable)[hook]!(ctx, current, metadata),
-          plugin.hookTimeoutMs ?? options.timeoutMs,
+  for (const entry of entries) {
+    const { plugin, name } = entry;
+    let next: unknown;
+    let failure: unknown;
+    const call = contextForCall(ctx); // its signal aborts if this filter times out
+    try {
+      next = await withTimeout(
+        (plugin as unknown as Callable)[hook]!(call, current, metadata),
+        plugin.hookTimeoutMs ?? options.timeoutMs,
+      );
+      if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next)) {
+        failure = new Error(
+          `returned ${
+            next === undefined ? "nothing" : JSON.stringify(next)
+          }; filter hooks must return the content object`,
         );
-        if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next)) {
-          failure = new Error(
-            `returned ${
-              next === undefined ? "nothing" : JSON.stringify(next)
-            }; filter hooks must return the content object`,
-          );
-        }
-      } catch (error) {
-        if (error instanceof PluginError) {
-          error.plugin = name;
-          throw new FilterRejectedError(name, hook, error.message, { cause: error });
-        }
-        failure = error ?? new Error("threw undefined");
-        if (error instanceof FilterTimeout) timedOut = error;
       }
-      if (failure === undefined) {
-        current = next as Content;
-        continue;
+    } catch (error) {
+      if (error instanceof PluginError) {
+        error.plugin = name;
+        throw new FilterRejectedError(name, hook, error.message, { cause: error });
       }
-      const message = errorMessage(failure);
-      const fields = {
-        tenant_id: ctx.tenantId,
-        plugin: name,
-        hook,
-        correlation_id: ctx.correlationId ?? undefined,
-        error: message,
-      };
-      if (plugin.failOpen) {
-        options.logger.warn(`${hook} failed in plugin ${name}; skipped (fail-open)`, fields);
-        continue;
-      }
-      options.logger.error(`${hook} failed in plugin ${name}; operation rejected`, fields);
-      throw new FilterRejectedError(name, hook, `plugin ${name} failed: ${message}`, { cause: failure });
+      failure = error ?? new Error("threw undefined");
+      if (error instanceof FilterTimeout) abortHookContext(call, error);
     }
-    return current;
+    if (failure === undefined) {
+      current = next as Content;
+      continue;
+    }
+    const message = errorMessage(failure);
+    const fields = {
+      tenant_id: ctx.tenantId,
+      plugin: name,
+      hook,
+      correlation_id: ctx.correlationId ?? undefined,
+      error: message,
+    };
+    if (plugin.failOpen) {
+      options.logger.warn(`${hook} failed in plugin ${name}; skipped (fail-open)`, fields);
+      continue;
+    }
+    options.logger.error(`${hook} failed in plugin ${name}; operation rejected`, fields);
+    throw new FilterRejectedError(name, hook, `plugin ${name} failed: ${message}`, { cause: failure });
   }
+  return current;
 }
 
 class FilterTimeout extends Error {}

@@ -5,7 +5,7 @@
  * the tenant's enabled plugins. The first result of a check counts as a change only when it is
  * not healthy, so enabling a monitor does not announce that everything is fine.
  */
-import { abortHookContext, type HookContext } from "../context.ts";
+import { abortHookContext, contextForCall, type HookContext } from "../context.ts";
 import { errorMessage } from "../errors.ts";
 import type { HealthCheckDefinition, HealthCheckResult, HealthMonitorHooks, HealthStatus } from "../hooks.ts";
 import type { TenantRecord } from "../store/tenants.ts";
@@ -39,19 +39,20 @@ export async function runHealthChecks(
   const checks: HealthCheckDefinition[] = state.checks ?? [];
   if (!checks.length) return [];
   const keys = checks.map((c) => schedKeys.healthCheck(tenant.id, state.plugin, c.checkType, c.target));
+  // A context per check: a check that times out has its ctx.signal aborted, and no other's.
+  const calls = checks.map(() => contextForCall(ctx));
   const [stored, outcomes] = await Promise.all([
     store.driver.getMany(keys),
     Promise.all(
-      checks.map((c) =>
+      checks.map((c, i) =>
         withDeadline(
           options.healthTimeoutSeconds * 1000,
-          (signal) => monitor.executeHealthCheck(ctx, c.checkType, c.target, signal),
+          (signal) => monitor.executeHealthCheck(calls[i]!, c.checkType, c.target, signal),
         )
       ),
     ),
   ]);
-  // The kernel waits no longer for a check that timed out: ctx.signal, shared by the checks, says so too.
-  if (outcomes.some((o) => o.timedOut)) abortHookContext(ctx, new Error("a health check timed out"));
+  outcomes.forEach((o, i) => o.timedOut && abortHookContext(calls[i]!, new Error(o.error ?? "timed out")));
   const checkedAtDefault = new Date(now).toISOString();
   const records: HealthCheckRecord[] = [];
   for (let i = 0; i < checks.length; i++) {

@@ -165,10 +165,13 @@ export function coreSuite(t: Harness): void {
       readonly version = "1.0.0";
       ended: string[] = [];
       seenAborted: boolean[] = [];
+      signals: AbortSignal[] = [];
       constructor(readonly name: string, private readonly hang: boolean) {
         super();
       }
       async contentPublished(ctx: HookContext): Promise<void> {
+        this.signals.push(ctx.signal!);
+        this.seenAborted.push(ctx.signal!.aborted);
         await this.call(ctx);
       }
       async beforeContentCreate(ctx: HookContext, content: Content): Promise<Content> {
@@ -192,7 +195,7 @@ export function coreSuite(t: Harness): void {
         init?.signal?.addEventListener("abort", () => reject(init.signal!.reason), { once: true });
       });
 
-    it("aborts when the kernel stops waiting for an action hook, so its request stops too", async () => {
+    it("aborts when a dispatch ends with a plugin timed out, so its request stops; the next starts live", async () => {
       const slow = new Caller("slow", true);
       const quick = new Caller("quick", false);
       const kernel = createKernel({
@@ -205,17 +208,26 @@ export function coreSuite(t: Harness): void {
       for (const name of ["slow", "quick"]) await kernel.enable(TENANT_A, name);
       const { ctx, outcomes } = await kernel.dispatch(TENANT_A, "contentPublished", ["c-1", {}]);
       expect(outcomes.map((o: HookOutcome) => o.status)).toEqual(["timed_out", "ok"]);
-      expect(ctx.signal!.aborted).toBe(true);
       await new Promise((r) => setTimeout(r, 0));
-      expect(slow.ended).toEqual(["aborted: contentPublished timed out"]);
-
-      // A dispatch that ends in time leaves its signal alone.
+      expect(slow.ended).toEqual(["aborted: timed out after 40 ms"]); // its request stopped
+      expect(slow.signals[0]!.aborted).toBe(true);
+      // The caller's context is never aborted: handed to the next dispatch (a retry), it starts live.
+      expect(ctx.signal!.aborted).toBe(false);
       await kernel.disable(TENANT_A, "slow");
-      const fine = await kernel.dispatch(TENANT_A, "contentPublished", ["c-2", {}]);
-      expect(fine.ctx.signal!.aborted).toBe(false);
+      const again = await kernel.runAction(kernel.registry.implementing("contentPublished"), "contentPublished", ctx, [
+        "c-2",
+        {},
+      ]);
+      expect(again.map((o: HookOutcome) => o.status)).toEqual(["timed_out", "ok"]);
+      expect(quick.signals[1]).not.toBe(quick.signals[0]);
+      expect(quick.seenAborted).toEqual([false, false]); // every call started with a live signal
+      // A dispatch that ends in time leaves its signal alone.
+      const fine = await kernel.dispatch(TENANT_A, "contentPublished", ["c-3", {}]);
+      expect(fine.outcomes.map((o: HookOutcome) => o.status)).toEqual(["ok"]);
+      expect(quick.signals[2]!.aborted).toBe(false);
     });
 
-    it("aborts for a filter that timed out only when the chain ends (a fail-open one lets the next run)", async () => {
+    it("aborts a filter's signal when it times out; a fail-open one lets the next run with a live one", async () => {
       const slow = new Caller("slow-filter", true);
       slow.failOpen = true;
       slow.priority = 1;

@@ -123,7 +123,10 @@ class Watcher extends Plugin implements HealthStatusHooks {
   readonly name = "watcher";
   readonly version = "1.0.0";
   changes: HealthStatusChange[] = [];
-  healthStatusChanged(_ctx: HookContext, change: HealthStatusChange): void {
+  /** Whether ctx.signal was already aborted when each notification came (it must not be). */
+  abortedOnArrival: boolean[] = [];
+  healthStatusChanged(ctx: HookContext, change: HealthStatusChange): void {
+    this.abortedOnArrival.push(ctx.signal?.aborted ?? false);
     this.changes.push(change);
   }
 }
@@ -891,6 +894,21 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
       await expect(scheduler.handleMessage({ kind: "event", tenantId: TENANT, eventId: "e1" })).rejects.toThrow(
         /cannot handle a "event" message/,
       );
+    });
+
+    it("a check that timed out aborts its own ctx.signal; the status change it causes is notified with a live one", async () => {
+      const monitor = new Monitor();
+      const watcher = new Watcher();
+      const { kernel, scheduler } = await setup([monitor, watcher], { healthTimeoutSeconds: 0.05 });
+      await kernel.enable(TENANT, "watcher");
+      await kernel.enable(TENANT, "monitor");
+      monitor.script = ["healthy", "hang"];
+      await scheduler.runHealthCycle(TENANT);
+      const [hung] = await scheduler.runHealthCycle(TENANT);
+      expect(hung).toMatchObject({ status: "unhealthy", message: "timed out after 0.05 s" });
+      expect(watcher.changes.map((c) => [c.previous, c.current])).toEqual([["healthy", "unhealthy"]]);
+      // The page-someone call must not start with its signal already aborted by the check's time-out.
+      expect(watcher.abortedOnArrival).toEqual([false]);
     });
 
     it("a health check that hangs or throws is unhealthy; runHealthCycle runs the checks now", async () => {

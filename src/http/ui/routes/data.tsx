@@ -1,5 +1,6 @@
 /** Plugin data panels (Search Console clicks and impressions, Ahrefs metrics, …) as charts. */
 import type { Hono } from "hono";
+import { abortHookContext, contextForCall, type HookContext } from "../../../context.ts";
 import { errorMessage } from "../../../errors.ts";
 import type { DataPanel, DataSeriesHooks } from "../../../hooks.ts";
 import { LineChart } from "../charts.tsx";
@@ -22,8 +23,13 @@ export function registerDataRoutes(app: Hono<UiEnv>, ui: Ui): void {
       typeof (p.plugin as Partial<DataSeriesHooks>).dataSeries === "function"
     );
     const results = await Promise.all(sources.map(async (p) => {
+      const call = contextForCall(ctx); // its signal aborts when the page stops waiting for this plugin
       try {
-        const panels = await withTimeout((p.plugin as unknown as DataSeriesHooks).dataSeries(ctx), DATA_TIMEOUT_MS);
+        const panels = await withTimeout(
+          Promise.resolve().then(() => (p.plugin as unknown as DataSeriesHooks).dataSeries(call)),
+          DATA_TIMEOUT_MS,
+          call,
+        );
         return { plugin: p.name, panels: Array.isArray(panels) ? panels : [] };
       } catch (error) {
         kernel.logger.warn("dataSeries failed", { plugin: p.name, tenant_id: tenant.id, error: errorMessage(error) });
@@ -63,10 +69,14 @@ export function registerDataRoutes(app: Hono<UiEnv>, ui: Ui): void {
   });
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, ms: number, call: HookContext): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms);
+    timer = setTimeout(() => {
+      const error = new Error(`no answer within ${ms / 1000} s`);
+      abortHookContext(call, error);
+      reject(error);
+    }, ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
