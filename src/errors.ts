@@ -45,6 +45,17 @@ export class ValidationError extends KernelError {
   }
 }
 
+/** Enabling refused because secrets that SECRETS_SCHEMA requires are not set; `errors` name them at `/secrets/…`. */
+export class MissingSecretsError extends ValidationError {
+  constructor(plugin: string, names: string[]) {
+    super(
+      `plugin ${plugin} cannot be enabled until its secrets are set: ${names.join(", ")}`,
+      names.map((name) => ({ path: `/secrets/${name}`, message: "must be set (a required secret)" })),
+    );
+    this.name = "MissingSecretsError";
+  }
+}
+
 /** Start-up configuration that is missing or malformed; `variable` names the setting. */
 export class ConfigurationError extends KernelError {
   readonly variable: string;

@@ -39,6 +39,7 @@ export {
   errorMessage,
   FilterRejectedError,
   KernelError,
+  MissingSecretsError,
   PluginError,
   ValidationError,
 } from "./errors.ts";

@@ -14,7 +14,7 @@ import { type MasterKeyring, parseMasterKeys } from "./crypto/master-keys.ts";
 import { bytesToBase64 } from "./crypto/base64.ts";
 import { SecretBox } from "./crypto/secret-box.ts";
 import { type HookOutcome, runActionHook, runFilterHook } from "./dispatch.ts";
-import { ConfigurationError, KernelError, ValidationError } from "./errors.ts";
+import { ConfigurationError, KernelError, MissingSecretsError, ValidationError } from "./errors.ts";
 import type { ActionHookArgs, ActionHookName, Content, FilterHookName, HookName, Metadata } from "./hooks.ts";
 import { getLogger, LogConfig, type Logger, type LogLevel, type LogSink } from "./logger.ts";
 import type { Plugin, PluginHost } from "./plugin.ts";
@@ -219,12 +219,7 @@ export class Kernel implements PluginHost {
         throw new ValidationError(`plugin ${plugin} cannot be enabled until its config is valid`, checked.errors);
       }
       const missing = requiredSecrets.filter((name) => !state.secretNames.includes(name));
-      if (missing.length) {
-        throw new ValidationError(
-          `plugin ${plugin} cannot be enabled until its secrets are set: ${missing.join(", ")}`,
-          missing.map((name) => ({ path: `/secrets/${name}`, message: "must be set (a required secret)" })),
-        );
-      }
+      if (missing.length) throw new MissingSecretsError(plugin, missing);
       return { ...state, enabled: true, config: checked.value };
     });
   }

@@ -120,7 +120,7 @@ describe("vercel-deployer", () => {
   it("requires the deploy hook secret: a tenant cannot enable it without one", async () => {
     const plugin = new VercelDeployerPlugin({ allowInsecureUrls: true });
     await expect(benchFor(plugin, {}, {})).rejects.toMatchObject({
-      name: "ValidationError",
+      name: "MissingSecretsError",
       message: expect.stringMatching(/deploy_hook_url/),
       errors: [{ path: "/secrets/deploy_hook_url", message: expect.any(String) }],
     });

@@ -3,7 +3,7 @@
  * generated config form, the JSON editor, and the write-only secrets form.
  */
 import type { Hono } from "hono";
-import { type FieldError, ValidationError } from "../../../errors.ts";
+import { type FieldError, MissingSecretsError, ValidationError } from "../../../errors.ts";
 import type { RegisteredPlugin } from "../../../registry.ts";
 import { validate } from "../../../schema/index.ts";
 import type { TenantRecord } from "../../../store/tenants.ts";
@@ -40,7 +40,12 @@ export function registerPluginRoutes(app: Hono<UiEnv>, ui: Ui): void {
       if (!(error instanceof ValidationError)) throw error;
       const fresh = await ui.deps.kernel.requireTenant(tenant.id);
       return c.html(
-        <PluginsPage c={c} ui={ui} tenant={fresh} refused={{ plugin: entry.name, errors: error.errors }} />,
+        <PluginsPage
+          c={c}
+          ui={ui}
+          tenant={fresh}
+          refused={{ plugin: entry.name, errors: error.errors, secrets: error instanceof MissingSecretsError }}
+        />,
         422,
       );
     }
@@ -182,7 +187,7 @@ function PluginsPage(props: {
   ui: Ui;
   tenant: Readonly<TenantRecord>;
   changed?: string;
-  refused?: { plugin: string; errors: FieldError[] };
+  refused?: { plugin: string; errors: FieldError[]; secrets: boolean };
 }) {
   const { ui, tenant, c } = props;
   const base = `${ui.base}/tenants/${tenant.id}/plugins`;
@@ -201,7 +206,7 @@ function PluginsPage(props: {
       {props.refused
         ? (
           <Notice kind="bad">
-            <strong>{props.refused.plugin} cannot be enabled yet:</strong> {refusal(props.refused.errors)}{" "}
+            <strong>{props.refused.plugin} cannot be enabled yet:</strong> {refusal(props.refused)}{" "}
             <a href={`${base}/${props.refused.plugin}`}>Configure {props.refused.plugin}</a>
           </Notice>
         )
@@ -501,9 +506,11 @@ function SecretsSection(props: {
 }
 
 /** Why enabling was refused: the config's errors, or the required secrets not set (Kernel.enable). */
-function refusal(errors: readonly { path: string; message: string }[]): string {
-  const secrets = errors.filter((e) => e.path.startsWith("/secrets/")).map((e) => e.path.slice("/secrets/".length));
-  if (secrets.length) return `its required secrets are not set (${secrets.join(", ")}).`;
+function refusal(refused: { secrets: boolean; errors: readonly { path: string; message: string }[] }): string {
+  const errors = refused.errors;
+  if (refused.secrets) {
+    return `its required secrets are not set (${errors.map((e) => e.path.slice("/secrets/".length)).join(", ")}).`;
+  }
   return `its configuration is not valid (${
     errors.map((e) => `${e.path || "/"} ${friendlyMessage(e.message)}`).join("; ")
   }).`;
