@@ -124,7 +124,12 @@ class JsonLogger implements Logger {
   }
   exception(msg: string, error: unknown, extra?: Record<string, unknown>): void {
     if (!this.enabled("error")) return;
-    const e = error instanceof Error ? error : new Error(String(error));
+    let e: Error;
+    try {
+      e = error instanceof Error ? error : new Error(String(error));
+    } catch {
+      e = new Error("an error that cannot be turned into text"); // String() throws on Object.create(null)
+    }
     // Stack frames are capped: a deep recursion's trace is not worth a megabyte of log.
     const stack = typeof e.stack === "string" ? e.stack.split("\n").slice(0, 30).join("\n") : undefined;
     this.write("error", msg, { ...extra, error: { name: e.name, message: e.message, ...(stack ? { stack } : {}) } });

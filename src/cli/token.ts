@@ -53,12 +53,18 @@ export async function tokenCommand(args: ParsedArgs, io: CliIo): Promise<number>
   return 0;
 }
 
-/** KEY=VALUE lines, values optionally in double quotes, as wrangler reads `.dev.vars`. */
+/**
+ * KEY=VALUE lines as wrangler reads `.dev.vars` (dotenv): an optional `export `, values in double,
+ * single or back quotes or bare; a bare value ends at ` #` (a comment) and is trimmed.
+ */
 export function readDevVars(text: string): Record<string, string> {
   const vars: Record<string, string> = {};
   for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
-    if (m) vars[m[1]!] = m[2]!.replace(/^"(.*)"$/, "$1");
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!m) continue;
+    const raw = m[2]!;
+    const quoted = /^(["'`])(.*)\1\s*(?:#.*)?$/.exec(raw);
+    vars[m[1]!] = quoted ? quoted[2]! : raw.replace(/\s+#.*$/, "").trim();
   }
   return vars;
 }

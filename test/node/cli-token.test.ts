@@ -57,7 +57,11 @@ describe("dvp token", { timeout: 120_000 }, () => {
     }
   });
 
-  it("reads .dev.vars as wrangler does: quotes optional, comments and blank lines skipped", () => {
-    expect(readDevVars('# c\nA="x y"\nB=plain\n\n  C = "q" \nlower=no')).toEqual({ A: "x y", B: "plain", C: "q" });
+  it("reads .dev.vars as wrangler (dotenv) does: quotes of three kinds, export, comments", () => {
+    expect(
+      readDevVars(
+        '# c\nA="x y"\nB=plain  # note\n\n  C = "q" \nexport D=\'single\'\nE=`back`\nF= spaced \nlower=ok',
+      ),
+    ).toEqual({ A: "x y", B: "plain", C: "q", D: "single", E: "back", F: "spaced", lower: "ok" });
   });
 });

@@ -45,9 +45,10 @@ export function requireToken(auth: AdminAuth, logger: Logger): MiddlewareHandler
     c.header("cache-control", "no-store");
     await next();
     // An audit line per change: who did what, and how it ended (never bodies: they hold secrets).
-    // A refused one is worded so, so that a 4xx does not read as something changed.
+    // A refused (4xx) or failed (5xx, which may have changed part of the state) one says so.
     if (c.req.method !== "GET" && c.req.method !== "HEAD") {
-      logger.info(c.res.status < 400 ? "admin change" : "admin change refused", {
+      const status = c.res.status;
+      logger.info(status < 400 ? "admin change" : status < 500 ? "admin change refused" : "admin change failed", {
         subject: principal.subject,
         method: c.req.method,
         path: c.req.path,
