@@ -234,7 +234,9 @@ The size is guarded by \`test/node/bundle-size.test.ts\` (fails above 150 KiB gz
   records: the group's last row measures the two clock reads alone (100–140 ns here, against a loop of 160–250 ns).
   Rewrites without the async function, with hoisted helpers or without array destructuring were no faster; dropping
   the clock reads was (1.6× the loop in a separate harness), but a hook's duration is part of its record. With ten
-  plugins the fixed cost is shared, and the kernel stays under 2× the loop.
+  plugins the fixed cost is shared: 1.2–1.9× the loop in most runs, but 2.1–2.3× in some of today's (the code before
+  and after the dispatch's own context for \`ctx.signal\` came in gave the same spread, 1.77–2.27×), so that target is
+  met only on a quiet machine.
 - **Signed webhooks on Deno** answer 0.09–0.13× of a bare hello-world across today's runs (4,000–8,100 against
   47,000–72,000 requests/s; the machine's speed drifts by a third within a run, so each server is measured twice,
   taking turns). The load comes from a client that writes pre-serialised HTTP/1.1 requests on kept-alive sockets, as
