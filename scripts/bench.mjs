@@ -244,7 +244,7 @@ The size is guarded by \`test/node/bundle-size.test.ts\` (fails above 150 KiB gz
   the bottleneck. The hello-world answers the very same signed POSTs about as fast as GETs, so the gap is the work
   behind each webhook, not the POST. The last row's reference splits it: a hand-written Hono receiver that does the
   least the contract allows (read the body, check the HMAC, commit the dedupe claim and a queue message to Deno KV
-  before the 2xx) answers 4,900–7,800/s, and the kernel runs at 0.73–1.17× of it (its group commit shares one KV
+  before the 2xx) answers 4,900–8,400/s, and the kernel runs at 0.73–1.17× of it (its group commit shares one KV
   transaction among the webhooks that arrive together; the receiver commits each alone, and has no consumer to feed).
   Making an event durable before answering (DESIGN §6) costs about ten hello-world requests on Deno KV, so no receiver
   that keeps that promise comes near 0.5× of one on this machine. Deno 2.8.3–2.9.5 also closed every connection after
