@@ -194,18 +194,18 @@ export function coreSuite(t: Harness): void {
       new Promise((_, reject) => {
         init?.signal?.addEventListener("abort", () => reject(init.signal!.reason), { once: true });
       });
+    /** A kernel whose plugins' requests hang until aborted, hooks limited to 40 ms, these plugins enabled. */
+    async function kernelOf(...plugins: Caller[]) {
+      const kernel = createKernel({ plugins, fetch: hangingFetch, hookTimeoutMs: 40, log: { sink: () => {} } });
+      await kernel.putTenant(TENANT_A, { slug: "acme-corp", plan: "pro" });
+      for (const plugin of plugins) await kernel.enable(TENANT_A, plugin.name);
+      return kernel;
+    }
 
     it("aborts when a dispatch ends with a plugin timed out, so its request stops; the next starts live", async () => {
       const slow = new Caller("slow", true);
       const quick = new Caller("quick", false);
-      const kernel = createKernel({
-        plugins: [slow, quick],
-        fetch: hangingFetch,
-        hookTimeoutMs: 40,
-        log: { sink: () => {} },
-      });
-      await kernel.putTenant(TENANT_A, { slug: "acme-corp", plan: "pro" });
-      for (const name of ["slow", "quick"]) await kernel.enable(TENANT_A, name);
+      const kernel = await kernelOf(slow, quick);
       const { ctx, outcomes } = await kernel.dispatch(TENANT_A, "contentPublished", ["c-1", {}]);
       expect(outcomes.map((o: HookOutcome) => o.status)).toEqual(["timed_out", "ok"]);
       await new Promise((r) => setTimeout(r, 0));
@@ -233,14 +233,7 @@ export function coreSuite(t: Harness): void {
       slow.priority = 1;
       const next = new Caller("next-filter", false);
       next.priority = 2;
-      const kernel = createKernel({
-        plugins: [slow, next],
-        fetch: hangingFetch,
-        hookTimeoutMs: 40,
-        log: { sink: () => {} },
-      });
-      await kernel.putTenant(TENANT_A, { slug: "acme-corp", plan: "pro" });
-      for (const name of ["slow-filter", "next-filter"]) await kernel.enable(TENANT_A, name);
+      const kernel = await kernelOf(slow, next);
       expect(await kernel.filter(TENANT_A, "beforeContentCreate", { a: 1 })).toEqual({ a: 1 });
       expect(next.seenAborted).toEqual([false]);
       await new Promise((r) => setTimeout(r, 0));
