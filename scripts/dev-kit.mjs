@@ -12,14 +12,24 @@ import { SignJWT } from "jose";
 const b64 = (bytes) => btoa(String.fromCharCode(...bytes));
 const random = (n) => crypto.getRandomValues(new Uint8Array(n));
 
-/** Reads KEY=VALUE lines (quotes optional), as wrangler reads .dev.vars. */
+/** Reads `.dev.vars` (empty when there is none) with parseVars. */
 export function readVars(path) {
+  return existsSync(path) ? parseVars(readFileSync(path, "utf8")) : {};
+}
+
+/**
+ * KEY=VALUE lines as wrangler reads `.dev.vars` (dotenv): an optional `export `, values in double,
+ * single or back quotes or bare; a bare value ends at ` #` (a comment) and is trimmed. The same
+ * rules as `readDevVars` in src/cli/token.ts (`dvp token`), which Node cannot import from here;
+ * test/node/cli-token.test.ts checks that the two agree.
+ */
+export function parseVars(text) {
   const vars = {};
-  if (!existsSync(path)) return vars;
-  for (const line of readFileSync(path, "utf8").split(/\r?\n/)) {
-    const m = /^\s*([A-Z0-9_]+)\s*=\s*(.*)\s*$/.exec(line);
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
     if (!m) continue;
-    vars[m[1]] = m[2].replace(/^"(.*)"$/, "$1");
+    const quoted = /^(["'`])(.*)\1\s*(?:#.*)?$/.exec(m[2]);
+    vars[m[1]] = quoted ? quoted[2] : m[2].replace(/\s+#.*$/, "").trim();
   }
   return vars;
 }

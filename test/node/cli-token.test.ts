@@ -9,6 +9,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { adminAuthFromEnv } from "../../src/http/auth.ts";
 import { readDevVars } from "../../src/cli/token.ts";
 import { dvp } from "./cli-helpers.ts";
+// @ts-expect-error: a plain .mjs script without type declarations
+import { parseVars } from "../../scripts/dev-kit.mjs";
 
 const SECRET = "dev-admin-secret-0123456789abcdefghijklmn";
 const TENANT = "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f";
@@ -63,5 +65,10 @@ describe("dvp token", { timeout: 120_000 }, () => {
         '# c\nA="x y"\nB=plain  # note\n\n  C = "q" \nexport D=\'single\'\nE=`back`\nF= spaced \nlower=ok',
       ),
     ).toEqual({ A: "x y", B: "plain", C: "q", D: "single", E: "back", F: "spaced", lower: "ok" });
+  });
+
+  it("reads .dev.vars exactly as the dev servers do (scripts/dev-kit.mjs)", () => {
+    const text = '# c\nA="x y"\nB=plain  # note\nexport D=\'single\'\nE=`back`\nF= spaced \nG="a#b"\nbad line\n';
+    expect(parseVars(text)).toEqual(readDevVars(text));
   });
 });
