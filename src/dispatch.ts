@@ -201,8 +201,9 @@ export async function runFilterHook(
 
 class FilterTimeout extends Error {}
 
-function withTimeout<T>(value: T | Promise<T>, ms: number): Promise<T> {
-  if (!(value instanceof Promise)) return Promise.resolve(value);
+function withTimeout<T>(value: T | PromiseLike<T>, ms: number): Promise<T> {
+  // Any thenable, not only a native Promise: a hand-made one that never settles must time out too.
+  if (typeof (value as PromiseLike<T> | null)?.then !== "function") return Promise.resolve(value);
   let timer: ReturnType<typeof setTimeout>;
   return Promise.race([
     value,

@@ -92,13 +92,20 @@ export class FilterRejectedError extends KernelError {
   }
 }
 
-/** The message of anything thrown, without assuming it is an Error. */
+/**
+ * The message of anything thrown, without assuming it is an Error. Never throws: a plugin may throw
+ * a value whose message getter, toJSON or toString throws, and reporting it must not fail too.
+ */
 export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message || error.name;
-  if (typeof error === "string") return error;
   try {
+    if (error instanceof Error) return String(error.message || error.name);
+    if (typeof error === "string") return error;
     return JSON.stringify(error) ?? String(error);
   } catch {
-    return String(error);
+    try {
+      return String(error);
+    } catch {
+      return `an unprintable ${typeof error}`;
+    }
   }
 }

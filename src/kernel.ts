@@ -18,7 +18,7 @@ import { ConfigurationError, KernelError, MissingSecretsError, ValidationError }
 import type { ActionHookArgs, ActionHookName, Content, FilterHookName, HookName, Metadata } from "./hooks.ts";
 import { getLogger, LogConfig, type Logger, type LogLevel, type LogSink } from "./logger.ts";
 import type { Plugin, PluginHost } from "./plugin.ts";
-import { PluginRegistry, type RegisteredPlugin } from "./registry.ts";
+import { MAX_TIMEOUT_MS, PluginRegistry, type RegisteredPlugin, validTimeoutMs } from "./registry.ts";
 import { applyDefaults, validate } from "./schema/index.ts";
 import { Secrets } from "./secrets.ts";
 import type { KVDriver } from "./store/driver.ts";
@@ -89,6 +89,9 @@ export class Kernel implements PluginHost {
     const fetchImpl = options.fetch ?? globalThis.fetch;
     this.fetch = (input, init) => fetchImpl(input, init); // unbound global fetch throws in workerd
     this.hookTimeoutMs = options.hookTimeoutMs ?? 10_000;
+    if (!validTimeoutMs(this.hookTimeoutMs)) {
+      throw new ConfigurationError("hookTimeoutMs", `must be a number of ms from 1 to ${MAX_TIMEOUT_MS}`);
+    }
     let ring = options.masterKeys;
     if (ring === undefined) {
       if (this.driver.name !== "memory") {

@@ -10,6 +10,13 @@ import { parseVersion, satisfies, validRange } from "./semver.ts";
 
 export const PLUGIN_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 export const DEFAULT_PRIORITY = 100;
+/** The longest delay setTimeout keeps (2^31 - 1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** A time limit a timer can keep: NaN would re-arm at 0 ms forever, and Infinity fire at once. */
+export function validTimeoutMs(ms: unknown): ms is number {
+  return typeof ms === "number" && ms >= 1 && ms <= MAX_TIMEOUT_MS;
+}
 
 export interface RegisteredPlugin {
   readonly name: string;
@@ -83,6 +90,10 @@ export class PluginRegistry {
           `needs kernel ${plugin.kernelVersion}, this kernel is ${this.#kernelVersion}`,
         );
       }
+    }
+    const timeout = plugin.hookTimeoutMs;
+    if (timeout !== undefined && !validTimeoutMs(timeout)) {
+      throw fail("ERR_PLUGIN_INVALID", `hookTimeoutMs must be a number of ms from 1 to ${MAX_TIMEOUT_MS}`);
     }
     const { hooks, problems } = detectHooks(plugin);
     if (problems.length) throw fail("ERR_PLUGIN_INVALID", problems.join("; "));

@@ -157,6 +157,38 @@ export function coreSuite(t: Harness): void {
         expect(r).toMatchObject({ tenant_id: TENANT_A, hook: "contentPublished", correlation_id: "trace-9" });
       }
     });
+
+    it("a plugin that throws something unprintable fails alone: no unhandled rejection, the others still run", async () => {
+      // A circular object without a prototype: JSON.stringify and String() both throw on it.
+      const unprintable = Object.create(null) as Record<string, unknown>;
+      unprintable.self = unprintable;
+      const ran: string[] = [];
+      const make = (name: string, hook: () => unknown) =>
+        new (class extends Plugin implements ContentLifecycleHooks {
+          readonly name = name;
+          readonly version = "1.0.0";
+          contentPublished() {
+            ran.push(name);
+            return hook() as Promise<void>;
+          }
+        })();
+      const { kernel } = await kernelWith([
+        make("sync-odd", () => {
+          throw unprintable;
+        }),
+        make("async-odd", () => Promise.reject(unprintable)),
+        make("after", () => Promise.resolve()),
+      ], { hookTimeoutMs: 5_000 });
+      for (const name of ["sync-odd", "async-odd", "after"]) await kernel.enable(TENANT_A, name);
+      const { outcomes } = await kernel.dispatch(TENANT_A, "contentPublished", ["c-1", {}]);
+      expect(ran).toEqual(["sync-odd", "async-odd", "after"]);
+      expect(outcomes.map((o: HookOutcome) => [o.plugin, o.status])).toEqual([
+        ["sync-odd", "failed"],
+        ["async-odd", "failed"],
+        ["after", "ok"],
+      ]);
+      expect(outcomes[0]!.error).toBe("an unprintable object");
+    });
   });
 
   describe("ctx.signal", () => {
@@ -272,6 +304,17 @@ export function coreSuite(t: Harness): void {
       expect(ran).toEqual(["first", "word-limit"]);
     });
 
+    it("times out a filter that returns a hand-made thenable which never settles", async () => {
+      const stuck = new Filter("stuck", 1, () => ({ then() {} }) as unknown as Content, []);
+      stuck.hookTimeoutMs = 30;
+      const { kernel } = await kernelWith([stuck]);
+      await kernel.enable(TENANT_A, "stuck");
+      await expect(kernel.filter(TENANT_A, "beforeContentCreate", {})).rejects.toMatchObject({
+        plugin: "stuck",
+        message: expect.stringContaining("timed out after 30 ms"),
+      });
+    });
+
     it("returning nothing is the plugin's error; fail-open plugins are skipped instead", async () => {
       const ran: string[] = [];
       const forgetful = new Filter("forgetful", 1, () => undefined, ran);
@@ -312,6 +355,15 @@ export function coreSuite(t: Harness): void {
         "ERR_PLUGIN_INVALID",
         'plugin good-name: version "1.0" is not a semantic version',
       );
+    });
+
+    it("rejects a hookTimeoutMs a timer cannot keep (NaN would spin, Infinity fire at once)", () => {
+      for (const [i, ms] of [NaN, Infinity, 0, -5, 2 ** 31].entries()) {
+        const plugin = new Named(`odd-timeout-${i}`);
+        plugin.hookTimeoutMs = ms;
+        rejects(plugin, "ERR_PLUGIN_INVALID", `plugin odd-timeout-${i}: hookTimeoutMs must be a number of ms`);
+      }
+      expect(() => createKernel({ hookTimeoutMs: NaN })).toThrow(/hookTimeoutMs: must be a number of ms/);
     });
 
     it("rejects a duplicate name", () => {
