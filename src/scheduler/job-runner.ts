@@ -209,6 +209,7 @@ export class JobRunner {
       await this.#locked(state, slot, attempt, now, seen, tally);
       return;
     }
+    let unrecorded = false;
     try {
       const fresh = await store.read(state.tenantId, state.jobId);
       if (!fresh || fingerprint(fresh) !== basis) {
@@ -216,8 +217,16 @@ export class JobRunner {
         return;
       }
       await this.#runLocked(tenant, state, slot, attempt, executionId, now, until, seen, tally, reason);
+    } catch (error) {
+      if (!(error instanceof UnrecordedRun)) throw error;
+      unrecorded = true;
+      throw error.cause;
     } finally {
-      await store.unlock(state);
+      // A run whose final record (or pending retry) could not be written keeps its lock: a released
+      // lock tells the next tick that the run finished and recorded itself. Kept, it lets the lease
+      // run out, and the next tick records the run as lost and retries it, so the slot never ends
+      // without a final record.
+      if (!unrecorded) await store.unlock(state);
     }
   }
 
@@ -250,6 +259,26 @@ export class JobRunner {
       correlationId: executionId,
       trigger: "schedule",
     });
+    const progress = { final: false };
+    try {
+      await this.#recordRun(state, slot, attempt, executionId, outcome, seen, tally, reason, progress);
+    } catch (error) {
+      throw progress.final ? error : new UnrecordedRun(error);
+    }
+  }
+
+  async #recordRun(
+    state: JobState,
+    slot: number,
+    attempt: number,
+    executionId: string,
+    outcome: Awaited<ReturnType<typeof runAttempt>>,
+    seen: number[],
+    tally: Tally,
+    reason: string | undefined,
+    progress: { final: boolean },
+  ): Promise<void> {
+    const { store } = this.#deps;
     const finishedAt = this.#deps.kernel.now();
     const fresh = mergeAfterRun(await store.read(state.tenantId, state.jobId), state, executionId);
     const target = fresh ?? state;
@@ -268,6 +297,7 @@ export class JobRunner {
           ...resultFields(outcome.result),
         });
       }
+      progress.final = true;
     } else {
       tally.failed++;
       await this.#failed(target, slot, attempt, executionId, finishedAt, {
@@ -276,6 +306,8 @@ export class JobRunner {
         durationMs: outcome.result.durationMs,
         data: outcome.result.data,
       });
+      // A retry lives in the state written next: until then, the lock must stay for the lease path.
+      progress.final = target.retry === null;
     }
     if (fresh) await this.#save(fresh, seen, { force: true });
   }
@@ -430,4 +462,11 @@ export class JobRunner {
 function fingerprint(state: JobState): string {
   const { nextDue, retry, running, task } = state;
   return JSON.stringify([nextDue, retry, running?.executionId ?? null, task.schedule]);
+}
+
+/** A run that happened, but whose final record, or the retry it needs, could not be written. */
+class UnrecordedRun extends Error {
+  constructor(cause: unknown) {
+    super("the run's outcome could not be recorded", { cause });
+  }
 }

@@ -246,3 +246,63 @@ describe("a run that spans the next slot", () => {
     for (const [slot, list] of slots) expect(list.filter((r) => r.final), slot).toHaveLength(1);
   });
 });
+
+/** A five-minute task; with `failFirst`, the first attempt fails and one retry is allowed. */
+class QuickChore extends Plugin {
+  readonly name = "quick";
+  readonly version = "1.0.0";
+  runs: string[] = [];
+  constructor(readonly failFirst: boolean) {
+    super();
+  }
+  registerScheduledTasks(_ctx: HookContext): ScheduledTaskDefinition[] {
+    const schedule = { cronExpression: "*/5 * * * *" };
+    return [{ taskId: "quick.five", name: "Five", schedule, timeoutSeconds: 60, maxRetries: 1 }];
+  }
+  executeScheduledTask(_t: ScheduledTaskDefinition, _c: HookContext, exec: TaskExecutionContext): Promise<TaskResult> {
+    this.runs.push(`${exec.scheduledTime.toISOString()}|${exec.attempt}`);
+    return Promise.resolve({ success: !(this.failFirst && this.runs.length === 1) });
+  }
+}
+
+describe("a run whose outcome cannot be written", () => {
+  const cases = [
+    ["its final record", /^hist:/, false],
+    ["the job's state after its final record", /^sched:state:/, false],
+    ["its first attempt's record", /^hist:/, true],
+    ["the job's state holding its retry", /^sched:state:/, true],
+  ] as const;
+  for (const [what, key, failFirst] of cases) {
+    it(`${what} fails to write: the slot still ends with exactly one final record`, async () => {
+      const clock = createFakeClock(START);
+      const plugin = new QuickChore(failFirst);
+      const rig = new Rig({ plugins: () => [plugin], clock });
+      rigs = [rig];
+      const tenant = await rig.tenant(["quick"]);
+      const at = (minutes: number) => Date.parse(START) + minutes * MINUTE;
+      clock.set(at(5) + 5_000);
+      // One write fails, the first matching one after the 06:05 run: the run happened, its outcome is not written.
+      const put = rig.driver.put.bind(rig.driver);
+      let failed = false;
+      rig.driver.put = (k, v, o) => {
+        if (failed || plugin.runs.length === 0 || !key.test(k)) return put(k, v, o);
+        failed = true;
+        return Promise.reject(new Error("KV 503"));
+      };
+      await rig.runtime.tick();
+      rig.driver.put = put;
+      expect(failed).toBe(true);
+      expect(plugin.runs).toEqual([`${new Date(at(5)).toISOString()}|1`]);
+      expect(await rig.runtime.tick()).toBeDefined(); // the same minute again: the kept lock holds
+      for (let m = 6; m <= 15; m++) {
+        clock.set(at(m) + 5_000);
+        await rig.runtime.tick();
+      }
+      const slots = bySlot(await rig.records(tenant.id));
+      for (const [slot, list] of slots) expect(list.filter((r) => r.final), slot).toHaveLength(1);
+      const slot0605 = slots.get(`quick.five|${new Date(at(5)).toISOString()}`) ?? [];
+      expect(slot0605.filter((r) => r.final)).toHaveLength(1);
+      expect(slots.size).toBe(3); // 06:05, 06:10, 06:15
+    });
+  }
+});
