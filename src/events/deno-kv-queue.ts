@@ -8,8 +8,9 @@
  * is safe because processing is idempotent per (event, plugin). The Kv comes in through a
  * structural type, so the core needs no Deno types.
  *
- * Claims are written the way createDenoKVDriver stores keys: the one-part key `[key]`, a plain
- * string value, `expireIn` for the TTL.
+ * Claims are written the way createDenoKVDriver stores a value with a TTL: the one-part key
+ * `[key]`, the value `{ v, exp }` (its text and deadline) and `expireIn`. Deno KV may return a key
+ * for a while after its expireIn, so the driver's reads and the takeover in `single` go by `exp`.
  */
 import { KernelError } from "../errors.ts";
 import type { WorkMessage, WorkQueue } from "../queue.ts";
@@ -82,9 +83,11 @@ export function createDenoKvWorkQueue(kv: DenoKvQueueLike, options: DenoKvWorkQu
         : [prefix, message.kind, message.tenantId, crypto.randomUUID()],
     ],
   });
-  const claim = (op: DenoKvQueueAtomicLike, p: Pending, versionstamp: string | null) =>
-    op.check({ key: [p.claim.key], versionstamp })
-      .set([p.claim.key], p.claim.value, { expireIn: p.claim.ttlSeconds * 1000 });
+  const claim = (op: DenoKvQueueAtomicLike, p: Pending, versionstamp: string | null) => {
+    const ms = Math.ceil(p.claim.ttlSeconds * 1000);
+    return op.check({ key: [p.claim.key], versionstamp })
+      .set([p.claim.key], { v: p.claim.value, exp: now() + ms }, { expireIn: ms });
+  };
   const add = (op: DenoKvQueueAtomicLike, p: Pending, versionstamp: string | null) =>
     claim(op, p, versionstamp).enqueue(p.message, enqueueOptions(p.message));
 

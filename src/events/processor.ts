@@ -41,7 +41,10 @@ export const EVENT_HOOKS: Readonly<Record<ContentEventType, ActionHookName>> = {
 /** Pages of 1,000 inbox markers one sweep reads at most. */
 const SWEEP_MAX_PAGES = 3;
 
-/** How long after acceptance a missing event may still be propagating (Cloudflare KV: ~60 s). */
+/** Time a dispatch is given to write its records after its slowest plugin's limit, before the sweep may take over. */
+const RECORDING_MARGIN_MS = 30_000;
+
+/** How long after acceptance a missing event (or tenant) may still be propagating (Cloudflare KV: ~60 s). */
 const VISIBILITY_WINDOW_MS = 120_000;
 
 /** Thrown by `handleMessage` when some plugins will be retried: the consumer retries the message. */
@@ -160,11 +163,12 @@ export class KernelEventProcessor implements EventProcessor {
     const driver = kernel.driver;
     const tenant = await kernel.requireTenant(event.tenantId);
     const hook = EVENT_HOOKS[event.type];
+    const enabled = kernel.enabledPlugins(tenant, hook);
     const stored: StoredEvent = {
       v: 1,
       event: { ...event, tenantId: tenant.id },
       hook,
-      plugins: kernel.enabledPlugins(tenant, hook).map((p) => p.name),
+      plugins: enabled.map((p) => p.name),
     };
     const eventKey = eventKeys.event(tenant.id, event.id);
     const ttl = { ttlSeconds: this.#ttl };
@@ -192,8 +196,12 @@ export class KernelEventProcessor implements EventProcessor {
     }
 
     // Inbox marker first: a marker without an event is dropped by the sweep, whereas a claimed
-    // event without a marker would be lost if this invocation died before dispatching it.
-    const due = kernel.now() + this.#sweepDelayMs;
+    // event without a marker would be lost if this invocation died before dispatching it. The
+    // sweep waits until this dispatch is over (its slowest plugin's time limit, and time to write
+    // the records), so that it does not run a plugin that is still running here a second time.
+    let longest = 0;
+    for (const p of enabled) longest = Math.max(longest, p.plugin.hookTimeoutMs ?? kernel.hookTimeoutMs);
+    const due = kernel.now() + Math.max(this.#sweepDelayMs, longest + RECORDING_MARGIN_MS);
     await driver.put(eventKeys.inbox(tenant.id, event.id), JSON.stringify({ due }), ttl);
     if (!(await driver.putIfAbsent(eventKey, JSON.stringify(stored), ttl))) return "duplicate";
     const work = this.#dispatch(stored, tenant, true).catch((error) => {
@@ -369,6 +377,13 @@ export class KernelEventProcessor implements EventProcessor {
     }
     const tenant = await this.kernel.getTenant(id);
     if (!tenant) {
+      // On an eventually consistent store, a tenant created a moment ago in another location may
+      // not be visible here yet: keep the event (and its inbox marker) and try again, as for a
+      // missing event. Later, the tenant was deleted, with its history: there is nothing to record.
+      const age = this.kernel.now() - Date.parse(stored.event.receivedAt);
+      if (!driver.atomic && !(age >= VISIBILITY_WINDOW_MS)) {
+        return { done: true, pending: 0, retryInSeconds: 15, missing: true };
+      }
       await driver.delete(eventKeys.inbox(id, eventId));
       return { done: true, pending: 0, retryInSeconds: 0 };
     }

@@ -285,7 +285,7 @@ Deno.test({
       ]);
       expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
       expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: "ERR_TOO_LARGE" });
-      for (const key of ["a", "b", "c"]) expect((await kv.get([`evt:t:${key}`])).value).toBe(key);
+      for (const key of ["a", "b", "c"]) expect((await kv.get([`evt:t:${key}`])).value).toMatchObject({ v: key });
       expect((await kv.get(["evt:t:huge"])).value).toBeNull();
     } finally {
       kv.close();
@@ -417,7 +417,21 @@ Deno.test({
           eventId: "old",
         }),
       ).toBe(true);
-      expect((await kv.get(["evt:t:old"])).value).toBe("fresh");
+      expect((await kv.get(["evt:t:old"])).value).toMatchObject({ v: "fresh" });
+      // So is a claim of its own once its deadline has passed, even if Deno KV still returns it.
+      let now = Date.now();
+      const later = createDenoKvWorkQueue(kv, { now: () => now });
+      const again = (value: string) =>
+        later.claimAndSend!({ key: "evt:t:own", value, ttlSeconds: 60 }, {
+          kind: "event",
+          tenantId: "t",
+          eventId: "own",
+        });
+      expect(await again("first")).toBe(true);
+      expect(await again("too soon")).toBe(false);
+      now += 61_000;
+      expect(await again("after its ttl")).toBe(true);
+      expect((await kv.get(["evt:t:own"])).value).toMatchObject({ v: "after its ttl" });
     } finally {
       kv.close();
     }

@@ -166,6 +166,27 @@ describe("event processor, KV inbox (no queue)", () => {
     expect(await t.kernel.driver.get(`inbox:${TENANT}:ghost`)).toBeNull();
   });
 
+  it("does not sweep an event while its first dispatch may still be running (a plugin's limit beyond the delay)", async () => {
+    const t = await setup();
+    t.flaky.hookTimeoutMs = 300_000;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    t.flaky.contentPublished = () => (calls++, gate);
+    await t.events.accept(event("slow"));
+    const marker = JSON.parse((await t.driver.get(eventKeys.inbox(TENANT, "slow")))!) as { due: number };
+    expect(marker.due - t.clock.now).toBe(330_000); // the slowest limit, and time to write its records
+    t.clock.now += 61_000;
+    expect(await t.events.sweep(new Date(t.clock.now))).toEqual({ retried: 0 });
+    release();
+    await t.events.idle();
+    expect(calls).toBe(1);
+    expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "slow")).toEqual([
+      "flaky:succeeded",
+      "good:succeeded",
+    ]);
+  });
+
   it("records a plugin disabled before it ran as skipped, and ignores plugins enabled after arrival", async () => {
     const t = await setup();
     // Store the event without dispatching, then change the plugin set.
@@ -229,6 +250,31 @@ describe("event processor with a queue", () => {
     visible = false;
     t.clock.now += 10 * 60_000;
     await t.events.handleMessage({ ...message, eventId: "q-expired" });
+  });
+
+  it("on eventually consistent KV, retries a message whose tenant is not visible yet; a deleted tenant's is acknowledged", async () => {
+    const t = await setup({ queue: true });
+    expect(await t.events.accept(event("q-new-tenant"))).toBe("accepted");
+    const message = t.sent[0] as Extract<WorkMessage, { kind: "event" }>;
+    // The consumer runs in another location, where the tenant's KV write has not arrived yet.
+    Object.assign(t.kernel.driver, { atomic: false });
+    const getTenant = t.kernel.getTenant.bind(t.kernel);
+    let visible = false;
+    t.kernel.getTenant = (id: string) => visible ? getTenant(id) : Promise.resolve(null);
+    await expect(t.events.handleMessage(message)).rejects.toBeInstanceOf(RetryLaterError);
+    expect(t.good.seen).toHaveLength(0);
+    visible = true;
+    await t.events.handleMessage(message);
+    expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "q-new-tenant")).toEqual([
+      "flaky:succeeded",
+      "good:succeeded",
+    ]);
+    // Long after acceptance, a tenant that is not there was deleted: nothing to run, acknowledged.
+    expect(await t.events.accept(event("q-deleted-tenant"))).toBe("accepted");
+    visible = false;
+    t.clock.now += 10 * 60_000;
+    await t.events.handleMessage({ ...message, eventId: "q-deleted-tenant" });
+    expect(t.good.seen).toHaveLength(1);
   });
 
   it("reads the events of one delivery together, and each on its own when that read fails", async () => {
