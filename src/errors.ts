@@ -17,6 +17,7 @@ export type KernelErrorCode =
   | "ERR_FILTER_REJECTED"
   | "ERR_TASK_INVALID"
   | "ERR_TASK_NOT_FOUND"
+  | "ERR_EVENT_NOT_FOUND"
   | "ERR_STORAGE"
   | "ERR_CONFLICT"
   | "ERR_TOO_LARGE";

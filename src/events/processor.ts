@@ -7,6 +7,7 @@
  * written first and carries a copy of the final record (with the record's key), so a record
  * whose write failed is written by the next delivery instead of the plugin running again.
  */
+import { KernelError } from "../errors.ts";
 import type { ActionHookName } from "../hooks.ts";
 import type { Kernel } from "../kernel.ts";
 import type { WorkMessage, WorkQueue } from "../queue.ts";
@@ -199,9 +200,7 @@ export class KernelEventProcessor implements EventProcessor {
     // event without a marker would be lost if this invocation died before dispatching it. The
     // sweep waits until this dispatch is over (its slowest plugin's time limit, and time to write
     // the records), so that it does not run a plugin that is still running here a second time.
-    let longest = 0;
-    for (const p of enabled) longest = Math.max(longest, p.plugin.hookTimeoutMs ?? kernel.hookTimeoutMs);
-    const due = kernel.now() + Math.max(this.#sweepDelayMs, longest + RECORDING_MARGIN_MS);
+    const due = this.#inboxDue(enabled);
     await driver.put(eventKeys.inbox(tenant.id, event.id), JSON.stringify({ due }), ttl);
     if (!(await driver.putIfAbsent(eventKey, JSON.stringify(stored), ttl))) return "duplicate";
     const work = this.#dispatch(stored, tenant, true).catch((error) => {
@@ -326,28 +325,49 @@ export class KernelEventProcessor implements EventProcessor {
 
   /**
    * Run again the plugins whose final record for this event is "failed" or "timed_out" (or the
-   * named ones): their done-keys are cleared and the event is dispatched to them anew.
+   * named ones, which may include plugins enabled since it arrived): their done-keys and attempt
+   * counts are cleared, and the event is delivered again the way a new one is, durably: a queue
+   * message, or an inbox marker that the sweep picks up if this dispatch does not finish. So a
+   * replayed plugin gets its retries and ends in one new final record.
    */
-  async replay(tenantId: string, eventId: string, plugins?: string[]): Promise<void> {
+  async replay(tenantId: string, eventId: string, plugins?: readonly string[]): Promise<{ replayed: string[] }> {
     const id = tenantId.toLowerCase();
-    const driver = this.kernel.driver;
-    const raw = await driver.get(eventKeys.event(id, eventId));
-    if (raw === null) throw new RangeError(`event ${eventId} is not kept any more (or never arrived)`);
+    const { kernel } = this;
+    const driver = kernel.driver;
+    const eventKey = eventKeys.event(id, eventId);
+    const raw = await driver.get(eventKey);
+    if (raw === null) {
+      throw new KernelError("ERR_EVENT_NOT_FOUND", `event ${eventId} is not kept any more (or never arrived)`);
+    }
     const stored = JSON.parse(raw) as StoredEvent;
-    const names = plugins ?? stored.plugins;
-    const states = await driver.getMany(names.map((p) => eventKeys.done(id, eventId, p)));
-    const done = states.map(readDone);
+    const names = plugins ? [...new Set(plugins)] : stored.plugins;
+    const done = (await driver.getMany(names.map((p) => eventKeys.done(id, eventId, p)))).map(readDone);
     // The done-keys about to be cleared may hold the only copy of a record whose write failed.
     await this.#restoreRecords(done.filter((d): d is DoneMarker => d !== null));
     const again = names.filter((_, i) => {
       const status = done[i]?.status;
-      return status === "failed" || status === "timed_out" || plugins !== undefined;
+      return plugins !== undefined || status === "failed" || status === "timed_out";
     });
+    if (again.length === 0) return { replayed: [] };
+    const added = again.filter((p) => !stored.plugins.includes(p));
+    if (added.length) {
+      stored.plugins = [...stored.plugins, ...added];
+      await driver.put(eventKey, JSON.stringify(stored), { ttlSeconds: this.#ttl });
+    }
     for (const plugin of again) {
       await driver.delete(eventKeys.done(id, eventId, plugin));
       await driver.delete(eventKeys.tries(id, eventId, plugin));
     }
-    if (again.length) await this.#processStored(id, eventId, again);
+    if (this.queue) {
+      await this.queue.send({ kind: "event", tenantId: id, eventId, at: kernel.now() });
+    } else {
+      const entries = again.map((p) => kernel.registry.get(p)).filter((e) => e !== undefined);
+      await driver.put(eventKeys.inbox(id, eventId), JSON.stringify({ due: this.#inboxDue(entries) }), {
+        ttlSeconds: this.#ttl,
+      });
+      await this.#processStored(id, eventId, again);
+    }
+    return { replayed: again };
   }
 
   /** Resolves when the background dispatches started without a waitUntil have settled. */
@@ -527,6 +547,13 @@ export class KernelEventProcessor implements EventProcessor {
       await this.kernel.history.write({ key: done.history, json: done.record });
       this.kernel.logger.warn("wrote a final record whose first write had failed", { history_key: done.history });
     }));
+  }
+
+  /** When the sweep may take over an inbox event whose dispatch to these plugins starts now. */
+  #inboxDue(plugins: readonly RegisteredPlugin[]): number {
+    let longest = 0;
+    for (const p of plugins) longest = Math.max(longest, p.plugin.hookTimeoutMs ?? this.kernel.hookTimeoutMs);
+    return this.kernel.now() + Math.max(this.#sweepDelayMs, longest + RECORDING_MARGIN_MS);
   }
 
   #remember(key: string): void {

@@ -32,6 +32,11 @@ export interface EventProcessor {
   handleMessage(message: WorkMessage): Promise<void>;
   /** The same for the messages of one delivery, one run each; their stored events are read together. */
   handleMessages(messages: readonly WorkMessage[]): Promise<void>[];
+  /**
+   * Run an accepted event again for the plugins whose final record is failed or timed out, or for
+   * the named ones: delivered anew, with retries, ending in one new final record each.
+   */
+  replay(tenantId: string, eventId: string, plugins?: readonly string[]): Promise<{ replayed: string[] }>;
   /** Re-dispatch inbox events left unfinished (called by the tick). */
   sweep(now?: Date): Promise<{ retried: number }>;
 }

@@ -9,6 +9,7 @@ import type { HttpDeps } from "./deps.ts";
 import { errorResponse } from "./admin/errors.ts";
 import { type AdminEnv, createGuards } from "./admin/guard.ts";
 import { platformRoutes } from "./admin/platform.ts";
+import { eventRoutes } from "./admin/events.ts";
 import { pluginRoutes } from "./admin/plugins.ts";
 import { taskRoutes } from "./admin/tasks.ts";
 import { tenantRoutes } from "./admin/tenants.ts";
@@ -29,11 +30,12 @@ const ALLOWED: Record<string, string> = {
   "/tenants/:id/tasks/:task_id/run": "POST",
   "/tenants/:id/executions": "GET",
   "/tenants/:id/health": "GET",
+  "/tenants/:id/events/:event_id/replay": "POST",
   "/admin/rotate-secrets": "POST",
 };
 
-export function adminApi(deps: Pick<HttpDeps, "kernel" | "scheduler" | "auth">): Hono<AdminEnv> {
-  const { kernel, scheduler, auth } = deps;
+export function adminApi(deps: Pick<HttpDeps, "kernel" | "scheduler" | "events" | "auth">): Hono<AdminEnv> {
+  const { kernel, scheduler, events, auth } = deps;
   const logger = kernel.logger.child({ component: "admin" });
   const app = new Hono<AdminEnv>();
   const guards = createGuards(auth, logger);
@@ -41,6 +43,7 @@ export function adminApi(deps: Pick<HttpDeps, "kernel" | "scheduler" | "auth">):
   tenantRoutes(app, kernel, guards);
   pluginRoutes(app, kernel, guards);
   taskRoutes(app, kernel, scheduler, guards);
+  eventRoutes(app, kernel, events, guards);
   platformRoutes(app, kernel, guards);
 
   // Registered after the real routes, so they only answer methods no route took.

@@ -342,6 +342,27 @@ describe("event processor with a queue", () => {
     expect(t.good.seen).toHaveLength(1);
   });
 
+  it("replays through the queue: the new delivery retries a failing plugin and ends in one new final record", async () => {
+    const t = await setup({ queue: true });
+    t.flaky.failNext = 3;
+    await t.events.accept(event("q-replay"));
+    const deliver = (message: WorkMessage) => t.events.handleMessage(message).then(() => "done", (e) => e);
+    for (let i = 0; i < 3; i++) await deliver(t.sent[0]!); // three attempts: the last one is final
+    expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "q-replay")).toEqual([
+      "flaky:failed",
+      "good:succeeded",
+    ]);
+    t.flaky.failNext = 1; // still failing once more: the replayed delivery must retry, not give up
+    expect(await t.events.replay(TENANT, "q-replay")).toEqual({ replayed: ["flaky"] });
+    expect(t.sent).toHaveLength(2); // delivered again, durably, as a new message
+    expect(await deliver(t.sent[1]!)).toBeInstanceOf(RetryLaterError);
+    expect(await deliver(t.sent[1]!)).toBe("done");
+    const history = await t.kernel.history.list(TENANT, { kind: "hook" });
+    expect(finals(history, "q-replay")).toEqual(["flaky:failed", "flaky:succeeded", "good:succeeded"]);
+    expect(t.good.seen).toHaveLength(1);
+    await expect(t.events.replay(TENANT, "q-never")).rejects.toMatchObject({ code: "ERR_EVENT_NOT_FOUND" });
+  });
+
   it("releases the claim when the queue refuses, so the sender's retry is accepted", async () => {
     const t = await setup({ queue: true });
     t.setQueueDown(true);

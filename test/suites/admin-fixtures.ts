@@ -15,6 +15,7 @@ import {
   type ScheduledTaskHooks,
   type TaskResult,
 } from "../../src/index.ts";
+import { createEventProcessor, type KernelEventProcessor } from "../../src/events/processor.ts";
 import { adminApi } from "../../src/http/admin.ts";
 import { problem } from "../../src/http/problem.ts";
 import { type AdminAuth, createAdminAuth, signAdminToken } from "../../src/http/auth.ts";
@@ -127,6 +128,8 @@ export interface AdminFixture {
   clock: { ms: number };
   kernel: Kernel;
   scheduler: ReturnType<typeof fakeScheduler>;
+  /** The real event pipeline over the kernel's store (KV inbox; one attempt per plugin, so a failure is final). */
+  events: KernelEventProcessor;
   app: Hono;
   auth: AdminAuth;
   /** Every log line the kernel wrote (info and up). */
@@ -159,13 +162,14 @@ export async function adminFixture(
   await kernel.putTenant(TENANT_A, { slug: "acme", plan: "pro" });
   await kernel.putTenant(TENANT_B, { slug: "globex", plan: "free" });
   const scheduler = fakeScheduler(kernel);
+  const events = createEventProcessor(kernel, { maxAttempts: 1 });
   const auth = options.auth ?? createAdminAuth({ secret: ADMIN_SECRET, now: () => clock.ms });
   const app = new Hono();
   // A sibling route under /v1 that must stay reachable without a Bearer token (as webhooks are).
   app.post("/v1/tenants/:id/filters/content.before_create", (c) => c.json({ sibling: true }));
   // As the real app does: unmatched paths (e.g. `%2e%2e` normalized away) are problem+json too.
   app.notFound(() => problem(404, "not-found", "no such route"));
-  app.route("/v1", adminApi({ kernel, scheduler: options.scheduler?.(kernel) ?? scheduler, auth }));
+  app.route("/v1", adminApi({ kernel, scheduler: options.scheduler?.(kernel) ?? scheduler, events, auth }));
   const transcript: string[] = [];
   const platform = await signAdminToken(ADMIN_SECRET, { tenants: "*", now: NOW });
   const scopedA = await signAdminToken(ADMIN_SECRET, { tenants: [TENANT_A], subject: "acme-admin", now: NOW });
@@ -174,6 +178,7 @@ export async function adminFixture(
     clock,
     kernel,
     scheduler,
+    events,
     app,
     auth,
     transcript,

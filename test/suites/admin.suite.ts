@@ -628,6 +628,62 @@ export function adminSuite(t: Harness, options: AdminSuiteOptions = {}): void {
       expectProblem(await f.call("POST", `/v1/tenants/${TENANT_NEW}/tasks/reporter.daily/run`), 404);
     });
 
+    it("POST replay: runs an event again for its failed plugins (or the named ones), recorded anew", async () => {
+      const f = await setup();
+      await f.call("PUT", `/v1/tenants/${TENANT_A}/plugins/my-plugin/config`, {
+        body: { api_endpoint: "https://api.example.com" },
+      });
+      await f.call("POST", `/v1/tenants/${TENANT_A}/plugins/my-plugin/enable`);
+      const plugin = f.kernel.registry.require("my-plugin").plugin as unknown as Record<string, unknown>;
+      let failures = 1;
+      const calls: string[] = [];
+      plugin.contentPublished = (_ctx: unknown, contentId: string) => {
+        calls.push(contentId);
+        if (failures-- > 0) throw new Error("upstream down");
+      };
+      const event = {
+        id: "msg_replay_1",
+        tenantId: TENANT_A,
+        type: "content.published" as const,
+        timestamp: new Date(NOW).toISOString(),
+        contentId: "post-7",
+        content: { title: "t" },
+        receivedAt: new Date(NOW).toISOString(),
+      };
+      expect(await f.events.accept(event)).toBe("accepted");
+      await f.events.idle();
+      const finals = async () =>
+        (await f.call("GET", `/v1/tenants/${TENANT_A}/executions?kind=hook`)).json.executions
+          .filter((e: { final: boolean }) => e.final).map((e: { status: string }) => e.status);
+      expect(await finals()).toEqual(["failed"]);
+
+      const path = `/v1/tenants/${TENANT_A}/events/msg_replay_1/replay`;
+      const replayed = await f.call("POST", path, { token: f.scopedA });
+      expect(replayed.status).toBe(202);
+      expect(replayed.json).toEqual({ event_id: "msg_replay_1", replayed: ["my-plugin"] });
+      expect(calls).toEqual(["post-7", "post-7"]);
+      f.clock.ms += 1000;
+      expect((await finals()).sort()).toEqual(["failed", "succeeded"]);
+      // Nothing failed any more: nothing to replay, unless a plugin is named.
+      expect((await f.call("POST", path)).json).toEqual({ event_id: "msg_replay_1", replayed: [] });
+      const named = await f.call("POST", path, { body: { plugins: ["my-plugin"] } });
+      expect(named.status).toBe(202);
+      expect(calls).toHaveLength(3);
+
+      expectProblem(await f.call("POST", `/v1/tenants/${TENANT_A}/events/msg_unknown/replay`), 404);
+      const bad = await f.call("POST", path, { body: { plugins: "my-plugin" } });
+      expectProblem(bad, 422);
+      expect(bad.json.errors).toEqual([{ path: "/plugins", message: "must be an array of 1 to 100 plugin names" }]);
+      expectProblem(await f.call("POST", path, { body: { plugins: ["nope"] } }), 404);
+      expectProblem(await f.call("POST", path, { body: "{" }), 400);
+      expect((await f.call("POST", `/v1/tenants/${TENANT_B}/events/msg_replay_1/replay`, { token: f.scopedA })).status)
+        .toBe(403);
+      const wrongMethod = await f.call("GET", path);
+      expectProblem(wrongMethod, 405);
+      expect(wrongMethod.headers.get("allow")).toBe("POST");
+      expect(calls).toHaveLength(3);
+    });
+
     it("GET executions: newest first, limit 1-500 (else 400), kind and plugin filters", async () => {
       const f = await setup();
       for (const [i, kind] of (["hook", "task", "hook", "health"] as const).entries()) {

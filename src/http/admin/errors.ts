@@ -17,6 +17,7 @@ export const STATUS_BY_CODE: Record<KernelErrorCode, number> = {
   ERR_TENANT_NOT_FOUND: 404,
   ERR_PLUGIN_NOT_FOUND: 404,
   ERR_TASK_NOT_FOUND: 404,
+  ERR_EVENT_NOT_FOUND: 404,
   ERR_TENANT_INVALID: 404,
   ERR_FILTER_REJECTED: 422,
   ERR_SECRET_MISSING: 422,
@@ -72,7 +73,9 @@ export function errorResponse(error: unknown, logger: Logger, c?: Context): Resp
     });
   }
   const code = (error as { code?: unknown } | null)?.code;
-  const status = typeof code === "string" && code in STATUS_BY_CODE ? STATUS_BY_CODE[code as KernelErrorCode] : 500;
+  const status = typeof code === "string" && Object.hasOwn(STATUS_BY_CODE, code)
+    ? STATUS_BY_CODE[code as KernelErrorCode]
+    : 500;
   if (status >= 500) {
     logger.error("admin request failed", {
       code: typeof code === "string" ? code : undefined,
