@@ -51,7 +51,7 @@ export class LogConfig {
   level: LogLevel;
   sink: LogSink;
   readonly #secretValues = new Set<string>();
-  #secretPattern: RegExp | null = null;
+  #scrubbers: ((text: string) => string)[] | null = null;
 
   constructor(options: { level?: LogLevel; sink?: LogSink } = {}) {
     this.level = options.level ?? "info";
@@ -66,19 +66,49 @@ export class LogConfig {
     if (value.length < 8 || this.#secretValues.has(value)) return;
     if (this.#secretValues.size >= 1000) this.#secretValues.delete(this.#secretValues.values().next().value!);
     this.#secretValues.add(value);
-    this.#secretPattern = null;
+    this.#scrubbers = null;
   }
 
   scrub(text: string): string {
     if (this.#secretValues.size === 0) return text;
-    this.#secretPattern ??= new RegExp(
-      // Longest first: a secret that is a prefix of another must not leave the other's tail behind.
-      [...this.#secretValues].sort((a, b) => b.length - a.length).map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-        .join("|"),
-      "g",
-    );
-    return text.replace(this.#secretPattern, REDACTED);
+    this.#scrubbers ??= scrubbersFor(this.#secretValues);
+    for (const scrub of this.#scrubbers) text = scrub(text);
+    return text;
   }
+}
+
+/** Characters of pattern source per regular expression: V8 refuses one of about 32 K and more. */
+const PATTERN_MAX = 8_192;
+
+/**
+ * Replacers for these secret values, longest first (a secret that is a prefix of another must not
+ * leave the other's tail behind): alternations of bounded size, and a plain split for a value too
+ * long for one. One huge secret must not make every later log line throw.
+ */
+function scrubbersFor(values: Iterable<string>): ((text: string) => string)[] {
+  const scrubbers: ((text: string) => string)[] = [];
+  let group: string[] = [];
+  let size = 0;
+  const close = () => {
+    if (group.length === 0) return;
+    const pattern = new RegExp(group.join("|"), "g");
+    scrubbers.push((text) => text.replace(pattern, REDACTED));
+    group = [];
+    size = 0;
+  };
+  for (const value of [...values].sort((a, b) => b.length - a.length)) {
+    const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    if (escaped.length > PATTERN_MAX) {
+      close();
+      scrubbers.push((text) => text.split(value).join(REDACTED));
+      continue;
+    }
+    if (size + escaped.length + 1 > PATTERN_MAX) close();
+    group.push(escaped);
+    size += escaped.length + 1;
+  }
+  close();
+  return scrubbers;
 }
 
 export function consoleSink(record: LogRecord, line: string): void {

@@ -524,6 +524,19 @@ export function adminSuite(t: Harness, options: AdminSuiteOptions = {}): void {
       expect(enabled.json).toEqual({ enabled: true });
     });
 
+    it("secrets: a 40,000-character value is kept and scrubbed, and the API goes on answering", async () => {
+      const f = await setup();
+      const huge = `https://hooks.example.com/${"b".repeat(40_000)}`;
+      const base = `/v1/tenants/${TENANT_A}/plugins/vault`;
+      expect((await f.call("PUT", `${base}/secrets`, { body: { api_key: huge } })).status).toBe(204);
+      expect((await f.kernel.getSecrets(TENANT_A, "vault")).require("api_key")).toBe(huge);
+      f.kernel.logger.error(`a plugin quoting ${huge}`);
+      expect(f.lines.at(-1)).toContain("a plugin quoting [redacted]");
+      expect((await f.call("PUT", `${base}/secrets`, { body: { api_key: API_KEY } })).status).toBe(204);
+      expect((await f.call("GET", `/v1/tenants/${TENANT_B}`)).status).toBe(200);
+      expect(f.lines.join("\n")).not.toContain("bbbbbbbbbbbbbbbbbbbb");
+    });
+
     it("secrets: 204, masked as {name: 'set'}, cleared with null, 422 on bad values, never echoed anywhere", async () => {
       const f = await setup();
       const base = `/v1/tenants/${TENANT_A}/plugins/vault`;

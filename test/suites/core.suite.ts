@@ -452,6 +452,18 @@ export function coreSuite(t: Harness): void {
       expect(log.scrub("key sk_live_1234567890abcdef and sk_live_1234!")).toBe("key [redacted] and [redacted]!");
     });
 
+    it("scrubs secrets of any size and number: one of 40,000 characters, and a thousand others", () => {
+      const log = new LogConfig();
+      const huge = `https://example.com/${"b".repeat(40_000)}`;
+      const many = Array.from({ length: 1000 }, (_, i) => `secret-${String(i).padStart(4, "0")}-${"x".repeat(40)}`);
+      log.addSecretValue(huge);
+      for (const value of many) log.addSecretValue(value);
+      // The huge one was the first in, and the oldest leaves at 1,000: add it again to keep it.
+      log.addSecretValue(huge);
+      expect(log.scrub(`a ${huge} b ${many[999]} c ${many[3]}?`)).toBe("a [redacted] b [redacted] c [redacted]?");
+      expect(log.scrub("nothing secret here")).toBe("nothing secret here");
+    });
+
     it("writes JSON lines and never prints secret fields or registered secret values", async () => {
       const plugin = new MyPlugin();
       plugin.SECRETS_SCHEMA = { type: "object", properties: { api_token: { type: "string" } } };

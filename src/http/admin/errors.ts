@@ -67,7 +67,7 @@ export function errorResponse(error: unknown, logger: Logger, c?: Context): Resp
   if (error instanceof BodyError) return error.response;
   if (error instanceof AuthError) return unauthorized(error.message, true);
   if (error instanceof AuthUnavailableError) {
-    logger.error("admin token keys unavailable", { error: errorMessage(error.cause ?? error) });
+    log(logger, "admin token keys unavailable", { error: errorMessage(error.cause ?? error) });
     return problem(503, "auth-unavailable", "the keys to check the token could not be loaded; retry later", {}, {
       "retry-after": "30",
     });
@@ -77,7 +77,7 @@ export function errorResponse(error: unknown, logger: Logger, c?: Context): Resp
     ? STATUS_BY_CODE[code as KernelErrorCode]
     : 500;
   if (status >= 500) {
-    logger.error("admin request failed", {
+    log(logger, "admin request failed", {
       code: typeof code === "string" ? code : undefined,
       error: errorMessage(error),
       method: c?.req.method,
@@ -89,6 +89,13 @@ export function errorResponse(error: unknown, logger: Logger, c?: Context): Resp
   const extensions = error instanceof ValidationError ? { errors: error.errors } : {};
   const headers: Record<string, string> = status === 409 ? { "retry-after": "1" } : {};
   return problem(status, slug, detail, extensions, headers);
+}
+
+/** The answer must not depend on the log: a logger that throws still leaves a problem+json answer. */
+function log(logger: Logger, msg: string, extra: Record<string, unknown>): void {
+  try {
+    logger.error(msg, extra);
+  } catch { /* nothing left to tell it with */ }
 }
 
 function generic(status: number): string {
