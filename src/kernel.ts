@@ -151,8 +151,9 @@ export class Kernel implements PluginHost {
     }
     const given = input?.webhookSecrets;
     if (given !== undefined) {
-      if (!Array.isArray(given) || given.length > 10) {
-        errors.push({ path: "/webhook_secrets", message: "must be a list of at most 10 secrets" });
+      if (!Array.isArray(given) || given.length === 0 || given.length > 10) {
+        // Empty is refused rather than read as "keep": a tenant without a secret takes no webhook.
+        errors.push({ path: "/webhook_secrets", message: "must be a list of 1 to 10 secrets (omit it to keep them)" });
       } else {given.forEach((s, i) => {
           if (typeof s !== "string" || !isWebhookSecret(s)) {
             errors.push({
@@ -174,7 +175,7 @@ export class Kernel implements PluginHost {
       created = current === null;
       generatedSecret = undefined;
       let webhookSecrets = current?.webhookSecrets ?? [];
-      if (given !== undefined && given.length) webhookSecrets = await seal(given);
+      if (given !== undefined) webhookSecrets = await seal(given);
       else if (created) {
         generatedSecret = generateWebhookSecret();
         webhookSecrets = await seal([generatedSecret]);

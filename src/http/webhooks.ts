@@ -181,9 +181,14 @@ function parseEvent(
     });
   }
   if (typeof body.type !== "string") {
-    return problem(400, "invalid-body", "the event type is missing", {
-      errors: [{ path: "/type", message: "must be a string" }],
-    });
+    return problem(
+      400,
+      "invalid-body",
+      body.type === undefined ? "the event type is missing" : "the event type must be a string",
+      {
+        errors: [{ path: "/type", message: "must be a string" }],
+      },
+    );
   }
   if (!Object.hasOwn(EVENT_HOOKS, body.type)) {
     return problem(422, "unknown-event-type", `unknown event type ${JSON.stringify(body.type.slice(0, 100))}`, {

@@ -395,6 +395,17 @@ describe("POST /v1/webhooks/:tenant_id", () => {
       );
       expect((problem.errors as { path: string }[]).map((e) => e.path)).toContain(path);
     }
+    // A type that is there but not a string is not called missing.
+    const numeric = JSON.stringify({
+      type: 5,
+      timestamp: "2026-11-24T00:00:00Z",
+      data: { content_id: "a", content: {} },
+    });
+    const answer = await expectProblem(
+      await s.app.request(await signedRequest(URL_, s.secret, numeric, { timestamp: ts(s) })),
+      400,
+    );
+    expect(answer.detail).toBe("the event type must be a string");
     expect(s.plugin.seen).toHaveLength(0);
   });
 

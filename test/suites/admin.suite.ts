@@ -293,7 +293,7 @@ export function adminSuite(t: Harness, options: AdminSuiteOptions = {}): void {
         body: { slug: "initech", plan: "enterprise" },
       });
       expect(created.status).toBe(201);
-      expect(created.headers.get("location")).toBe(`/v1/tenants/${TENANT_NEW.toUpperCase()}`);
+      expect(created.headers.get("location")).toBe(`/v1/tenants/${TENANT_NEW}`); // the id as stored
       expect(created.headers.get("cache-control")).toBe("no-store");
       expect(created.json).toMatchObject({
         id: TENANT_NEW,
@@ -358,6 +358,14 @@ export function adminSuite(t: Harness, options: AdminSuiteOptions = {}): void {
       expectProblem(bad2, 422);
       expect(bad2.json.errors.map((e: { path: string }) => e.path)).toEqual(["/slug", "/plan", "/webhook_secrets/0"]);
       expect(bad2.text).not.toContain("plaintext-secret-value");
+      const none = await f.call("PUT", `/v1/tenants/${TENANT_NEW}`, {
+        body: { slug: "ok", plan: "pro", webhook_secrets: [] },
+      });
+      expectProblem(none, 422);
+      expect(none.json.errors).toEqual([{
+        path: "/webhook_secrets",
+        message: "must be a list of 1 to 10 secrets (omit it to keep them)",
+      }]);
       for (const body of ["[]", "null", "42", '"text"']) {
         const answer = await f.call("PUT", `/v1/tenants/${TENANT_NEW}`, { body });
         expectProblem(answer, 422);

@@ -28,7 +28,7 @@ export function tenantRoutes(app: Hono<AdminEnv>, kernel: Kernel, guards: Guards
     const { tenant, created, generatedSecret } = await kernel.putTenant(id, input);
     const view = tenantView(tenant);
     if (!created) return c.json(view, 200);
-    c.header("location", new URL(c.req.url).pathname);
+    c.header("location", new URL(c.req.url).pathname.replace(/[^/]+$/, tenant.id)); // the id as stored: lowercase
     return c.json(generatedSecret ? { ...view, webhook_secret: generatedSecret } : view, 201);
   });
 }
