@@ -7,6 +7,7 @@
 import { type Schema, Validator } from "@cfworker/json-schema";
 import type { FieldError } from "../errors.ts";
 import { DRAFT_07_META_SCHEMA } from "./draft-07.ts";
+import { friendlyMessage } from "./messages.ts";
 
 /** A JSON Schema document, as plugins write it (`as const` keeps it usable with `FromSchema`). */
 export type JsonSchema = { readonly [keyword: string]: unknown };
@@ -34,7 +35,7 @@ export function checkSchema(schema: unknown): FieldError[] {
   if (!schema || typeof schema !== "object" || Array.isArray(schema)) {
     return [{ path: "", message: "must be a JSON Schema object" }];
   }
-  const errors = toFieldErrors(validatorFor(DRAFT_07_META_SCHEMA).validate(schema).errors);
+  const errors = toFieldErrors(validatorFor(DRAFT_07_META_SCHEMA).validate(schema).errors, DRAFT_07_META_SCHEMA);
   const s = schema as Record<string, unknown>;
   if (s.$schema !== undefined && !/^https?:\/\/json-schema\.org\/draft-07\/schema#?$/.test(String(s.$schema))) {
     errors.push({ path: "/$schema", message: "must be the draft-07 meta-schema URI" });
@@ -61,7 +62,7 @@ export function validate<T = Record<string, unknown>>(schema: JsonSchema, docume
   }
   const value = applyDefaults(schema, copy);
   const result = validatorFor(schema).validate(value);
-  return { valid: result.valid, value: value as T, errors: result.valid ? [] : toFieldErrors(result.errors) };
+  return { valid: result.valid, value: value as T, errors: result.valid ? [] : toFieldErrors(result.errors, schema) };
 }
 
 /** Fills in `default`s of absent properties, at every level whose object is present. */
@@ -96,7 +97,10 @@ const SUMMARY = new Set([
   "else",
 ]);
 
-function toFieldErrors(units: { instanceLocation: string; keyword: string; error: string }[]): FieldError[] {
+function toFieldErrors(
+  units: { instanceLocation: string; keyword: string; keywordLocation: string; error: string }[],
+  schema: JsonSchema,
+): FieldError[] {
   const out: FieldError[] = [];
   const seen = new Set<string>();
   for (const unit of units) {
@@ -109,13 +113,28 @@ function toFieldErrors(units: { instanceLocation: string; keyword: string; error
       message = "is required";
     } else if (unit.keyword === "false") {
       message = "is not an allowed property";
-    }
+    } else if (unit.keyword === "pattern") {
+      // The validator does not say which pattern; the schema does.
+      const pattern = at(schema, unit.keywordLocation);
+      message = typeof pattern === "string" ? `must match the pattern ${pattern}` : "is not in the expected format";
+    } else message = friendlyMessage(message);
     const key = `${path}\0${message}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push({ path, message });
   }
   return out;
+}
+
+/** The value at a `#/a/b` JSON pointer into the schema, or undefined. */
+function at(schema: JsonSchema, location: string): unknown {
+  let node: unknown = schema;
+  for (const raw of location.replace(/^#\/?/, "").split("/")) {
+    if (raw === "") continue;
+    const token = decodeURIComponent(raw).replace(/~1/g, "/").replace(/~0/g, "~");
+    node = node !== null && typeof node === "object" ? (node as Record<string, unknown>)[token] : undefined;
+  }
+  return node;
 }
 
 function escapePointer(token: string): string {

@@ -452,7 +452,7 @@ export function storageSuite(h: Harness, target: StorageTarget): void {
         const errors = (error as ValidationError).errors;
         expect(errors.map((e) => e.path).sort()).toEqual(["/api_key", "/region"]);
         expect(JSON.stringify(errors) + (error as Error).message).not.toMatch(/qz7#x|mars-secret-region/);
-        expect(errors.find((e) => e.path === "/region")?.message).toContain('["eu","us"]'); // the schema's, not secret
+        expect(errors.find((e) => e.path === "/region")?.message).toBe("must be one of eu, us"); // the schema's, not secret
         expect(driver.counts.writes).toBe(0);
         await expect(kernel.setSecrets(id, "alpha", { region: "eu" })).rejects.toMatchObject({
           errors: [{ path: "/api_key", message: "is required" }],

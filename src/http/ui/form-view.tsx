@@ -8,7 +8,7 @@
 import type { Child } from "hono/jsx";
 import { fieldId, type FormField, optionValue, type Scalar } from "./form-model.ts";
 import type { FieldValues } from "./form-values.ts";
-import { friendlyMessage } from "./messages.ts";
+import { friendlyMessage } from "../../schema/messages.ts";
 
 /** After a required field's label; a constant, so the leading space survives formatting. */
 const REQUIRED_MARK = " (required)";

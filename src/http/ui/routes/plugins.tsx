@@ -12,7 +12,7 @@ import { buildForm, errorsByField, fieldId, parseForm } from "../form-model.ts";
 import { type FieldValues, valuesFromDocument, valuesFromForm } from "../form-values.ts";
 import { ErrorText, FormFields, sentence } from "../form-view.tsx";
 import { Badge, Notice, TableWrap } from "../layout.tsx";
-import { friendlyMessage } from "../messages.ts";
+import { friendlyMessage } from "../../../schema/messages.ts";
 import { TenantLayout } from "./tenants.tsx";
 
 /** After a required field's label; a constant, so the leading space survives formatting. */

@@ -1,6 +1,7 @@
 /**
- * Validator messages in words an admin reads at a field: "999 is greater than 300." becomes
- * "must be at most 300". Messages this does not recognise pass through unchanged.
+ * Validator messages in the words of the API's other errors, which an admin also reads at a
+ * field: "999 is greater than 300." becomes "must be at most 300". Messages this does not
+ * recognise (and ones already in these words) pass through unchanged.
  */
 const RULES: [RegExp, (m: RegExpExecArray) => string][] = [
   [/^String does not match format "(uri|url)"\.?$/, () => "must be a full URL, such as https://example.com"],
