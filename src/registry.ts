@@ -132,7 +132,7 @@ export class PluginRegistry {
   /** Like get, but a KernelError("ERR_PLUGIN_NOT_FOUND") when there is none. */
   require(name: string): RegisteredPlugin {
     const entry = this.#plugins.get(name);
-    if (!entry) throw new KernelError("ERR_PLUGIN_NOT_FOUND", `plugin ${name} is not registered`);
+    if (!entry) throw new KernelError("ERR_PLUGIN_NOT_FOUND", `plugin ${JSON.stringify(name)} is not registered`);
     return entry;
   }
 

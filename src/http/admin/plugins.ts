@@ -51,7 +51,7 @@ export function pluginRoutes(app: Hono<AdminEnv>, kernel: Kernel, guards: Guards
 
   app.put(`${PLUGIN}/secrets`, token, tenant, async (c) => {
     const { entry } = await target(c);
-    const changes = secretChanges(await readJsonBody(c.req.raw));
+    const changes = secretChanges(entry.name, await readJsonBody(c.req.raw));
     await kernel.setSecrets(c.get("tenantId"), entry.name, changes);
     return c.body(null, 204);
   });
@@ -70,9 +70,9 @@ export function pluginRoutes(app: Hono<AdminEnv>, kernel: Kernel, guards: Guards
 }
 
 /** `{name: string | null}`; errors name the field, never the value. */
-function secretChanges(body: unknown): Record<string, string | null> {
+function secretChanges(plugin: string, body: unknown): Record<string, string | null> {
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
-    throw new ValidationError("invalid secrets", [{
+    throw new ValidationError(`invalid secrets for plugin ${plugin}`, [{
       path: "",
       message: "must be an object of secret names to a string (set) or null (clear)",
     }]);
@@ -85,6 +85,6 @@ function secretChanges(body: unknown): Record<string, string | null> {
       errors.push({ path, message: "must be a string (set) or null (clear)" });
     }
   }
-  if (errors.length) throw new ValidationError("invalid secrets", errors);
+  if (errors.length) throw new ValidationError(`invalid secrets for plugin ${plugin}`, errors);
   return body as Record<string, string | null>;
 }
