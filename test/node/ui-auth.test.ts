@@ -116,6 +116,19 @@ describe("sign-in", () => {
     expect(browser.cookies.has("__Host-dvp_admin")).toBe(false);
   });
 
+  it("a session cookie that is not a valid token is called invalid, not expired, and cleared", async () => {
+    env = await setupDashboard();
+    browser = new Browser(env.app);
+    for (const garbage of ["garbage", `${(await env.token("*", 600)).slice(0, -4)}AAAA`]) {
+      browser.cookies.set("__Host-dvp_admin", garbage);
+      const res = await browser.get("/admin/tenants");
+      expect(res.status).toBe(303);
+      expect(res.headers.get("location")).toMatch(/^\/admin\/login\?reason=invalid/);
+      expect(browser.cookies.has("__Host-dvp_admin")).toBe(false);
+    }
+    expect(await (await browser.get("/admin/login?reason=invalid")).text()).toContain("Your session is not valid here");
+  });
+
   it("a token inside the verifier's clock tolerance past exp still ends the session, without a redirect loop", async () => {
     let now = Date.now();
     env = await setupDashboard({ now: () => now });

@@ -27,6 +27,7 @@ import {
   sameOrigin,
   SESSION_COOKIE,
   sessionSeconds,
+  tokenExpired,
 } from "./session.ts";
 
 export interface AdminUiOptions {
@@ -67,8 +68,8 @@ export function adminUi(deps: HttpDeps, options: AdminUiOptions = {}): Hono<UiEn
       return c.redirect(`${ui.base}/login?${reason ? `reason=${reason}` : "reason=signin"}${next}`, 303);
     };
     if (!token) return toLogin();
-    const ended = () => {
-      const res = toLogin("expired");
+    const ended = (reason: "expired" | "invalid") => {
+      const res = toLogin(reason);
       res.headers.append("set-cookie", clearCookieHeader(SESSION_COOKIE));
       return res;
     };
@@ -76,10 +77,10 @@ export function adminUi(deps: HttpDeps, options: AdminUiOptions = {}): Hono<UiEn
       c.set("principal", await deps.auth.verify(token));
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
-      return ended();
+      return ended(tokenExpired(token, deps.kernel.now()) ? "expired" : "invalid");
     }
     // The verifier allows some clock skew past `exp`; the session does not outlive the token.
-    if (sessionSeconds(token, deps.kernel.now()) <= 0) return ended();
+    if (sessionSeconds(token, deps.kernel.now()) <= 0) return ended("expired");
     c.set("session", token);
     c.set("csrf", await csrfTokenFor(token));
     if (c.req.method !== "GET" && c.req.method !== "HEAD") {

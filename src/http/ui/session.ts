@@ -54,6 +54,16 @@ export function sessionSeconds(token: string, nowMs: number): number {
   return Math.max(0, Math.min(MAX_SESSION_SECONDS, Math.floor(exp - nowMs / 1000)));
 }
 
+/** Whether the token's own `exp` has passed (false for one that cannot be read: it is not expired, it is invalid). */
+export function tokenExpired(token: string, nowMs: number): boolean {
+  try {
+    const exp = decodeJwt(token).exp;
+    return typeof exp === "number" && exp * 1000 <= nowMs;
+  } catch {
+    return false;
+  }
+}
+
 /** A JWT is three base64url parts; anything else is refused before it reaches the verifier or a cookie. */
 export function looksLikeJwt(token: string): boolean {
   return token.length <= 4096 && /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/.test(token);

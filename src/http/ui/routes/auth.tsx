@@ -22,6 +22,7 @@ const MAX_COOKIE_TOKEN = 3900;
 
 const REASONS: Record<string, string> = {
   expired: "Your session has ended. Sign in again.",
+  invalid: "Your session is not valid here (its token was changed or signed with another key). Sign in again.",
   signin: "Sign in to continue.",
   signedout: "You are signed out.",
 };
