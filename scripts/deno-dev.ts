@@ -17,9 +17,10 @@ const { vars, created } = ensureDevVars(`${root}.dev.vars`);
 log(created ? "generated .dev.vars (master key, admin secret) — keep it private" : "using .dev.vars");
 Deno.mkdirSync(`${root}.dvp`, { recursive: true });
 
+const statePath = Deno.env.get("DVP_DEV_STATE") || `${root}.dvp/deno-dev.json`;
 const upstream = Deno.env.get("DVP_DEMO_UPSTREAM_URL")
   ? { url: Deno.env.get("DVP_DEMO_UPSTREAM_URL")!, close: () => Promise.resolve() }
-  : await startDemoUpstream({ log });
+  : await startDemoUpstream({ log, statePath });
 
 const env = { DVP_KV_PATH: `${root}.dvp/kv.sqlite3`, ...vars, ...Deno.env.toObject() };
 let kernel;
@@ -35,7 +36,7 @@ const demo = await seedDemo({
   base: kernel.url,
   token,
   upstream: upstream.url,
-  statePath: Deno.env.get("DVP_DEV_STATE") || `${root}.dvp/deno-dev.json`,
+  statePath,
   log,
 });
 console.log(banner({ base: kernel.url, token, ...demo, upstream: upstream.url, runtime: "Deno (Deno KV, Deno.cron)" }));

@@ -74,7 +74,25 @@ export function devAdminToken(vars, hours = 24) {
  * A local stand-in for Vercel's and Netlify's build hooks: answers like them and prints every
  * call, so a user sees the plugin's outbound request arrive.
  */
-export function startDemoUpstream({ port = 0, log = console.log } = {}) {
+export async function startDemoUpstream({ port = 0, log = console.log, statePath } = {}) {
+  // The same port on every start (kept in statePath): a plugin config pointed at the demo
+  // upstream stays right after a restart. Taken by something else: any free port.
+  const state = statePath && existsSync(statePath) ? JSON.parse(readFileSync(statePath, "utf8")) : {};
+  const wanted = port || state.upstreamPort || 0;
+  const upstream = await listenDemoUpstream(wanted, log).catch((error) => {
+    if (wanted === 0 || error?.code !== "EADDRINUSE") throw error;
+    log(`port ${wanted} is taken: the demo upstream moves to another one`);
+    return listenDemoUpstream(0, log);
+  });
+  if (statePath) {
+    const fresh = existsSync(statePath) ? JSON.parse(readFileSync(statePath, "utf8")) : {};
+    mkdirSync(dirname(statePath), { recursive: true });
+    writeFileSync(statePath, JSON.stringify({ ...fresh, upstreamPort: upstream.port }, null, 2), { mode: 0o600 });
+  }
+  return upstream;
+}
+
+function listenDemoUpstream(port, log) {
   return new Promise((resolve, reject) => {
     const server = createServer((req, res) => {
       let size = 0;
@@ -88,7 +106,7 @@ export function startDemoUpstream({ port = 0, log = console.log } = {}) {
     server.on("error", reject);
     server.listen(port, "127.0.0.1", () => {
       const { port: bound } = server.address();
-      resolve({ url: `http://127.0.0.1:${bound}`, close: () => new Promise((r) => server.close(() => r())) });
+      resolve({ url: `http://127.0.0.1:${bound}`, port: bound, close: () => new Promise((r) => server.close(() => r())) });
     });
   });
 }

@@ -26,9 +26,10 @@ const log = (line) => console.log(`[dev] ${line}`);
 const { vars, created } = ensureDevVars(join(root, ".dev.vars"));
 log(created ? "generated .dev.vars (master key, admin secret) — keep it private" : "using .dev.vars");
 
+const statePath = process.env.DVP_DEV_STATE || join(root, ".dvp", "dev.json");
 const upstream = process.env.DVP_DEMO_UPSTREAM_URL
   ? { url: process.env.DVP_DEMO_UPSTREAM_URL, close: async () => {} }
-  : await startDemoUpstream({ log });
+  : await startDemoUpstream({ log, statePath });
 
 const inspectorPort = await freePort();
 const wrangler = spawn(
@@ -86,7 +87,7 @@ try {
     base,
     token,
     upstream: upstream.url,
-    statePath: process.env.DVP_DEV_STATE || join(root, ".dvp", "dev.json"),
+    statePath,
     log,
   });
   console.log(banner({ base, token, ...demo, upstream: upstream.url, runtime: "wrangler dev (workerd, local KV)" }));

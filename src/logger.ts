@@ -111,8 +111,10 @@ function scrubbersFor(values: Iterable<string>): ((text: string) => string)[] {
   return scrubbers;
 }
 
+/** Each level to its console method, so wrangler marks a warning as one (not as a red error). */
 export function consoleSink(record: LogRecord, line: string): void {
-  if (LEVELS[record.level] >= LEVELS.warn) console.error(line);
+  if (record.level === "error") console.error(line);
+  else if (record.level === "warn") console.warn(line);
   else console.log(line);
 }
 
