@@ -106,7 +106,11 @@ function listenDemoUpstream(port, log) {
     server.on("error", reject);
     server.listen(port, "127.0.0.1", () => {
       const { port: bound } = server.address();
-      resolve({ url: `http://127.0.0.1:${bound}`, port: bound, close: () => new Promise((r) => server.close(() => r())) });
+      resolve({
+        url: `http://127.0.0.1:${bound}`,
+        port: bound,
+        close: () => new Promise((r) => server.close(() => r())),
+      });
     });
   });
 }
