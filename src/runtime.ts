@@ -71,6 +71,11 @@ export interface Runtime {
   tick(now?: Date): Promise<TickOutcome>;
   /** Queue deliveries: one outcome per message, ack or retry. */
   consume(messages: readonly unknown[]): Promise<ConsumeOutcome[]>;
+  /**
+   * Messages the queue stopped redelivering (a dead-letter queue's, Deno KV's undelivered keys):
+   * an event's plugins without a final record get a final "failed" one; ack unless that write fails.
+   */
+  deadLetters(messages: readonly unknown[]): Promise<ConsumeOutcome[]>;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
@@ -211,8 +216,35 @@ export function createRuntime(config: RuntimeConfig): Runtime {
         }
       }));
     },
+    deadLetters(messages) {
+      return Promise.all(messages.map(async (message): Promise<ConsumeOutcome> => {
+        if (!isWorkMessage(message) || message.kind !== "event") {
+          // Tick work is not lost with its message: the fan-out parked the job's index entry for the
+          // queue's lease (5 minutes), after which it comes due again and a tick takes it.
+          logger.warn("a dead-lettered queue message that is not an event was dropped", {
+            message: JSON.stringify(message).slice(0, 200),
+          });
+          return { ack: true };
+        }
+        try {
+          const { finalized } = await events.abandon(message.tenantId, message.eventId, DEAD_LETTER_REASON);
+          logger.error("the queue gave up on an event; its unfinished plugins are recorded as failed", {
+            tenant_id: message.tenantId,
+            event_id: message.eventId,
+            plugins: finalized.join(", "),
+          });
+          return { ack: true };
+        } catch (error) {
+          return { ack: false, error: errorMessage(error) };
+        }
+      }));
+    },
   };
 }
+
+/** What the history says of an event whose queue gave up on it. */
+export const DEAD_LETTER_REASON =
+  "gave up: the queue stopped redelivering the event (dead-lettered); replay it to run it again";
 
 function isWorkMessage(value: unknown): value is WorkMessage {
   if (typeof value !== "object" || value === null) return false;

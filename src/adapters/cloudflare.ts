@@ -85,8 +85,11 @@ export function createWorker(options: WorkerOptions = {}) {
       if (errors.length) throw new Error(`tick failed: ${errors.join("; ")}`);
     },
 
-    async queue(batch: { readonly messages: readonly MessageLike[] }, env: CloudflareEnv) {
-      const outcomes = await runtimeFor(env).consume(batch.messages.map((m) => m.body));
+    async queue(batch: { readonly queue?: string; readonly messages: readonly MessageLike[] }, env: CloudflareEnv) {
+      const runtime = runtimeFor(env);
+      const bodies = batch.messages.map((m) => m.body);
+      const deadLetters = batch.queue !== undefined && batch.queue === (env.DVP_DEAD_LETTER_QUEUE ?? "dvp-events-dlq");
+      const outcomes = await (deadLetters ? runtime.deadLetters(bodies) : runtime.consume(bodies));
       outcomes.forEach((outcome, i) => {
         const message = batch.messages[i]!;
         if (outcome.ack) message.ack();

@@ -96,6 +96,7 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
   const cron = options.cron ?? Deno.cron;
   cron("dvp-tick", "* * * * *", async () => {
     await runtime.tick();
+    await recordDeadLetters(kv, runtime);
   });
 
   const requested = options.port ?? Number(env.PORT || 8000);
@@ -133,4 +134,18 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
 function pluginOptions(connect: TcpConnect, allowInsecureUrls: boolean): BundledPluginOptions {
   const options: BundledPluginOptions & { allowInsecureUrls?: boolean } = { connect, allowInsecureUrls };
   return options;
+}
+
+/** Values Deno KV stopped redelivering (kept under [DEAD_LETTER, …]): recorded, then removed. */
+async function recordDeadLetters(kv: Deno.Kv, runtime: Runtime): Promise<void> {
+  try {
+    for await (const entry of kv.list({ prefix: [DEAD_LETTER] }, { limit: 100 })) {
+      const outcomes = await runtime.deadLetters(queuedMessages(entry.value));
+      if (outcomes.every((o) => o.ack)) await kv.delete(entry.key); // else the next tick tries again
+    }
+  } catch (error) {
+    runtime.kernel.logger.error("could not record dead-lettered messages; the next tick tries again", {
+      error: (error as Error)?.message ?? String(error),
+    });
+  }
 }

@@ -370,6 +370,33 @@ export class KernelEventProcessor implements EventProcessor {
     return { replayed: again };
   }
 
+  /**
+   * The queue gave up on this event (its dead-letter queue delivered it): every plugin without a
+   * final record gets one now, "failed" with `reason`, so the history says what became of it and
+   * an operator can replay it. Plugins already final are left as they are.
+   */
+  async abandon(tenantId: string, eventId: string, reason: string): Promise<{ finalized: string[] }> {
+    const id = tenantId.toLowerCase();
+    const driver = this.kernel.driver;
+    const raw = await driver.get(eventKeys.event(id, eventId));
+    if (raw === null) return { finalized: [] }; // past retention, or never claimed: nothing is waiting for it
+    const stored = JSON.parse(raw) as StoredEvent;
+    const names = stored.plugins;
+    const values = await driver.getMany([
+      ...names.map((p) => eventKeys.done(id, eventId, p)),
+      ...names.map((p) => eventKeys.tries(id, eventId, p)),
+    ]);
+    const finalized: string[] = [];
+    for (const [i, name] of names.entries()) {
+      if (readDone(values[i]) !== null) continue;
+      const attempt = Number(values[names.length + i] ?? 0) || undefined;
+      await this.#finalize(stored, name, "failed", false, { ...(attempt ? { attempt } : {}), reason });
+      finalized.push(name);
+    }
+    if (!this.queue) await driver.delete(eventKeys.inbox(id, eventId));
+    return { finalized };
+  }
+
   /** Resolves when the background dispatches started without a waitUntil have settled. */
   async idle(): Promise<void> {
     while (this.#background.size) await Promise.allSettled([...this.#background]);

@@ -37,6 +37,8 @@ export interface EventProcessor {
    * the named ones: delivered anew, with retries, ending in one new final record each.
    */
   replay(tenantId: string, eventId: string, plugins?: readonly string[]): Promise<{ replayed: string[] }>;
+  /** The queue gave up on the event: its plugins without a final record get a final "failed" one with `reason`. */
+  abandon(tenantId: string, eventId: string, reason: string): Promise<{ finalized: string[] }>;
   /** Re-dispatch inbox events left unfinished (called by the tick). */
   sweep(now?: Date): Promise<{ retried: number }>;
 }

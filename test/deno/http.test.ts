@@ -127,6 +127,54 @@ Deno.test({
 });
 
 Deno.test({
+  name: "Deno adapter: an event the KV queue gives up on gets a final failed record per unfinished plugin, on the tick",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const recorder = new RecorderPlugin();
+    recorder.failNext = 100;
+    const kv = await Deno.openKv(":memory:");
+    let tick: (() => Promise<void>) | undefined;
+    const cron = (_name: string, _schedule: string, handler: () => Promise<void>) => void (tick = handler);
+    // One redelivery, then Deno KV keeps the value under ["dvp-dead-letter", …].
+    const kernel = await startLocal(kv, [recorder], { queueBackoffMs: [20], cron: cron as never });
+    try {
+      const tenant = crypto.randomUUID();
+      await kernel.runtime.kernel.putTenant(tenant, { slug: "given-up", plan: "pro" });
+      await kernel.runtime.kernel.enable(tenant, "recorder");
+      const at = new Date().toISOString();
+      const event = {
+        tenantId: tenant,
+        type: "content.published",
+        timestamp: at,
+        content: {},
+        receivedAt: at,
+      } as const;
+      expect(await kernel.runtime.events.accept({ ...event, id: "gone", contentId: "gone" })).toBe("accepted");
+      const deadLetters = async () => (await Array.fromAsync(kv.list({ prefix: ["dvp-dead-letter"] }))).length;
+      await until(() => recorder.seen.length === 2);
+      for (let i = 0; i < 100 && (await deadLetters()) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(await deadLetters()).toBe(1);
+      const finals = async () =>
+        (await kernel.runtime.kernel.history.list(tenant, { kind: "hook" })).filter((r) => r.final);
+      expect(await finals()).toEqual([]);
+
+      await tick!();
+      const [record] = await finals();
+      expect(record).toMatchObject({ plugin: "recorder", status: "failed", attempt: 2 });
+      expect(record!.reason).toContain("dead-lettered");
+      expect(await deadLetters()).toBe(0);
+      await tick!(); // nothing left: nothing recorded twice
+      expect(await finals()).toHaveLength(1);
+      expect(recorder.seen).toHaveLength(2);
+    } finally {
+      await kernel.close();
+      kv.close();
+    }
+  },
+});
+
+Deno.test({
   name: "Deno adapter: a grouped queue delivery with one failing plugin is redelivered; each (event, plugin) ends once",
   sanitizeOps: false,
   sanitizeResources: false,

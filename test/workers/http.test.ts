@@ -194,4 +194,42 @@ describe("the event pipeline in workerd", () => {
     const finals = records.filter((r) => JSON.stringify(r).includes("msg_q1") && r.final === true);
     expect(finals).toHaveLength(1);
   });
+
+  it("the dead-letter queue's consumer gives each unfinished plugin a final failed record, once", async () => {
+    const recorder = new RecorderPlugin();
+    const worker = createWorker({ plugins: () => [recorder] });
+    const sent: WorkMessage[] = [];
+    const queueEnv: Env = {
+      ...env,
+      DVP_QUEUE: {
+        send: (body: WorkMessage) => (sent.push(body), Promise.resolve()),
+        sendBatch: (
+          messages: { body: WorkMessage }[],
+        ) => (sent.push(...messages.map((m) => m.body)), Promise.resolve()),
+      },
+    };
+    const send: Fetcher = async (request) => {
+      const ctx = createExecutionContext();
+      const res = await worker.fetch(request, queueEnv as never, ctx);
+      await waitOnExecutionContext(ctx);
+      return res;
+    };
+    const tenant = await createTenant(send);
+    await enable(send, tenant, "recorder");
+    const url = `${BASE}/v1/webhooks/${tenant.id}`;
+    expect((await send(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_dlq" }))).status).toBe(202);
+    // The queue gave up on it (retries spent) before the consumer could finish it.
+    const message = { id: "d-1", timestamp: Date.now(), attempts: 6, body: sent[0]! };
+    for (let round = 0; round < 2; round++) { // a redelivery from the dead-letter queue changes nothing
+      const batch = createMessageBatch("dvp-events-dlq", [message]);
+      const ctx = createExecutionContext();
+      await worker.queue(batch as never, queueEnv as never);
+      expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["d-1"]);
+    }
+    expect(recorder.seen).toHaveLength(0); // recorded, not run
+    const finals = (await executions(send, tenant)).filter((r) => r.event_id === "msg_dlq" && r.final === true);
+    expect(finals).toEqual([
+      expect.objectContaining({ status: "failed", reason: expect.stringContaining("dead-lettered") }),
+    ]);
+  });
 });
