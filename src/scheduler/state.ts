@@ -172,10 +172,17 @@ export class JobStore {
     const ttlSeconds = Math.ceil((until - now) / 1000) + 86_400;
     let held = await this.#driver.putIfAbsent(key, value, { ttlSeconds });
     if (!held) {
-      const holder = await this.lockHolder(state);
-      if (typeof holder?.until === "number" && holder.until <= now) {
-        await this.#driver.delete(key);
-        held = await this.#driver.putIfAbsent(key, value, { ttlSeconds });
+      const raw = await this.#driver.get(key);
+      const holder = parseHolder(raw);
+      if (raw !== null && typeof holder?.until === "number" && holder.until <= now) {
+        // Taking over a lock whose lease ran out: compare-and-set from exactly that lock where the
+        // store can, so that of two ticks taking it over at once only one holds it. (Delete and
+        // put-if-absent would let the second delete the first one's fresh lock.)
+        if (this.#driver.putIfUnchanged) held = await this.#driver.putIfUnchanged(key, raw, value, { ttlSeconds });
+        else {
+          await this.#driver.delete(key);
+          held = await this.#driver.putIfAbsent(key, value, { ttlSeconds });
+        }
       }
     }
     if (!held) this.#localLocks.delete(key);
@@ -183,12 +190,7 @@ export class JobStore {
   }
 
   async lockHolder(state: JobState): Promise<{ executionId?: string; until?: number } | null> {
-    const raw = await this.#driver.get(schedKeys.lock(state.tenantId, state.jobId));
-    try {
-      return raw === null ? null : JSON.parse(raw);
-    } catch {
-      return {};
-    }
+    return parseHolder(await this.#driver.get(schedKeys.lock(state.tenantId, state.jobId)));
   }
 
   /** Release the run lock, after the run's final state is written. */
@@ -226,4 +228,13 @@ export function mergeAfterRun(fresh: JobState | null, mine: JobState, executionI
     fresh.nextDue = mine.nextDue;
   }
   return fresh;
+}
+
+/** A lock's value: who holds it and until when; `{}` when it cannot be read. */
+function parseHolder(raw: string | null): { executionId?: string; until?: number } | null {
+  try {
+    return raw === null ? null : JSON.parse(raw);
+  } catch {
+    return {};
+  }
 }
