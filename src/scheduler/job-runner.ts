@@ -204,7 +204,9 @@ export class JobRunner {
       await this.#claimTaken(state, slot, attempt, now, seen, tally);
       return;
     }
-    const until = leaseUntil(state, now, this.#deps.options.leaseGraceMs);
+    // From the later of the tick's time and the kernel's clock: an invocation that starts late
+    // (its scheduledTime minutes behind) still gets its whole lease, so no tick takes it for lost.
+    const until = leaseUntil(state, Math.max(now, this.#deps.kernel.now()), this.#deps.options.leaseGraceMs);
     if (!(await store.lock(state, executionId, now, until))) {
       await this.#locked(state, slot, attempt, now, seen, tally);
       return;

@@ -1,8 +1,9 @@
 /**
- * The run lock of a scheduled job, taken over from a run whose lease ran out: of two ticks
- * taking it over at once, exactly one holds it.
+ * The run lock of a scheduled job: taken over from a run whose lease ran out, exactly one of two
+ * ticks holds it; taken by a late invocation, its lease runs from the real clock.
  */
 import { expect, it } from "vitest";
+import { createKernel, createScheduler, Plugin } from "../../src/index.ts";
 import { type JobState, JobStore } from "../../src/scheduler/state.ts";
 import { schedKeys } from "../../src/scheduler/keys.ts";
 import { createMemoryDriver } from "../../src/store/memory.ts";
@@ -31,4 +32,33 @@ it("two ticks taking over an expired lock at once: one holds it, the other does 
   const bHeld = await bTaking;
   expect([aHeld, bHeld]).toEqual([true, false]);
   expect(JSON.parse((await driver.get(key))!)).toMatchObject({ executionId: "run-a" });
+});
+
+it("a tick that starts late (its time minutes behind the clock) still gets its whole lease", async () => {
+  let release!: () => void;
+  const running = new Promise<void>((resolve) => (release = resolve));
+  class Slow extends Plugin {
+    readonly name = "slow";
+    readonly version = "1.0.0";
+    registerScheduledTasks() {
+      return [{ taskId: "slow.job", name: "Job", schedule: { cronExpression: "* * * * *" }, timeoutSeconds: 60 }];
+    }
+    async executeScheduledTask() {
+      await running;
+      return { success: true };
+    }
+  }
+  let clock = Date.parse("2026-11-24T06:00:30Z");
+  const kernel = createKernel({ plugins: [new Slow()], now: () => clock, log: { level: "error" } });
+  const scheduler = createScheduler(kernel);
+  const tenant = "11111111-1111-4111-8111-111111111111";
+  await kernel.putTenant(tenant, { slug: "late", plan: "pro" });
+  await kernel.enable(tenant, "slow");
+  clock = Date.parse("2026-11-24T06:11:00Z"); // the invocation for 06:01 starts ten minutes late
+  const ticking = scheduler.tick(new Date("2026-11-24T06:01:00Z"));
+  await new Promise((r) => setTimeout(r, 20));
+  const lock = JSON.parse((await kernel.driver.get(schedKeys.lock(tenant, "slow.job")))!) as { until: number };
+  expect(lock.until).toBeGreaterThanOrEqual(clock + 60_000); // from the real clock, not from 06:01
+  release();
+  await ticking;
 });
