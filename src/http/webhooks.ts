@@ -9,7 +9,7 @@ import type { Context } from "hono";
 import { isUuid } from "../context.ts";
 import { EVENT_HOOKS } from "../events/processor.ts";
 import type { ContentEvent, ContentEventType } from "../events/types.ts";
-import { type FieldError, FilterRejectedError, KernelError } from "../errors.ts";
+import { type FieldError, FilterRejectedError, KernelError, PluginError } from "../errors.ts";
 import type { Content, FilterHookName, Metadata } from "../hooks.ts";
 import type { Kernel } from "../kernel.ts";
 import type { TenantRecord } from "../store/tenants.ts";
@@ -101,7 +101,22 @@ export function webhookRoutes(deps: HttpDeps): Hono {
       return c.json({ content: result }, 200);
     } catch (error) {
       if (error instanceof FilterRejectedError) {
-        return problem(422, "filter-rejected", error.message, { plugin: error.plugin, hook: error.hook });
+        const fields = { plugin: error.plugin, hook: error.hook };
+        // A PluginError is the plugin's answer about the content, written for the CMS user. Any other
+        // failure (a throw, a time-out) says nothing about the content: the CMS may retry, and the
+        // error's own text stays in the log, which scrubs it.
+        if (error.cause instanceof PluginError) {
+          return problem(422, "filter-rejected", deps.kernel.log.scrub(error.message), fields);
+        }
+        return problem(
+          503,
+          "filter-failed",
+          `plugin ${error.plugin} could not check the content; retry later`,
+          fields,
+          {
+            "retry-after": "5",
+          },
+        );
       }
       throw error;
     }

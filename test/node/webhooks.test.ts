@@ -496,6 +496,16 @@ describe("POST /v1/tenants/:id/filters/…", () => {
     );
     expect(rejected.plugin).toBe("recorder");
     expect(rejected.detail).toBe("titles must not be x");
+    // A filter that fails (not a PluginError) did not judge the content: 503, retry later, no error text.
+    s.plugin.rejectWith = null;
+    s.plugin.beforeContentCreate = () => {
+      throw new TypeError("cannot read properties of undefined (token tok_filter_secret_42)");
+    };
+    const failed = await s.app.request(await signedRequest(url, s.secret, body, { timestamp: ts(s) }));
+    const problemBody = await expectProblem(failed, 503);
+    expect(failed.headers.get("retry-after")).toBe("5");
+    expect(problemBody).toMatchObject({ type: expect.stringContaining("filter-failed"), plugin: "recorder" });
+    expect(JSON.stringify(problemBody)).not.toContain("tok_filter_secret_42");
     await expectProblem(await s.app.request(await signedRequest(url, "whsec_" + btoa("z".repeat(32)), body)), 401);
     await expectProblem(await s.app.request(await signedRequest(url, s.secret, "[]", { timestamp: ts(s) })), 400);
     await expectProblem(
