@@ -111,7 +111,9 @@ export function readSettings(env: Readonly<Record<string, unknown>>): RuntimeSet
   }
   return {
     masterKeys,
-    ...(adminJwtSecret ? { adminJwtSecret } : { adminJwksUrl }),
+    // Both may be set: HS256 tokens are then checked against the secret, asymmetric ones against the JWKS.
+    ...(adminJwtSecret ? { adminJwtSecret } : {}),
+    ...(adminJwksUrl ? { adminJwksUrl } : {}),
     ...(text("DVP_ADMIN_JWT_ISSUER") ? { adminJwtIssuer: text("DVP_ADMIN_JWT_ISSUER") } : {}),
     ...(text("DVP_ADMIN_JWT_AUDIENCE") ? { adminJwtAudience: text("DVP_ADMIN_JWT_AUDIENCE") } : {}),
     allowInsecureUrls: insecure === "true" || insecure === "1",

@@ -152,7 +152,7 @@ export function adminAuthFromEnv(
     jwksUrl: text("DVP_ADMIN_JWKS_URL"),
     issuer: text("DVP_ADMIN_JWT_ISSUER"),
     audience: text("DVP_ADMIN_JWT_AUDIENCE"),
-    allowInsecureUrls: text("DVP_ALLOW_INSECURE_URLS") === "true",
+    allowInsecureUrls: ["true", "1"].includes(text("DVP_ALLOW_INSECURE_URLS")?.toLowerCase() ?? ""), // as readSettings reads it
     ...extra,
   });
 }

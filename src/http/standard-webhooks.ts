@@ -124,7 +124,7 @@ export function readWebhookHeaders(headers: Headers | Record<string, string | un
 export function checkWebhookHeaders(
   headers: { id: string | null; timestamp: string | null; signature: string | null },
   options: VerifyOptions = {},
-): { id: string; timestamp: number; signatures: Uint8Array[] } {
+): { id: string; timestamp: number; timestampText: string; signatures: Uint8Array[] } {
   const { id, timestamp, signature } = headers;
   if (!id || !timestamp || !signature) {
     throw new WebhookVerificationError(
@@ -157,7 +157,7 @@ export function checkWebhookHeaders(
   if (signatures.length === 0) {
     throw new WebhookVerificationError("ERR_WEBHOOK_SIGNATURE", "no v1 signature in webhook-signature");
   }
-  return { id, timestamp: ts, signatures };
+  return { id, timestamp: ts, timestampText: timestamp, signatures };
 }
 
 /** Compares two byte strings in time that depends only on their length. */
@@ -193,10 +193,11 @@ export async function verifyWebhook(
  */
 export async function matchesAny(
   secrets: readonly (string | CryptoKey)[],
-  checked: { id: string; timestamp: number; signatures: Uint8Array[] },
+  checked: { id: string; timestamp: number; timestampText?: string; signatures: Uint8Array[] },
   payload: string | Uint8Array,
 ): Promise<boolean> {
-  const content = signedContent(checked.id, String(checked.timestamp), payload);
+  // The header's text as sent is what the sender signed (`0170…` and `170…` are the same time, not the same bytes).
+  const content = signedContent(checked.id, checked.timestampText ?? String(checked.timestamp), payload);
   let ok = false;
   for (const secret of secrets) {
     let key: CryptoKey;

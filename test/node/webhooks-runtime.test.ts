@@ -44,6 +44,17 @@ describe("readSettings", () => {
     const s = readSettings({ ...ENV, DVP_ALLOW_INSECURE_URLS: "TRUE", DVP_WEBHOOK_BODY_LIMIT: "2048" });
     expect(s).toMatchObject({ allowInsecureUrls: true, logLevel: "error", webhookBodyLimitBytes: 2048 });
     expect(readSettings(ENV)).toMatchObject({ allowInsecureUrls: false, webhookBodyLimitBytes: 1024 * 1024 });
+    // Both key sources at once are both kept (HS256 against the secret, asymmetric tokens against the JWKS).
+    const both = readSettings({
+      ...ENV,
+      DVP_ADMIN_JWKS_URL: "https://id.example.com/.well-known/jwks.json",
+      DVP_ADMIN_JWT_ISSUER: "https://id.example.com/",
+      DVP_ADMIN_JWT_AUDIENCE: "dvp",
+    });
+    expect(both).toMatchObject({
+      adminJwtSecret: ENV.DVP_ADMIN_JWT_SECRET,
+      adminJwksUrl: "https://id.example.com/.well-known/jwks.json",
+    });
     const error = configError({ ...ENV, DVP_MASTER_KEYS: "k:c2VjcmV0LXRoYXQtaXMtdG9vLXNob3J0" });
     expect(error.message).not.toContain("c2VjcmV0LXRoYXQtaXMtdG9vLXNob3J0");
   });

@@ -107,6 +107,20 @@ describe("Standard Webhooks signing", () => {
     }
   });
 
+  it("checks the signature over the timestamp as sent (a leading zero is part of the signed text)", async () => {
+    const raw = Uint8Array.from(atob(SECRET.slice(6)), (c) => c.charCodeAt(0));
+    const key = await crypto.subtle.importKey("raw", raw, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const text = new TextEncoder().encode(`${ID}.0${TS}.${PAYLOAD}`);
+    const signed = `v1,${btoa(String.fromCharCode(...new Uint8Array(await crypto.subtle.sign("HMAC", key, text))))}`;
+    expect(await verifyWebhook(SECRET, headers(signed, ID, `0${TS}`), PAYLOAD, { now: NOW })).toEqual({
+      id: ID,
+      timestamp: TS,
+    });
+    expect(await refusal(verifyWebhook(SECRET, headers(EXPECTED, ID, `0${TS}`), PAYLOAD, { now: NOW }))).toBe(
+      "ERR_WEBHOOK_SIGNATURE",
+    );
+  });
+
   it("refuses an id containing the separator", async () => {
     // "msg.1614265330" + "." + … would otherwise be ambiguous with another id/timestamp split.
     expect(() => checkWebhookHeaders({ id: "msg.x", timestamp: String(TS), signature: EXPECTED }, { now: NOW }))
