@@ -262,7 +262,8 @@ export class KernelEventProcessor implements EventProcessor {
       .then(() => this.kernel.driver.getMany(keys))
       .then((values) => {
         if (values.length !== keys.length) throw new Error(`getMany answered ${values.length} of ${keys.length} keys`);
-        return new Map(keys.map((k, i) => [k, values[i] ?? null]));
+        // A value the driver left undefined is not an answer: that message reads its own event.
+        return new Map(keys.flatMap((k, i) => values[i] === undefined ? [] : [[k, values[i]!] as const]));
       })
       .catch((error) => {
         this.kernel.logger.warn("reading a delivery's events together failed; reading each alone", {
