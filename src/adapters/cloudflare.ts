@@ -3,10 +3,9 @@
  * `env` (DVP_KV, optional DVP_QUEUE, DVP_* strings); everything else lives in the runtime.
  */
 import { connect } from "cloudflare:sockets";
-import { type BundledPluginOptions, bundledPlugins } from "../../plugins/index.ts";
+import { bundledPlugins } from "../../plugins/index.ts";
 import { ConfigurationError } from "../errors.ts";
 import { problem } from "../http/problem.ts";
-import type { TcpConnect } from "../net/tcp.ts";
 import type { WorkMessage, WorkQueue } from "../queue.ts";
 import type { Plugin } from "../plugin.ts";
 import { createRuntime, type Runtime, type RuntimeSettings } from "../runtime.ts";
@@ -43,7 +42,8 @@ export function createWorker(options: WorkerOptions = {}) {
   // One runtime per env object (one per isolate in production; tests may pass several).
   const runtimes = new WeakMap<object, Runtime>();
   const plugins = options.plugins ??
-    ((settings: RuntimeSettings) => bundledPlugins(pluginOptions(connect, settings.allowInsecureUrls)));
+    ((settings: RuntimeSettings) =>
+      bundledPlugins({ connect: connect, allowInsecureUrls: settings.allowInsecureUrls }));
 
   const runtimeFor = (env: CloudflareEnv): Runtime => {
     let runtime = runtimes.get(env);
@@ -100,9 +100,3 @@ export function createWorker(options: WorkerOptions = {}) {
 }
 
 export default createWorker();
-
-/** The plugins' options; allowInsecureUrls reaches the plugins whose HTTP client honours it. */
-function pluginOptions(connect: TcpConnect, allowInsecureUrls: boolean): BundledPluginOptions {
-  const options: BundledPluginOptions & { allowInsecureUrls?: boolean } = { connect, allowInsecureUrls };
-  return options;
-}

@@ -3,7 +3,7 @@
  * file), `Deno.cron` for the tick, and the KV queue (`kv.enqueue`/`listenQueue`) as the work
  * queue, with undeliverable messages kept under ["dvp-dead-letter", …]. Translation only.
  */
-import { type BundledPluginOptions, bundledPlugins } from "../../plugins/index.ts";
+import { bundledPlugins } from "../../plugins/index.ts";
 import type { TcpConnect } from "../net/tcp.ts";
 import type { Plugin } from "../plugin.ts";
 import { createDenoKvWorkQueue, queuedMessages } from "../events/deno-kv-queue.ts";
@@ -77,7 +77,7 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
       driver: createDenoKVDriver(kv),
       queue,
       plugins: options.plugins ??
-        ((settings) => bundledPlugins(pluginOptions(denoConnect, settings.allowInsecureUrls))),
+        ((settings) => bundledPlugins({ connect: denoConnect, allowInsecureUrls: settings.allowInsecureUrls })),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.now ? { now: options.now } : {}),
     });
@@ -128,12 +128,6 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
       if (!options.kv) kv.close();
     },
   };
-}
-
-/** The plugins' options; allowInsecureUrls reaches the plugins whose HTTP client honours it. */
-function pluginOptions(connect: TcpConnect, allowInsecureUrls: boolean): BundledPluginOptions {
-  const options: BundledPluginOptions & { allowInsecureUrls?: boolean } = { connect, allowInsecureUrls };
-  return options;
 }
 
 /** Values Deno KV stopped redelivering (kept under [DEAD_LETTER, …]): recorded, then removed. */
