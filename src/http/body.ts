@@ -14,6 +14,16 @@ export class BodyTooLargeError extends Error {
   }
 }
 
+/**
+ * Read and drop the body of a request refused before its body was needed (wrong content type,
+ * bad signature headers). Read rather than cancelled, up to `limit`: a keep-alive connection whose
+ * request body was left unread can break the sender's next request on it (seen with wrangler dev's
+ * proxy). Past `limit` it is cancelled, as an oversized body is.
+ */
+export async function discardBody(request: Request, limit: number): Promise<void> {
+  await readBoundedBody(request, limit).catch(() => request.body?.cancel().catch(() => {}));
+}
+
 /** The request's body, at most `limit` bytes; rejects with BodyTooLargeError past that. */
 export async function readBoundedBody(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");

@@ -13,7 +13,7 @@ import { type FieldError, FilterRejectedError, KernelError, PluginError } from "
 import type { Content, FilterHookName, Metadata } from "../hooks.ts";
 import type { Kernel } from "../kernel.ts";
 import type { TenantRecord } from "../store/tenants.ts";
-import { BodyTooLargeError, isJsonContentType, jsonDepthExceeds, readBoundedBody } from "./body.ts";
+import { BodyTooLargeError, discardBody, isJsonContentType, jsonDepthExceeds, readBoundedBody } from "./body.ts";
 import type { HttpDeps } from "./deps.ts";
 import { problem } from "./problem.ts";
 import {
@@ -133,7 +133,7 @@ async function verify(
 ): Promise<Verified | Response> {
   const request = c.req.raw;
   if (!isJsonContentType(request.headers.get("content-type"))) {
-    await request.body?.cancel().catch(() => {});
+    await discardBody(request, deps.bodyLimitBytes);
     return problem(415, "unsupported-media-type", "the body must be application/json");
   }
   const declared = request.headers.get("content-length");
@@ -149,7 +149,7 @@ async function verify(
     });
   } catch (error) {
     if (!(error instanceof WebhookVerificationError)) throw error;
-    await request.body?.cancel().catch(() => {});
+    await discardBody(request, deps.bodyLimitBytes);
     return unauthorized();
   }
   let bytes: Uint8Array;

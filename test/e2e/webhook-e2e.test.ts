@@ -74,6 +74,26 @@ for (
       });
       expect(refused.status).toBe(401);
       expect(refused.headers.get("content-type")).toBe("application/problem+json");
+      // Refusals that come before the body is needed leave the sender's keep-alive connection usable:
+      // each request below reuses it (an unread body used to break the next request under wrangler dev).
+      for (let i = 0; i < 3; i++) {
+        const unsigned = await fetch(`${dev.ready.base}/v1/webhooks/${dev.ready.tenantId}`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body,
+          signal: AbortSignal.timeout(20_000),
+        });
+        expect(unsigned.status).toBe(401);
+        await unsigned.body?.cancel();
+        const noToken = await fetch(`${dev.ready.base}/v1/tenants/${dev.ready.tenantId}`, {
+          method: "PUT",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ slug: "x", plan: "pro" }),
+          signal: AbortSignal.timeout(20_000),
+        });
+        expect(noToken.status).toBe(401);
+        await noToken.body?.cancel();
+      }
 
       // The plugin's outcome is recorded in the tenant's execution history.
       let recorded = "";

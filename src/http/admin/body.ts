@@ -4,7 +4,7 @@
  * JSON (else 400, without quoting the body: it may hold a secret), nested at most 32 deep.
  * The reading itself is the webhooks' (../body.ts); only the answers are the admin API's.
  */
-import { BodyTooLargeError, isJsonContentType, jsonDepthExceeds, readBoundedBody } from "../body.ts";
+import { BodyTooLargeError, discardBody, isJsonContentType, jsonDepthExceeds, readBoundedBody } from "../body.ts";
 import { problem } from "../problem.ts";
 
 export const ADMIN_BODY_LIMIT_BYTES = 256 * 1024;
@@ -20,7 +20,7 @@ export class BodyError extends Error {
 
 export async function readJsonBody(request: Request, limit = ADMIN_BODY_LIMIT_BYTES): Promise<unknown> {
   if (!isJsonContentType(request.headers.get("content-type"))) {
-    await request.body?.cancel().catch(() => {});
+    await discardBody(request, limit);
     throw new BodyError(problem(415, "unsupported-media-type", "the request body must be application/json"));
   }
   let bytes: Uint8Array;

@@ -10,6 +10,8 @@ import { isUuid } from "../../context.ts";
 import type { Logger } from "../../logger.ts";
 import { type AdminAuth, type AdminPrincipal, canAccess } from "../auth.ts";
 import { problem } from "../problem.ts";
+import { discardBody } from "../body.ts";
+import { ADMIN_BODY_LIMIT_BYTES } from "./body.ts";
 import { errorResponse, forbidden, unauthorized } from "./errors.ts";
 
 export type AdminEnv = { Variables: { principal: AdminPrincipal; tenantId: string } };
@@ -23,7 +25,22 @@ export interface Guards {
 }
 
 export function createGuards(auth: AdminAuth, logger: Logger): Guards {
-  return { token: requireToken(auth, logger), tenant: requireTenantScope(), platform: requirePlatform() };
+  return {
+    token: drainingRefusals(requireToken(auth, logger)),
+    tenant: drainingRefusals(requireTenantScope()),
+    platform: drainingRefusals(requirePlatform()),
+  };
+}
+
+/** A refusal reads and drops the request's body first (see discardBody), so the sender's connection stays usable. */
+function drainingRefusals(guard: MiddlewareHandler<AdminEnv>): MiddlewareHandler<AdminEnv> {
+  return async (c, next) => {
+    const refused = await guard(c, next);
+    if (refused instanceof Response && c.req.raw.body && !c.req.raw.bodyUsed) {
+      await discardBody(c.req.raw, ADMIN_BODY_LIMIT_BYTES);
+    }
+    return refused;
+  };
 }
 
 /** Exactly `Bearer <compact JWS>`; anything else is refused before jose sees it. */
