@@ -11,7 +11,8 @@ export type WorkMessage =
 
 /** The producer side of a queue. A send that rejects means the message was not made durable. */
 export interface WorkQueue {
-  send(message: WorkMessage): Promise<void>;
+  /** `delaySeconds`: deliver no sooner than that (Cloudflare: up to 12 hours; Deno KV: any). */
+  send(message: WorkMessage, options?: { delaySeconds?: number }): Promise<void>;
   /** Many messages in one call where the backend allows (Cloudflare: 100 per batch). */
   sendBatch?(messages: WorkMessage[]): Promise<void>;
   /**

@@ -230,11 +230,13 @@ export function createRuntime(config: RuntimeConfig): Runtime {
         }
         try {
           const { finalized } = await events.abandon(message.tenantId, message.eventId, DEAD_LETTER_REASON);
-          logger.error("the queue gave up on an event; its unfinished plugins are recorded as failed", {
-            tenant_id: message.tenantId,
-            event_id: message.eventId,
-            plugins: finalized.join(", "),
-          });
+          const fields = { tenant_id: message.tenantId, event_id: message.eventId };
+          if (finalized.length) {
+            logger.error("the queue gave up on an event; its unfinished plugins are recorded as failed", {
+              ...fields,
+              plugins: finalized.join(", "),
+            });
+          } else logger.warn("the queue gave up on an event that had nothing left to run", fields);
           return { ack: true };
         } catch (error) {
           return { ack: false, error: errorMessage(error) };

@@ -18,7 +18,7 @@ export interface CloudflareEnv {
 }
 
 interface QueueLike {
-  send(body: unknown, options?: { contentType?: "json" }): Promise<void>;
+  send(body: unknown, options?: { contentType?: "json"; delaySeconds?: number }): Promise<void>;
   sendBatch(messages: { body: unknown; contentType?: "json" }[]): Promise<void>;
 }
 
@@ -42,15 +42,15 @@ export function createWorker(options: WorkerOptions = {}) {
   // One runtime per env object (one per isolate in production; tests may pass several).
   const runtimes = new WeakMap<object, Runtime>();
   const plugins = options.plugins ??
-    ((settings: RuntimeSettings) =>
-      bundledPlugins({ connect: connect, allowInsecureUrls: settings.allowInsecureUrls }));
+    ((settings: RuntimeSettings) => bundledPlugins({ connect, allowInsecureUrls: settings.allowInsecureUrls }));
 
   const runtimeFor = (env: CloudflareEnv): Runtime => {
     let runtime = runtimes.get(env);
     if (!runtime) {
       if (!env.DVP_KV) throw new ConfigurationError("DVP_KV", "KV namespace binding is missing (see wrangler.toml)");
       const queue: WorkQueue | undefined = env.DVP_QUEUE && {
-        send: (message: WorkMessage) => env.DVP_QUEUE!.send(message, { contentType: "json" }),
+        send: (message: WorkMessage, options?: { delaySeconds?: number }) =>
+          env.DVP_QUEUE!.send(message, { contentType: "json", ...options }),
         sendBatch: (messages: WorkMessage[]) =>
           env.DVP_QUEUE!.sendBatch(messages.map((body) => ({ body, contentType: "json" as const }))),
       };

@@ -7,7 +7,7 @@
  * written first and carries a copy of the final record (with the record's key), so a record
  * whose write failed is written by the next delivery instead of the plugin running again.
  */
-import { KernelError } from "../errors.ts";
+import { KernelError, ValidationError } from "../errors.ts";
 import type { ActionHookName } from "../hooks.ts";
 import type { Kernel } from "../kernel.ts";
 import type { WorkMessage, WorkQueue } from "../queue.ts";
@@ -305,11 +305,17 @@ export class KernelEventProcessor implements EventProcessor {
     // Side by side, a few at a time: one after another, a plugin that hangs until its time limit
     // would make a sweep cost (events × limit) and outlast the scheduled invocation, starving
     // the events listed after it (test/reliability/plugin-faults.test.ts).
+    // Each swept event's marker moves past what this dispatch may take, before it starts: a tick
+    // that comes meanwhile does not run the same plugins beside it.
+    const until = this.#inboxDue(this.kernel.registry.list());
     let next = 0;
     const worker = async () => {
       while (next < due.length) {
         const { tenantId, eventId } = due[next++]!;
         try {
+          await driver.put(eventKeys.inbox(tenantId, eventId), JSON.stringify({ due: until }), {
+            ttlSeconds: this.#ttl,
+          });
           await this.#processStored(tenantId, eventId);
         } catch (error) {
           this.kernel.logger.error("inbox sweep could not process an event", {
@@ -325,11 +331,13 @@ export class KernelEventProcessor implements EventProcessor {
   }
 
   /**
-   * Run again the plugins whose final record for this event is "failed" or "timed_out" (or the
-   * named ones, which may include plugins enabled since it arrived): their done-keys and attempt
-   * counts are cleared, and the event is delivered again the way a new one is, durably: a queue
-   * message, or an inbox marker that the sweep picks up if this dispatch does not finish. So a
-   * replayed plugin gets its retries and ends in one new final record.
+   * Run again the plugins whose final record for this event is "failed" or "timed_out", or the
+   * named ones (which may include plugins enabled since it arrived); each must be enabled and
+   * implement the event's hook. Only plugins with a final record are reset: one without is still
+   * on its way (running, or waiting for its retry) and ends on its own. The delivery that runs them
+   * is made durable the way a new event's is (a queue message, or the event's inbox marker, written
+   * before any final record is cleared), so each replayed plugin gets its retries and ends in one
+   * new final record.
    */
   async replay(tenantId: string, eventId: string, plugins?: readonly string[]): Promise<{ replayed: string[] }> {
     const id = tenantId.toLowerCase();
@@ -341,13 +349,27 @@ export class KernelEventProcessor implements EventProcessor {
       throw new KernelError("ERR_EVENT_NOT_FOUND", `event ${eventId} is not kept any more (or never arrived)`);
     }
     const stored = JSON.parse(raw) as StoredEvent;
-    const names = plugins ? [...new Set(plugins)] : stored.plugins;
-    const done = (await driver.getMany(names.map((p) => eventKeys.done(id, eventId, p)))).map(readDone);
+    const tenant = await kernel.requireTenant(id);
+    const runnable = (name: string) =>
+      tenant.plugins[name]?.enabled === true && kernel.registry.get(name)?.hooks.has(stored.hook) === true;
+    const named = plugins ? [...new Set(plugins)] : undefined;
+    const refused = (named ?? []).filter((name) => !runnable(name));
+    if (refused.length) {
+      throw new ValidationError(
+        `only plugins enabled for this tenant that implement ${stored.hook} can be replayed`,
+        refused.map((name) => ({ path: "/plugins", message: `${name} is not enabled, or has no ${stored.hook}` })),
+      );
+    }
+    const names = named ?? stored.plugins.filter(runnable);
+    const doneKeys = names.map((p) => eventKeys.done(id, eventId, p));
+    const doneValues = await driver.getMany(doneKeys);
+    const done = doneValues.map(readDone);
     // The done-keys about to be cleared may hold the only copy of a record whose write failed.
     await this.#restoreRecords(done.filter((d): d is DoneMarker => d !== null));
-    const again = names.filter((_, i) => {
+    const again = names.filter((name, i) => {
       const status = done[i]?.status;
-      return plugins !== undefined || status === "failed" || status === "timed_out";
+      if (status === undefined) return named !== undefined && !stored.plugins.includes(name); // new to the event
+      return named !== undefined || status === "failed" || status === "timed_out";
     });
     if (again.length === 0) return { replayed: [] };
     const added = again.filter((p) => !stored.plugins.includes(p));
@@ -355,18 +377,29 @@ export class KernelEventProcessor implements EventProcessor {
       stored.plugins = [...stored.plugins, ...added];
       await driver.put(eventKey, JSON.stringify(stored), { ttlSeconds: this.#ttl });
     }
-    for (const plugin of again) {
-      await driver.delete(eventKeys.done(id, eventId, plugin));
-      await driver.delete(eventKeys.tries(id, eventId, plugin));
-    }
-    if (this.queue) {
-      await this.queue.send({ kind: "event", tenantId: id, eventId, at: kernel.now() });
-    } else {
+    const inbox = eventKeys.inbox(id, eventId);
+    if (!this.queue) {
       const entries = again.map((p) => kernel.registry.get(p)).filter((e) => e !== undefined);
-      await driver.put(eventKeys.inbox(id, eventId), JSON.stringify({ due: this.#inboxDue(entries) }), {
-        ttlSeconds: this.#ttl,
-      });
-      await this.#processStored(id, eventId, again);
+      await driver.put(inbox, JSON.stringify({ due: this.#inboxDue(entries) }), { ttlSeconds: this.#ttl });
+    }
+    const reset = again.map((p) => [eventKeys.done(id, eventId, p), doneValues[names.indexOf(p)] ?? null] as const);
+    for (const [key] of reset) await driver.delete(key);
+    for (const plugin of again) await driver.delete(eventKeys.tries(id, eventId, plugin));
+    if (this.queue) {
+      try {
+        // Cloudflare KV takes up to a minute to show the cleared done-keys everywhere: a consumer
+        // that still saw them would finish the message without running anything.
+        await this.queue.send(
+          { kind: "event", tenantId: id, eventId, at: kernel.now() },
+          driver.atomic ? undefined : { delaySeconds: 60 },
+        );
+      } catch (error) {
+        // Not delivered: put the final records' done-keys back, so the replay can be asked again.
+        for (const [key, value] of reset) if (value !== null) await driver.put(key, value, { ttlSeconds: this.#ttl });
+        throw error;
+      }
+    } else {
+      await this.#processStored(id, eventId); // the whole event: its marker is the event's, not the replay's
     }
     return { replayed: again };
   }

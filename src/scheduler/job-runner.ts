@@ -199,14 +199,17 @@ export class JobRunner {
   ): Promise<void> {
     const { store } = this.#deps;
     const executionId = crypto.randomUUID();
-    const holder = JSON.stringify({ executionId, at: now });
+    // Stamped with the real clock too (see the lease below): a late invocation's fresh claim must
+    // not look a lease old to a concurrent tick.
+    const started = Math.max(now, this.#deps.kernel.now());
+    const holder = JSON.stringify({ executionId, at: started });
     if (!(await store.claim(state, slot, attempt, holder))) {
       await this.#claimTaken(state, slot, attempt, now, seen, tally);
       return;
     }
     // From the later of the tick's time and the kernel's clock: an invocation that starts late
     // (its scheduledTime minutes behind) still gets its whole lease, so no tick takes it for lost.
-    const until = leaseUntil(state, Math.max(now, this.#deps.kernel.now()), this.#deps.options.leaseGraceMs);
+    const until = leaseUntil(state, started, this.#deps.options.leaseGraceMs);
     if (!(await store.lock(state, executionId, now, until))) {
       await this.#locked(state, slot, attempt, now, seen, tally);
       return;

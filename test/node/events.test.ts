@@ -25,11 +25,13 @@ async function setup(options: { queue?: boolean } = {}) {
   await kernel.enable(TENANT, "good");
   await kernel.enable(TENANT, "flaky");
   const sent: WorkMessage[] = [];
+  const delays: (number | undefined)[] = [];
   let queueDown = false;
   const queue = {
-    send(message: WorkMessage) {
+    send(message: WorkMessage, options?: { delaySeconds?: number }) {
       if (queueDown) return Promise.reject(new Error("queue unavailable"));
       sent.push(message);
+      delays.push(options?.delaySeconds);
       return Promise.resolve();
     },
   };
@@ -42,6 +44,7 @@ async function setup(options: { queue?: boolean } = {}) {
     flaky,
     events,
     sent,
+    delays,
     setQueueDown: (down: boolean) => (queueDown = down),
   };
 }
@@ -105,6 +108,52 @@ describe("event processor, KV inbox (no queue)", () => {
     const after = await t.kernel.history.list(TENANT, { kind: "hook" });
     expect(after.filter((r) => r.eventId === "e2" && r.plugin === "flaky" && r.status === "succeeded")).toHaveLength(1);
     expect(t.good.seen).toHaveLength(1);
+  });
+
+  it("replay of one plugin leaves the others' retries alone, and resets only plugins with a final record", async () => {
+    const t = await setup();
+    t.good.failNext = 100;
+    t.flaky.failNext = 1;
+    await t.events.accept(event("part"));
+    await t.events.idle(); // both failed their first attempt: both wait for their retry
+    // A named replay of a plugin that is still on its way does nothing (it ends on its own).
+    expect(await t.events.replay(TENANT, "part", ["flaky"])).toEqual({ replayed: [] });
+    for (let i = 0; i < 4; i++) {
+      t.clock.now += 10 * 60_000;
+      await t.events.sweep(new Date(t.clock.now));
+    }
+    expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "part")).toEqual([
+      "flaky:succeeded",
+      "good:failed",
+    ]);
+    // Replaying only "good" does not strand anything, and "flaky" (final) is not run again.
+    t.good.failNext = 1;
+    const flakyRuns = t.flaky.seen.length;
+    expect(await t.events.replay(TENANT, "part", ["good"])).toEqual({ replayed: ["good"] });
+    for (let i = 0; i < 3; i++) {
+      t.clock.now += 10 * 60_000;
+      await t.events.sweep(new Date(t.clock.now));
+    }
+    expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "part")).toEqual([
+      "flaky:succeeded",
+      "good:failed",
+      "good:succeeded",
+    ]);
+    expect(t.flaky.seen).toHaveLength(flakyRuns);
+    expect(await t.driver.get(eventKeys.inbox(TENANT, "part"))).toBeNull(); // all final: no marker left
+  });
+
+  it("replay refuses plugins that are not enabled or lack the event's hook", async () => {
+    const t = await setup();
+    t.flaky.failNext = 100;
+    await t.events.accept(event("off"));
+    await t.events.idle();
+    await t.kernel.disable(TENANT, "flaky");
+    await expect(t.events.replay(TENANT, "off", ["flaky"])).rejects.toMatchObject({
+      code: "ERR_VALIDATION",
+      errors: [{ path: "/plugins", message: "flaky is not enabled, or has no contentPublished" }],
+    });
+    expect(await t.events.replay(TENANT, "off")).toEqual({ replayed: [] }); // failed, but disabled: not replayed
   });
 
   it("replay first writes a final record the history lost, from the copy its done-key keeps", async () => {
@@ -361,6 +410,28 @@ describe("event processor with a queue", () => {
     expect(finals(history, "q-replay")).toEqual(["flaky:failed", "flaky:succeeded", "good:succeeded"]);
     expect(t.good.seen).toHaveLength(1);
     await expect(t.events.replay(TENANT, "q-never")).rejects.toMatchObject({ code: "ERR_EVENT_NOT_FOUND" });
+    // On eventually consistent KV the replay's message waits a minute, until the cleared records show everywhere.
+    Object.assign(t.kernel.driver, { atomic: false });
+    expect(await t.events.replay(TENANT, "q-replay", ["good"])).toEqual({ replayed: ["good"] });
+    expect(t.delays.at(-1)).toBe(60);
+  });
+
+  it("a replay whose message cannot be sent puts the final records back, so it can be asked again", async () => {
+    const t = await setup({ queue: true });
+    t.flaky.failNext = 3;
+    await t.events.accept(event("q-retry-replay"));
+    for (let i = 0; i < 3; i++) await t.events.handleMessage(t.sent[0]!).catch(() => {});
+    t.setQueueDown(true);
+    await expect(t.events.replay(TENANT, "q-retry-replay")).rejects.toThrow(/queue unavailable/);
+    t.setQueueDown(false);
+    expect(await t.events.replay(TENANT, "q-retry-replay")).toEqual({ replayed: ["flaky"] });
+    expect(t.delays.at(-1)).toBeUndefined(); // an atomic store shows the cleared records at once
+    await t.events.handleMessage(t.sent.at(-1)!);
+    expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "q-retry-replay")).toEqual([
+      "flaky:failed",
+      "flaky:succeeded",
+      "good:succeeded",
+    ]);
   });
 
   it("releases the claim when the queue refuses, so the sender's retry is accepted", async () => {

@@ -37,6 +37,8 @@ it("two ticks taking over an expired lock at once: one holds it, the other does 
 it("a tick that starts late (its time minutes behind the clock) still gets its whole lease", async () => {
   let release!: () => void;
   const running = new Promise<void>((resolve) => (release = resolve));
+  let started!: () => void;
+  const inside = new Promise<void>((resolve) => (started = resolve));
   class Slow extends Plugin {
     readonly name = "slow";
     readonly version = "1.0.0";
@@ -44,6 +46,7 @@ it("a tick that starts late (its time minutes behind the clock) still gets its w
       return [{ taskId: "slow.job", name: "Job", schedule: { cronExpression: "* * * * *" }, timeoutSeconds: 60 }];
     }
     async executeScheduledTask() {
+      started();
       await running;
       return { success: true };
     }
@@ -56,7 +59,7 @@ it("a tick that starts late (its time minutes behind the clock) still gets its w
   await kernel.enable(tenant, "slow");
   clock = Date.parse("2026-11-24T06:11:00Z"); // the invocation for 06:01 starts ten minutes late
   const ticking = scheduler.tick(new Date("2026-11-24T06:01:00Z"));
-  await new Promise((r) => setTimeout(r, 20));
+  await inside; // the run holds its lock now
   const lock = JSON.parse((await kernel.driver.get(schedKeys.lock(tenant, "slow.job")))!) as { until: number };
   expect(lock.until).toBeGreaterThanOrEqual(clock + 60_000); // from the real clock, not from 06:01
   release();

@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { HookContext, TaskExecutionContext } from "../../src/context.ts";
 import type { ScheduledTaskDefinition, TaskResult } from "../../src/hooks.ts";
 import { Plugin } from "../../src/plugin.ts";
+import { schedKeys } from "../../src/scheduler/keys.ts";
 import type { ExecutionRecord } from "../../src/store/history.ts";
 import { createFakeClock } from "../../src/testing/clock.ts";
 import { seededRandom } from "./faulty-driver.ts";
@@ -266,13 +267,14 @@ class QuickChore extends Plugin {
 }
 
 describe("a run whose outcome cannot be written", () => {
+  // [what fails to write, the keys it matches, first attempt fails, whether the run keeps its lock]
   const cases = [
-    ["its final record", /^hist:/, false],
-    ["the job's state after its final record", /^sched:state:/, false],
-    ["its first attempt's record", /^hist:/, true],
-    ["the job's state holding its retry", /^sched:state:/, true],
+    ["its final record", /^hist:/, false, true],
+    ["the job's state after its final record", /^sched:state:/, false, false],
+    ["its first attempt's record", /^hist:/, true, true],
+    ["the job's state holding its retry", /^sched:state:/, true, true],
   ] as const;
-  for (const [what, key, failFirst] of cases) {
+  for (const [what, key, failFirst, keepsLock] of cases) {
     it(`${what} fails to write: the slot still ends with exactly one final record`, async () => {
       const clock = createFakeClock(START);
       const plugin = new QuickChore(failFirst);
@@ -293,7 +295,10 @@ describe("a run whose outcome cannot be written", () => {
       rig.driver.put = put;
       expect(failed).toBe(true);
       expect(plugin.runs).toEqual([`${new Date(at(5)).toISOString()}|1`]);
-      expect(await rig.runtime.tick()).toBeDefined(); // the same minute again: the kept lock holds
+      const lock = await rig.driver.inner.get(schedKeys.lock(tenant.id, "quick.five"));
+      expect(lock !== null).toBe(keepsLock); // kept until its lease ends, unless the final record is written
+      await rig.runtime.tick(); // the same minute again: nothing runs twice
+      expect(plugin.runs).toHaveLength(1);
       for (let m = 6; m <= 15; m++) {
         clock.set(at(m) + 5_000);
         await rig.runtime.tick();
