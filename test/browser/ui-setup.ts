@@ -6,7 +6,8 @@ import { Hono } from "hono";
 import { createAdminAuth, signAdminToken } from "../../src/http/auth.ts";
 import type { HttpDeps } from "../../src/http/deps.ts";
 import { adminUi } from "../../src/http/ui/index.tsx";
-import { createKernel } from "../../src/index.ts";
+import { createEventProcessor } from "../../src/events/processor.ts";
+import { createKernel, type Plugin } from "../../src/index.ts";
 import { createScheduler } from "../../src/scheduler/index.ts";
 import { fixturePlugins } from "./fixture-plugins.ts";
 
@@ -15,9 +16,9 @@ export const TENANT_A = "0a0a0a0a-0000-4000-8000-00000000000a";
 export const TENANT_B = "0b0b0b0b-0000-4000-8000-00000000000b";
 export const ORIGIN = "http://dash.test";
 
-export async function setupDashboard(options: { now?: () => number } = {}) {
+export async function setupDashboard(options: { now?: () => number; plugins?: Plugin[] } = {}) {
   const now = options.now ?? Date.now;
-  const kernel = createKernel({ plugins: fixturePlugins(), now, log: { level: "error" } });
+  const kernel = createKernel({ plugins: options.plugins ?? fixturePlugins(), now, log: { level: "error" } });
   await kernel.putTenant(TENANT_A, { slug: "acme", plan: "pro" });
   await kernel.putTenant(TENANT_B, { slug: "globex", plan: "free" });
   const scheduler = createScheduler(kernel);
@@ -26,7 +27,7 @@ export async function setupDashboard(options: { now?: () => number } = {}) {
     kernel,
     scheduler,
     auth,
-    events: undefined as never,
+    events: createEventProcessor(kernel),
     bodyLimitBytes: 1 << 20,
     webhookToleranceSeconds: 300,
   } satisfies HttpDeps;

@@ -1,5 +1,7 @@
 /** The dashboard's pages through HTTP: plugins, config form round trips, secrets, tasks, health, data. */
 import { beforeEach, describe, expect, it } from "vitest";
+import { Plugin } from "../../src/index.ts";
+import { fixturePlugins } from "../browser/fixture-plugins.ts";
 import { Browser, setupDashboard, TENANT_A } from "../browser/ui-setup.ts";
 
 let env: Awaited<ReturnType<typeof setupDashboard>>;
@@ -336,5 +338,71 @@ describe("Tenants list", () => {
     expect(stale).not.toContain("<code>");
     const garbled = await platform.get("/admin/tenants?page=%00%ff");
     expect(garbled.status).toBe(200);
+  });
+});
+
+describe("history: replay", () => {
+  /** A content hook that fails while `failing` is set. */
+  class Notifier extends Plugin {
+    readonly name = "notifier";
+    readonly version = "1.0.0";
+    failing = true;
+    calls = 0;
+    contentPublished() {
+      this.calls++;
+      if (this.failing) throw new Error("notify service answered 502");
+    }
+  }
+
+  it("offers Replay on a final failed hook outcome; replaying runs it again and lists the new outcome", async () => {
+    const notifier = new Notifier();
+    env = await setupDashboard({ plugins: [...fixturePlugins(), notifier] });
+    browser = new Browser(env.app);
+    await browser.signIn(await env.token([TENANT_A]));
+    await env.kernel.enable(TENANT_A, "notifier");
+    const events = env.deps.events;
+    const at = new Date().toISOString();
+    const event = {
+      tenantId: TENANT_A,
+      type: "content.published",
+      timestamp: at,
+      content: {},
+      receivedAt: at,
+    } as const;
+    await events.accept({ ...event, id: "msg_ui_replay", contentId: "post-9" });
+    await events.idle();
+    // The sweeps of the next hours make attempts 2 and 3; the third is final.
+    for (let i = 0; i < 3 && notifier.calls < 3; i++) {
+      await events.sweep(new Date(Date.now() + (i + 1) * 3_600_000));
+    }
+    let html = await (await browser.get(`${T}/history?failed=1`)).text();
+    expect(html).toContain("notify service answered 502");
+    expect(html).toContain('aria-label="Replay event msg_ui_replay for notifier"');
+
+    notifier.failing = false;
+    const calls = notifier.calls;
+    const replayed = await browser.post(
+      `${T}/history/replay`,
+      { event: "msg_ui_replay", plugin: "notifier" },
+      `${T}/history`,
+    );
+    expect(replayed.status).toBe(303);
+    expect(replayed.headers.get("location")).toBe(`${T}/history?replayed=1`);
+    expect(notifier.calls).toBe(calls + 1);
+    html = await (await browser.get(replayed.headers.get("location")!)).text();
+    expect(html).toContain("Replay started");
+    expect(html).toMatch(/<span class="badge ok">succeeded<\/span>/);
+    // Without the session's CSRF token, or for an event that is not kept: refused.
+    expect(
+      (await browser.request(`${T}/history/replay`, {
+        method: "POST",
+        form: { event: "msg_ui_replay", plugin: "notifier" },
+      })).status,
+    )
+      .toBe(403);
+    expect(
+      (await browser.post(`${T}/history/replay`, { event: "msg_nope", plugin: "notifier" }, `${T}/history`)).status,
+    )
+      .toBe(404);
   });
 });

@@ -1,7 +1,8 @@
 /** The tenant's execution history: hook outcomes, task runs and health checks, filterable. */
 import type { Hono } from "hono";
 import type { ExecutionKind } from "../../../store/history.ts";
-import { tenantFor, type Ui, type UiEnv } from "../context.ts";
+import { PageError, tenantFor, type Ui, type UiEnv } from "../context.ts";
+import { Notice } from "../layout.tsx";
 import { TenantLayout } from "./tenants.tsx";
 import { RunsTable } from "./tasks.tsx";
 
@@ -15,9 +16,20 @@ export function registerHistoryRoutes(app: Hono<UiEnv>, ui: Ui): void {
     const failedOnly = c.req.query("failed") === "1";
     const records = await ui.deps.kernel.history.list(tenant.id, { limit: failedOnly ? 500 : 100, kind });
     const shown = failedOnly ? records.filter((r) => r.status === "failed" || r.status === "timed_out") : records;
+    const replayed = c.req.query("replayed");
     return c.html(
       <TenantLayout c={c} ui={ui} tenant={tenant} title="History" tab="history" crumbs={[{ label: "History" }]}>
         <h1>Execution history</h1>
+        {replayed === "1"
+          ? <Notice>Replay started: the new outcome is listed here once it has run.</Notice>
+          : replayed === "0"
+          ? (
+            <Notice>
+              Nothing was replayed: that plugin has no final record for the event yet (it is still running or waiting
+              for its retry).
+            </Notice>
+          )
+          : null}
         <form method="get" class="actions" aria-label="Filter the history">
           <div class="field">
             <label for="kind">Kind</label>
@@ -32,8 +44,27 @@ export function registerHistoryRoutes(app: Hono<UiEnv>, ui: Ui): void {
           </div>
           <button type="submit" class="secondary">Filter</button>
         </form>
-        <RunsTable runs={shown.slice(0, 100)} label="Execution history" />
+        <RunsTable
+          runs={shown.slice(0, 100)}
+          label="Execution history"
+          replay={{ action: `${ui.base}/tenants/${tenant.id}/history/replay`, csrf: c.get("csrf") }}
+        />
       </TenantLayout>,
     );
+  });
+
+  // Replays one event for one plugin through the event pipeline (as POST …/events/{id}/replay does).
+  app.post("/tenants/:id/history/replay", async (c) => {
+    const tenant = await tenantFor(c, ui, c.req.param("id"));
+    const form = await c.req.formData();
+    const event = form.get("event");
+    const plugin = form.get("plugin");
+    if (typeof event !== "string" || typeof plugin !== "string" || !event || !plugin) {
+      throw new PageError(400, "The replay form is missing the event or the plugin.");
+    }
+    ui.deps.kernel.registry.require(plugin);
+    const { replayed } = await ui.deps.events.replay(tenant.id, event, [plugin]);
+    // Post/redirect/get, with only a flag in the URL (a link must not put words on the page).
+    return c.redirect(`${ui.base}/tenants/${tenant.id}/history?replayed=${replayed.length ? 1 : 0}`, 303);
   });
 }

@@ -177,7 +177,10 @@ function RunResult(props: { taskId: string; result: TaskResult }) {
 }
 
 /** Execution records, newest first, with failures and their messages. */
-export function RunsTable(props: { runs: ExecutionRecord[]; label: string }) {
+/** `replay`: where a final failed hook outcome's Replay button posts (the history page), with the session's CSRF token. */
+export function RunsTable(
+  props: { runs: ExecutionRecord[]; label: string; replay?: { action: string; csrf: string } },
+) {
   if (!props.runs.length) return <p>Nothing recorded yet.</p>;
   return (
     <TableWrap label={props.label}>
@@ -212,6 +215,19 @@ export function RunsTable(props: { runs: ExecutionRecord[]; label: string }) {
               <td class="num">{formatDuration(r.durationMs)}</td>
               <td>
                 {r.error ? <span class="error-text">{r.error}</span> : <span class="muted">{r.reason ?? ""}</span>}
+                {props.replay && r.kind === "hook" && r.final && r.eventId && r.plugin &&
+                    (r.status === "failed" || r.status === "timed_out")
+                  ? (
+                    <form method="post" action={props.replay.action} class="run">
+                      <input type="hidden" name="csrf" value={props.replay.csrf} />
+                      <input type="hidden" name="event" value={r.eventId} />
+                      <input type="hidden" name="plugin" value={r.plugin} />
+                      <button type="submit" class="secondary" aria-label={`Replay event ${r.eventId} for ${r.plugin}`}>
+                        Replay
+                      </button>
+                    </form>
+                  )
+                  : null}
               </td>
             </tr>
           ))}
