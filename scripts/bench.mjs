@@ -238,7 +238,7 @@ The size is guarded by \`test/node/bundle-size.test.ts\` (fails above 150 KiB gz
   and after the dispatch's own context for \`ctx.signal\` came in gave the same spread, 1.77–2.27×), so that target is
   met only on a quiet machine.
 - **Signed webhooks on Deno** answer 0.09–0.13× of a bare hello-world across today's runs (4,000–8,100 against
-  47,000–72,000 requests/s; the machine's speed drifts by a third within a run, so each server is measured twice,
+  37,000–72,000 requests/s; the machine's speed drifts by a third within a run, so each server is measured twice,
   taking turns). The load comes from a client that writes pre-serialised HTTP/1.1 requests on kept-alive sockets, as
   autocannon does; with a fetch-based client the hello-world had looked 3× slower than it is, because the client was
   the bottleneck. The hello-world answers the very same signed POSTs about as fast as GETs, so the gap is the work
@@ -247,7 +247,9 @@ The size is guarded by \`test/node/bundle-size.test.ts\` (fails above 150 KiB gz
   before the 2xx) answers 4,900–8,400/s, and the kernel runs at 0.73–1.17× of it (its group commit shares one KV
   transaction among the webhooks that arrive together; the receiver commits each alone, and has no consumer to feed).
   Making an event durable before answering (DESIGN §6) costs about ten hello-world requests on Deno KV, so no receiver
-  that keeps that promise comes near 0.5× of one on this machine. Deno 2.8.3–2.9.5 also closed every connection after
+  that keeps that promise comes near 0.5× of one on this machine. A CPU profile of the kernel under this load (server
+  and client in separate processes) puts about 72 µs per webhook on the server's JS thread, a third of it WebCrypto's
+  HMAC, and as much again on Deno KV's threads; with the client, the two cores are saturated. Deno 2.8.3–2.9.5 also closed every connection after
   a body over ~500 bytes (denoland/deno#36657); the table counts reconnects, and [docs/deploy.md](docs/deploy.md)
   says which Deno to run.
 `,
