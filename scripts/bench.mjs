@@ -249,7 +249,7 @@ The size is guarded by \`test/node/bundle-size.test.ts\` (fails above 150 KiB gz
   Making an event durable before answering (DESIGN §6) costs about ten hello-world requests on Deno KV, so no receiver
   that keeps that promise comes near 0.5× of one on this machine. A CPU profile of the kernel under this load (server
   and client in separate processes) puts about 72 µs per webhook on the server's JS thread, a third of it WebCrypto's
-  HMAC, and as much again on Deno KV's threads; with the client, the two cores are saturated. Deno 2.8.3–2.9.5 also closed every connection after
+  HMAC, and about as much again on Deno's other threads (KV, I/O); with the client, the two cores are saturated. Deno 2.8.3–2.9.5 also closed every connection after
   a body over ~500 bytes (denoland/deno#36657); the table counts reconnects, and [docs/deploy.md](docs/deploy.md)
   says which Deno to run.
 `,
