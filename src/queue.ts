@@ -5,14 +5,20 @@
  */
 export type WorkMessage =
   /** `at`: when the event was accepted (ms), to tell "not visible yet" from "gone" on eventually consistent KV. */
-  | { kind: "event"; tenantId: string; eventId: string; at?: number }
+  | {
+    kind: "event";
+    tenantId: string;
+    eventId: string;
+    at?: number;
+    /** A replay: these plugins' final records are cleared (once per id) before the event runs. */
+    replay?: { id: string; plugins: string[] };
+  }
   | { kind: "task"; tenantId: string; taskId: string; slot: string }
   | { kind: "health"; tenantId: string; plugin: string; slot: string };
 
 /** The producer side of a queue. A send that rejects means the message was not made durable. */
 export interface WorkQueue {
-  /** `delaySeconds`: deliver no sooner than that (Cloudflare: up to 12 hours; Deno KV: any). */
-  send(message: WorkMessage, options?: { delaySeconds?: number }): Promise<void>;
+  send(message: WorkMessage): Promise<void>;
   /** Many messages in one call where the backend allows (Cloudflare: 100 per batch). */
   sendBatch?(messages: WorkMessage[]): Promise<void>;
   /**

@@ -18,7 +18,7 @@ export interface CloudflareEnv {
 }
 
 interface QueueLike {
-  send(body: unknown, options?: { contentType?: "json"; delaySeconds?: number }): Promise<void>;
+  send(body: unknown, options?: { contentType?: "json" }): Promise<void>;
   sendBatch(messages: { body: unknown; contentType?: "json" }[]): Promise<void>;
 }
 
@@ -49,8 +49,7 @@ export function createWorker(options: WorkerOptions = {}) {
     if (!runtime) {
       if (!env.DVP_KV) throw new ConfigurationError("DVP_KV", "KV namespace binding is missing (see wrangler.toml)");
       const queue: WorkQueue | undefined = env.DVP_QUEUE && {
-        send: (message: WorkMessage, options?: { delaySeconds?: number }) =>
-          env.DVP_QUEUE!.send(message, { contentType: "json", ...options }),
+        send: (message: WorkMessage) => env.DVP_QUEUE!.send(message, { contentType: "json" }),
         sendBatch: (messages: WorkMessage[]) =>
           env.DVP_QUEUE!.sendBatch(messages.map((body) => ({ body, contentType: "json" as const }))),
       };

@@ -19,7 +19,6 @@ import { isTooLarge } from "../store/deno-kv.ts";
 type DenoKey = readonly (string | number | bigint | boolean | symbol | Uint8Array)[];
 
 interface EnqueueOptions {
-  delay?: number;
   backoffSchedule?: number[];
   keysIfUndelivered?: DenoKey[];
 }
@@ -150,9 +149,8 @@ export function createDenoKvWorkQueue(kv: DenoKvQueueLike, options: DenoKvWorkQu
   };
 
   return {
-    async send(message, options) {
-      const delay = options?.delaySeconds ? { delay: options.delaySeconds * 1000 } : {};
-      const result = await kv.enqueue(message, { ...enqueueOptions(message), ...delay });
+    async send(message) {
+      const result = await kv.enqueue(message, enqueueOptions(message));
       if (!result.ok) throw new Error("Deno KV refused to enqueue the message");
     },
     claimAndSend(claim, message) {

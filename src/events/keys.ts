@@ -12,6 +12,8 @@ export const eventKeys = {
   done: (tenantId: string, eventId: string, plugin: string) => `evdone:${tenantId}:${eventId}:${plugin}`,
   /** Attempts made so far for one plugin and one event. */
   tries: (tenantId: string, eventId: string, plugin: string) => `evtry:${tenantId}:${eventId}:${plugin}`,
+  /** A replay whose reset was applied (the consumer of its message claims it once). */
+  replay: (tenantId: string, eventId: string, replayId: string) => `evreplay:${tenantId}:${eventId}:${replayId}`,
 } as const;
 
 const UUID_LENGTH = 36;

@@ -217,14 +217,7 @@ export class KernelEventProcessor implements EventProcessor {
 
   /** `raw`: the stored event when the caller has read it already (null: not there), else it is read here. */
   async process(tenantId: string, eventId: string, acceptedAt?: number, raw?: string | null): Promise<void> {
-    // Deliveries of one event that overlap in this isolate share one run instead of racing.
-    const key = `${tenantId.toLowerCase()}:${eventId}`;
-    let running = this.#processing.get(key);
-    if (!running) {
-      running = this.#processStored(tenantId, eventId, undefined, raw).finally(() => this.#processing.delete(key));
-      this.#processing.set(key, running);
-    }
-    const finished = await running;
+    const finished = await this.#shared(tenantId, eventId, raw);
     // On an eventually consistent store (Cloudflare KV) a consumer in another location may not see
     // the event a moment after it was accepted there: retry until it has had time to propagate,
     // rather than acknowledge an accepted event that never ran.
@@ -242,8 +235,22 @@ export class KernelEventProcessor implements EventProcessor {
     }
   }
 
+  /** Runs of one event that overlap in this isolate (deliveries, a sweep, a replay) share one instead of racing. */
+  #shared(tenantId: string, eventId: string, raw?: string | null): Promise<Processed> {
+    const key = `${tenantId.toLowerCase()}:${eventId}`;
+    let running = this.#processing.get(key);
+    if (!running) {
+      running = this.#processStored(tenantId, eventId, undefined, raw).finally(() => this.#processing.delete(key));
+      this.#processing.set(key, running);
+    }
+    return running;
+  }
+
   async handleMessage(message: WorkMessage): Promise<void> {
     if (message.kind !== "event") throw new TypeError(`event processor cannot handle "${message.kind}" messages`);
+    if (message.replay && Array.isArray(message.replay.plugins)) {
+      await this.#applyReplay(message.tenantId, message.eventId, message.replay);
+    }
     await this.process(message.tenantId, message.eventId, message.at);
   }
 
@@ -273,7 +280,7 @@ export class KernelEventProcessor implements EventProcessor {
         return new Map<string, string | null>();
       });
     return messages.map(async (message) => {
-      if (message.kind !== "event") return this.handleMessage(message);
+      if (message.kind !== "event" || message.replay) return this.handleMessage(message);
       await this.process(message.tenantId, message.eventId, message.at, (await read).get(keyOf(message)));
     });
   }
@@ -305,18 +312,17 @@ export class KernelEventProcessor implements EventProcessor {
     // Side by side, a few at a time: one after another, a plugin that hangs until its time limit
     // would make a sweep cost (events × limit) and outlast the scheduled invocation, starving
     // the events listed after it (test/reliability/plugin-faults.test.ts).
-    // Each swept event's marker moves past what this dispatch may take, before it starts: a tick
-    // that comes meanwhile does not run the same plugins beside it.
-    const until = this.#inboxDue(this.kernel.registry.list());
+    // Each swept event's marker moves past what its dispatch may take as the dispatch starts: a
+    // tick that comes meanwhile does not run the same plugins beside it.
+    const plugins = this.kernel.registry.list();
     let next = 0;
     const worker = async () => {
       while (next < due.length) {
         const { tenantId, eventId } = due[next++]!;
         try {
-          await driver.put(eventKeys.inbox(tenantId, eventId), JSON.stringify({ due: until }), {
-            ttlSeconds: this.#ttl,
-          });
-          await this.#processStored(tenantId, eventId);
+          const lease = JSON.stringify({ due: this.#inboxDue(plugins) });
+          await driver.put(eventKeys.inbox(tenantId, eventId), lease, { ttlSeconds: this.#ttl });
+          await this.#shared(tenantId, eventId);
         } catch (error) {
           this.kernel.logger.error("inbox sweep could not process an event", {
             tenant_id: tenantId,
@@ -332,19 +338,24 @@ export class KernelEventProcessor implements EventProcessor {
 
   /**
    * Run again the plugins whose final record for this event is "failed" or "timed_out", or the
-   * named ones (which may include plugins enabled since it arrived); each must be enabled and
-   * implement the event's hook. Only plugins with a final record are reset: one without is still
-   * on its way (running, or waiting for its retry) and ends on its own. The delivery that runs them
-   * is made durable the way a new event's is (a queue message, or the event's inbox marker, written
-   * before any final record is cleared), so each replayed plugin gets its retries and ends in one
-   * new final record.
+   * named ones (which may include plugins enabled since it arrived; with `failedOnly`, only those of
+   * them whose final record is failed or timed out); each must be enabled and implement the event's
+   * hook. Only plugins with a final record are reset: one without is still on its way (running, or
+   * waiting for its retry) and ends on its own. Nothing is cleared before the replay is durable:
+   * with a queue, the message carries the reset and its consumer applies it once (per replay id);
+   * without one, the event's inbox marker is written first. Each replayed plugin gets its retries
+   * and ends in one new final record.
    */
-  async replay(tenantId: string, eventId: string, plugins?: readonly string[]): Promise<{ replayed: string[] }> {
+  async replay(
+    tenantId: string,
+    eventId: string,
+    plugins?: readonly string[],
+    options: { failedOnly?: boolean } = {},
+  ): Promise<{ replayed: string[] }> {
     const id = tenantId.toLowerCase();
     const { kernel } = this;
     const driver = kernel.driver;
-    const eventKey = eventKeys.event(id, eventId);
-    const raw = await driver.get(eventKey);
+    const raw = await driver.get(eventKeys.event(id, eventId));
     if (raw === null) {
       throw new KernelError("ERR_EVENT_NOT_FOUND", `event ${eventId} is not kept any more (or never arrived)`);
     }
@@ -361,47 +372,61 @@ export class KernelEventProcessor implements EventProcessor {
       );
     }
     const names = named ?? stored.plugins.filter(runnable);
-    const doneKeys = names.map((p) => eventKeys.done(id, eventId, p));
-    const doneValues = await driver.getMany(doneKeys);
-    const done = doneValues.map(readDone);
+    const done = (await driver.getMany(names.map((p) => eventKeys.done(id, eventId, p)))).map(readDone);
     // The done-keys about to be cleared may hold the only copy of a record whose write failed.
     await this.#restoreRecords(done.filter((d): d is DoneMarker => d !== null));
+    const failed = (status: string | undefined) => status === "failed" || status === "timed_out";
     const again = names.filter((name, i) => {
       const status = done[i]?.status;
-      if (status === undefined) return named !== undefined && !stored.plugins.includes(name); // new to the event
-      return named !== undefined || status === "failed" || status === "timed_out";
+      if (status === undefined) return named !== undefined && !options.failedOnly && !stored.plugins.includes(name);
+      return (named !== undefined && !options.failedOnly) || failed(status);
     });
     if (again.length === 0) return { replayed: [] };
-    const added = again.filter((p) => !stored.plugins.includes(p));
-    if (added.length) {
-      stored.plugins = [...stored.plugins, ...added];
-      await driver.put(eventKey, JSON.stringify(stored), { ttlSeconds: this.#ttl });
-    }
-    const inbox = eventKeys.inbox(id, eventId);
-    if (!this.queue) {
-      const entries = again.map((p) => kernel.registry.get(p)).filter((e) => e !== undefined);
-      await driver.put(inbox, JSON.stringify({ due: this.#inboxDue(entries) }), { ttlSeconds: this.#ttl });
-    }
-    const reset = again.map((p) => [eventKeys.done(id, eventId, p), doneValues[names.indexOf(p)] ?? null] as const);
-    for (const [key] of reset) await driver.delete(key);
-    for (const plugin of again) await driver.delete(eventKeys.tries(id, eventId, plugin));
+    const replay = { id: crypto.randomUUID(), plugins: again };
     if (this.queue) {
-      try {
-        // Cloudflare KV takes up to a minute to show the cleared done-keys everywhere: a consumer
-        // that still saw them would finish the message without running anything.
-        await this.queue.send(
-          { kind: "event", tenantId: id, eventId, at: kernel.now() },
-          driver.atomic ? undefined : { delaySeconds: 60 },
-        );
-      } catch (error) {
-        // Not delivered: put the final records' done-keys back, so the replay can be asked again.
-        for (const [key, value] of reset) if (value !== null) await driver.put(key, value, { ttlSeconds: this.#ttl });
-        throw error;
-      }
+      await this.queue.send({ kind: "event", tenantId: id, eventId, at: kernel.now(), replay });
     } else {
-      await this.#processStored(id, eventId); // the whole event: its marker is the event's, not the replay's
+      // The marker first (due after the whole event's slowest plugin): should this request die
+      // before the reset, the sweep finds the event as it was, with its final records.
+      const entries = stored.plugins.concat(again).map((p) => kernel.registry.get(p)).filter((e) => e !== undefined);
+      await driver.put(eventKeys.inbox(id, eventId), JSON.stringify({ due: this.#inboxDue(entries) }), {
+        ttlSeconds: this.#ttl,
+      });
+      await this.#applyReplay(id, eventId, replay);
+      await this.#shared(id, eventId);
     }
     return { replayed: again };
+  }
+
+  /**
+   * A replay's reset, applied once per replay id (a redelivered replay message must not clear the
+   * records its first delivery wrote): new plugins join the event, and the named plugins' final
+   * records and attempt counts are cleared, so the event's next run runs them again. (Two
+   * deliveries of one replay message at the same moment may both reset; the done-keys still let
+   * one final record per plugin through.)
+   */
+  async #applyReplay(tenantId: string, eventId: string, replay: { id: string; plugins: string[] }): Promise<void> {
+    const id = tenantId.toLowerCase();
+    const driver = this.kernel.driver;
+    const ttl = { ttlSeconds: this.#ttl };
+    const applied = eventKeys.replay(id, eventId, replay.id);
+    if ((await driver.get(applied)) !== null) return;
+    const eventKey = eventKeys.event(id, eventId);
+    const raw = await driver.get(eventKey);
+    if (raw === null) return; // past retention: nothing left to run
+    const stored = JSON.parse(raw) as StoredEvent;
+    const added = replay.plugins.filter((p) => !stored.plugins.includes(p));
+    if (added.length) {
+      stored.plugins = [...stored.plugins, ...added];
+      await driver.put(eventKey, JSON.stringify(stored), ttl);
+    }
+    for (const plugin of replay.plugins) {
+      await driver.delete(eventKeys.done(id, eventId, plugin));
+      await driver.delete(eventKeys.tries(id, eventId, plugin));
+    }
+    // Marked after the reset and before the run: a delivery that died before this point resets again
+    // (nothing has run since), and one after it finds the mark and keeps what the run recorded.
+    await driver.put(applied, "applied", ttl);
   }
 
   /**

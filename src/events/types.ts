@@ -36,7 +36,12 @@ export interface EventProcessor {
    * Run an accepted event again for the plugins whose final record is failed or timed out, or for
    * the named ones: delivered anew, with retries, ending in one new final record each.
    */
-  replay(tenantId: string, eventId: string, plugins?: readonly string[]): Promise<{ replayed: string[] }>;
+  replay(
+    tenantId: string,
+    eventId: string,
+    plugins?: readonly string[],
+    options?: { failedOnly?: boolean },
+  ): Promise<{ replayed: string[] }>;
   /** The queue gave up on the event: its plugins without a final record get a final "failed" one with `reason`. */
   abandon(tenantId: string, eventId: string, reason: string): Promise<{ finalized: string[] }>;
   /** Re-dispatch inbox events left unfinished (called by the tick). */

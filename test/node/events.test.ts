@@ -25,13 +25,11 @@ async function setup(options: { queue?: boolean } = {}) {
   await kernel.enable(TENANT, "good");
   await kernel.enable(TENANT, "flaky");
   const sent: WorkMessage[] = [];
-  const delays: (number | undefined)[] = [];
   let queueDown = false;
   const queue = {
-    send(message: WorkMessage, options?: { delaySeconds?: number }) {
+    send(message: WorkMessage) {
       if (queueDown) return Promise.reject(new Error("queue unavailable"));
       sent.push(message);
-      delays.push(options?.delaySeconds);
       return Promise.resolve();
     },
   };
@@ -44,7 +42,6 @@ async function setup(options: { queue?: boolean } = {}) {
     flaky,
     events,
     sent,
-    delays,
     setQueueDown: (down: boolean) => (queueDown = down),
   };
 }
@@ -236,6 +233,32 @@ describe("event processor, KV inbox (no queue)", () => {
     ]);
   });
 
+  it("a sweep leases each event as it starts it: a second isolate's sweep meanwhile does not run it beside", async () => {
+    const t = await setup();
+    t.flaky.hookTimeoutMs = 300_000;
+    t.flaky.failNext = 1;
+    await t.events.accept(event("leased"));
+    await t.events.idle(); // flaky failed once: due for its retry
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let calls = 0;
+    t.flaky.contentPublished = () => (calls++, gate);
+    t.clock.now += 10 * 60_000;
+    const first = t.events.sweep(new Date(t.clock.now));
+    while (calls === 0) await new Promise((r) => setTimeout(r, 1));
+    // Another isolate (its own processor on the same store), a minute later.
+    const other = createEventProcessor(t.kernel);
+    t.clock.now += 60_000;
+    expect(await other.sweep(new Date(t.clock.now))).toEqual({ retried: 0 });
+    release();
+    await first;
+    expect(calls).toBe(1);
+    expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "leased")).toEqual([
+      "flaky:succeeded",
+      "good:succeeded",
+    ]);
+  });
+
   it("records a plugin disabled before it ran as skipped, and ignores plugins enabled after arrival", async () => {
     const t = await setup();
     // Store the event without dispatching, then change the plugin set.
@@ -410,13 +433,20 @@ describe("event processor with a queue", () => {
     expect(finals(history, "q-replay")).toEqual(["flaky:failed", "flaky:succeeded", "good:succeeded"]);
     expect(t.good.seen).toHaveLength(1);
     await expect(t.events.replay(TENANT, "q-never")).rejects.toMatchObject({ code: "ERR_EVENT_NOT_FOUND" });
-    // On eventually consistent KV the replay's message waits a minute, until the cleared records show everywhere.
-    Object.assign(t.kernel.driver, { atomic: false });
+    // The reset travels with the message: nothing is cleared before it is sent, and a redelivery
+    // of the same replay message does not clear what its first delivery recorded.
     expect(await t.events.replay(TENANT, "q-replay", ["good"])).toEqual({ replayed: ["good"] });
-    expect(t.delays.at(-1)).toBe(60);
+    expect(await t.driver.get(eventKeys.done(TENANT, "q-replay", "good"))).not.toBeNull();
+    const replayMessage = t.sent.at(-1)!;
+    expect(replayMessage).toMatchObject({ replay: { plugins: ["good"] } });
+    await deliver(replayMessage);
+    await deliver(replayMessage);
+    const after = await t.kernel.history.list(TENANT, { kind: "hook" });
+    expect(finals(after, "q-replay").filter((f) => f === "good:succeeded")).toHaveLength(2); // the first run's and the replay's
+    expect(t.good.seen).toHaveLength(2);
   });
 
-  it("a replay whose message cannot be sent puts the final records back, so it can be asked again", async () => {
+  it("a replay whose message cannot be sent clears nothing, so it can be asked again", async () => {
     const t = await setup({ queue: true });
     t.flaky.failNext = 3;
     await t.events.accept(event("q-retry-replay"));
@@ -425,7 +455,6 @@ describe("event processor with a queue", () => {
     await expect(t.events.replay(TENANT, "q-retry-replay")).rejects.toThrow(/queue unavailable/);
     t.setQueueDown(false);
     expect(await t.events.replay(TENANT, "q-retry-replay")).toEqual({ replayed: ["flaky"] });
-    expect(t.delays.at(-1)).toBeUndefined(); // an atomic store shows the cleared records at once
     await t.events.handleMessage(t.sent.at(-1)!);
     expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "q-retry-replay")).toEqual([
       "flaky:failed",

@@ -62,6 +62,9 @@ it("a tick that starts late (its time minutes behind the clock) still gets its w
   await inside; // the run holds its lock now
   const lock = JSON.parse((await kernel.driver.get(schedKeys.lock(tenant, "slow.job")))!) as { until: number };
   expect(lock.until).toBeGreaterThanOrEqual(clock + 60_000); // from the real clock, not from 06:01
+  const slot = Date.parse("2026-11-24T06:01:00Z");
+  const claim = JSON.parse((await kernel.driver.get(schedKeys.claim(tenant, "slow.job", slot, 1)))!) as { at: number };
+  expect(claim.at).toBe(clock); // so is its claim: a concurrent tick does not take it for a dead one
   release();
   await ticking;
 });

@@ -392,6 +392,15 @@ describe("history: replay", () => {
     html = await (await browser.get(replayed.headers.get("location")!)).text();
     expect(html).toContain("Replay started");
     expect(html).toMatch(/<span class="badge ok">succeeded<\/span>/);
+    // The old failure row has no button any more, and a second post (an old page) runs nothing again.
+    expect(html).not.toContain('aria-label="Replay event msg_ui_replay for notifier"');
+    const again = await browser.post(
+      `${T}/history/replay`,
+      { event: "msg_ui_replay", plugin: "notifier" },
+      `${T}/history`,
+    );
+    expect(again.headers.get("location")).toBe(`${T}/history?replayed=0`);
+    expect(notifier.calls).toBe(calls + 1);
     // Without the session's CSRF token, or for an event that is not kept: refused.
     expect(
       (await browser.request(`${T}/history/replay`, {

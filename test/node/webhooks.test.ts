@@ -515,6 +515,46 @@ describe("POST /v1/tenants/:id/filters/…", () => {
   });
 });
 
+describe("refusals before the body is needed", () => {
+  it("read the body to its end rather than cancel it, so the sender's keep-alive connection stays usable", async () => {
+    const s = await setup();
+    const streamed = () => {
+      const seen = { read: 0, cancelled: false };
+      let sent = 0;
+      const body = new ReadableStream<Uint8Array>({
+        pull(controller) {
+          if (sent++ < 4) {
+            seen.read++;
+            controller.enqueue(new TextEncoder().encode('{"pad":"' + "x".repeat(1000) + '"}'));
+          } else controller.close();
+        },
+        cancel() {
+          seen.cancelled = true;
+        },
+      });
+      return { body, seen };
+    };
+    const unsigned = streamed();
+    const refused = await s.app.request(URL_, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: unsigned.body,
+      duplex: "half",
+    } as RequestInit);
+    expect(refused.status).toBe(401);
+    expect(unsigned.seen).toEqual({ read: 4, cancelled: false });
+    const wrongType = streamed();
+    const refused415 = await s.app.request(URL_, {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: wrongType.body,
+      duplex: "half",
+    } as RequestInit);
+    expect(refused415.status).toBe(415);
+    expect(wrongType.seen).toEqual({ read: 4, cancelled: false });
+  });
+});
+
 describe("createApp", () => {
   it("answers /healthz, 404 and 405 as problem+json, and 500 without a stack", async () => {
     const s = await setup();

@@ -25,8 +25,8 @@ export function registerHistoryRoutes(app: Hono<UiEnv>, ui: Ui): void {
           : replayed === "0"
           ? (
             <Notice>
-              Nothing was replayed: that plugin has no final record for the event yet (it is still running or waiting
-              for its retry).
+              Nothing was replayed: that plugin's latest outcome for the event is not a failure (it succeeded since, or
+              is still running or waiting for its retry).
             </Notice>
           )
           : null}
@@ -63,7 +63,9 @@ export function registerHistoryRoutes(app: Hono<UiEnv>, ui: Ui): void {
       throw new PageError(400, "The replay form is missing the event or the plugin.");
     }
     ui.deps.kernel.registry.require(plugin);
-    const { replayed } = await ui.deps.events.replay(tenant.id, event, [plugin]);
+    // Only while that plugin's latest outcome for the event is a failure: a second click, or a
+    // button on a page loaded before a replay mended it, runs nothing again.
+    const { replayed } = await ui.deps.events.replay(tenant.id, event, [plugin], { failedOnly: true });
     // Post/redirect/get, with only a flag in the URL (a link must not put words on the page).
     return c.redirect(`${ui.base}/tenants/${tenant.id}/history?replayed=${replayed.length ? 1 : 0}`, 303);
   });

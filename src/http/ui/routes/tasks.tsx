@@ -182,6 +182,16 @@ export function RunsTable(
   props: { runs: ExecutionRecord[]; label: string; replay?: { action: string; csrf: string } },
 ) {
   if (!props.runs.length) return <p>Nothing recorded yet.</p>;
+  // Replay is offered on the latest final outcome of each (event, plugin) only (runs are newest
+  // first), and only while it is a failure: an older failure that a replay since mended has none.
+  const latest = new Set<ExecutionRecord>();
+  const seen = new Set<string>();
+  for (const r of props.runs) {
+    if (r.kind !== "hook" || !r.final || !r.eventId) continue;
+    const key = `${r.eventId}\n${r.plugin}`;
+    if (!seen.has(key)) latest.add(r);
+    seen.add(key);
+  }
   return (
     <TableWrap label={props.label}>
       <table>
@@ -215,7 +225,7 @@ export function RunsTable(
               <td class="num">{formatDuration(r.durationMs)}</td>
               <td>
                 {r.error ? <span class="error-text">{r.error}</span> : <span class="muted">{r.reason ?? ""}</span>}
-                {props.replay && r.kind === "hook" && r.final && r.eventId && r.plugin &&
+                {props.replay && latest.has(r) && r.eventId && r.plugin &&
                     (r.status === "failed" || r.status === "timed_out")
                   ? (
                     <form method="post" action={props.replay.action} class="run">
