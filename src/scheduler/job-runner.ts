@@ -248,11 +248,13 @@ export class JobRunner {
     reason: string | undefined,
   ): Promise<void> {
     const { store } = this.#deps;
+    const missedFrom = attempt === 1 && state.nextDue !== null && state.nextDue < slot ? state.nextDue : null;
     if (attempt === 1) state.nextDue = slotClock(state).nextAfter(slot);
     state.retry = null;
     state.running = { slot, attempt, executionId, until };
     // The index entry stays where it is: a tick during the run finds the lease and skips.
     await store.write(state);
+    if (missedFrom !== null) await this.#recordMissed(state, missedFrom, slot, executionId, tally);
 
     const outcome = await runAttempt(this.#deps, {
       tenant,
@@ -359,6 +361,35 @@ export class JobRunner {
     tally.skipped++;
     const next = slotClock(state).nextAfter(slot);
     await store.placeIndex({ ...state, nextDue: next, retry: null, running: null, dueMinute: null }, seen);
+  }
+
+  /**
+   * Slots no tick came for (an outage, a deploy) are not run one by one: the run for `runSlot`
+   * replaces them. Each still gets its own final record, `skipped`, naming that run: the latest
+   * MISSED_RECORDS_MAX of them (an outage of days must not cost thousands of writes in one tick);
+   * the run's own record names where the missed slots began. Each slot is claimed first (with a
+   * skip marker), so a slot gets one record however many ticks get here.
+   */
+  async #recordMissed(state: JobState, from: number, runSlot: number, executionId: string, tally: Tally) {
+    if (state.kind !== "task") return;
+    const clock = slotClock(state);
+    const missed: number[] = [];
+    for (let s: number | null = from; s !== null && s < runSlot; s = clock.nextAfter(s)) {
+      missed.push(s);
+      if (missed.length > MISSED_RECORDS_MAX) missed.shift();
+    }
+    const marker = JSON.stringify({ skip: true, executionId, at: this.#deps.kernel.now() });
+    for (const slot of missed) {
+      if (!(await this.#deps.store.claim(state, slot, 1, marker))) continue;
+      await recordTask(this.#deps, state, {
+        status: "skipped",
+        final: true,
+        attempt: 1,
+        scheduledTime: iso(slot),
+        reason: `missed (no tick came in time): replaced by the run for ${iso(runSlot)}`,
+      });
+      tally.skipped++;
+    }
   }
 
   async #recordSkip(state: JobState, slot: number, executionId: string, until: number | undefined): Promise<void> {
@@ -468,6 +499,9 @@ function fingerprint(state: JobState): string {
   const { nextDue, retry, running, task } = state;
   return JSON.stringify([nextDue, retry, running?.executionId ?? null, task.schedule]);
 }
+
+/** Missed slots that get a `skipped` record of their own when a run replaces them (the latest ones). */
+const MISSED_RECORDS_MAX = 100;
 
 /** A run that happened, but whose final record, or the retry it needs, could not be written. */
 class UnrecordedRun extends Error {

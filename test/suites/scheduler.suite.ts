@@ -374,9 +374,24 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
       expect(poll).toBeLessThanOrEqual(Date.parse("2026-01-05T03:02:00Z"));
       expect(poll).toBeGreaterThan(Date.parse("2026-01-05T02:52:00Z"));
       expect(plugin.runs).toHaveLength(3);
-      for (const r of await records()) {
-        expect(r.reason).toMatch(/^coalesced the missed slots since 2026-01-05T0[01]:\d\d:00.000Z$/);
+      const all = await records();
+      const ran = all.filter((r) => r.status === "succeeded");
+      expect(ran).toHaveLength(3);
+      for (const r of ran) expect(r.reason).toMatch(/^coalesced the missed slots since 2026-01-05T0[01]:\d\d:00.000Z$/);
+      // Each missed slot still has its own final record, naming the run that replaced it.
+      const skipped = all.filter((r) => r.status === "skipped");
+      expect(skipped.filter((r) => r.name === "out.five")).toHaveLength(35); // 00:05 … 02:55
+      expect(skipped.filter((r) => r.name === "out.hourly").map((r) => r.scheduledTime).sort()).toEqual([
+        "2026-01-05T01:00:00.000Z",
+        "2026-01-05T02:00:00.000Z",
+      ]);
+      for (const r of skipped) {
+        expect(r.reason).toMatch(
+          /^missed \(no tick came in time\): replaced by the run for 2026-01-05T0[23]:\d\d:\d\d/,
+        );
       }
+      const slots = all.filter((r) => r.final).map((r) => `${r.name}|${r.scheduledTime}`);
+      expect(new Set(slots).size).toBe(slots.length);
       expect(await tick("2026-01-05T03:03:00Z")).toMatchObject({ ran: 0 });
       expect(plugin.runs).toHaveLength(3);
     });
