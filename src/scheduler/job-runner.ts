@@ -254,7 +254,6 @@ export class JobRunner {
     state.running = { slot, attempt, executionId, until };
     // The index entry stays where it is: a tick during the run finds the lease and skips.
     await store.write(state);
-    if (missedFrom !== null) await this.#recordMissed(state, missedFrom, slot, executionId, tally);
 
     const outcome = await runAttempt(this.#deps, {
       tenant,
@@ -271,6 +270,17 @@ export class JobRunner {
       await this.#recordRun(state, slot, attempt, executionId, outcome, seen, tally, reason, progress);
     } catch (error) {
       throw progress.final ? error : new UnrecordedRun(error);
+    }
+    // After the run's own record, and never in its way: a failed write here leaves a missed slot
+    // without its record, not the run without its own or its lock.
+    if (missedFrom !== null) {
+      await this.#recordMissed(state, missedFrom, slot, executionId, tally).catch((error) => {
+        this.#deps.kernel.logger.error("could not record the slots a run replaced", {
+          tenant_id: state.tenantId,
+          task_id: state.jobId,
+          error: errorMessage(error),
+        });
+      });
     }
   }
 
@@ -367,8 +377,8 @@ export class JobRunner {
    * Slots no tick came for (an outage, a deploy) are not run one by one: the run for `runSlot`
    * replaces them. Each still gets its own final record, `skipped`, naming that run: the latest
    * MISSED_RECORDS_MAX of them (an outage of days must not cost thousands of writes in one tick);
-   * the run's own record names where the missed slots began. Each slot is claimed first (with a
-   * skip marker), so a slot gets one record however many ticks get here.
+   * a successful run's own record names where the missed slots began. Each slot is claimed first
+   * (with a skip marker), so a slot gets at most one record however many ticks get here.
    */
   async #recordMissed(state: JobState, from: number, runSlot: number, executionId: string, tally: Tally) {
     if (state.kind !== "task") return;
@@ -379,17 +389,23 @@ export class JobRunner {
       if (missed.length > MISSED_RECORDS_MAX) missed.shift();
     }
     const marker = JSON.stringify({ skip: true, executionId, at: this.#deps.kernel.now() });
+    const failed: string[] = [];
     for (const slot of missed) {
-      if (!(await this.#deps.store.claim(state, slot, 1, marker))) continue;
-      await recordTask(this.#deps, state, {
-        status: "skipped",
-        final: true,
-        attempt: 1,
-        scheduledTime: iso(slot),
-        reason: `missed (no tick came in time): replaced by the run for ${iso(runSlot)}`,
-      });
-      tally.skipped++;
+      try {
+        if (!(await this.#deps.store.claim(state, slot, 1, marker))) continue;
+        await recordTask(this.#deps, state, {
+          status: "skipped",
+          final: true,
+          attempt: 1,
+          scheduledTime: iso(slot),
+          reason: `missed (no tick came in time): replaced by the run for ${iso(runSlot)}`,
+        });
+        tally.skipped++;
+      } catch (error) {
+        failed.push(`${iso(slot)}: ${errorMessage(error)}`);
+      }
     }
+    if (failed.length) throw new Error(`${failed.length} of ${missed.length} records failed (${failed[0]})`);
   }
 
   async #recordSkip(state: JobState, slot: number, executionId: string, until: number | undefined): Promise<void> {

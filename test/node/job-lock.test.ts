@@ -68,3 +68,49 @@ it("a tick that starts late (its time minutes behind the clock) still gets its w
   release();
   await ticking;
 });
+
+it("a missed slot's record that fails to write leaves the run's own record and its lock alone", async () => {
+  class Five extends Plugin {
+    readonly name = "five";
+    readonly version = "1.0.0";
+    runs: string[] = [];
+    registerScheduledTasks() {
+      return [{ taskId: "five.job", name: "Job", schedule: { cronExpression: "*/5 * * * *" } }];
+    }
+    executeScheduledTask(_t: unknown, _c: unknown, exec: { scheduledTime: Date }) {
+      this.runs.push(exec.scheduledTime.toISOString());
+      return Promise.resolve({ success: true });
+    }
+  }
+  const plugin = new Five();
+  let clock = Date.parse("2026-11-24T06:00:30Z");
+  const inner = createMemoryDriver({ now: () => clock });
+  let failMissed = true;
+  const driver: KVDriver = Object.assign(Object.create(inner), {
+    put: (key: string, value: string, options?: { ttlSeconds?: number }) => {
+      if (failMissed && key.startsWith("hist:") && value.includes("missed (no tick came in time)")) {
+        failMissed = false;
+        return Promise.reject(new Error("KV 503"));
+      }
+      return inner.put(key, value, options);
+    },
+  });
+  const kernel = createKernel({ driver, plugins: [plugin], now: () => clock, log: { level: "error", sink: () => {} } });
+  const scheduler = createScheduler(kernel);
+  const tenant = "11111111-1111-4111-8111-111111111111";
+  await kernel.putTenant(tenant, { slug: "missed", plan: "pro" });
+  await kernel.enable(tenant, "five");
+  clock = Date.parse("2026-11-24T06:20:10Z"); // 06:05, 06:10 and 06:15 were missed
+  await scheduler.tick(new Date(clock));
+  clock = Date.parse("2026-11-24T06:25:10Z");
+  await scheduler.tick(new Date(clock));
+  expect(plugin.runs).toEqual(["2026-11-24T06:20:00.000Z", "2026-11-24T06:25:00.000Z"]);
+  const records = await kernel.history.list(tenant, { kind: "task" });
+  const finals = records.filter((r) => r.final).map((r) => `${r.scheduledTime} ${r.status}`).sort();
+  expect(finals).toEqual([
+    "2026-11-24T06:10:00.000Z skipped",
+    "2026-11-24T06:15:00.000Z skipped",
+    "2026-11-24T06:20:00.000Z succeeded",
+    "2026-11-24T06:25:00.000Z succeeded",
+  ]); // 06:05's record was the one that failed: claimed, so never written twice
+});
