@@ -254,6 +254,17 @@ export class JobRunner {
     state.running = { slot, attempt, executionId, until };
     // The index entry stays where it is: a tick during the run finds the lease and skips.
     await store.write(state);
+    // Before the run, so the history reads in order, and never in its way: a failed write here
+    // leaves a missed slot without its record, not the run without its own or its lock.
+    if (missedFrom !== null) {
+      await this.#recordMissed(state, missedFrom, slot, executionId, tally).catch((error) => {
+        this.#deps.kernel.logger.error("could not record the slots a run replaced", {
+          tenant_id: state.tenantId,
+          task_id: state.jobId,
+          error: errorMessage(error),
+        });
+      });
+    }
 
     const outcome = await runAttempt(this.#deps, {
       tenant,
@@ -270,17 +281,6 @@ export class JobRunner {
       await this.#recordRun(state, slot, attempt, executionId, outcome, seen, tally, reason, progress);
     } catch (error) {
       throw progress.final ? error : new UnrecordedRun(error);
-    }
-    // After the run's own record, and never in its way: a failed write here leaves a missed slot
-    // without its record, not the run without its own or its lock.
-    if (missedFrom !== null) {
-      await this.#recordMissed(state, missedFrom, slot, executionId, tally).catch((error) => {
-        this.#deps.kernel.logger.error("could not record the slots a run replaced", {
-          tenant_id: state.tenantId,
-          task_id: state.jobId,
-          error: errorMessage(error),
-        });
-      });
     }
   }
 
