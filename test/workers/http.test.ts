@@ -147,32 +147,14 @@ describe("the event pipeline in workerd", () => {
   });
 
   it("with DVP_QUEUE: enqueued on accept, dispatched by the consumer, acked or retried per message", async () => {
-    const recorder = new RecorderPlugin();
-    const worker = createWorker({ plugins: () => [recorder] });
-    const sent: unknown[] = [];
-    const queueEnv: Env = {
-      ...env,
-      DVP_QUEUE: {
-        send: (body: unknown) => (sent.push(body), Promise.resolve()),
-        sendBatch: (messages: { body: unknown }[]) => (sent.push(...messages.map((m) => m.body)), Promise.resolve()),
-      },
-    };
-    const send: Fetcher = async (request) => {
-      const ctx = createExecutionContext();
-      const res = await worker.fetch(request, queueEnv as never, ctx);
-      await waitOnExecutionContext(ctx);
-      return res;
-    };
-    const tenant = await createTenant(send);
-    await enable(send, tenant, "recorder");
-    const url = `${BASE}/v1/webhooks/${tenant.id}`;
+    const { recorder, worker, sent, queueEnv, send, tenant, url } = await queueSetup();
     expect((await send(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_q1" }))).status).toBe(202);
     expect(sent).toEqual([{ kind: "event", tenantId: tenant.id, eventId: "msg_q1", at: expect.any(Number) }]);
     expect(recorder.seen).toHaveLength(0);
 
     recorder.failNext = 1;
     const messages = [
-      { id: "m-1", timestamp: Date.now(), attempts: 1, body: sent[0] as WorkMessage },
+      { id: "m-1", timestamp: Date.now(), attempts: 1, body: sent[0]! },
       { id: "m-junk", timestamp: Date.now(), attempts: 1, body: { kind: "nonsense" } as unknown as WorkMessage },
     ];
     let batch = createMessageBatch("dvp-events", messages);
@@ -196,27 +178,7 @@ describe("the event pipeline in workerd", () => {
   });
 
   it("the dead-letter queue's consumer gives each unfinished plugin a final failed record, once", async () => {
-    const recorder = new RecorderPlugin();
-    const worker = createWorker({ plugins: () => [recorder] });
-    const sent: WorkMessage[] = [];
-    const queueEnv: Env = {
-      ...env,
-      DVP_QUEUE: {
-        send: (body: WorkMessage) => (sent.push(body), Promise.resolve()),
-        sendBatch: (
-          messages: { body: WorkMessage }[],
-        ) => (sent.push(...messages.map((m) => m.body)), Promise.resolve()),
-      },
-    };
-    const send: Fetcher = async (request) => {
-      const ctx = createExecutionContext();
-      const res = await worker.fetch(request, queueEnv as never, ctx);
-      await waitOnExecutionContext(ctx);
-      return res;
-    };
-    const tenant = await createTenant(send);
-    await enable(send, tenant, "recorder");
-    const url = `${BASE}/v1/webhooks/${tenant.id}`;
+    const { recorder, worker, sent, queueEnv, send, tenant, url } = await queueSetup();
     expect((await send(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_dlq" }))).status).toBe(202);
     // The queue gave up on it (retries spent) before the consumer could finish it.
     const message = { id: "d-1", timestamp: Date.now(), attempts: 6, body: sent[0]! };
@@ -233,3 +195,26 @@ describe("the event pipeline in workerd", () => {
     ]);
   });
 });
+
+/** A worker with a DVP_QUEUE that keeps what is sent, a tenant with the recorder plugin enabled, and its webhook URL. */
+async function queueSetup() {
+  const recorder = new RecorderPlugin();
+  const worker = createWorker({ plugins: () => [recorder] });
+  const sent: WorkMessage[] = [];
+  const queueEnv: Env = {
+    ...env,
+    DVP_QUEUE: {
+      send: (body: WorkMessage) => (sent.push(body), Promise.resolve()),
+      sendBatch: (messages: { body: WorkMessage }[]) => (sent.push(...messages.map((m) => m.body)), Promise.resolve()),
+    },
+  };
+  const send: Fetcher = async (request) => {
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(request, queueEnv as never, ctx);
+    await waitOnExecutionContext(ctx);
+    return res;
+  };
+  const tenant = await createTenant(send);
+  await enable(send, tenant, "recorder");
+  return { recorder, worker, sent, queueEnv, send, tenant, url: `${BASE}/v1/webhooks/${tenant.id}` };
+}
