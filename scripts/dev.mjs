@@ -6,7 +6,7 @@
  * 3. starts `wrangler dev --persist-to .wrangler/state --test-scheduled`,
  * 4. seeds a demo tenant through the admin API (idempotent) and enables the demo plugins,
  * 5. prints the URL, admin page, a dev admin token, the tenant's webhook secret and a ready command,
- * 6. drives the tick every 60 s through /__scheduled (wrangler dev does not fire crons itself).
+ * 6. drives the tick at the start of every minute through /__scheduled (wrangler dev does not fire crons itself).
  *
  * Environment: PORT (default 8787), DVP_DEMO_UPSTREAM_URL (use this upstream instead of starting
  * one), DVP_DEV_PERSIST_TO (default .wrangler/state), DVP_DEV_STATE (default .dvp/dev.json),
@@ -66,7 +66,7 @@ let stopping = false;
 const stop = async (code = 0) => {
   if (stopping) return;
   stopping = true;
-  clearInterval(ticker);
+  clearTimeout(ticker);
   wrangler.kill("SIGTERM");
   await upstream.close();
   process.exit(code);
@@ -97,11 +97,15 @@ try {
     );
   }
   const tickMs = Number(process.env.DVP_DEV_TICK_SECONDS || 60) * 1000;
-  ticker = setInterval(() => {
+  // As Cron Triggers do: at the start of each minute (a moment after it), not a minute after start-up.
+  const untilNext = () => tickMs === 60_000 ? 60_000 - (Date.now() % 60_000) + 500 : tickMs;
+  const tick = () => {
     fetch(`${base}/__scheduled?cron=${encodeURIComponent("* * * * *")}`)
       .then((res) => res.body?.cancel())
       .catch((error) => log(`tick failed: ${error.message}`));
-  }, tickMs);
+    ticker = setTimeout(tick, untilNext());
+  };
+  ticker = setTimeout(tick, untilNext());
 } catch (error) {
   console.error(`[dev] ${error.message}`);
   await stop(1);
