@@ -90,6 +90,9 @@ export function adminSuite(t: Harness, options: AdminSuiteOptions = {}): void {
         const answer = await expect401(f, null, { authorization: header });
         expect(answer.headers.get("www-authenticate")).toContain('error="invalid_token"');
       }
+      // Too long says so, whatever its shape.
+      const long = await expect401(f, null, { authorization: `Bearer ${"x".repeat(9000)}` });
+      expect(long.json.detail).toBe("token is too long");
     });
 
     it('refuses alg "none", with or without a signature', async () => {

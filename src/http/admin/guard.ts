@@ -8,7 +8,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { isUuid } from "../../context.ts";
 import type { Logger } from "../../logger.ts";
-import { type AdminAuth, type AdminPrincipal, canAccess } from "../auth.ts";
+import { type AdminAuth, type AdminPrincipal, canAccess, MAX_TOKEN_LENGTH } from "../auth.ts";
 import { problem } from "../problem.ts";
 import { discardBody } from "../body.ts";
 import { ADMIN_BODY_LIMIT_BYTES } from "./body.ts";
@@ -50,6 +50,7 @@ export function requireToken(auth: AdminAuth, logger: Logger): MiddlewareHandler
   return async (c, next) => {
     const header = c.req.header("authorization");
     if (header === undefined || header.trim() === "") return unauthorized("a Bearer token is required", false);
+    if (header.length > MAX_TOKEN_LENGTH + 16) return unauthorized("token is too long", true);
     const match = BEARER.exec(header);
     if (!match) return unauthorized("the Authorization header must be 'Bearer <JWT>'", true);
     let principal: AdminPrincipal;
