@@ -240,7 +240,7 @@ export class KernelEventProcessor implements EventProcessor {
     const key = `${tenantId.toLowerCase()}:${eventId}`;
     let running = this.#processing.get(key);
     if (!running) {
-      running = this.#processStored(tenantId, eventId, undefined, raw).finally(() => this.#processing.delete(key));
+      running = this.#processStored(tenantId, eventId, raw).finally(() => this.#processing.delete(key));
       this.#processing.set(key, running);
     }
     return running;
@@ -440,16 +440,12 @@ export class KernelEventProcessor implements EventProcessor {
     const raw = await driver.get(eventKeys.event(id, eventId));
     if (raw === null) return { finalized: [] }; // past retention, or never claimed: nothing is waiting for it
     const stored = JSON.parse(raw) as StoredEvent;
-    const names = stored.plugins;
-    const values = await driver.getMany([
-      ...names.map((p) => eventKeys.done(id, eventId, p)),
-      ...names.map((p) => eventKeys.tries(id, eventId, p)),
-    ]);
+    const progress = await this.#readProgress(id, eventId, stored.plugins);
     const finalized: string[] = [];
-    for (const [i, name] of names.entries()) {
-      if (readDone(values[i]) !== null) continue;
-      const attempt = Number(values[names.length + i] ?? 0) || undefined;
-      await this.#finalize(stored, name, "failed", false, { ...(attempt ? { attempt } : {}), reason });
+    for (const name of stored.plugins) {
+      const { done, tries } = progress.get(name)!;
+      if (done !== null) continue;
+      await this.#finalize(stored, name, "failed", false, { ...(tries ? { attempt: tries } : {}), reason });
       finalized.push(name);
     }
     if (!this.queue) await driver.delete(eventKeys.inbox(id, eventId));
@@ -461,12 +457,7 @@ export class KernelEventProcessor implements EventProcessor {
     while (this.#background.size) await Promise.allSettled([...this.#background]);
   }
 
-  async #processStored(
-    tenantId: string,
-    eventId: string,
-    only?: string[],
-    known?: string | null,
-  ): Promise<Processed> {
+  async #processStored(tenantId: string, eventId: string, known?: string | null): Promise<Processed> {
     const id = tenantId.toLowerCase();
     const driver = this.kernel.driver;
     const raw = known !== undefined ? known : await driver.get(eventKeys.event(id, eventId));
@@ -476,18 +467,13 @@ export class KernelEventProcessor implements EventProcessor {
       return { done: true, pending: 0, retryInSeconds: 0, missing: true };
     }
     const stored = JSON.parse(raw) as StoredEvent;
-    if (only) {
-      stored.plugins = stored.plugins.filter((p) => only.includes(p)).concat(
-        only.filter((p) => !stored.plugins.includes(p)),
-      );
-    }
     const tenant = await this.kernel.getTenant(id);
     if (!tenant) {
       // On an eventually consistent store, a tenant created a moment ago in another location may
       // not be visible here yet: keep the event (and its inbox marker) and try again, as for a
       // missing event. Later, the tenant was deleted, with its history: there is nothing to record.
       const age = this.kernel.now() - Date.parse(stored.event.receivedAt);
-      if (!driver.atomic && !(age >= VISIBILITY_WINDOW_MS)) {
+      if (!driver.atomic && age < VISIBILITY_WINDOW_MS) {
         return { done: true, pending: 0, retryInSeconds: 15, missing: true };
       }
       await driver.delete(eventKeys.inbox(id, eventId));
@@ -511,16 +497,12 @@ export class KernelEventProcessor implements EventProcessor {
       // Just claimed: no plugin has a record yet, so no reads are needed.
       for (const name of names) progress.set(name, { final: false, tries: 0 });
     } else if (names.length) {
-      const values = await driver.getMany([
-        ...names.map((p) => eventKeys.done(tenant.id, event.id, p)),
-        ...names.map((p) => eventKeys.tries(tenant.id, event.id, p)),
-      ]);
+      const read = await this.#readProgress(tenant.id, event.id, names);
       const finals: DoneMarker[] = [];
-      names.forEach((name, i) => {
-        const done = readDone(values[i]);
+      for (const [name, { done, tries }] of read) {
         if (done) finals.push(done);
-        progress.set(name, { final: done !== null, tries: Number(values[names.length + i] ?? 0) || 0 });
-      });
+        progress.set(name, { final: done !== null, tries });
+      }
       await this.#restoreRecords(finals);
     }
 
@@ -633,6 +615,22 @@ export class KernelEventProcessor implements EventProcessor {
       await this.kernel.history.write({ key: done.history, json: done.record });
       this.kernel.logger.warn("wrote a final record whose first write had failed", { history_key: done.history });
     }));
+  }
+
+  /** Each plugin's done-key (its final record, if any) and attempts so far for one event, in one read. */
+  async #readProgress(
+    tenantId: string,
+    eventId: string,
+    names: readonly string[],
+  ): Promise<Map<string, { done: DoneMarker | null; tries: number }>> {
+    const values = await this.kernel.driver.getMany([
+      ...names.map((p) => eventKeys.done(tenantId, eventId, p)),
+      ...names.map((p) => eventKeys.tries(tenantId, eventId, p)),
+    ]);
+    return new Map(names.map((name, i) => [name, {
+      done: readDone(values[i]),
+      tries: Number(values[names.length + i] ?? 0) || 0,
+    }]));
   }
 
   /** When the sweep may take over an inbox event whose dispatch to these plugins starts now. */
