@@ -209,10 +209,14 @@ describe("end to end through the HTTP API", () => {
     expect(await loadRows(gsc.storage(TENANT), SITE, "2026-11-18")).toHaveLength(4);
 
     const executions = await api("GET", `/v1/tenants/${TENANT}/executions?limit=20`);
-    // The newest record per name (the list is newest first): the minute task's slots missed since
-    // the last tick have `skipped` records of their own, older than its run.
-    const byName: Record<string, unknown> = {};
-    for (const e of executions.json.executions as { name: string }[]) byName[e.name] ??= e;
+    // Per name, the record of the latest slot (hooks have none: the newest): the minute task's slots
+    // missed since the last tick have `skipped` records of their own, written in the same instant
+    // on this fake clock, so the order of the list does not tell them from the run.
+    const byName: Record<string, { scheduled_time?: string }> = {};
+    for (const e of executions.json.executions as { name: string; scheduled_time?: string }[]) {
+      const seen = byName[e.name];
+      if (!seen || (e.scheduled_time ?? "") > (seen.scheduled_time ?? "")) byName[e.name] = e;
+    }
     expect(byName["gsc-integration.daily-sync"]).toMatchObject({
       status: "succeeded",
       data: { rows_processed: 12, sites: { [SITE]: { rows: 12, days: 3 } } },
