@@ -1,7 +1,8 @@
 /**
- * Deno adapter: `Deno.serve` (PORT, default 8000), `Deno.openKv` (DVP_KV_PATH, default a local
- * file), `Deno.cron` for the tick, and the KV queue (`kv.enqueue`/`listenQueue`) as the work
- * queue, with undeliverable messages kept under ["dvp-dead-letter", …]. Translation only.
+ * Deno adapter: `Deno.serve` (PORT, default 8000), `Deno.openKv` (DVP_KV_PATH; on Deno Deploy the
+ * app's own KV, opened with no path; elsewhere a local file), `Deno.cron` for the tick, and the KV
+ * queue (`kv.enqueue`/`listenQueue`) as the work queue, with undeliverable messages kept under
+ * ["dvp-dead-letter", …]. Translation only.
  */
 import { bundledPlugins } from "../../plugins/index.ts";
 import type { TcpConnect } from "../net/tcp.ts";
@@ -16,10 +17,13 @@ export interface DenoStartOptions {
   /** Listen here instead of PORT (0: any free port). */
   port?: number;
   hostname?: string;
-  /** An open Kv instead of DVP_KV_PATH. */
+  /** An open Kv instead of DVP_KV_PATH (or Deno Deploy's KV). */
   kv?: Deno.Kv;
-  /** Register the tick (default Deno.cron); tests pass their own to call the handler. */
-  cron?: (name: string, schedule: string, handler: () => Promise<void>) => unknown;
+  /**
+   * Register the tick (default Deno.cron); tests pass their own to call the handler. An entry that
+   * Deno Deploy runs passes `registerDenoTick()`, called at its top level (see there).
+   */
+  cron?: CronRegistrar;
   /** The plugins (default: the bundled ones, given a `Deno.connect` TcpConnect). */
   plugins?: (settings: RuntimeSettings) => Plugin[];
   /** Outbound fetch for plugins (default the global fetch). */
@@ -41,6 +45,30 @@ export interface DenoKernel {
 }
 
 const DEAD_LETTER = "dvp-dead-letter";
+const TICK_NAME = "dvp-tick";
+const TICK_SCHEDULE = "* * * * *";
+const LOCAL_KV_PATH = ".dvp/kv.sqlite3";
+
+type CronRegistrar = (name: string, schedule: string, handler: () => Promise<void>) => unknown;
+
+/** Whether this process runs on Deno Deploy (which sets DENO_DEPLOY and DENO_DEPLOYMENT_ID). */
+export function onDenoDeploy(env: Record<string, string | undefined>): boolean {
+  return env.DENO_DEPLOY === "true" || Boolean(env.DENO_DEPLOYMENT_ID);
+}
+
+/**
+ * Registers the tick with Deno.cron now, for startDeno to take over later. Deno Deploy finds crons
+ * by evaluating the main module's top-level code, before the server starts: a cron registered after
+ * `await Deno.openKv()` is never scheduled there. Call this at the top level of the entry, before
+ * any await, and pass the result as `startDeno({ cron })`; a tick that fires while the kernel is
+ * still starting waits for it.
+ */
+export function registerDenoTick(cron: CronRegistrar = Deno.cron): CronRegistrar {
+  let ready!: (handler: () => Promise<void>) => void;
+  const handler = new Promise<() => Promise<void>>((resolve) => (ready = resolve));
+  cron(TICK_NAME, TICK_SCHEDULE, async () => (await handler)());
+  return (_name, _schedule, run) => ready(run);
+}
 // Deno KV retries a message whose handler throws after each of these delays, then files it under DEAD_LETTER.
 const BACKOFF_MS = [5_000, 30_000, 60_000, 120_000, 300_000];
 
@@ -65,7 +93,7 @@ const denoConnect: TcpConnect = async ({ hostname, port }) => {
 
 export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKernel> {
   const env = options.env ?? Deno.env.toObject();
-  const kv = options.kv ?? await Deno.openKv(env.DVP_KV_PATH || ".dvp/kv.sqlite3");
+  const kv = options.kv ?? await openKv(env);
   const queue = createDenoKvWorkQueue(kv, {
     backoffMs: options.queueBackoffMs ?? BACKOFF_MS,
     deadLetterPrefix: DEAD_LETTER,
@@ -94,7 +122,7 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
     for (const outcome of outcomes) if (!outcome.ack) throw new Error(outcome.error);
   });
   const cron = options.cron ?? Deno.cron;
-  cron("dvp-tick", "* * * * *", async () => {
+  cron(TICK_NAME, TICK_SCHEDULE, async () => {
     await runtime.tick();
     await recordDeadLetters(kv, runtime);
   });
@@ -128,6 +156,12 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
       if (!options.kv) kv.close();
     },
   };
+}
+
+/** DVP_KV_PATH when set; on Deno Deploy the app's KV (opened with no path); else a local file. */
+function openKv(env: Record<string, string>): Promise<Deno.Kv> {
+  if (env.DVP_KV_PATH) return Deno.openKv(env.DVP_KV_PATH);
+  return onDenoDeploy(env) ? Deno.openKv() : Deno.openKv(LOCAL_KV_PATH);
 }
 
 /** Values Deno KV stopped redelivering (kept under [DEAD_LETTER, …]): recorded, then removed. */
