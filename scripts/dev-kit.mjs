@@ -55,6 +55,43 @@ export function ensureDevVars(path) {
 }
 
 /**
+ * The one rule of both dev commands: a kernel setting (a `DVP_` variable) set in the environment
+ * wins over the same one in `.dev.vars`. The variables that steer the dev scripts themselves
+ * (`DVP_DEV_*`, `DVP_DEMO_*`) are not the kernel's and are left out. The result is what the server
+ * runs with, so the dev token is signed with it too.
+ */
+export function devSettings(fileVars, env) {
+  const fromEnv = Object.entries(env).filter(([key, value]) =>
+    key.startsWith("DVP_") && !/^DVP_(DEV|DEMO)_/.test(key) && value !== undefined && value !== ""
+  );
+  return { ...fileVars, ...Object.fromEntries(fromEnv) };
+}
+
+/** Writes settings as a dotenv file (wrangler's `--env-file`), readable by the owner only. */
+export function writeEnvFile(path, settings) {
+  mkdirSync(dirname(path), { recursive: true });
+  const lines = Object.entries(settings).map(([key, value]) => `${key}=${JSON.stringify(String(value))}`);
+  writeFileSync(
+    path,
+    `# Written by \`npm start\` on each start: .dev.vars with the environment's DVP_ settings over it.\n${
+      lines.join("\n")
+    }\n`,
+    { mode: 0o600 },
+  );
+}
+
+/** DVP_DEMO_UPSTREAM_PORT as a port number, or 0 (the last one used, else any free one). */
+export function demoUpstreamPort(env) {
+  const raw = env.DVP_DEMO_UPSTREAM_PORT;
+  if (raw === undefined || raw === "") return 0;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`DVP_DEMO_UPSTREAM_PORT must be a port number (1-65535), not ${JSON.stringify(raw)}`);
+  }
+  return port;
+}
+
+/**
  * An HS256 admin token for every tenant, valid for a day (dev only). Issuer and audience are
  * the configured ones, or the kernel's defaults (src/http/auth.ts DEFAULT_ISSUER/DEFAULT_AUDIENCE).
  */
@@ -78,8 +115,12 @@ export async function startDemoUpstream({ port = 0, log = console.log, statePath
   // The same port on every start (kept in statePath): a plugin config pointed at the demo
   // upstream stays right after a restart. Taken by something else: any free port.
   const state = statePath && existsSync(statePath) ? JSON.parse(readFileSync(statePath, "utf8")) : {};
+  // A port the user asked for (DVP_DEMO_UPSTREAM_PORT) is kept or refused, never moved.
   const wanted = port || state.upstreamPort || 0;
   const upstream = await listenDemoUpstream(wanted, log).catch((error) => {
+    if (port && error?.code === "EADDRINUSE") {
+      throw new Error(`DVP_DEMO_UPSTREAM_PORT=${port}: the port is taken`);
+    }
     if (wanted === 0 || error?.code !== "EADDRINUSE") throw error;
     log(`port ${wanted} is taken: the demo upstream moves to another one`);
     return listenDemoUpstream(0, log);

@@ -8,15 +8,28 @@
  * 5. prints the URL, admin page, a dev admin token, the tenant's webhook secret and a ready command,
  * 6. drives the tick at the start of every minute through /__scheduled (wrangler dev does not fire crons itself).
  *
- * Environment: PORT (default 8787), DVP_DEMO_UPSTREAM_URL (use this upstream instead of starting
- * one), DVP_DEV_PERSIST_TO (default .wrangler/state), DVP_DEV_STATE (default .dvp/dev.json),
- * DVP_DEV_TICK_SECONDS (default 60).
+ * Settings: every kernel setting (DVP_*) set in the environment wins over `.dev.vars`; the merged
+ * set is handed to wrangler as `--env-file .dvp/wrangler-dev.env` and signs the dev token.
+ *
+ * Environment: PORT (default 8787), DVP_DEMO_UPSTREAM_PORT (default: the last one, else a free
+ * one), DVP_DEMO_UPSTREAM_URL (use this upstream instead of starting one), DVP_DEV_PERSIST_TO
+ * (default .wrangler/state), DVP_DEV_STATE (default .dvp/dev.json), DVP_DEV_TICK_SECONDS (default 60).
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { banner, devAdminToken, ensureDevVars, seedDemo, startDemoUpstream, waitForHealth } from "./dev-kit.mjs";
+import {
+  banner,
+  demoUpstreamPort,
+  devAdminToken,
+  devSettings,
+  ensureDevVars,
+  seedDemo,
+  startDemoUpstream,
+  waitForHealth,
+  writeEnvFile,
+} from "./dev-kit.mjs";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const port = Number(process.env.PORT || 8787);
@@ -25,11 +38,15 @@ const log = (line) => console.log(`[dev] ${line}`);
 
 const { vars, created } = ensureDevVars(join(root, ".dev.vars"));
 log(created ? "generated .dev.vars (master key, admin secret) — keep it private" : "using .dev.vars");
+// wrangler reads .dev.vars alone, whatever the environment says: it gets the merged settings instead.
+const settings = devSettings(vars, process.env);
+const envFile = join(root, ".dvp", "wrangler-dev.env");
+writeEnvFile(envFile, settings);
 
 const statePath = process.env.DVP_DEV_STATE || join(root, ".dvp", "dev.json");
 const upstream = process.env.DVP_DEMO_UPSTREAM_URL
   ? { url: process.env.DVP_DEMO_UPSTREAM_URL, close: async () => {} }
-  : await startDemoUpstream({ log, statePath });
+  : await startDemoUpstream({ port: demoUpstreamPort(process.env), log, statePath });
 
 const inspectorPort = await freePort();
 const wrangler = spawn(
@@ -46,6 +63,8 @@ const wrangler = spawn(
     "--persist-to",
     process.env.DVP_DEV_PERSIST_TO || join(root, ".wrangler", "state"),
     "--test-scheduled",
+    "--env-file",
+    envFile,
   ],
   { cwd: root, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
 );
@@ -82,7 +101,7 @@ process.on("SIGTERM", () => stop(0));
 
 try {
   await waitForHealth(base, 120_000);
-  const token = await devAdminToken(vars);
+  const token = await devAdminToken(settings);
   const demo = await seedDemo({
     base,
     token,
@@ -93,7 +112,9 @@ try {
   console.log(banner({ base, token, ...demo, upstream: upstream.url, runtime: "wrangler dev (workerd, local KV)" }));
   if (process.env.DVP_DEV_JSON) {
     console.log(
-      `DVP_DEV_READY ${JSON.stringify({ base, token, tenantId: demo.tenantId, secret: demo.webhookSecret })}`,
+      `DVP_DEV_READY ${
+        JSON.stringify({ base, token, tenantId: demo.tenantId, secret: demo.webhookSecret, upstream: upstream.url })
+      }`,
     );
   }
   const tickMs = Number(process.env.DVP_DEV_TICK_SECONDS || 60) * 1000;

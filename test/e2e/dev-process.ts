@@ -15,6 +15,8 @@ export interface Ready {
   token: string;
   tenantId: string;
   secret: string;
+  /** The demo upstream's URL. */
+  upstream: string;
 }
 
 export interface UpstreamCall {
