@@ -5,6 +5,7 @@
  */
 import { type KVDriver, listAll } from "./driver.ts";
 import { invertedTime, keys } from "./keys.ts";
+import type { TraceSpan } from "../trace/span.ts";
 
 export type ExecutionKind = "hook" | "task" | "health";
 export type ExecutionStatus = "succeeded" | "failed" | "timed_out" | "skipped" | "retrying";
@@ -29,6 +30,8 @@ export interface ExecutionRecord {
   eventId?: string;
   scheduledTime?: string;
   correlationId?: string | null;
+  /** Timings of the work behind the record (accept, hook, outbound calls), oldest first. */
+  spans?: TraceSpan[];
 }
 
 export type NewExecutionRecord = Omit<ExecutionRecord, "id" | "at"> & { id?: string; at?: string };

@@ -1,0 +1,24 @@
+/**
+ * Span-like timings the kernel keeps with an execution record (DESIGN: history), in the shape of
+ * W3C trace context: one trace id per webhook (the sender's `traceparent` when it sent one), a
+ * span for accepting it, one per plugin hook, and one per outbound call that hook made.
+ */
+export type SpanKind = "accept" | "hook" | "http";
+
+export interface TraceSpan {
+  kind: SpanKind;
+  /** "POST /v1/webhooks/{tenant_id}", the hook's name, or the outbound call's method and origin + path. */
+  name: string;
+  /** 32 lowercase hex digits. */
+  traceId: string;
+  /** 16 lowercase hex digits. */
+  spanId: string;
+  parentSpanId?: string;
+  /** Start, ms since the epoch. */
+  startMs: number;
+  durationMs: number;
+  /** An outbound call's HTTP status (0: no response). */
+  status?: number;
+  /** Why it failed, when it did (scrubbed like the rest of the record). */
+  error?: string;
+}
