@@ -7,6 +7,7 @@ import { importPKCS8, SignJWT } from "jose";
 import { PluginError } from "../../src/errors.ts";
 import type { HttpClient } from "../../src/net/http-client.ts";
 import type { PluginStorage } from "../../src/store/plugin-storage.ts";
+import { BoundedCache, credentialId } from "./credential-cache.ts";
 
 export const GSC_SCOPE = "https://www.googleapis.com/auth/webmasters.readonly";
 export const JWT_BEARER = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -48,25 +49,25 @@ interface CachedToken {
   expiresAt: number;
 }
 
-const keyCache = new Map<string, Promise<CryptoKey>>();
+const keys = new BoundedCache<Promise<CryptoKey>>();
 
-function signingKey(account: ServiceAccount): Promise<CryptoKey> {
-  const id = `${account.client_email}|${account.private_key_id ?? ""}|${account.private_key.length}`;
-  let key = keyCache.get(id);
+function signingKey(id: string, account: ServiceAccount): Promise<CryptoKey> {
+  let key = keys.get(id);
   if (!key) {
     key = importPKCS8(account.private_key, "RS256").catch((error) => {
-      keyCache.delete(id);
+      keys.delete(id);
       throw new PluginError(`service_account_json: private_key cannot be imported (${(error as Error).name})`);
     });
-    if (keyCache.size > 100) keyCache.clear();
-    keyCache.set(id, key);
+    keys.set(id, key);
   }
   return key;
 }
 
 export class GoogleTokenProvider {
   readonly #cacheKey: string;
+  #id: Promise<string> | undefined;
   constructor(
+    private readonly tenantId: string,
     private readonly account: ServiceAccount,
     private readonly http: HttpClient,
     private readonly storage: PluginStorage,
@@ -74,6 +75,11 @@ export class GoogleTokenProvider {
   ) {
     // Keyed by account and key id: a rotated key never reuses the old key's token.
     this.#cacheKey = `token:${account.client_email}:${account.private_key_id ?? "default"}`;
+  }
+
+  /** This tenant's entry for this exact account. */
+  #cacheId(): Promise<string> {
+    return this.#id ??= credentialId(this.tenantId, this.account);
   }
 
   /** A valid access token, from the cache or freshly exchanged. */
@@ -85,6 +91,7 @@ export class GoogleTokenProvider {
 
   /** Drop the cached token (after a 401) and exchange a new one. */
   async refresh(signal?: AbortSignal): Promise<string> {
+    const id = await this.#cacheId();
     const iat = Math.floor(this.now() / 1000);
     const assertion = await new SignJWT({ scope: GSC_SCOPE })
       .setProtectedHeader({
@@ -96,7 +103,7 @@ export class GoogleTokenProvider {
       .setAudience(this.account.token_uri)
       .setIssuedAt(iat)
       .setExpirationTime(iat + 3600)
-      .sign(await signingKey(this.account));
+      .sign(await signingKey(id, this.account));
     const result = await this.http.request<{ access_token?: string; expires_in?: number }>({
       url: this.account.token_uri,
       method: "POST",
