@@ -27,6 +27,8 @@ export interface S3DeployerOptions extends ReferencePluginOptions {
 }
 
 const PENDING = "inval:";
+/** CloudFront's limit of paths per invalidation (each spelling of a page is one path). */
+const MAX_PATHS_PER_INVALIDATION = 3000;
 /** Longer paths skip the batch (a storage key has a size limit) and are invalidated at once. */
 const MAX_BATCHED_PATH = 400;
 
@@ -58,7 +60,7 @@ export class S3StaticDeployerPlugin extends Plugin<S3DeployerConfig>
     const location = pageLocation(config, content);
     await s3.deleteObject(location.key, ctx.signal);
     this.logger.info("object deleted", { ...this.#log(ctx), content_id: contentId, key: location.key });
-    if (config.distribution_id) await this.#invalidate(ctx, config, cloudFront, location.path);
+    if (config.distribution_id) await this.#invalidate(ctx, config, cloudFront, location.paths);
   }
 
   registerScheduledTasks(): ScheduledTaskDefinition[] {
@@ -107,33 +109,53 @@ export class S3StaticDeployerPlugin extends Plugin<S3DeployerConfig>
       metadata: { "content-id": contentId.slice(0, 200) },
     }, ctx.signal);
     this.logger.info("object uploaded", { ...this.#log(ctx), content_id: contentId, key: location.key, etag });
-    if (config.distribution_id) await this.#invalidate(ctx, config, cloudFront, location.path);
+    if (config.distribution_id) await this.#invalidate(ctx, config, cloudFront, location.paths);
   }
 
-  /** Record the path for the next batch (flushing when full), or invalidate it now. */
-  async #invalidate(ctx: HookContext, config: S3DeployerConfig, cloudFront: CloudFrontClient, path: string) {
-    const viewerPath = invalidationPath(path);
-    if (!config.batch_invalidations || viewerPath.length > MAX_BATCHED_PATH) {
-      const reference = `dvp-${await digest(viewerPath)}-${this.host.now()}`;
-      const created = await cloudFront.createInvalidation(config.distribution_id!, [viewerPath], reference, ctx.signal);
-      this.logger.info("invalidation created", { ...this.#log(ctx), invalidation_id: created.id, paths: 1 });
-      return;
+  /** Record the paths for the next batch (flushing when full), or invalidate them now. */
+  async #invalidate(ctx: HookContext, config: S3DeployerConfig, cloudFront: CloudFrontClient, paths: string[]) {
+    const viewerPaths = paths.map(invalidationPath);
+    // Batching off, or a path too long for a storage key: invalidated at once.
+    const direct = config.batch_invalidations ? viewerPaths.filter((p) => p.length > MAX_BATCHED_PATH) : viewerPaths;
+    if (direct.length) {
+      const reference = await callerReference(direct.map((p) => [p, newToken()]));
+      const created = await cloudFront.createInvalidation(config.distribution_id!, direct, reference, ctx.signal);
+      this.logger.info("invalidation created", {
+        ...this.#log(ctx),
+        invalidation_id: created.id,
+        paths: direct.length,
+      });
     }
+    const batched = viewerPaths.filter((p) => !direct.includes(p));
+    if (batched.length === 0) return;
     const storage = this.storage(ctx.tenantId);
-    await storage.put(PENDING + encodeURIComponent(viewerPath), this.host.now(), { ttlSeconds: 7 * 86_400 });
+    // A fresh token per write: a page written again while its path is pending changes the token,
+    // and with it the batch's CallerReference (see callerReference).
+    await Promise.all(
+      batched.map((p) => storage.put(PENDING + encodeURIComponent(p), newToken(), { ttlSeconds: 7 * 86_400 })),
+    );
     const pending = await storage.list(PENDING, config.invalidation_batch_size);
     if (pending.length >= config.invalidation_batch_size) await this.#flush(ctx, config, cloudFront, ctx.signal);
   }
 
   async #flush(ctx: HookContext, config: S3DeployerConfig, cloudFront: CloudFrontClient, signal?: AbortSignal) {
     const storage = this.storage(ctx.tenantId);
-    const keys = await storage.list(PENDING, 3000); // CloudFront's limit of paths per invalidation
+    const keys = await storage.list(PENDING, MAX_PATHS_PER_INVALIDATION);
     if (keys.length === 0) return { invalidated: 0 };
-    const paths = keys.map((k) => decodeURIComponent(k.slice(PENDING.length)));
-    // Same paths within the same minute → same reference: a retried request is not a second invalidation.
-    const reference = `dvp-${await digest(paths.join("\n"))}-${Math.floor(this.host.now() / 60_000)}`;
-    const created = await cloudFront.createInvalidation(config.distribution_id!, paths, reference, signal);
-    await Promise.all(keys.map((k) => storage.delete(k)));
+    const tokens = await Promise.all(keys.map(async (k) => JSON.stringify(await storage.get(k))));
+    const entries = keys.map((k, i): [string, string] => [decodeURIComponent(k.slice(PENDING.length)), tokens[i]!]);
+    const paths = entries.map(([path]) => path);
+    const created = await cloudFront.createInvalidation(
+      config.distribution_id!,
+      paths,
+      await callerReference(entries),
+      signal,
+    );
+    // Only entries not written again since they were read: a path edited meanwhile keeps its new
+    // token and goes out with the next batch (its upload may have finished after this invalidation).
+    await Promise.all(keys.map(async (k, i) => {
+      if (JSON.stringify(await storage.get(k)) === tokens[i]) await storage.delete(k);
+    }));
     this.logger.info("invalidation created", { ...this.#log(ctx), invalidation_id: created.id, paths: paths.length });
     return { invalidated: paths.length, invalidation_id: created.id, status: created.status };
   }
@@ -164,7 +186,29 @@ export class S3StaticDeployerPlugin extends Plugin<S3DeployerConfig>
   }
 }
 
-async function digest(text: string): Promise<string> {
+function newToken(): string {
+  return crypto.randomUUID();
+}
+
+/**
+ * The CallerReference of an invalidation of these (viewer path, write token) pairs.
+ *
+ * CloudFront treats a repeated CallerReference as a repeated request: with the same paths it
+ * returns the earlier invalidation and invalidates nothing, with other paths it refuses with
+ * InvalidationBatchAlreadyExists. So the reference must change whenever anything was written
+ * since the last invalidation, and may repeat only when the very same batch is sent again.
+ * Every write stores a fresh random token under its path and the reference digests the pairs:
+ * - the HTTP client's retry of a request whose response was lost, or the next minute's flush of a
+ *   batch whose keys could not be deleted, sends the same reference and gets the earlier
+ *   invalidation, which was created after all of those writes: nothing missed, nothing billed twice;
+ * - an edit, even of the same page in the same second, has a new token, so a new reference.
+ * A minute (as before) let a second edit within the minute reuse the first one's reference, and
+ * CloudFront silently skipped it. An event or execution id would not do either: a retried delivery
+ * can find other paths pending (→ InvalidationBatchAlreadyExists), and a replayed event uploads
+ * again after later edits, so its invalidation must follow that upload, not be the old one.
+ */
+async function callerReference(entries: [path: string, token: string][]): Promise<string> {
+  const text = entries.map(([path, token]) => `${path}\t${token}`).join("\n");
   const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return Array.from(hash.slice(0, 12), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `dvp-${Array.from(hash.slice(0, 16), (b) => b.toString(16).padStart(2, "0")).join("")}`;
 }

@@ -201,7 +201,7 @@ describe("end to end through the HTTP API", () => {
     const report = await runtime.tick(new Date(clock.now));
     await settle();
     expect(report.errors).toEqual([]);
-    expect(cf.invalidations.map((i) => i.paths)).toEqual([["/launch"]]);
+    expect(cf.invalidations.map((i) => i.paths.sort())).toEqual([["/launch", "/launch/", "/launch/index.html"]]);
 
     expect(google.tokensIssued).toBe(1);
     const days = await loadDaily(gsc.storage(TENANT), SITE);
@@ -223,7 +223,7 @@ describe("end to end through the HTTP API", () => {
     });
     expect(byName["s3-static-deployer.flush-invalidations"]).toMatchObject({
       status: "succeeded",
-      data: { invalidated: 1 },
+      data: { invalidated: 3 },
     });
     expect(byName.contentPublished).toMatchObject({ status: "succeeded", correlation_id: "corr-msg_e2e_1" });
   });

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { pageLocation, S3StaticDeployerPlugin } from "../../plugins/s3-static-deployer/index.ts";
 import { CONFIG_SCHEMA } from "../../plugins/s3-static-deployer/config.ts";
+import { CloudFrontClient, S3Client } from "../../plugins/s3-static-deployer/client.ts";
+import { createHttpClient } from "../../src/net/http-client.ts";
 import { validate } from "../../src/schema/index.ts";
 import { type FakeCloudFront, type FakeS3, startFakeCloudFront, startFakeS3 } from "../fakes/aws.ts";
 import { verifySigV4 } from "../fakes/sigv4.ts";
@@ -61,8 +63,9 @@ describe("s3-static-deployer", () => {
       /^AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE\/20261120\/eu-west-1\/s3\/aws4_request/,
     );
     expect(cf.invalidations).toHaveLength(0); // waits for the minute
-    expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 1, status: "InProgress" } });
-    expect(cf.invalidations[0]).toMatchObject({ distributionId: "E2QWRUHAPOMQZL", paths: ["/blog/post"] });
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 3, status: "InProgress" } });
+    expect(cf.invalidations[0]).toMatchObject({ distributionId: "E2QWRUHAPOMQZL" });
+    expect(cf.invalidations[0]!.paths.sort()).toEqual(["/blog/post", "/blog/post/", "/blog/post/index.html"]);
   });
 
   it("sends a burst of publishes as one invalidation", async () => {
@@ -71,27 +74,36 @@ describe("s3-static-deployer", () => {
     await bench.publish("c2", page("/b/"));
     await bench.kernel.dispatch(TENANT, "contentUpdated", ["c3", page("/a")]);
     await bench.publish("c4", page("/"));
-    expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 3 } });
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 8 } });
     expect(cf.invalidations).toHaveLength(1);
-    expect(cf.invalidations[0]!.paths.sort()).toEqual(["/", "/a", "/b/"]);
+    expect(cf.invalidations[0]!.paths.sort()).toEqual([
+      "/",
+      "/a",
+      "/a/",
+      "/a/index.html",
+      "/b",
+      "/b/",
+      "/b/index.html",
+      "/index.html",
+    ]);
     expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 0 } });
     expect(cf.invalidations).toHaveLength(1);
   });
 
   it("flushes at once when the batch is full", async () => {
-    const { bench, cf } = await setup({ invalidation_batch_size: 2 });
+    const { bench, cf } = await setup({ invalidation_batch_size: 4 });
     await bench.publish("c1", page("/a"));
     expect(cf.invalidations).toHaveLength(0);
-    await bench.publish("c2", page("/b"));
+    await bench.publish("c2", page("/b.html"));
     expect(cf.invalidations).toHaveLength(1);
-    expect(cf.invalidations[0]!.paths).toEqual(["/a", "/b"]);
+    expect(cf.invalidations[0]!.paths.sort()).toEqual(["/a", "/a/", "/a/index.html", "/b.html"]);
   });
 
   it("invalidates per change when batching is off", async () => {
     const { bench, cf } = await setup({ batch_invalidations: false });
     await bench.publish("c1", page("/a"));
-    await bench.publish("c2", page("/b"));
-    expect(cf.invalidations.map((i) => i.paths)).toEqual([["/a"], ["/b"]]);
+    await bench.publish("c2", page("/b.html"));
+    expect(cf.invalidations.map((i) => i.paths)).toEqual([["/a", "/a/", "/a/index.html"], ["/b.html"]]);
   });
 
   it("skips CloudFront without a distribution id", async () => {
@@ -109,7 +121,7 @@ describe("s3-static-deployer", () => {
     expect(outcomes[0]!.status).toBe("ok");
     expect(s3.objects.size).toBe(0);
     await bench.runTask();
-    expect(cf.invalidations[0]!.paths).toEqual(["/gone"]);
+    expect(cf.invalidations[0]!.paths.sort()).toEqual(["/gone", "/gone/", "/gone/index.html"]);
   });
 
   it("signs non-ASCII keys correctly and encodes the invalidation path", async () => {
@@ -117,7 +129,11 @@ describe("s3-static-deployer", () => {
     expect((await bench.publish("c1", page("/café/naïve post"))).outcomes[0]!.status).toBe("ok");
     expect(s3.objects.has("site-bucket/sites/acme.com/café/naïve post/index.html")).toBe(true);
     await bench.runTask();
-    expect(cf.invalidations[0]!.paths).toEqual(["/caf%C3%A9/na%C3%AFve%20post"]);
+    expect(cf.invalidations[0]!.paths.sort()).toEqual([
+      "/caf%C3%A9/na%C3%AFve%20post",
+      "/caf%C3%A9/na%C3%AFve%20post/",
+      "/caf%C3%A9/na%C3%AFve%20post/index.html",
+    ]);
   });
 
   it("a wrong secret key fails with SignatureDoesNotMatch and is not retried", async () => {
@@ -147,11 +163,8 @@ describe("s3-static-deployer", () => {
 
   it("retries S3 500 and 503 SlowDown, then succeeds", async () => {
     const { bench, s3 } = await setup();
-    s3.failNext.push({ status: 500, code: "InternalError" }, {
-      status: 503,
-      code: "SlowDown",
-      headers: { "retry-after": "1" },
-    });
+    // S3's SlowDown carries no Retry-After: the client's own backoff paces the retry.
+    s3.failNext.push({ status: 500, code: "InternalError" }, { status: 503, code: "SlowDown" });
     expect((await bench.publish("c1", page("/a"))).outcomes[0]!.status).toBe("ok");
     expect(s3.requests).toHaveLength(3);
     expect(s3.objects.size).toBe(1);
@@ -166,7 +179,7 @@ describe("s3-static-deployer", () => {
 
   it("keeps pending paths when CloudFront refuses (TooManyInvalidationsInProgress) and sends them next minute", async () => {
     const { bench, cf } = await setup();
-    await bench.publish("c1", page("/a"));
+    await bench.publish("c1", page("/a.html"));
     cf.failNext.push({ status: 400, code: "TooManyInvalidationsInProgress" });
     expect(await bench.runTask()).toMatchObject({
       success: false,
@@ -174,7 +187,50 @@ describe("s3-static-deployer", () => {
     });
     bench.clock.now += 60_000;
     expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 1 } });
-    expect(cf.invalidations[0]!.paths).toEqual(["/a"]);
+    expect(cf.invalidations[0]!.paths).toEqual(["/a.html"]);
+  });
+
+  it("invalidates a page edited twice within the same minute twice (batched)", async () => {
+    const { bench, cf } = await setup();
+    await bench.publish("c1", page("/a.html", "<h1>first</h1>"));
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 1 } });
+    await bench.kernel.dispatch(TENANT, "contentUpdated", ["c1", page("/a.html", "<h1>second</h1>")]);
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 1 } });
+    // CloudFront answers a repeated CallerReference with the earlier invalidation: none may repeat.
+    expect(cf.repeats).toEqual([]);
+    expect(cf.invalidations.map((i) => i.paths)).toEqual([["/a.html"], ["/a.html"]]);
+  });
+
+  it("invalidates a page edited twice in the same instant twice (unbatched)", async () => {
+    const { bench, cf } = await setup({ batch_invalidations: false });
+    await bench.publish("c1", page("/a.html", "<h1>first</h1>"));
+    await bench.kernel.dispatch(TENANT, "contentUpdated", ["c1", page("/a.html", "<h1>second</h1>")]);
+    expect(cf.repeats).toEqual([]);
+    expect(cf.invalidations).toHaveLength(2);
+  });
+
+  it("a retried CreateInvalidation whose first response was lost reuses its reference: one invalidation", async () => {
+    const { bench, cf } = await setup();
+    await bench.publish("c1", page("/a.html"));
+    cf.failNext.push({ status: 500, code: "ServiceUnavailable", afterCreate: true });
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 1 } });
+    expect(cf.invalidations).toHaveLength(1);
+    expect(cf.repeats).toEqual([{
+      id: cf.invalidations[0]!.id,
+      callerReference: cf.invalidations[0]!.callerReference,
+    }]);
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 0 } });
+  });
+
+  it("a path written again while its batch is in flight stays pending for the next batch", async () => {
+    const { bench, cf } = await setup();
+    await bench.publish("c1", page("/a.html", "<h1>first</h1>"));
+    // The edit lands between the flush reading the batch and deleting it.
+    cf.beforeAnswer = () => bench.kernel.dispatch(TENANT, "contentUpdated", ["c1", page("/a.html", "<h1>2</h1>")]);
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 1 } });
+    cf.beforeAnswer = undefined;
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 1 } });
+    expect(cf.invalidations.map((i) => i.paths)).toEqual([["/a.html"], ["/a.html"]]);
   });
 
   it("rejects content without rendered_html or with a traversal path", async () => {
@@ -197,16 +253,64 @@ describe("s3-static-deployer keys", () => {
     expect(pageLocation(config, { domain: "Acme.com", path: "/" })).toEqual({
       key: "p/acme.com/index.html",
       path: "/",
+      paths: ["/", "/index.html"],
     });
     expect(pageLocation(config, { domain: "acme.com", path: "/a/b/" })).toEqual({
       key: "p/acme.com/a/b/index.html",
       path: "/a/b/",
+      paths: ["/a/b", "/a/b/", "/a/b/index.html"],
+    });
+    expect(pageLocation(config, { domain: "acme.com", path: "/a/b" })).toMatchObject({
+      key: "p/acme.com/a/b/index.html",
+      paths: ["/a/b", "/a/b/", "/a/b/index.html"],
     });
     expect(pageLocation(config, { domain: "acme.com", path: "/feed.xml?x=1" })).toEqual({
       key: "p/acme.com/feed.xml",
       path: "/feed.xml",
+      paths: ["/feed.xml"],
     });
     expect(() => pageLocation(config, { domain: "../x", path: "/" })).toThrow(/host name/);
+  });
+});
+
+describe("the CloudFront and S3 fakes, as unkind as the services", () => {
+  const http = createHttpClient({ fetch, allowInsecureUrls: true, retries: 0 });
+  const now = () => START;
+
+  it("refuse a reused CallerReference with other paths (400 InvalidationBatchAlreadyExists), repeat it with the same", async () => {
+    cf = await startFakeCloudFront({ ...CREDS, now, distributions: ["E2QWRUHAPOMQZL"] });
+    const client = new CloudFrontClient(http, CREDS, now, cf.url);
+    const first = await client.createInvalidation("E2QWRUHAPOMQZL", ["/a"], "ref-1");
+    expect(await client.createInvalidation("E2QWRUHAPOMQZL", ["/a"], "ref-1")).toEqual(first);
+    await expect(client.createInvalidation("E2QWRUHAPOMQZL", ["/b"], "ref-1")).rejects.toMatchObject({
+      status: 400,
+      awsCode: "InvalidationBatchAlreadyExists",
+    });
+    expect(cf.invalidations).toHaveLength(1);
+    expect(cf.repeats).toHaveLength(1);
+  });
+
+  it("check a request before answering an injected failure", async () => {
+    cf = await startFakeCloudFront({ ...CREDS, now, distributions: ["E2QWRUHAPOMQZL"] });
+    cf.failNext.push({ status: 503, code: "ServiceUnavailable" });
+    const client = new CloudFrontClient(http, CREDS, now, cf.url);
+    await expect(client.createInvalidation("E2QWRUHAPOMQZL", [], "ref-1")).rejects.toMatchObject({
+      awsCode: "InvalidArgument",
+    });
+    const tooMany = Array.from({ length: 3001 }, (_, i) => `/p${i}`);
+    await expect(client.createInvalidation("E2QWRUHAPOMQZL", tooMany, "ref-2")).rejects.toMatchObject({
+      status: 413,
+      awsCode: "BatchTooLarge",
+    });
+    expect(cf.failNext).toHaveLength(1);
+
+    s3 = await startFakeS3({ ...CREDS, now, region: "eu-west-1", buckets: ["site-bucket"] });
+    s3.failNext.push({ status: 503, code: "SlowDown" });
+    const store = new S3Client(http, CREDS, { bucket: "missing-bucket", region: "eu-west-1", endpoint: s3.url }, now);
+    await expect(store.putObject("k", "x", { contentType: "text/html" })).rejects.toMatchObject({
+      awsCode: "NoSuchBucket",
+    });
+    expect(s3.failNext).toHaveLength(1);
   });
 });
 
