@@ -39,6 +39,11 @@ export async function newPlugin(args: ParsedArgs, io: CliIo): Promise<number> {
   const testPath = join(root, "test", "plugins", `${slug}.test.ts`);
   const indexPath = join(root, "plugins", "index.ts");
 
+  const fromPackage = await dependsOnKernel(io, root);
+  if (fromPackage && !(await io.kind(indexPath))) {
+    await io.mkdirp(join(root, "plugins"));
+    await io.writeText(indexPath, PACKAGE_INDEX);
+  }
   if ((await io.kind(join(root, "plugins"))) !== "dir" || (await io.kind(indexPath)) !== "file") {
     throw new UsageError(`${root} has no plugins/index.ts: run this in the dvp-kernel checkout (or pass --root)`);
   }
@@ -50,7 +55,7 @@ export async function newPlugin(args: ParsedArgs, io: CliIo): Promise<number> {
   const description = stringFlag(args, "description") ?? PLACEHOLDER_DESCRIPTION;
   const author = stringFlag(args, "author") ?? PLACEHOLDER_AUTHOR;
   const kernelRange = `^${KERNEL_VERSION.split(".")[0]}.0.0`;
-  const files: [string, string][] = [
+  const generated: [string, string][] = [
     [join(dir, "config.ts"), configTemplate(names)],
     [join(dir, "client.ts"), clientTemplate(names)],
     [join(dir, "plugin.ts"), pluginTemplate(names, groups, { description, author, kernelRange })],
@@ -58,6 +63,9 @@ export async function newPlugin(args: ParsedArgs, io: CliIo): Promise<number> {
     [join(dir, "README.md"), readmeTemplate(names, groups, description)],
     [testPath, testTemplate(names, groups)],
   ];
+  const files = fromPackage
+    ? generated.map(([path, text]): [string, string] => [path, importPackage(text)])
+    : generated;
   await io.mkdirp(dir);
   await io.mkdirp(join(root, "test", "plugins"));
   for (const [path, text] of files) await io.writeText(path, text);
@@ -78,4 +86,36 @@ export async function newPlugin(args: ParsedArgs, io: CliIo): Promise<number> {
   io.out(`  npx vitest run test/plugins/${slug}.test.ts   # the generated tests pass as they are`);
   io.out(`  npx dvp check ${slug}                         # the production checklist`);
   return 0;
+}
+
+/** plugins/index.ts for a project that has none yet: the list its createRuntime({ plugins }) uses. */
+const PACKAGE_INDEX = `/** This project's plugins: pass them to createRuntime({ plugins: () => bundledPlugins() }). */
+import type { Plugin } from "@dvp/kernel";
+
+export function bundledPlugins(): Plugin[] {
+  return [];
+}
+`;
+
+/**
+ * Whether the project installs @dvp/kernel (its package.json depends on it) rather than being
+ * the kernel's checkout, whose templates import the sources.
+ */
+async function dependsOnKernel(io: CliIo, root: string): Promise<boolean> {
+  let manifest: Record<string, unknown>;
+  try {
+    manifest = JSON.parse(await io.readText(join(root, "package.json")));
+  } catch {
+    return false;
+  }
+  return ["dependencies", "devDependencies", "peerDependencies"].some((field) => {
+    const deps = manifest[field];
+    return typeof deps === "object" && deps !== null && Object.hasOwn(deps, "@dvp/kernel");
+  });
+}
+
+/** The templates' imports of the kernel's sources, as a project that installs the package writes them. */
+function importPackage(text: string): string {
+  return text.replaceAll(`"../../src/testing/index.ts"`, `"@dvp/kernel/testing"`)
+    .replaceAll(`"../../src/index.ts"`, `"@dvp/kernel"`);
 }
