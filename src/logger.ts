@@ -1,8 +1,13 @@
 /**
- * Structured logging: one JSON line per record, with the fields the seed's `extra=` carried
+ * Structured logging: one record per call, with the fields the seed's `extra=` carried
  * (tenant_id, plugin, correlation_id) as first-class keys. Values under secret-looking keys and
- * any registered secret value are replaced before a line is formatted, so a secret cannot be
+ * any registered secret value are replaced before a record is formatted, so a secret cannot be
  * printed by accident.
+ *
+ * The console sink writes the record as an object on Cloudflare Workers (Workers Logs and
+ * `wrangler tail` index the fields of a logged object, not those inside a string) and as one line
+ * of JSON elsewhere (Deno, Node, Deno Deploy: their collectors read stdout line by line). Both carry
+ * the same fields: the object is the line parsed back (docs/observability.md).
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -111,11 +116,34 @@ function scrubbersFor(values: Iterable<string>): ((text: string) => string)[] {
   return scrubbers;
 }
 
-/** Each level to its console method, so wrangler marks a warning as one (not as a red error). */
+/** "object": the record as an object (Workers); "line": one line of JSON text (stdout collectors). */
+export type LogFormat = "object" | "line";
+
+/** "object" inside Cloudflare Workers (workerd's navigator says so), "line" anywhere else. */
+export function defaultLogFormat(): LogFormat {
+  const agent = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent;
+  return agent === "Cloudflare-Workers" ? "object" : "line";
+}
+
+/**
+ * A sink writing each record to the console in `format`, each level to its console method, so
+ * wrangler marks a warning as one (not as a red error). The object form is the line parsed back:
+ * exactly the fields (and the scrubbed values) of the line, nothing a getter or a class adds.
+ */
+export function consoleSinkFor(format: LogFormat): LogSink {
+  return (record, line) => {
+    const out = format === "object" ? JSON.parse(line) as unknown : line;
+    if (record.level === "error") console.error(out);
+    else if (record.level === "warn") console.warn(out);
+    else console.log(out);
+  };
+}
+
+const runtimeSink = consoleSinkFor(defaultLogFormat());
+
+/** The console sink for this runtime (see consoleSinkFor and defaultLogFormat). */
 export function consoleSink(record: LogRecord, line: string): void {
-  if (record.level === "error") console.error(line);
-  else if (record.level === "warn") console.warn(line);
-  else console.log(line);
+  runtimeSink(record, line);
 }
 
 /** The configuration `getLogger` uses when no kernel supplies its own. */
