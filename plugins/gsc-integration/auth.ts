@@ -1,12 +1,11 @@
 /**
  * Google service-account authentication (OAuth 2.0 JWT bearer grant, RFC 7523): an RS256 JWT
  * signed with the account's key, exchanged at its `token_uri` for an access token, which is
- * cached in plugin storage until shortly before it expires.
+ * cached in this isolate until shortly before it expires (credential-cache.ts).
  */
 import { importPKCS8, SignJWT } from "jose";
 import { PluginError } from "../../src/errors.ts";
 import type { HttpClient } from "../../src/net/http-client.ts";
-import type { PluginStorage } from "../../src/store/plugin-storage.ts";
 import { BoundedCache, credentialId } from "./credential-cache.ts";
 
 export const GSC_SCOPE = "https://www.googleapis.com/auth/webmasters.readonly";
@@ -50,6 +49,7 @@ interface CachedToken {
 }
 
 const keys = new BoundedCache<Promise<CryptoKey>>();
+const tokens = new BoundedCache<CachedToken>();
 
 function signingKey(id: string, account: ServiceAccount): Promise<CryptoKey> {
   let key = keys.get(id);
@@ -64,27 +64,22 @@ function signingKey(id: string, account: ServiceAccount): Promise<CryptoKey> {
 }
 
 export class GoogleTokenProvider {
-  readonly #cacheKey: string;
   #id: Promise<string> | undefined;
   constructor(
     private readonly tenantId: string,
     private readonly account: ServiceAccount,
     private readonly http: HttpClient,
-    private readonly storage: PluginStorage,
     private readonly now: () => number,
-  ) {
-    // Keyed by account and key id: a rotated key never reuses the old key's token.
-    this.#cacheKey = `token:${account.client_email}:${account.private_key_id ?? "default"}`;
-  }
+  ) {}
 
-  /** This tenant's entry for this exact account. */
+  /** This tenant's entry for this exact account: a rotated key never reuses the old key's token. */
   #cacheId(): Promise<string> {
     return this.#id ??= credentialId(this.tenantId, this.account);
   }
 
   /** A valid access token, from the cache or freshly exchanged. */
   async accessToken(signal?: AbortSignal): Promise<string> {
-    const cached = await this.storage.get<CachedToken>(this.#cacheKey);
+    const cached = tokens.get(await this.#cacheId());
     if (cached && cached.expiresAt - 60_000 > this.now()) return cached.accessToken;
     return this.refresh(signal);
   }
@@ -92,6 +87,7 @@ export class GoogleTokenProvider {
   /** Drop the cached token (after a 401) and exchange a new one. */
   async refresh(signal?: AbortSignal): Promise<string> {
     const id = await this.#cacheId();
+    tokens.delete(id);
     const iat = Math.floor(this.now() / 1000);
     const assertion = await new SignJWT({ scope: GSC_SCOPE })
       .setProtectedHeader({
@@ -115,9 +111,7 @@ export class GoogleTokenProvider {
     const token = result.data?.access_token;
     if (typeof token !== "string" || !token) throw new PluginError("Google token exchange returned no access_token");
     const expiresIn = typeof result.data?.expires_in === "number" ? result.data.expires_in : 3600;
-    const cached: CachedToken = { accessToken: token, expiresAt: this.now() + expiresIn * 1000 };
-    // Short-lived (≤ 1 h) and read-only in scope; the KV entry expires with it.
-    await this.storage.put(this.#cacheKey, cached, { ttlSeconds: Math.max(60, expiresIn) });
+    tokens.set(id, { accessToken: token, expiresAt: this.now() + expiresIn * 1000 });
     return token;
   }
 }

@@ -1,7 +1,9 @@
 /**
- * What a service account yields, cached in this isolate: the imported signing key. Every entry
- * is keyed by tenant and a SHA-256 of the whole account (email, key id, key, token URI), so no
- * value a tenant chooses reaches another tenant's entry, and a rotated key is a new entry.
+ * What a service account yields, cached in this isolate only: the imported signing key and the
+ * access token. Every entry is keyed by tenant and a SHA-256 of the whole account (email, key
+ * id, key, token URI), so no value a tenant chooses reaches another tenant's entry, and a
+ * rotated key or a changed token URI is a new entry. Tokens stay out of storage: there they
+ * would sit unsealed, and an isolate exchanging its own once an hour costs one request.
  */
 import { bytesToBase64Url, utf8 } from "../../src/crypto/base64.ts";
 import type { ServiceAccount } from "./auth.ts";

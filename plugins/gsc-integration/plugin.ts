@@ -67,7 +67,7 @@ export class GscIntegrationPlugin extends Plugin<GscConfig> implements Scheduled
     const now = () => this.host.now();
     const client = new SearchConsoleClient(
       http,
-      new GoogleTokenProvider(ctx.tenantId, account, http, storage, now),
+      new GoogleTokenProvider(ctx.tenantId, account, http, now),
       this.options.apiBaseUrl,
     );
     const end = new Date(Math.floor(execution.scheduledTime.getTime() / DAY) * DAY - config.end_offset_days * DAY);

@@ -1,9 +1,10 @@
 /**
  * One tenant's Google credentials never serve another tenant: the imported signing key and the
- * access token are cached per tenant and per digest of the whole account.
+ * access token are cached per tenant and per digest of the whole account, and the token is not
+ * written to storage where it would sit unsealed.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createKernel, createMemoryDriver, type Kernel, type MemoryDriver } from "../../src/index.ts";
+import { createKernel, createMemoryDriver, type Kernel, listAll, type MemoryDriver } from "../../src/index.ts";
 import type { ScheduledTaskDefinition, TaskResult } from "../../src/hooks.ts";
 import { GscIntegrationPlugin } from "../../plugins/gsc-integration/index.ts";
 import { type FakeGoogle, makeServiceAccount, type ServiceAccountFixture, startFakeGoogle } from "../fakes/google.ts";
@@ -118,5 +119,20 @@ describe("gsc-integration credentials across tenants", () => {
     // The same key again for A is served from A's own cache entry.
     expect((await run(kernel, plugin, TENANT_A, clock.now)).success).toBe(true);
     expect(googleA.tokensIssued).toBe(1);
+  });
+
+  it("keeps the access token out of plugin storage", async () => {
+    const driver = createMemoryDriver();
+    const { googleA } = await tenantARan(driver);
+    const tokens: string[] = [];
+    for (const request of googleA.requests) {
+      const bearer = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ""))?.[1];
+      if (bearer) tokens.push(bearer);
+    }
+    expect(tokens.length).toBeGreaterThan(0);
+    let stored = "";
+    for await (const key of listAll(driver, "")) stored += `${key}=${await driver.get(key)}\n`;
+    expect(stored).toContain("gsc-integration"); // the plugin's sync state is there, the token is not
+    for (const token of new Set(tokens)) expect(stored).not.toContain(token);
   });
 });
