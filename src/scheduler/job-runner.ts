@@ -93,7 +93,7 @@ export class JobRunner {
       const lost = state.running;
       // Concurrent ticks all see the expired lease: one of them records it.
       if (!(await store.claim(state, lost.slot, `${lost.attempt}-lost`, JSON.stringify({ at: now })))) {
-        await this.#unwedge(state, lost.slot, `${lost.attempt}-lost`, now);
+        await this.#unwedge(state, lost.slot, `${lost.attempt}-lost`, lost.executionId, now);
         return tally;
       }
       state.running = null;
@@ -165,14 +165,14 @@ export class JobRunner {
    * doing so right now. If its claim is over five minutes old, it died in between: drop the dead
    * run's lock, so that the next tick sees the run as over and the job moves on.
    */
-  async #unwedge(state: JobState, slot: number, attempt: string, now: number): Promise<void> {
+  async #unwedge(state: JobState, slot: number, attempt: string, lostId: string, now: number): Promise<void> {
     const { store } = this.#deps;
     let at = now;
     try {
       at = JSON.parse((await store.readClaim(state, slot, attempt)) ?? "{}").at ?? now;
     } catch { /* unreadable: treat as just taken */ }
     if (now - at <= 5 * 60_000) return;
-    await store.unlock(state);
+    if (!(await store.unlock(state, lostId))) return; // another run holds it now
     this.#deps.kernel.logger.warn("dropped the lock of a lost run whose recording was never saved", {
       tenant_id: state.tenantId,
       task_id: state.jobId,
@@ -231,7 +231,7 @@ export class JobRunner {
       // lock tells the next tick that the run finished and recorded itself. Kept, it lets the lease
       // run out, and the next tick records the run as lost and retries it, so the slot never ends
       // without a final record.
-      if (!unrecorded) await store.unlock(state);
+      if (!unrecorded) await store.unlock(state, executionId);
     }
   }
 

@@ -74,7 +74,7 @@ export async function runTaskNow(
     }
     return outcome.result;
   } finally {
-    await store.unlock(state);
+    await store.unlock(state, executionId);
   }
 }
 

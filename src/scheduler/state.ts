@@ -72,6 +72,8 @@ export class JobStore {
   readonly #local = new Map<string, number>();
   /** Run locks this isolate holds, with their lease end (kernel clock). */
   readonly #localLocks = new Map<string, number>();
+  /** The value this isolate last wrote to each lock: its release needs no read to know its holder. */
+  readonly #written = new Map<string, { executionId: string; raw: string }>();
 
   constructor(driver: KVDriver, options: { claimTtlSeconds?: number } = {}) {
     this.#driver = driver;
@@ -186,6 +188,7 @@ export class JobStore {
       }
     }
     if (!held) this.#localLocks.delete(key);
+    else this.#written.set(key, { executionId, raw: value });
     return held;
   }
 
@@ -193,11 +196,31 @@ export class JobStore {
     return parseHolder(await this.#driver.get(schedKeys.lock(state.tenantId, state.jobId)));
   }
 
-  /** Release the run lock, after the run's final state is written. */
-  async unlock(state: JobState): Promise<void> {
+  /**
+   * Release the run lock, after the run's final state is written: only if `executionId` still
+   * holds it (true when released). A run that outlived its lease finds the lock taken over by
+   * the next run and leaves it alone; deleting it would let a third run start beside that one.
+   */
+  async unlock(state: JobState, executionId: string): Promise<boolean> {
     const key = schedKeys.lock(state.tenantId, state.jobId);
-    this.#localLocks.delete(key);
+    const mine = this.#written.get(key);
+    const release = () => {
+      this.#localLocks.delete(key);
+      if (this.#written.get(key)?.executionId === executionId) this.#written.delete(key);
+    };
+    if (this.#driver.deleteIfUnchanged && mine?.executionId === executionId) {
+      // Against the value this run wrote: gone if the lock was taken over since.
+      release();
+      return this.#driver.deleteIfUnchanged(key, mine.raw);
+    }
+    const raw = await this.#driver.get(key);
+    if (raw === null || parseHolder(raw)?.executionId !== executionId) return false;
+    release();
+    // Compare-and-delete against the value read; a driver without it (Cloudflare KV) has the
+    // window between that read and this delete.
+    if (this.#driver.deleteIfUnchanged) return this.#driver.deleteIfUnchanged(key, raw);
     await this.#driver.delete(key);
+    return true;
   }
 
   /** Claim one attempt at one slot; false when another tick or consumer already has it. */

@@ -7,8 +7,8 @@
  * use; so a string prefix is the range `[prefix] .. [prefix + U+10FFFF]`. Keys containing
  * U+10FFFF (a noncharacter) are refused, which keeps that range exact.
  *
- * Guarantees: strongly consistent; `putIfAbsent` and `putIfUnchanged` are atomic check-and-sets
- * (atomic = true).
+ * Guarantees: strongly consistent; `putIfAbsent`, `putIfUnchanged` and `deleteIfUnchanged` are
+ * atomic check-and-sets (atomic = true).
  * Deno KV may still return a key for a while after its `expireIn`, so values written with a TTL
  * carry their deadline and reads hide them once it has passed.
  */
@@ -34,6 +34,7 @@ export interface DenoKvLike {
 export interface DenoAtomicLike {
   check(...checks: { key: DenoKey; versionstamp: string | null }[]): DenoAtomicLike;
   set(key: DenoKey, value: unknown, options?: { expireIn?: number }): DenoAtomicLike;
+  delete(key: DenoKey): DenoAtomicLike;
   commit(): Promise<{ ok: boolean }>;
 }
 
@@ -126,6 +127,14 @@ export function createDenoKVDriver(kv: DenoKvLike, options: DenoKVDriverOptions 
       // Compare-and-set against exactly the entry that was read (its versionstamp).
       const result = await kv.atomic().check({ key: dk, versionstamp: current.versionstamp })
         .set(dk, stored, setOptions).commit().catch((error) => failed(k, error));
+      return result.ok;
+    },
+    async deleteIfUnchanged(k, expected) {
+      const dk = key(k);
+      const current = await kv.get(dk);
+      if (decode(current.value) !== expected) return false;
+      // Against exactly the entry that was read: a lock taken over since is not deleted.
+      const result = await kv.atomic().check({ key: dk, versionstamp: current.versionstamp }).delete(dk).commit();
       return result.ok;
     },
     async delete(k) {

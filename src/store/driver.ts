@@ -43,6 +43,13 @@ export interface KVDriver {
    * cannot, and has none.
    */
   putIfUnchanged?(key: string, expected: string | null, value: string, options?: PutOptions): Promise<boolean>;
+  /**
+   * Delete only if the key still holds `expected`; true when this call deleted it. Atomic where
+   * offered (memory, Deno KV), so a lock is released only by its holder: a run that outlived its
+   * lease cannot free the lock another run has taken over since. Without it, callers read,
+   * compare and delete (a window, on Cloudflare KV only).
+   */
+  deleteIfUnchanged?(key: string, expected: string): Promise<boolean>;
   delete(key: string): Promise<void>;
   list(options: ListOptions): Promise<ListPage>;
 }

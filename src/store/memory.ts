@@ -79,6 +79,12 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       write(key, value, opts);
       return Promise.resolve(true);
     },
+    deleteIfUnchanged(key, expected) {
+      stats.deletes++;
+      if (live(key) !== expected) return Promise.resolve(false);
+      remove(key);
+      return Promise.resolve(true);
+    },
     delete(key) {
       stats.deletes++;
       remove(key);

@@ -34,6 +34,27 @@ it("two ticks taking over an expired lock at once: one holds it, the other does 
   expect(JSON.parse((await driver.get(key))!)).toMatchObject({ executionId: "run-a" });
 });
 
+it("a run that outlived its lease cannot free the lock of the run that took it over (A/B/C)", async () => {
+  // Three invocations of one job on the atomic memory driver, each with its own store (isolate).
+  const driver = createMemoryDriver();
+  const state = { tenantId: "11111111-1111-4111-8111-111111111111", jobId: "p.task" } as JobState;
+  const [a, b, c] = [new JobStore(driver), new JobStore(driver), new JobStore(driver)];
+  expect(await a.lock(state, "run-a", 0, 60_000)).toBe(true);
+  // A outlives its lease; B takes the lock over.
+  expect(await b.lock(state, "run-b", 70_000, 130_000)).toBe(true);
+  // A finishes late and releases "its" lock: it is B's now, so nothing is freed.
+  const releasedByA = await a.unlock(state, "run-a");
+  expect(JSON.parse((await driver.get(schedKeys.lock(state.tenantId, state.jobId)))!)).toMatchObject({
+    executionId: "run-b",
+  });
+  // C, a minute later, finds B still running and does not start beside it.
+  expect(await c.lock(state, "run-c", 71_000, 131_000)).toBe(false);
+  // B releases its own lock; then C may run.
+  expect(await b.unlock(state, "run-b")).toBe(true);
+  expect(await c.lock(state, "run-c", 72_000, 132_000)).toBe(true);
+  expect(releasedByA).toBe(false);
+});
+
 it("a tick that starts late (its time minutes behind the clock) still gets its whole lease", async () => {
   let release!: () => void;
   const running = new Promise<void>((resolve) => (release = resolve));

@@ -122,6 +122,14 @@ export function createFaultyDriver(inner: KVDriver, options: { seed?: number } =
         },
       }
       : {}),
+    ...(inner.deleteIfUnchanged
+      ? {
+        // A fault on "delete" applies to a compare-and-delete as well.
+        async deleteIfUnchanged(key: string, expected: string) {
+          return gate("delete", [key], () => inner.deleteIfUnchanged!(key, expected));
+        },
+      }
+      : {}),
     async delete(key: string) {
       return gate("delete", [key], () => inner.delete(key));
     },

@@ -178,6 +178,40 @@ export function driverSuite(h: Harness, target: DriverUnderTest): void {
       }
     });
 
+    describe("deleteIfUnchanged", () => {
+      it(`is ${target.atomic ? "offered" : "absent"} (a compare-and-delete needs an atomic backend)`, async () => {
+        const driver = await target.create();
+        expect(typeof driver.deleteIfUnchanged).toBe(target.atomic ? "function" : "undefined");
+      });
+
+      if (target.atomic) {
+        it("deletes only the expected value, and says whether it deleted", async () => {
+          const driver = await target.create();
+          const k = `${ns()}lock`;
+          expect(await driver.deleteIfUnchanged!(k, "a")).toBe(false);
+          await driver.put(k, "b", { ttlSeconds: 3600 });
+          expect(await driver.deleteIfUnchanged!(k, "a")).toBe(false);
+          expect(await driver.get(k)).toBe("b");
+          expect(await driver.deleteIfUnchanged!(k, "b")).toBe(true);
+          expect(await driver.get(k)).toBeNull();
+        });
+
+        it("of a delete racing a takeover, the holder's value decides", async () => {
+          const driver = await target.create();
+          const k = `${ns()}race`;
+          await driver.put(k, "a");
+          const [deleted, took] = await Promise.all([
+            driver.deleteIfUnchanged!(k, "a"),
+            driver.putIfUnchanged!(k, "a", "b"),
+          ]);
+          // Either the delete came first (then the takeover found nothing to replace), or the
+          // takeover did (then the delete found another holder): never both.
+          expect(deleted !== took).toBe(true);
+          expect(await driver.get(k)).toBe(took ? "b" : null);
+        });
+      }
+    });
+
     describe("TTL", () => {
       it("keeps a key with a TTL readable and listable until it expires", async () => {
         const driver = await target.create();

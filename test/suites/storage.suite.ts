@@ -51,6 +51,13 @@ export function countingDriver(inner: KVDriver): CountingDriver {
         ),
       }
       : {}),
+    ...(inner.deleteIfUnchanged
+      ? {
+        deleteIfUnchanged: (key: string, expected: string) => (
+          counts.deletes++, inner.deleteIfUnchanged!(key, expected)
+        ),
+      }
+      : {}),
     delete: (key) => (counts.deletes++, inner.delete(key)),
     list: (opts) => (counts.lists++, inner.list(opts)),
   };
@@ -70,6 +77,9 @@ export function namespacedDriver(inner: KVDriver, ns: string): KVDriver {
         putIfUnchanged: (key: string, expected: string | null, value: string, opts?: PutOptions) =>
           inner.putIfUnchanged!(ns + key, expected, value, opts),
       }
+      : {}),
+    ...(inner.deleteIfUnchanged
+      ? { deleteIfUnchanged: (key: string, expected: string) => inner.deleteIfUnchanged!(ns + key, expected) }
       : {}),
     delete: (key) => inner.delete(ns + key),
     list: async (opts) => {
