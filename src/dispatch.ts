@@ -18,6 +18,8 @@ export interface HookOutcome {
   status: HookOutcomeStatus;
   durationMs: number;
   error?: string;
+  /** The plugin threw a PluginError: its verdict, not a transient failure, so it is not retried. */
+  permanent?: true;
 }
 
 export interface DispatchOptions {
@@ -53,9 +55,14 @@ export async function runActionHook<H extends ActionHookName>(
     if (outcomes[i]) return; // already timed out; a late result changes nothing
     const durationMs = slow ? performance.now() - start : -1;
     const plugin = entries[i]!.name;
-    outcomes[i] = error === undefined
-      ? { plugin, hook, status: "ok", durationMs }
-      : { plugin, hook, status: timedOut ? "timed_out" : "failed", durationMs, error: errorMessage(error) };
+    outcomes[i] = error === undefined ? { plugin, hook, status: "ok", durationMs } : {
+      plugin,
+      hook,
+      status: timedOut ? "timed_out" : "failed",
+      durationMs,
+      error: errorMessage(error),
+      ...(error instanceof PluginError ? { permanent: true as const } : {}),
+    };
     if (--pending === 0 && wake) wake();
   };
 

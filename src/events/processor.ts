@@ -14,6 +14,7 @@ import type { WorkMessage, WorkQueue } from "../queue.ts";
 import type { RegisteredPlugin } from "../registry.ts";
 import type { ExecutionStatus } from "../store/history.ts";
 import type { TenantRecord } from "../store/tenants.ts";
+import { backoffDelay, type BackoffPolicy } from "../timing/backoff.ts";
 import { eventKeys, parseInboxKey } from "./keys.ts";
 import type { AcceptResult, ContentEvent, ContentEventType, EventProcessor } from "./types.ts";
 
@@ -26,8 +27,10 @@ export interface EventProcessorOptions {
   retentionDays?: number;
   /** Seconds after arrival before the sweep may pick an inbox event up (default 60). */
   sweepDelaySeconds?: number;
-  /** First retry delay in seconds, doubled per attempt (default 30). */
+  /** First retry delay in seconds, doubled per attempt, plus up to 50 % jitter (default 30). */
   retryBaseSeconds?: number;
+  /** The jitter's random source, in [0, 1) (default Math.random). */
+  random?: () => number;
   /** Inbox events one sweep handles (default 100). */
   sweepLimit?: number;
 }
@@ -122,7 +125,7 @@ export class KernelEventProcessor implements EventProcessor {
   readonly maxAttempts: number;
   readonly #ttl: number;
   readonly #sweepDelayMs: number;
-  readonly #retryBaseMs: number;
+  readonly #retry: BackoffPolicy;
   readonly #sweepLimit: number;
   /** Accepts in flight in this isolate: concurrent duplicates wait for the first (Cloudflare KV claims are not atomic). */
   readonly #accepting = new Map<string, Promise<AcceptResult>>();
@@ -139,7 +142,9 @@ export class KernelEventProcessor implements EventProcessor {
     this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? 3));
     this.#ttl = Math.max(1, options.retentionDays ?? 7) * 86_400;
     this.#sweepDelayMs = (options.sweepDelaySeconds ?? 60) * 1000;
-    this.#retryBaseMs = (options.retryBaseSeconds ?? 30) * 1000;
+    // Jittered, never sooner than the step: tenants that failed in one outage do not retry in one instant.
+    const baseDelayMs = (options.retryBaseSeconds ?? 30) * 1000;
+    this.#retry = { baseDelayMs, maxDelayMs: 43_200_000, jitter: [1, 1.5], random: options.random };
     this.#sweepLimit = options.sweepLimit ?? 100;
   }
 
@@ -532,7 +537,7 @@ export class KernelEventProcessor implements EventProcessor {
         const details = { attempt, durationMs: Math.round(outcome.durationMs), error: outcome.error };
         if (outcome.status === "ok") {
           await this.#finalize(stored, outcome.plugin, "succeeded", fresh, details);
-        } else if (attempt >= this.maxAttempts) {
+        } else if (attempt >= this.maxAttempts || outcome.permanent) { // a PluginError is not retried
           await this.#finalize(stored, outcome.plugin, outcome.status, fresh, details);
         } else {
           pending++;
@@ -555,7 +560,7 @@ export class KernelEventProcessor implements EventProcessor {
       }));
     }
 
-    const retryInSeconds = Math.round((this.#retryBaseMs * 2 ** Math.max(0, nextAttempt - 1)) / 1000);
+    const retryInSeconds = Math.round(backoffDelay(nextAttempt, this.#retry) / 1000);
     // Queue mode writes no inbox marker (the queue redelivers), so there is none to update.
     if (!this.queue) {
       const inbox = eventKeys.inbox(tenant.id, event.id);

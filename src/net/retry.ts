@@ -1,24 +1,7 @@
 /** Backoff and `Retry-After` arithmetic for the HTTP client, kept pure so it is easy to test. */
 
-export interface BackoffOptions {
-  /** Delay before the first retry, before jitter (ms). */
-  baseDelayMs: number;
-  /** Largest backoff delay (ms). */
-  maxDelayMs: number;
-  /** A number in [0, 1); default Math.random. */
-  random?: () => number;
-}
-
-/**
- * Exponential backoff with "equal jitter": half the exponential step is fixed, half random, so
- * retries from many isolates spread out but never collapse to zero.
- * `retry` is 1 for the first retry.
- */
-export function backoffDelay(retry: number, options: BackoffOptions): number {
-  const step = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** (retry - 1));
-  const random = options.random ?? Math.random;
-  return Math.round(step / 2 + random() * (step / 2));
-}
+/** The kernel's one backoff (equal jitter by default), shared with event and task retries. */
+export { backoffDelay, type BackoffPolicy } from "../timing/backoff.ts";
 
 /**
  * `Retry-After` as a delay in ms: delta-seconds or an HTTP date (RFC 9110 §10.2.3), or null

@@ -17,6 +17,8 @@ export interface AttemptResult {
   result: TaskResult;
   status: ExecutionStatus;
   checks?: HealthCheckRecord[];
+  /** A PluginError: final at once, whatever retries remain. */
+  permanent?: true;
 }
 
 export interface AttemptInput {
@@ -68,7 +70,8 @@ export async function runAttempt(deps: SchedulerDeps, input: AttemptInput): Prom
     return { result: { success: false, errorMessage: outcome.error, durationMs }, status: "timed_out" };
   }
   if (outcome.error !== undefined) {
-    return { result: { success: false, errorMessage: outcome.error, durationMs }, status: "failed" };
+    const permanent = outcome.permanent ? { permanent: outcome.permanent } : {};
+    return { result: { success: false, errorMessage: outcome.error, durationMs }, status: "failed", ...permanent };
   }
   const checked = checkTaskResult(outcome.value);
   if ("error" in checked) {

@@ -2,13 +2,16 @@
  * Running one attempt of a task or one health check under a time limit. The AbortSignal fires
  * at the limit and the attempt is over then, whether or not the plugin listens to the signal.
  */
-import { errorMessage } from "../errors.ts";
+import { errorMessage, PluginError } from "../errors.ts";
 import type { TaskResult } from "../hooks.ts";
+import type { BackoffPolicy } from "../timing/backoff.ts";
 
 export interface AttemptOutcome<T> {
   /** The plugin's value, when it returned one in time. */
   value?: T;
   error?: string;
+  /** The plugin threw a PluginError: a verdict, not a transient failure, so it is not retried. */
+  permanent?: true;
   timedOut: boolean;
   durationMs: number;
 }
@@ -28,7 +31,10 @@ export async function withDeadline<T>(
   });
   const attempt = Promise.resolve()
     .then(() => work(controller.signal))
-    .then((value) => ({ value }), (error: unknown) => ({ error: errorMessage(error ?? "rejected with undefined") }));
+    .then((value) => ({ value }), (error: unknown) => ({
+      error: errorMessage(error ?? "rejected with undefined"),
+      ...(error instanceof PluginError ? { permanent: true as const } : {}),
+    }));
   try {
     const first = await Promise.race([attempt, deadline]);
     const durationMs = Math.round(performance.now() - start);
@@ -76,10 +82,8 @@ function describe(value: unknown): string {
 }
 
 /**
- * The wait after attempt `failedAttempt` failed: base × 2^(failedAttempt - 1), capped, plus up
- * to 50% jitter so that tenants which failed together (an API outage) do not retry together.
+ * How a failed task attempt waits for its retry (with the scheduler's `retryBaseMs` as base):
+ * doubled per attempt up to an hour, plus up to 50 % jitter so that tenants which failed together
+ * (an API outage) do not retry together, and never sooner than the step.
  */
-export function backoffMs(failedAttempt: number, random: () => number, baseMs = 60_000, capMs = 3_600_000): number {
-  const exp = Math.min(baseMs * 2 ** Math.max(0, failedAttempt - 1), capMs);
-  return Math.round(exp * (1 + 0.5 * random()));
-}
+export const TASK_RETRY: Omit<BackoffPolicy, "baseDelayMs"> = { maxDelayMs: 3_600_000, jitter: [1, 1.5] };

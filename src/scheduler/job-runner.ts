@@ -14,9 +14,10 @@
 import { errorMessage } from "../errors.ts";
 import type { ExecutionStatus } from "../store/history.ts";
 import type { TenantRecord } from "../store/tenants.ts";
+import { backoffDelay } from "../timing/backoff.ts";
 import { iso, recordTask, resultFields, runAttempt } from "./attempt.ts";
 import type { SchedulerDeps } from "./context.ts";
-import { backoffMs } from "./execute.ts";
+import { TASK_RETRY } from "./execute.ts";
 import { type JobState, leaseUntil, mergeAfterRun, slotClock } from "./state.ts";
 
 export interface Tally {
@@ -322,6 +323,7 @@ export class JobRunner {
         status: outcome.status,
         durationMs: outcome.result.durationMs,
         data: outcome.result.data,
+        permanent: outcome.permanent,
       });
       // A retry lives in the state written next: until then, the lock must stay for the lease path.
       progress.final = target.retry === null;
@@ -460,11 +462,22 @@ export class JobRunner {
     attempt: number,
     executionId: string,
     now: number,
-    failure: { error: string; status: ExecutionStatus; durationMs: number | undefined; data?: Record<string, unknown> },
+    failure: {
+      error: string;
+      status: ExecutionStatus;
+      durationMs: number | undefined;
+      data?: Record<string, unknown>;
+      permanent?: true;
+    },
   ): Promise<void> {
-    const retries = attempt <= state.task.maxRetries;
+    const retries = attempt <= state.task.maxRetries && !failure.permanent; // a PluginError is not retried
     if (retries) {
-      const at = now + backoffMs(attempt, this.#deps.options.random, this.#deps.options.retryBaseMs);
+      const at = now +
+        backoffDelay(attempt, {
+          ...TASK_RETRY,
+          baseDelayMs: this.#deps.options.retryBaseMs,
+          random: this.#deps.options.random,
+        });
       state.retry = { slot, attempt: attempt + 1, at, lastError: failure.error };
     } else state.retry = null;
     this.#deps.kernel.logger.warn(`task ${state.jobId} failed (attempt ${attempt})`, {

@@ -142,7 +142,8 @@ export async function createTestKernel(options: TestKernelOptions): Promise<Test
   // Created before the tenants are seeded: it listens for enable/config changes to sync schedules.
   const scheduler = createScheduler(kernel, options.scheduler);
   // The KV inbox mode (no queue): accepted events are dispatched at once and swept by the tick.
-  const events = createEventProcessor(kernel);
+  // No jitter: a retry comes exactly 30 s, then 60 s, after a failure, as the guide tells the test's clock.
+  const events = createEventProcessor(kernel, { random: () => 0 });
 
   const seeds = options.tenants ?? [{}];
   const tenantIds: string[] = [];

@@ -33,7 +33,8 @@ async function setup(options: { queue?: boolean } = {}) {
       return Promise.resolve();
     },
   };
-  const events = createEventProcessor(kernel, options.queue ? { queue } : {});
+  // random() = 0: no jitter, so the retries here come exactly 30 s, then 60 s, after a failure.
+  const events = createEventProcessor(kernel, { random: () => 0, ...(options.queue ? { queue } : {}) });
   return {
     clock,
     driver,

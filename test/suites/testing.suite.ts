@@ -54,7 +54,7 @@ class Probe extends Plugin
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
       body: JSON.stringify({ id: contentId, domain: content.domain }),
     });
-    if (!res.ok) throw new PluginError(`HTTP ${res.status}`);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`); // a plain Error: the kernel retries it (a PluginError would be final)
     this.logger.info(`published ${contentId}`, { tenant_id: ctx.tenantId });
   }
 
