@@ -136,9 +136,11 @@ export class KernelScheduler implements Scheduler {
     return healthViews(this.#deps, tenant.id, states, limit);
   }
 
-  async runHealthCycle(tenantId: string, now?: Date): Promise<HealthCheckRecord[]> {
+  async runHealthCycle(tenantId: string, now?: Date, options: { plugin?: string } = {}): Promise<HealthCheckRecord[]> {
     const tenant = await this.#deps.kernel.requireTenant(tenantId);
-    const states = (await this.#ensureSynced(tenant.id)).filter((s) => s.kind === "health");
+    const states = (await this.#ensureSynced(tenant.id)).filter((s) =>
+      s.kind === "health" && (options.plugin === undefined || s.plugin === options.plugin)
+    );
     const at = now?.getTime() ?? this.#deps.kernel.now();
     const records: HealthCheckRecord[] = [];
     for (const state of states) records.push(...await runHealthNow(this.#deps, tenant, state, at));

@@ -77,8 +77,8 @@ export interface Scheduler {
   runNow(tenantId: string, taskId: string, options?: { correlationId?: string | null }): Promise<TaskResult>;
   tasks(tenantId: string): Promise<TaskView[]>;
   health(tenantId: string, options?: { historyLimit?: number }): Promise<HealthCheckView[]>;
-  /** Run every health check of the tenant now. */
-  runHealthCycle(tenantId: string, now?: Date): Promise<HealthCheckRecord[]>;
+  /** Run every health check of the tenant now (or only one plugin's, with `options.plugin`). */
+  runHealthCycle(tenantId: string, now?: Date, options?: { plugin?: string }): Promise<HealthCheckRecord[]>;
   /** The queue consumer's entry for `task` and `health` messages. */
   handleMessage(message: WorkMessage): Promise<void>;
   /** Recompute a tenant's schedules (called on enable, disable and config changes). */

@@ -1,15 +1,17 @@
 /**
  * Operations on a tenant: its scheduled tasks (with the schedule in words, the next run and the
- * last result), running a task now, the execution history, and health check results.
+ * last result), running a task now, the execution history, health check results and running
+ * health checks now.
  */
 import type { Hono } from "hono";
+import { KernelError } from "../../errors.ts";
 import type { Kernel } from "../../kernel.ts";
 import type { Scheduler } from "../../scheduler/types.ts";
 import type { ExecutionKind } from "../../store/history.ts";
 import { problem } from "../problem.ts";
 import { correlationOf } from "../webhooks.ts";
 import type { AdminEnv, Guards } from "./guard.ts";
-import { executionView, healthCheckView, taskResultView, taskView } from "./wire.ts";
+import { executionView, healthCheckView, healthRecordView, taskResultView, taskView } from "./wire.ts";
 
 const KINDS: readonly ExecutionKind[] = ["hook", "task", "health"];
 
@@ -49,6 +51,20 @@ export function taskRoutes(app: Hono<AdminEnv>, kernel: Kernel, scheduler: Sched
     await kernel.requireTenant(id);
     const records = await kernel.history.list(id, { limit, kind: kind as ExecutionKind | undefined, plugin });
     return c.json({ executions: records.map(executionView) });
+  });
+
+  // Health checks now, as the scheduled cycle runs them (recorded, status changes notified): all of
+  // the tenant's, or one plugin's with ?plugin= (404 when it has none to run for this tenant).
+  app.post("/tenants/:id/health/run", token, tenant, async (c) => {
+    const id = c.get("tenantId");
+    const plugin = c.req.query("plugin");
+    if (plugin !== undefined) kernel.registry.require(plugin);
+    await kernel.requireTenant(id);
+    const records = await scheduler.runHealthCycle(id, undefined, plugin === undefined ? {} : { plugin });
+    if (plugin !== undefined && records.length === 0) {
+      throw new KernelError("ERR_PLUGIN_NOT_FOUND", `${plugin} has no health checks to run for this tenant`);
+    }
+    return c.json({ results: records.map(healthRecordView) });
   });
 
   app.get("/tenants/:id/health", token, tenant, async (c) => {
