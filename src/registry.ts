@@ -7,6 +7,7 @@ import { detectHooks, FILTER_HOOKS, type FilterHookName, type HookName } from ".
 import type { Plugin, PluginHost } from "./plugin.ts";
 import { checkSchema } from "./schema/index.ts";
 import { parseVersion, satisfies, validRange } from "./semver.ts";
+import { KERNEL_VERSION } from "./version.ts";
 
 export const PLUGIN_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$/;
 export const DEFAULT_PRIORITY = 100;
@@ -34,9 +35,25 @@ export class PluginRegistry {
   readonly #host: PluginHost | undefined;
   #order = 0;
 
-  constructor(options: { kernelVersion: string; host?: PluginHost }) {
-    this.#kernelVersion = options.kernelVersion;
+  /** Without options (as the Python SDK's `PluginRegistry()`): this kernel's version, no host. */
+  constructor(options: { kernelVersion?: string; host?: PluginHost } = {}) {
+    this.#kernelVersion = options.kernelVersion ?? KERNEL_VERSION;
     this.#host = options.host;
+  }
+
+  /**
+   * The Python SDK's `registry.enable(name)`, refused with what to write instead. A plugin is
+   * enabled per tenant (each tenant's config is validated against the plugin's schema and its
+   * secrets checked when it is enabled, and one tenant's choice must not switch it on for another),
+   * so the registry, which only knows which plugins exist, has nothing to enable.
+   */
+  enable(name: string): never {
+    throw new KernelError(
+      "ERR_VALIDATION",
+      `plugin ${name}: plugins are enabled per tenant, not in the registry: write \`await kernel.enable(tenantId, ${
+        JSON.stringify(name)
+      })\` on a kernel made with \`createKernel({ plugins: [plugin] })\` (or \`kernel.register(plugin)\`)`,
+    );
   }
 
   register(plugin: Plugin): RegisteredPlugin {

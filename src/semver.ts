@@ -1,7 +1,8 @@
 /**
  * The part of semver the kernel needs: parse a version, and test it against a range such as
  * `^1.0.0`, `~1.2`, `>=1.0.0 <2.0.0`, `1.x` or `^1.0.0 || ^2.0.0`. Pre-releases only match a
- * comparator on the same major.minor.patch, as npm does.
+ * comparator on the same major.minor.patch, as npm does. The Python SDK's form is read too: a
+ * comma means "and" (`>=1.0.0,<2.0.0`, as in PEP 440) and `==` means `=`.
  */
 export interface SemVer {
   major: number;
@@ -59,8 +60,8 @@ const v = (major: number, minor: number, patch: number, prerelease: string[] = [
 });
 
 function comparators(token: string): Comparator[] | null {
-  const m = /^(\^|~|>=|<=|>|<|=)?(.*)$/.exec(token)!;
-  const op = m[1] ?? "";
+  const m = /^(\^|~|>=|<=|==|>|<|=)?(.*)$/.exec(token)!;
+  const op = m[1] === "==" ? "=" : m[1] ?? "";
   const p = partial(m[2]!);
   if (!p) return null;
   const [ma, mi, pa] = p.parts as [number | null, number | null, number | null];
@@ -116,7 +117,9 @@ export function validRange(range: string): boolean {
 function parseRange(range: string): Comparator[][] | null {
   const sets: Comparator[][] = [];
   for (const alternative of range.split("||")) {
-    const tokens = alternative.trim().replace(/(\^|~|>=|<=|>|<|=)\s+/g, "$1").split(/\s+/).filter(Boolean);
+    const parts = alternative.split(",");
+    if (parts.length > 1 && parts.some((part) => !part.trim())) return null;
+    const tokens = parts.join(" ").trim().replace(/(\^|~|>=|<=|==|>|<|=)\s+/g, "$1").split(/\s+/).filter(Boolean);
     const set: Comparator[] = [];
     for (const token of tokens.length ? tokens : ["*"]) {
       const cs = comparators(token);
