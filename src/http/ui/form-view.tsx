@@ -33,16 +33,15 @@ function Field(props: FieldsProps & { field: FormField }) {
   const { field, values, errors, idPrefix } = props;
   const id = fieldId(idPrefix, field.path);
   const messages = errors.get(field.path) ?? [];
-  const helpId = field.description || hint(field) ? `${id}-help` : undefined;
+  const helpLine = helpText(field.description, hint(field));
+  const helpId = helpLine ? `${id}-help` : undefined;
   const errorId = messages.length ? `${id}-error` : undefined;
   const describedBy = [helpId, errorId].filter(Boolean).join(" ") || undefined;
   const invalid = messages.length ? "true" : undefined;
   const help = helpId
     ? (
       <p class="help" id={helpId}>
-        {field.description}
-        {field.description && hint(field) ? " " : ""}
-        {hint(field)}
+        {helpLine}
       </p>
     )
     : null;
@@ -209,6 +208,17 @@ function inputType(field: FormField): string {
 }
 
 /** Constraints and defaults, said in words next to the field. */
+/**
+ * The description, then the generated hint as a sentence of its own: a description that does not
+ * end a sentence (a plugin author's "… or a proxy)") gets a full stop, so the two do not run together.
+ */
+export function helpText(description: string | undefined, generated: string): string {
+  const text = description?.trim() ?? "";
+  if (!text || !generated) return text || generated;
+  const ended = /[.!?:;]["'”’)\]]*$/.test(text);
+  return `${text}${ended ? "" : "."} ${generated}`;
+}
+
 export function hint(field: FormField): string {
   const parts: string[] = [];
   if (field.kind === "integer" || field.kind === "number") {
