@@ -8,6 +8,7 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { errorResponse } from "./admin/errors.ts";
 import type { HttpDeps } from "./deps.ts";
+import { openApiRoute } from "./openapi/route.ts";
 import { problem } from "./problem.ts";
 import { webhookRoutes } from "./webhooks.ts";
 
@@ -25,6 +26,7 @@ export function createApp(deps: HttpDeps, options: AppOptions = {}): Hono {
   const logger = deps.kernel.logger;
 
   app.get("/healthz", (c) => c.json({ status: "ok" }, 200, { "cache-control": "no-store" }));
+  openApiRoute(app, deps); // GET /v1/openapi.json, no auth
   // Webhooks first: their signature check replaces the admin API's bearer auth on their paths.
   app.route("/v1", webhookRoutes(deps));
   if (options.admin) app.route("/v1", options.admin(deps));
