@@ -5,6 +5,7 @@ export type { ServiceAccount } from "./auth.ts";
 export { GOOGLE_API_BASE, SearchConsoleClient } from "./client.ts";
 export type { SearchAnalyticsQuery, SearchAnalyticsRow } from "./client.ts";
 export { loadDaily, loadRows } from "./store.ts";
+export { dateInZone, GSC_TIME_ZONE, syncRange } from "./dates.ts";
 export type { DailyTotals, StoredRow } from "./store.ts";
 export { CONFIG_SCHEMA, SECRETS_SCHEMA } from "./config.ts";
 export type { GscConfig } from "./config.ts";

@@ -19,6 +19,7 @@ import { pluginHttpClient, type ReferencePluginOptions } from "../_shared/http.t
 import { GoogleTokenProvider, parseServiceAccount } from "./auth.ts";
 import { type SearchAnalyticsQuery, SearchConsoleClient } from "./client.ts";
 import { CONFIG_SCHEMA, type GscConfig, SECRETS_SCHEMA } from "./config.ts";
+import { syncRange } from "./dates.ts";
 import { loadDaily, saveDay, type StoredRow, toStoredRow } from "./store.ts";
 
 export interface GscOptions extends ReferencePluginOptions {
@@ -27,7 +28,6 @@ export interface GscOptions extends ReferencePluginOptions {
 }
 
 const TASK_ID = "gsc-integration.daily-sync";
-const DAY = 86_400_000;
 
 export class GscIntegrationPlugin extends Plugin<GscConfig> implements ScheduledTaskHooks, DataSeriesHooks {
   readonly name = "gsc-integration";
@@ -70,11 +70,10 @@ export class GscIntegrationPlugin extends Plugin<GscConfig> implements Scheduled
       new GoogleTokenProvider(ctx.tenantId, account, http, now),
       this.options.apiBaseUrl,
     );
-    const end = new Date(Math.floor(execution.scheduledTime.getTime() / DAY) * DAY - config.end_offset_days * DAY);
-    const start = new Date(end.getTime() - (config.date_range_days - 1) * DAY);
+    // The API's days are Pacific days (see dates.ts): "today" is the Pacific date of the slot.
+    const range = syncRange(execution.scheduledTime, config.end_offset_days, config.date_range_days);
     const base = {
-      startDate: isoDate(start),
-      endDate: isoDate(end),
+      ...range,
       type: config.search_type,
       dataState: config.data_state,
       rowLimit: config.row_limit,
@@ -159,8 +158,4 @@ export class GscIntegrationPlugin extends Plugin<GscConfig> implements Scheduled
     }
     return panels;
   }
-}
-
-function isoDate(date: Date): string {
-  return date.toISOString().slice(0, 10);
 }

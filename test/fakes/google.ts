@@ -4,9 +4,15 @@
  *   the assertion is verified with the service account's PUBLIC key using node:crypto (not
  *   jose): RS256, kid, iss = client_email, scope, aud = this token URL, iat/exp (≤ 1 h).
  *   Errors as Google sends them: 400 `{"error":"invalid_grant","error_description":…}`.
+ *   Access tokens expire after the `expires_in` they are issued with (`tokenLifetimeSeconds`,
+ *   default 3599) on the fake's clock: an expired one is answered 401 like a revoked one.
  * - `POST /webmasters/v3/sites/{siteUrl}/searchAnalytics/query`: Bearer token from /token,
  *   the site must be granted (403 PERMISSION_DENIED otherwise), body shape checked, rows
- *   generated deterministically per date and paged with rowLimit/startRow.
+ *   generated deterministically per date and paged with rowLimit/startRow. Days are Pacific
+ *   days, as Search Console's are: a date after the Pacific "today" of the fake's clock has no
+ *   data yet.
+ * - `failNext` answers only requests that are otherwise valid, so a malformed request is still
+ *   caught while a failure is queued.
  */
 import { createPublicKey, createVerify, generateKeyPairSync, type KeyObject, randomBytes } from "node:crypto";
 import { type FakeServer, sendJson, startFakeServer } from "./server.ts";
@@ -52,13 +58,17 @@ export interface FakeGoogleOptions {
   /** Rows per date for detailed queries. */
   rowsPerDay: number;
   now: () => number;
+  /** The access tokens' `expires_in`, enforced (default 3599, as Google). */
+  tokenLifetimeSeconds?: number;
 }
 
 const b64url = (s: string) => Buffer.from(s, "base64url");
 const DIMENSIONS = new Set(["date", "query", "page", "country", "device", "searchAppearance"]);
 
 export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeGoogle> {
-  const tokens = new Set<string>();
+  /** Access token → when it expires (ms, on the fake's clock). */
+  const tokens = new Map<string, number>();
+  const lifetime = options.tokenLifetimeSeconds ?? 3599;
   const state = { tokensIssued: 0 };
   const queries: FakeGoogle["queries"] = [];
   const failNext: FakeGoogle["failNext"] = [];
@@ -76,22 +86,17 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
       const problem = checkAssertion(form.get("assertion") ?? "", options.account(), tokenUrl, options.now());
       if (problem) return sendJson(res, 400, { error: "invalid_grant", error_description: problem });
       const token = `ya29.${randomBytes(24).toString("base64url")}`;
-      tokens.add(token);
+      tokens.set(token, options.now() + lifetime * 1000);
       state.tokensIssued++;
-      return sendJson(res, 200, { access_token: token, expires_in: 3599, token_type: "Bearer" });
+      return sendJson(res, 200, { access_token: token, expires_in: lifetime, token_type: "Bearer" });
     }
     const match = /^\/webmasters\/v3\/sites\/([^/]+)\/searchAnalytics\/query$/.exec(url.pathname);
     if (!match || req.method !== "POST") return sendJson(res, 404, { error: { code: 404, message: "Not Found" } });
     const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ""))?.[1];
-    if (!token || !tokens.has(token)) {
+    if (!token || !((tokens.get(token) ?? 0) > options.now())) {
       return sendJson(res, 401, {
         error: { code: 401, message: "Request had invalid authentication credentials.", status: "UNAUTHENTICATED" },
       });
-    }
-    const failure = failNext.shift();
-    if (failure) {
-      if (failure.delayMs) await new Promise((r) => setTimeout(r, failure.delayMs));
-      return sendJson(res, failure.status, { error: { code: failure.status, message: "injected" } }, failure.headers);
     }
     const site = decodeURIComponent(match[1]!);
     if (!options.sites.includes(site)) {
@@ -107,7 +112,12 @@ export async function startFakeGoogle(options: FakeGoogleOptions): Promise<FakeG
     queries.push({ site, body });
     const bad = checkQuery(body);
     if (bad) return sendJson(res, 400, { error: { code: 400, message: bad, status: "INVALID_ARGUMENT" } });
-    const rows = generateRows(body, options.rowsPerDay);
+    const failure = failNext.shift();
+    if (failure) {
+      if (failure.delayMs) await new Promise((r) => setTimeout(r, failure.delayMs));
+      return sendJson(res, failure.status, { error: { code: failure.status, message: "injected" } }, failure.headers);
+    }
+    const rows = generateRows(body, options.rowsPerDay, pacificDate(options.now()));
     const startRow = Number(body.startRow ?? 0);
     const rowLimit = Number(body.rowLimit ?? 1000);
     const page = rows.slice(startRow, startRow + rowLimit);
@@ -173,8 +183,14 @@ function checkQuery(body: Record<string, unknown>): string | null {
   return null;
 }
 
+/** The calendar date in Search Console's time zone (America/Los_Angeles). */
+export function pacificDate(now: number): string {
+  // en-CA formats as YYYY-MM-DD.
+  return new Date(now).toLocaleDateString("en-CA", { timeZone: "America/Los_Angeles" });
+}
+
 /** Per date, `rowsPerDay` query/page rows; totals (dimension date alone) exceed the rows' sum (anonymized queries). */
-function generateRows(body: Record<string, unknown>, rowsPerDay: number) {
+function generateRows(body: Record<string, unknown>, rowsPerDay: number, today: string) {
   const dims = body.dimensions as string[];
   const out: { keys: string[]; clicks: number; impressions: number; ctr: number; position: number }[] = [];
   for (
@@ -183,6 +199,7 @@ function generateRows(body: Record<string, unknown>, rowsPerDay: number) {
     t += 86_400_000
   ) {
     const day = new Date(t).toISOString().slice(0, 10);
+    if (day > today) break; // that Pacific day has not begun: no data
     const dayNo = new Date(t).getUTCDate();
     if (dims.length === 1 && dims[0] === "date") {
       out.push({ keys: [day], clicks: 100 + dayNo, impressions: 1000 + dayNo * 10, ctr: 0.1, position: 7.5 });

@@ -205,8 +205,9 @@ describe("end to end through the HTTP API", () => {
 
     expect(google.tokensIssued).toBe(1);
     const days = await loadDaily(gsc.storage(TENANT), SITE);
-    expect(days.map((d) => d.date)).toEqual(["2026-11-16", "2026-11-17", "2026-11-18"]);
-    expect(await loadRows(gsc.storage(TENANT), SITE, "2026-11-18")).toHaveLength(4);
+    // 06:00 UTC on the 20th is the 19th in Search Console's Pacific time: the range ends two days before.
+    expect(days.map((d) => d.date)).toEqual(["2026-11-15", "2026-11-16", "2026-11-17"]);
+    expect(await loadRows(gsc.storage(TENANT), SITE, "2026-11-17")).toHaveLength(4);
 
     const executions = await api("GET", `/v1/tenants/${TENANT}/executions?limit=20`);
     // Per name, the record of the latest slot (hooks have none: the newest): the minute task's slots

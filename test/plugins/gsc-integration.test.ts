@@ -1,5 +1,11 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { GscIntegrationPlugin, loadDaily, loadRows } from "../../plugins/gsc-integration/index.ts";
+import {
+  dateInZone,
+  GscIntegrationPlugin,
+  loadDaily,
+  loadRows,
+  syncRange,
+} from "../../plugins/gsc-integration/index.ts";
 import { type FakeGoogle, makeServiceAccount, type ServiceAccountFixture, startFakeGoogle } from "../fakes/google.ts";
 import { benchFor, instantRetries, TENANT } from "./helpers.ts";
 
@@ -13,9 +19,18 @@ afterEach(async () => {
 
 async function setup(
   config: Record<string, unknown> = {},
-  opts: { rowsPerDay?: number; sites?: string[]; timeoutMs?: number; wrongKey?: boolean } = {},
+  opts: {
+    rowsPerDay?: number;
+    sites?: string[];
+    timeoutMs?: number;
+    wrongKey?: boolean;
+    start?: string;
+    /** Waits between retries move the shared clock instead of passing. */
+    sleepMovesClock?: boolean;
+  } = {},
 ) {
-  const clock = { now: Date.parse("2026-11-20T06:00:00Z") };
+  // 14:00 UTC is 06:00 in Pacific time, the same calendar date.
+  const clock = { now: Date.parse(opts.start ?? "2026-11-20T14:00:00Z") };
   const holder: { account?: ServiceAccountFixture } = {};
   google = await startFakeGoogle({
     account: () => holder.account!,
@@ -28,7 +43,11 @@ async function setup(
   const plugin = new GscIntegrationPlugin({
     allowInsecureUrls: true,
     apiBaseUrl: google.url,
-    http: { ...instantRetries, ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}) },
+    http: {
+      ...instantRetries,
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.sleepMovesClock ? { sleep: async (ms: number) => void (clock.now += ms) } : {}),
+    },
   });
   const bench = await benchFor(plugin, { sites: [SITE], row_limit: 5, ...config }, {
     service_account_json: secret,
@@ -130,15 +149,47 @@ describe("gsc-integration", () => {
     await expect(bench.runTask()).rejects.toThrow(/type must be "service_account"/);
   });
 
-  it("retries 500 and 429 (Retry-After) and a slow response, then succeeds", async () => {
+  it("retries 500, 429 with and without Retry-After and a slow response, then succeeds", async () => {
     const { bench, google } = await setup({}, { timeoutMs: 200 });
-    google.failNext.push(
-      { status: 500 },
-      { status: 429, headers: { "retry-after": "1" } },
-      { status: 200, delayMs: 1000 },
-    );
+    // Google's 429s usually carry no Retry-After: the client's own backoff paces the retry.
+    google.failNext.push({ status: 500 }, { status: 429 }, { status: 200, delayMs: 1000 });
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { rows_processed: 21 } });
+    google.failNext.push({ status: 429, headers: { "retry-after": "1" } });
     const result = await bench.runTask();
     expect(result).toMatchObject({ success: true, data: { rows_processed: 21 } });
+  });
+
+  it("a token that expires during a run is answered 401 and refreshed once; the run completes", async () => {
+    const { bench, google } = await setup({}, { sleepMovesClock: true });
+    await bench.runTask(); // caches a token for its expires_in (3599 s), used until a minute before
+    const firstRun = google.requests.length;
+    bench.clock.now += 3538 * 1000;
+    // Two long waits in the middle of the next run carry the clock past that token's expiry.
+    google.failNext.push({ status: 429, headers: { "retry-after": "59" } }, {
+      status: 429,
+      headers: { "retry-after": "59" },
+    });
+    const result = await bench.runTask();
+    expect(result).toMatchObject({ success: true, data: { rows_processed: 21 } });
+    expect(google.tokensIssued).toBe(2);
+    // 6 answered queries (totals, 5 pages of rows), the two 429s, and the retry with the expired
+    // token, answered 401 and followed by one refresh.
+    const calls = google.requests.slice(firstRun).filter((r) => r.url.includes("searchAnalytics"));
+    expect(calls).toHaveLength(9);
+    expect(new Set(calls.map((r) => r.headers.authorization)).size).toBe(2);
+  });
+
+  it("computes the date range in Pacific time across the UTC/Pacific date boundary", async () => {
+    // 06:00 UTC on the 20th is 22:00 on the 19th in Los Angeles: Search Console's today is the 19th,
+    // and the 20th has no data yet.
+    const { bench } = await setup({ end_offset_days: 0, date_range_days: 2 }, { start: "2026-11-20T06:00:00Z" });
+    expect(await bench.runTask()).toMatchObject({
+      success: true,
+      data: { start_date: "2026-11-18", end_date: "2026-11-19", sites: { [SITE]: { rows: 14, days: 2 } } },
+    });
+    // 08:00 UTC is midnight in Los Angeles: the 20th has begun there.
+    bench.clock.now = Date.parse("2026-11-20T08:00:00Z");
+    expect(await bench.runTask()).toMatchObject({ data: { start_date: "2026-11-19", end_date: "2026-11-20" } });
   });
 
   it("re-syncing a day replaces its chunks and drops leftovers", async () => {
@@ -175,11 +226,46 @@ describe("gsc-integration", () => {
     }]);
   });
 
+  it("the Google fake lets tokens expire and checks a query before an injected failure", async () => {
+    const { bench, google } = await setup();
+    await bench.runTask();
+    const url = `${google.url}/webmasters/v3/sites/${encodeURIComponent(SITE)}/searchAnalytics/query`;
+    const auth = String(google.requests.find((r) => r.url.includes("searchAnalytics"))!.headers.authorization);
+    const query = (body: unknown) =>
+      fetch(url, {
+        method: "POST",
+        headers: { authorization: auth, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    google.failNext.push({ status: 503 });
+    const malformed = await query({ endDate: "2026-11-18", dimensions: ["date"], rowLimit: 10, type: "web" });
+    expect(malformed.status).toBe(400);
+    expect(google.failNext).toHaveLength(1);
+    google.failNext.length = 0;
+    const valid = { startDate: "2026-11-18", endDate: "2026-11-18", dimensions: ["date"], rowLimit: 10, type: "web" };
+    expect((await query(valid)).status).toBe(200);
+    bench.clock.now += 3599 * 1000;
+    expect((await query(valid)).status).toBe(401);
+  });
+
   it("registers a daily task at the configured hour", async () => {
     const { bench, plugin } = await setup({ sync_hour_utc: 4 });
     const ctx = bench.kernel.context(await bench.kernel.requireTenant(TENANT));
     expect(await plugin.registerScheduledTasks(ctx)).toMatchObject([
       { taskId: "gsc-integration.daily-sync", schedule: { cronExpression: "0 4 * * *" } },
     ]);
+  });
+});
+
+describe("gsc-integration dates", () => {
+  it("are Los Angeles calendar dates, daylight saving time included", () => {
+    expect(dateInZone(new Date("2026-03-08T07:59:00Z"))).toBe("2026-03-07"); // 23:59 PST
+    expect(dateInZone(new Date("2026-03-08T08:00:00Z"))).toBe("2026-03-08"); // 00:00 PST
+    expect(dateInZone(new Date("2026-07-01T06:59:00Z"))).toBe("2026-06-30"); // 23:59 PDT
+    expect(dateInZone(new Date("2026-07-01T07:00:00Z"))).toBe("2026-07-01"); // 00:00 PDT
+    expect(syncRange(new Date("2027-01-01T05:00:00Z"), 2, 3)).toEqual({
+      startDate: "2026-12-27",
+      endDate: "2026-12-29",
+    });
   });
 });
