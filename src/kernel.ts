@@ -23,6 +23,7 @@ import { applyDefaults, validate } from "./schema/index.ts";
 import { Secrets } from "./secrets.ts";
 import type { KVDriver } from "./store/driver.ts";
 import { ExecutionHistory } from "./store/history.ts";
+import { refusedUrls } from "./net/saved-urls.ts";
 import { createMemoryDriver } from "./store/memory.ts";
 import { createPluginStorage, type PluginStorage } from "./store/plugin-storage.ts";
 import { type PluginState, type TenantRecord, TenantStore } from "./store/tenants.ts";
@@ -45,6 +46,11 @@ export interface KernelOptions {
   tenantCacheTtlMs?: number;
   /** Days the execution history is kept (default 30). */
   historyRetentionDays?: number;
+  /**
+   * `DVP_ALLOW_INSECURE_URLS`: saved URLs may be http and local (development against fakes). Off,
+   * a saved URL must pass the guard plugins apply at call time (https, public host).
+   */
+  allowInsecureUrls?: boolean;
 }
 
 export interface TenantInput {
@@ -81,8 +87,11 @@ export class Kernel implements PluginHost {
   readonly #listeners: PluginStateListener[] = [];
   readonly #pluginLoggers = new Map<string, Logger>();
 
+  readonly #urlGuard: { allowInsecure: boolean };
+
   constructor(options: KernelOptions = {}) {
     this.now = options.now ?? Date.now;
+    this.#urlGuard = { allowInsecure: options.allowInsecureUrls === true };
     this.driver = options.driver ?? createMemoryDriver({ now: this.now });
     this.log = options.log instanceof LogConfig ? options.log : new LogConfig(options.log);
     this.logger = getLogger("dvp.kernel", this.log);
@@ -242,7 +251,8 @@ export class Kernel implements PluginHost {
   async setConfig(tenantId: string, plugin: string, config: unknown): Promise<Record<string, unknown>> {
     const entry = this.registry.require(plugin);
     const checked = validate(entry.plugin.CONFIG_SCHEMA, config);
-    if (!checked.valid) throw new ValidationError(`invalid config for plugin ${plugin}`, checked.errors);
+    const errors = checked.valid ? refusedUrls(entry.plugin, "config", checked.value, this.#urlGuard) : checked.errors;
+    if (errors.length) throw new ValidationError(`invalid config for plugin ${plugin}`, errors);
     await this.#updatePlugin(tenantId, plugin, (state) => ({ ...state, config: checked.value }));
     return checked.value;
   }
@@ -288,12 +298,13 @@ export class Kernel implements PluginHost {
         else current[name] = value;
       }
       const checked = validate(entry.plugin.SECRETS_SCHEMA, current);
-      if (!checked.valid) {
+      const errors = checked.valid ? refusedUrls(entry.plugin, "secrets", current, this.#urlGuard) : checked.errors;
+      if (errors.length) {
         // Messages from the validator can quote the offending value: every value is cut out of them.
         const values = Object.values(current).map(String);
         throw new ValidationError(
           `invalid secrets for plugin ${plugin}`,
-          checked.errors.map((e) => ({ path: e.path, message: safeSecretMessage(e.message, values) })),
+          errors.map((e) => ({ path: e.path, message: safeSecretMessage(e.message, values) })),
         );
       }
       names = Object.keys(current).sort();

@@ -5,6 +5,7 @@
 import { KernelError } from "./errors.ts";
 import type { FilterHookName } from "./hooks.ts";
 import type { Logger } from "./logger.ts";
+import type { SavedUrl } from "./net/saved-urls.ts";
 import { EMPTY_OBJECT_SCHEMA, type JsonSchema } from "./schema/index.ts";
 import type { Secrets } from "./secrets.ts";
 import type { PluginStorage } from "./store/plugin-storage.ts";
@@ -42,6 +43,11 @@ export abstract class Plugin<Config extends object = Record<string, unknown>> {
   failOpen = false;
   /** Per-call time limit for this plugin's action hooks, in ms (default: the kernel's, 10 s). */
   hookTimeoutMs?: number;
+  /**
+   * URLs inside config or secrets that no `format: "uri"` can mark (a field of a pasted JSON key
+   * file), with the field that holds them: saving one the URL guard refuses is refused (422).
+   */
+  savedUrls?(kind: "config" | "secrets", value: Record<string, unknown>): SavedUrl[];
 
   #host: PluginHost | undefined;
   #logger: Logger | undefined;

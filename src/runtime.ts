@@ -130,6 +130,7 @@ export function createRuntime(config: RuntimeConfig): Runtime {
     driver: config.driver,
     masterKeys: settings.masterKeys,
     plugins,
+    allowInsecureUrls: settings.allowInsecureUrls,
     ...(config.fetch ? { fetch: config.fetch } : {}),
     ...(config.now ? { now: config.now } : {}),
     log: { level: settings.logLevel, ...(config.logSink ? { sink: config.logSink } : {}) },

@@ -9,6 +9,7 @@ import type { HealthCheckDefinition, HealthCheckResult, HealthMonitorHooks, Hook
 import { certificateCovers } from "../../src/net/der.ts";
 import type { TcpConnect } from "../../src/net/tcp.ts";
 import { TlsProbeError } from "../../src/net/tls-certificate.ts";
+import type { SavedUrl } from "../../src/net/saved-urls.ts";
 import { hostProblem } from "../../src/net/url-guard.ts";
 import { Plugin } from "../../src/plugin.ts";
 import { pluginHttpClient, type ReferencePluginOptions } from "../_shared/http.ts";
@@ -32,6 +33,12 @@ export class DomainHealthMonitorPlugin extends Plugin<HealthMonitorConfig> imple
 
   constructor(private readonly options: HealthMonitorOptions = {}) {
     super();
+  }
+
+  /** Each domain is checked when saved as its default uptime URL would be. */
+  override savedUrls(kind: "config" | "secrets", value: Record<string, unknown>): SavedUrl[] {
+    const domains = kind === "config" && Array.isArray(value.domains) ? value.domains as MonitoredDomain[] : [];
+    return domains.map((d, i) => ({ path: `/domains/${i}/domain`, url: `https://${d.domain}/`, name: "domain" }));
   }
 
   async registerHealthChecks(ctx: HookContext): Promise<HealthCheckDefinition[]> {

@@ -6,6 +6,7 @@
 import { importPKCS8, SignJWT } from "jose";
 import { PluginError } from "../../src/errors.ts";
 import type { HttpClient } from "../../src/net/http-client.ts";
+import type { SavedUrl } from "../../src/net/saved-urls.ts";
 import { BoundedCache, credentialId } from "./credential-cache.ts";
 
 export const GSC_SCOPE = "https://www.googleapis.com/auth/webmasters.readonly";
@@ -41,6 +42,16 @@ export function parseServiceAccount(json: string): ServiceAccount {
     ...(typeof parsed.private_key_id === "string" ? { private_key_id: parsed.private_key_id } : {}),
     token_uri: typeof parsed.token_uri === "string" ? parsed.token_uri : "https://oauth2.googleapis.com/token",
   };
+}
+
+/** The token_uri of a pasted key file, for the check when it is saved (none when it is not JSON). */
+export function serviceAccountUrls(json: unknown): SavedUrl[] {
+  try {
+    const uri = (JSON.parse(String(json)) as Record<string, unknown>).token_uri;
+    return typeof uri === "string" ? [{ path: "/service_account_json", url: uri, name: "token_uri" }] : [];
+  } catch {
+    return [];
+  }
 }
 
 interface CachedToken {

@@ -16,7 +16,8 @@ import type {
 import { errorMessage } from "../../src/errors.ts";
 import { Plugin } from "../../src/plugin.ts";
 import { pluginHttpClient, type ReferencePluginOptions } from "../_shared/http.ts";
-import { GoogleTokenProvider, parseServiceAccount } from "./auth.ts";
+import type { SavedUrl } from "../../src/net/saved-urls.ts";
+import { GoogleTokenProvider, parseServiceAccount, serviceAccountUrls } from "./auth.ts";
 import { type SearchAnalyticsQuery, SearchConsoleClient } from "./client.ts";
 import { CONFIG_SCHEMA, type GscConfig, SECRETS_SCHEMA } from "./config.ts";
 import { syncRange } from "./dates.ts";
@@ -40,6 +41,10 @@ export class GscIntegrationPlugin extends Plugin<GscConfig> implements Scheduled
 
   constructor(private readonly options: GscOptions = {}) {
     super();
+  }
+
+  override savedUrls(kind: "config" | "secrets", value: Record<string, unknown>): SavedUrl[] {
+    return kind === "secrets" ? serviceAccountUrls(value.service_account_json) : [];
   }
 
   async registerScheduledTasks(ctx: HookContext): Promise<ScheduledTaskDefinition[]> {

@@ -41,6 +41,7 @@ async function kernelWith(
   const kernel = createKernel({
     plugins: [plugin],
     driver,
+    allowInsecureUrls: true, // the fakes listen on 127.0.0.1
     now: () => clock.now,
     log: { level: "error", sink: () => {} },
   });

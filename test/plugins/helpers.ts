@@ -29,6 +29,7 @@ export async function benchFor(
     now: () => clock.now,
     log: { level: "debug", sink: (r, line) => (logs.push(r), lines.push(line)) },
     hookTimeoutMs: 15_000,
+    allowInsecureUrls: true, // fakes listen on 127.0.0.1
   });
   await kernel.putTenant(TENANT, { slug: "acme", plan: "pro" });
   await kernel.setConfig(TENANT, plugin.name, config);
