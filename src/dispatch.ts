@@ -9,6 +9,7 @@ import { errorMessage, FilterRejectedError, PluginError } from "./errors.ts";
 import type { ActionHookArgs, ActionHookName, Content, FilterHookName, Metadata } from "./hooks.ts";
 import type { Logger } from "./logger.ts";
 import type { RegisteredPlugin } from "./registry.ts";
+import { type Deadline, DeadlineExceeded, startDeadline, withinDeadline } from "./timing/deadline.ts";
 
 export type HookOutcomeStatus = "ok" | "failed" | "timed_out";
 
@@ -121,26 +122,20 @@ export async function runActionHook<H extends ActionHookName>(
     );
   }
 
+  /** Until every plugin still running has settled or reached its own time limit. */
   function waitOrTimeOut(): Promise<void> {
+    const deadlines: Deadline[] = [];
     return new Promise<void>((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const limit = (i: number) => entries[i]!.plugin.hookTimeoutMs ?? options.timeoutMs;
-      const check = () => {
-        const elapsed = performance.now() - start;
-        let next = Infinity;
-        for (let i = 0; i < n && pending > 0; i++) {
-          if (outcomes[i]) continue;
-          if (elapsed >= limit(i) - 1) settle(i, new Error(`timed out after ${limit(i)} ms`), true);
-          else next = Math.min(next, limit(i) - elapsed);
-        }
-        if (pending > 0) timer = setTimeout(check, next);
-      };
-      check();
-    });
+      wake = resolve;
+      const elapsed = performance.now() - start;
+      for (let i = 0; i < n; i++) {
+        if (outcomes[i]) continue;
+        const limit = entries[i]!.plugin.hookTimeoutMs ?? options.timeoutMs;
+        const deadline = startDeadline(limit - elapsed, { message: `timed out after ${limit} ms` });
+        deadline.signal.addEventListener("abort", () => settle(i, deadline.signal.reason, true), { once: true });
+        deadlines.push(deadline);
+      }
+    }).finally(() => deadlines.forEach((d) => d.clear()));
   }
 }
 
@@ -165,7 +160,7 @@ export async function runFilterHook(
     let failure: unknown;
     const call = contextForCall(ctx); // its signal aborts if this filter times out
     try {
-      next = await withTimeout(
+      next = await withinDeadline(
         (plugin as unknown as Callable)[hook]!(call, current, metadata),
         plugin.hookTimeoutMs ?? options.timeoutMs,
       );
@@ -182,7 +177,7 @@ export async function runFilterHook(
         throw new FilterRejectedError(name, hook, error.message, { cause: error });
       }
       failure = error ?? new Error("threw undefined");
-      if (error instanceof FilterTimeout) abortHookContext(call, error);
+      if (error instanceof DeadlineExceeded) abortHookContext(call, error);
     }
     if (failure === undefined) {
       current = next as Content;
@@ -204,18 +199,4 @@ export async function runFilterHook(
     throw new FilterRejectedError(name, hook, `plugin ${name} failed: ${message}`, { cause: failure });
   }
   return current;
-}
-
-class FilterTimeout extends Error {}
-
-function withTimeout<T>(value: T | PromiseLike<T>, ms: number): Promise<T> {
-  // Any thenable, not only a native Promise: a hand-made one that never settles must time out too.
-  if (typeof (value as PromiseLike<T> | null)?.then !== "function") return Promise.resolve(value);
-  let timer: ReturnType<typeof setTimeout>;
-  return Promise.race([
-    value,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new FilterTimeout(`timed out after ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

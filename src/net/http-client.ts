@@ -10,6 +10,7 @@
  * bodies or query strings.
  */
 import type { Logger } from "../logger.ts";
+import { startDeadline } from "../timing/deadline.ts";
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from "./retry.ts";
 import { checkUrl, describeUrl } from "./url-guard.ts";
 
@@ -94,8 +95,6 @@ export interface HttpClient {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const BODY_SNIPPET = 2000;
 
-class Timeout extends Error {}
-
 export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
@@ -120,11 +119,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (req.signal?.aborted) {
       return { success: false, code: "aborted", status: 0, error: "aborted by the caller", attempts: attemptNo };
     }
-    const controller = new AbortController();
     const timeoutMs = req.timeoutMs ?? options.timeoutMs ?? 30_000;
-    const timer = setTimeout(() => controller.abort(new Timeout()), timeoutMs);
-    const onCallerAbort = () => controller.abort(req.signal!.reason);
-    req.signal?.addEventListener("abort", onCallerAbort, { once: true });
+    // Combined with the caller's signal: a caller abort ends the attempt too, and is not a timeout.
+    const deadline = startDeadline(timeoutMs, req.signal ? { signal: req.signal } : {});
     const fail = (code: HttpErrorCode, status: number, error: string, extra: object = {}) =>
       ({ success: false, code, status, error, attempts: attemptNo, ...extra }) as const;
     try {
@@ -149,11 +146,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           headers.delete("authorization");
           headers.delete("cookie");
         }
-        const init: RequestInit = { method, headers, body, redirect: "manual", signal: controller.signal };
+        const init: RequestInit = { method, headers, body, redirect: "manual", signal: deadline.signal };
         const request = req.sign && sameOrigin ? await req.sign(url, init) : new Request(url, init);
         const response = await options.fetch(
           request,
-          req.sign && sameOrigin ? { signal: controller.signal, redirect: "manual" } : undefined,
+          req.sign && sameOrigin ? { signal: deadline.signal, redirect: "manual" } : undefined,
         );
         if (REDIRECTS.has(response.status) && req.followRedirects !== false) {
           const location = response.headers.get("location");
@@ -201,12 +198,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         });
       }
     } catch (error) {
-      if (controller.signal.reason instanceof Timeout) return fail("timeout", 0, `timed out after ${timeoutMs} ms`);
+      if (deadline.expired) return fail("timeout", 0, `timed out after ${timeoutMs} ms`);
       if (req.signal?.aborted) return fail("aborted", 0, "aborted by the caller");
       return fail("network", 0, `network error: ${error instanceof Error ? error.message : String(error)}`);
     } finally {
-      clearTimeout(timer);
-      req.signal?.removeEventListener("abort", onCallerAbort);
+      deadline.clear();
     }
   }
 

@@ -5,6 +5,7 @@
 import { errorMessage, PluginError } from "../errors.ts";
 import type { TaskResult } from "../hooks.ts";
 import type { BackoffPolicy } from "../timing/backoff.ts";
+import { DeadlineExceeded, startDeadline } from "../timing/deadline.ts";
 
 export interface AttemptOutcome<T> {
   /** The plugin's value, when it returned one in time. */
@@ -20,28 +21,24 @@ export async function withDeadline<T>(
   timeoutMs: number,
   work: (signal: AbortSignal) => Promise<T> | T,
 ): Promise<AttemptOutcome<T>> {
-  const controller = new AbortController();
   const start = performance.now();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort(new DOMException(`timed out after ${timeoutMs / 1000} s`, "TimeoutError"));
-      resolve("timeout");
-    }, timeoutMs);
-  });
-  const attempt = Promise.resolve()
-    .then(() => work(controller.signal))
-    .then((value) => ({ value }), (error: unknown) => ({
+  const deadline = startDeadline(timeoutMs, { message: `timed out after ${timeoutMs / 1000} s` });
+  const duration = () => Math.round(performance.now() - start);
+  try {
+    const value = await deadline.race(Promise.resolve().then(() => work(deadline.signal)));
+    return { value, timedOut: false, durationMs: duration() };
+  } catch (error) {
+    if (error instanceof DeadlineExceeded && deadline.expired) {
+      return { timedOut: true, error: error.message, durationMs: duration() };
+    }
+    return {
       error: errorMessage(error ?? "rejected with undefined"),
       ...(error instanceof PluginError ? { permanent: true as const } : {}),
-    }));
-  try {
-    const first = await Promise.race([attempt, deadline]);
-    const durationMs = Math.round(performance.now() - start);
-    if (first === "timeout") return { timedOut: true, error: `timed out after ${timeoutMs / 1000} s`, durationMs };
-    return { ...first, timedOut: false, durationMs };
+      timedOut: false,
+      durationMs: duration(),
+    };
   } finally {
-    clearTimeout(timer);
+    deadline.clear();
   }
 }
 

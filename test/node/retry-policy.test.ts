@@ -3,7 +3,7 @@
  * any other error is retried after a jittered backoff, so tenants that failed in the same outage
  * do not all retry in the same instant.
  */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { type ContentEvent, createEventProcessor, RetryLaterError } from "../../src/events/index.ts";
 import {
   type Content,
@@ -20,6 +20,7 @@ import {
 } from "../../src/index.ts";
 import type { WorkMessage } from "../../src/queue.ts";
 import { backoffDelay } from "../../src/timing/backoff.ts";
+import { DeadlineExceeded, startDeadline, withinDeadline } from "../../src/timing/deadline.ts";
 
 const TENANT = "0b7c9a52-3d5e-4f61-8a2b-c0ffee000015";
 
@@ -171,5 +172,41 @@ describe("one jittered backoff", () => {
     // Forty tenants, not forty retries in one instant: at least 10 distinct seconds in each round.
     expect(new Set(first).size).toBeGreaterThanOrEqual(10);
     expect(new Set(second).size).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe("one deadline", () => {
+  it("aborts its signal and gives up waiting at the limit; a caller's abort is passed on and is not a time-out", async () => {
+    vi.useFakeTimers();
+    try {
+      const never = { then: () => {} }; // a hand-made thenable that never settles
+      const limited = startDeadline(1000, { message: "timed out after 1 s" });
+      const raced = limited.race(never).catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(999);
+      expect(limited.signal.aborted).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(limited.expired).toBe(true);
+      expect(limited.signal.reason).toBeInstanceOf(DeadlineExceeded);
+      expect(await raced).toMatchObject({ name: "TimeoutError", message: "timed out after 1 s", timeoutMs: 1000 });
+
+      const caller = new AbortController();
+      const child = startDeadline(1000, { signal: caller.signal });
+      caller.abort(new Error("user cancelled"));
+      expect(child.signal.reason).toMatchObject({ message: "user cancelled" });
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(child.expired).toBe(false);
+
+      const cleared = startDeadline(1000);
+      cleared.clear();
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(cleared.signal.aborted).toBe(false);
+
+      expect(await withinDeadline(7, 1)).toBe(7); // not a thenable: in time, no timer
+      const late = withinDeadline(new Promise(() => {}), 50).catch((e: unknown) => e);
+      await vi.advanceTimersByTimeAsync(50);
+      expect(await late).toMatchObject({ message: "timed out after 50 ms" });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
