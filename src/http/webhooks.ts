@@ -170,7 +170,16 @@ async function verify(
   }
   // An unknown tenant still costs an HMAC (with a decoy key), so its refusal is not instantly
   // distinguishable; a tenant rotating secrets costs one HMAC more per extra secret.
-  const keys = tenant ? await keysOf(tenant) : [await decoyKey()];
+  let keys: CryptoKey[];
+  try {
+    keys = tenant ? await keysOf(tenant) : [await decoyKey()];
+  } catch (error) {
+    if (!(error instanceof KernelError && error.code === "ERR_DECRYPT")) throw error;
+    // A master-key mistake (a key removed too soon, a wrong value): the sender retries once it is fixed.
+    return problem(503, "secrets-unavailable", "the tenant's webhook secrets cannot be read; retry later", {}, {
+      "retry-after": "60",
+    });
+  }
   if (!(await matchesAny(keys, checked, bytes)) || !tenant) return unauthorized();
 
   if (bytes.length === 0) return problem(400, "invalid-json", "the body is empty");
@@ -243,17 +252,31 @@ function parseEvent(
 
 /**
  * The tenant's webhook keys, decrypted and imported once per cached tenant record: a warm
- * webhook costs no KV read and no decryption.
+ * webhook costs no KV read and no decryption. Secrets that cannot be decrypted are logged once
+ * per tenant in this isolate: visible, without a line per retried delivery.
  */
 function tenantKeys(kernel: Kernel): (tenant: Readonly<TenantRecord>) => Promise<CryptoKey[]> {
   const cache = new WeakMap<object, Promise<CryptoKey[]>>();
+  const undecryptable = new Set<string>();
+  const logOnce = (tenantId: string, error: unknown) => {
+    if (!(error instanceof KernelError && error.code === "ERR_DECRYPT") || undecryptable.has(tenantId)) return;
+    if (undecryptable.size >= 10_000) undecryptable.clear();
+    undecryptable.add(tenantId);
+    kernel.logger.error("webhook secrets cannot be decrypted: check DVP_MASTER_KEYS", {
+      tenant_id: tenantId,
+      error: error.message,
+    });
+  };
   return (tenant) => {
     let keys = cache.get(tenant);
     if (!keys) {
       keys = kernel.webhookSecrets(tenant).then((secrets) =>
         Promise.all(secrets.map((s) => webhookKey(s).catch(() => null)))
       ).then((list) => list.filter((k): k is CryptoKey => k !== null));
-      keys.catch(() => cache.delete(tenant));
+      keys.catch((error) => {
+        cache.delete(tenant);
+        logOnce(tenant.id, error);
+      });
       cache.set(tenant, keys);
     }
     return keys;

@@ -4,12 +4,9 @@
  * gsc-integration have their own test: test/plugins/gsc-auth-isolation.test.ts.)
  */
 import { describe, expect, it } from "vitest";
-import { createEventProcessor } from "../../src/events/index.ts";
-import { createApp } from "../../src/http/app.ts";
-import { createAdminAuth } from "../../src/http/auth.ts";
 import { signWebhook, verifyWebhook } from "../../src/http/standard-webhooks.ts";
 import { createKernel, createMemoryDriver, parseMasterKeys, SecretBox } from "../../src/index.ts";
-import { eventBody, RecorderPlugin, signedRequest, unusedScheduler } from "../fixtures/webhook-kit.ts";
+import { eventBody, RecorderPlugin, signedRequest, webhookApp } from "../fixtures/webhook-kit.ts";
 
 const A = "0a0a0a0a-1111-4111-8111-000000000001";
 const B = "0b0b0b0b-2222-4222-8222-000000000002";
@@ -53,14 +50,7 @@ describe("isolate caches across tenants", () => {
     const secretB = (await kernel.putTenant(B, { slug: "b", plan: "pro" })).generatedSecret!;
     await kernel.enable(A, "recorder");
     await kernel.enable(B, "recorder");
-    const app = createApp({
-      kernel,
-      scheduler: unusedScheduler,
-      events: createEventProcessor(kernel),
-      auth: createAdminAuth({ secret: "x".repeat(32) }),
-      bodyLimitBytes: 1024 * 1024,
-      webhookToleranceSeconds: 300,
-    });
+    const app = webhookApp(kernel);
     const url = (tenant: string) => `http://kernel.test/v1/webhooks/${tenant}`;
     expect((await app.request(await signedRequest(url(A), secretA, eventBody()))).status).toBe(202);
     expect((await app.request(await signedRequest(url(B), secretB, eventBody()))).status).toBe(202);
