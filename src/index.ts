@@ -58,7 +58,7 @@ export type { KVNamespaceLike } from "./store/cloudflare-kv.ts";
 export { createDenoKVDriver } from "./store/deno-kv.ts";
 export type { DenoKVDriverOptions, DenoKvLike } from "./store/deno-kv.ts";
 export type { KVDriver, ListOptions, ListPage, PutOptions } from "./store/driver.ts";
-export type { PluginStorage } from "./store/plugin-storage.ts";
+export type { PluginStorage, PluginStoragePage } from "./store/plugin-storage.ts";
 export type { PluginState, TenantRecord } from "./store/tenants.ts";
 export type { ExecutionKind, ExecutionRecord, ExecutionStatus, HistoryQuery } from "./store/history.ts";
 export { generateMasterKey, parseMasterKeys } from "./crypto/master-keys.ts";

@@ -1,0 +1,8 @@
+import { createDenoKVDriver } from "../../src/index.ts";
+import { pluginStorageSuite } from "../suites/plugin-storage.suite.ts";
+import { denoHarness } from "./harness.ts";
+
+// Deno KV in memory; each test writes under a tenant of its own.
+const kv = await Deno.openKv(":memory:");
+const backend = createDenoKVDriver(kv);
+pluginStorageSuite(denoHarness, { driver: () => backend });

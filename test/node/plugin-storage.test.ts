@@ -1,0 +1,5 @@
+import { describe, expect, it } from "vitest";
+import { createMemoryDriver } from "../../src/index.ts";
+import { pluginStorageSuite } from "../suites/plugin-storage.suite.ts";
+
+pluginStorageSuite({ describe, it, expect, runtime: "node" }, { driver: () => createMemoryDriver() });
