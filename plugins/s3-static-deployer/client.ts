@@ -82,7 +82,8 @@ export class S3Client {
     headers: { contentType: string; cacheControl?: string; metadata?: Record<string, string> },
     signal?: AbortSignal,
   ): Promise<{ etag: string | null }> {
-    const bytes = new TextEncoder().encode(body);
+    // A fresh ArrayBuffer, whatever the platform's types say (Cloudflare's: ArrayBufferLike).
+    const bytes = new TextEncoder().encode(body) as Uint8Array<ArrayBuffer>;
     const sent: Record<string, string> = {
       "content-type": headers.contentType,
       "x-amz-content-sha256": await sha256Hex(bytes),

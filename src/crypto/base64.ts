@@ -26,6 +26,7 @@ export function bytesToBase64Url(bytes: Uint8Array): string {
 }
 
 export const utf8 = {
-  encode: (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text),
-  decode: (bytes: BufferSource): string => new TextDecoder("utf-8", { fatal: true }).decode(bytes),
+  // A TextEncoder always returns a fresh ArrayBuffer (Cloudflare's types say ArrayBufferLike).
+  encode: (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>,
+  decode: (bytes: BufferSource): string => new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes),
 };

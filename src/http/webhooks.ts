@@ -188,7 +188,7 @@ async function verify(
   }
   let body: unknown;
   try {
-    body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    body = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
   } catch {
     return problem(400, "invalid-json", "the body is not valid UTF-8 JSON");
   }

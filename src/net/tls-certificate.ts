@@ -138,7 +138,7 @@ export async function fetchPeerCertificate(connect: TcpConnect, options: TlsProb
       abort,
     ]);
   } finally {
-    clearTimeout(timer);
+    if (timer !== undefined) clearTimeout(timer);
     await socket?.close().catch(() => {});
   }
 }

@@ -68,5 +68,5 @@ function withLimit<T>(value: T | Promise<T>): Promise<T> {
     new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`did not answer within ${CALL_LIMIT_MS / 1000} s`)), CALL_LIMIT_MS);
     }),
-  ]).finally(() => clearTimeout(timer)) as Promise<T>;
+  ]).finally(() => timer !== undefined && clearTimeout(timer)) as Promise<T>;
 }

@@ -32,7 +32,7 @@ export async function readJsonBody(request: Request, limit = ADMIN_BODY_LIMIT_BY
   }
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw new BodyError(problem(400, "malformed-body", "the request body is not valid UTF-8"));
   }

@@ -209,8 +209,8 @@ export function fieldId(prefix: string, path: string): string {
 
 /** The part of FormData the parser reads (URLSearchParams fits too). */
 export interface FormSource {
-  get(name: string): FormDataEntryValue | null;
-  getAll(name: string): FormDataEntryValue[];
+  get(name: string): string | File | null;
+  getAll(name: string): (string | File)[];
 }
 
 export interface ParsedForm {

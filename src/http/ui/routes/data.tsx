@@ -78,5 +78,5 @@ function withTimeout<T>(promise: Promise<T>, ms: number, call: HookContext): Pro
       reject(error);
     }, ms);
   });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, timeout]).finally(() => timer !== undefined && clearTimeout(timer));
 }
