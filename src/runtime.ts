@@ -35,8 +35,11 @@ export interface RuntimeSettings {
 }
 
 export interface RuntimeConfig {
-  /** DVP_* variables (other keys are ignored; bindings that are not strings are skipped). */
-  env: Readonly<Record<string, unknown>>;
+  /**
+   * DVP_* variables (other keys are ignored; bindings that are not strings are skipped). Any
+   * object: the host's own typed env, e.g. the `Env` interface `wrangler types` generates.
+   */
+  env: object;
   driver: KVDriver;
   /** The work queue when the runtime has one (Cloudflare DVP_QUEUE, Deno KV queue). */
   queue?: WorkQueue;
@@ -47,6 +50,8 @@ export interface RuntimeConfig {
   logSink?: LogSink;
   /** Leave out the admin API or the dashboard (embedding). */
   app?: AppOptions;
+  /** Where the host app mounts `runtime.app` (e.g. "/cms"): the dashboard's links and redirects start with it. */
+  basePath?: string;
 }
 
 export type ConsumeOutcome = { ack: true } | { ack: false; retryDelaySeconds?: number; error: string };
@@ -124,7 +129,7 @@ export function readSettings(env: Readonly<Record<string, unknown>>): RuntimeSet
 }
 
 export function createRuntime(config: RuntimeConfig): Runtime {
-  const settings = readSettings(config.env);
+  const settings = readSettings(config.env as Readonly<Record<string, unknown>>);
   const plugins = typeof config.plugins === "function" ? config.plugins(settings) : config.plugins ?? [];
   const kernel = createKernel({
     driver: config.driver,
@@ -154,7 +159,12 @@ export function createRuntime(config: RuntimeConfig): Runtime {
     bodyLimitBytes: settings.webhookBodyLimitBytes,
     webhookToleranceSeconds: settings.webhookToleranceSeconds,
   };
-  const app = createApp(deps, { admin: adminApi, ui: adminUi, ...config.app });
+  const app = createApp(deps, {
+    admin: adminApi,
+    ui: adminUi,
+    ...(config.basePath === undefined ? {} : { basePath: config.basePath }),
+    ...config.app,
+  });
   const logger = kernel.logger;
 
   return {

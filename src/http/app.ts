@@ -8,13 +8,20 @@ import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { errorResponse } from "./admin/errors.ts";
 import type { HttpDeps } from "./deps.ts";
+import { ConfigurationError } from "../errors.ts";
 import { openApiRoute } from "./openapi/route.ts";
 import { problem } from "./problem.ts";
 import { webhookRoutes } from "./webhooks.ts";
 
-export type RouterFactory = (deps: HttpDeps) => Hono<any>;
+/** Builds a router; `basePath` is the full path it answers under (e.g. "/cms/admin"), for its own links. */
+export type RouterFactory = (deps: HttpDeps, options: { basePath: string }) => Hono<any>;
 
 export interface AppOptions {
+  /**
+   * Where the host mounts this app (`parent.route("/cms", app)` → "/cms"; default "", served at
+   * the root): the dashboard's links and redirects start with it.
+   */
+  basePath?: string;
   /** The admin API router (paths relative to /v1); false leaves it out. */
   admin?: RouterFactory | false;
   /** The dashboard router (mounted at /admin); false leaves it out. */
@@ -22,6 +29,7 @@ export interface AppOptions {
 }
 
 export function createApp(deps: HttpDeps, options: AppOptions = {}): Hono {
+  const base = mountPath(options.basePath ?? "");
   const app = new Hono();
   const logger = deps.kernel.logger;
 
@@ -29,8 +37,8 @@ export function createApp(deps: HttpDeps, options: AppOptions = {}): Hono {
   openApiRoute(app, deps); // GET /v1/openapi.json, no auth
   // Webhooks first: their signature check replaces the admin API's bearer auth on their paths.
   app.route("/v1", webhookRoutes(deps));
-  if (options.admin) app.route("/v1", options.admin(deps));
-  if (options.ui) app.route("/admin", options.ui(deps));
+  if (options.admin) app.route("/v1", options.admin(deps, { basePath: `${base}/v1` }));
+  if (options.ui) app.route("/admin", options.ui(deps, { basePath: `${base}/admin` }));
 
   // Unmatched paths as a route (not only notFound) so the answer is ours when mounted elsewhere too.
   app.all("*", (c) => {
@@ -56,6 +64,15 @@ export function createApp(deps: HttpDeps, options: AppOptions = {}): Hono {
     return errorResponse(error, logger);
   });
   return app;
+}
+
+/** "/cms/" → "/cms"; "" stays ""; anything but an absolute path (no query, no scheme) is refused. */
+function mountPath(basePath: string): string {
+  const trimmed = basePath.replace(/\/+$/, "");
+  if (trimmed !== "" && !/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/.test(trimmed)) {
+    throw new ConfigurationError("basePath", `must be a path such as "/cms" (got ${JSON.stringify(basePath)})`);
+  }
+  return trimmed;
 }
 
 /**
