@@ -13,6 +13,7 @@ export default defineConfig({
       "test/browser/**",
       "test/reliability/**",
       "test/e2e/**",
+      "test/package/**",
       "node_modules/**",
     ],
     testTimeout: 20_000,

@@ -1,0 +1,19 @@
+/** The consumer's Worker: `Env` is the one `wrangler types` generates from wrangler.toml. */
+import { createCloudflareKVDriver } from "@dvp/kernel";
+import { createHost } from "./host.ts";
+
+let host: ReturnType<typeof createHost> | undefined;
+
+function hostFor(env: Env): ReturnType<typeof createHost> {
+  host ??= createHost(env, createCloudflareKVDriver(env.DVP_KV));
+  return host;
+}
+
+export default {
+  fetch(request, env, ctx): Response | Promise<Response> {
+    return hostFor(env).app.fetch(request, env, ctx);
+  },
+  scheduled(_controller, env, ctx): void {
+    ctx.waitUntil(hostFor(env).dvp.tick());
+  },
+} satisfies ExportedHandler<Env>;
