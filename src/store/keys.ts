@@ -11,6 +11,8 @@ export const keys = {
   /** Execution history, newest first thanks to the inverted time. */
   history: (tenantId: string, invertedTime: string, id: string) => `hist:${tenantId}:${invertedTime}:${id}`,
   historyPrefix: (tenantId: string) => `hist:${tenantId}:`,
+  /** A signed-out dashboard session, by SHA-256 of its token, until the token expires. */
+  revokedSession: (digest: string) => `revoked-session:${digest}`,
 } as const;
 
 /** Zero-padded so that lexicographic order is numeric order, newest first. */

@@ -2,6 +2,7 @@
 import type { Context } from "hono";
 import { type AdminPrincipal, canAccess } from "../auth.ts";
 import type { HttpDeps } from "../deps.ts";
+import type { SessionRevocations } from "./revocations.ts";
 import type { TenantRecord } from "../../store/tenants.ts";
 
 export type UiEnv = {
@@ -20,6 +21,8 @@ export interface Ui {
   deps: HttpDeps;
   /** Where the dashboard is mounted, e.g. "/admin". */
   base: string;
+  /** Signed-out sessions (revocations.ts). */
+  revocations: SessionRevocations;
 }
 
 /** A page to show instead of the one asked for (404, 403, …), thrown from anywhere in a route. */

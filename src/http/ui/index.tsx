@@ -11,6 +11,7 @@ import { KernelError, ValidationError } from "../../errors.ts";
 import { APP_JS } from "./assets.ts";
 import { PageError, type Ui, type UiEnv } from "./context.ts";
 import { ErrorPage } from "./routes/error-page.tsx";
+import { SessionRevocations } from "./revocations.ts";
 import { registerAuthRoutes, registerLogoutRoute } from "./routes/auth.tsx";
 import { registerDataRoutes } from "./routes/data.tsx";
 import { registerHealthRoutes } from "./routes/health.tsx";
@@ -38,7 +39,11 @@ export interface AdminUiOptions {
 }
 
 export function adminUi(deps: HttpDeps, options: AdminUiOptions = {}): Hono<UiEnv> {
-  const ui: Ui = { deps, base: (options.basePath ?? "/admin").replace(/\/+$/, "") };
+  const ui: Ui = {
+    deps,
+    base: (options.basePath ?? "/admin").replace(/\/+$/, ""),
+    revocations: new SessionRevocations(deps.kernel.driver, deps.kernel.now),
+  };
   const app = new Hono<UiEnv>();
 
   app.use("*", async (c, next) => {
@@ -68,7 +73,7 @@ export function adminUi(deps: HttpDeps, options: AdminUiOptions = {}): Hono<UiEn
       return c.redirect(`${ui.base}/login?${reason ? `reason=${reason}` : "reason=signin"}${next}`, 303);
     };
     if (!token) return toLogin();
-    const ended = (reason: "expired" | "invalid") => {
+    const ended = (reason: "expired" | "invalid" | "signedout") => {
       const res = toLogin(reason);
       res.headers.append("set-cookie", clearCookieHeader(SESSION_COOKIE));
       return res;
@@ -81,6 +86,7 @@ export function adminUi(deps: HttpDeps, options: AdminUiOptions = {}): Hono<UiEn
     }
     // The verifier allows some clock skew past `exp`; the session does not outlive the token.
     if (sessionSeconds(token, deps.kernel.now()) <= 0) return ended("expired");
+    if (await ui.revocations.isRevoked(token)) return ended("signedout");
     c.set("session", token);
     c.set("csrf", await csrfTokenFor(token));
     if (c.req.method !== "GET" && c.req.method !== "HEAD") {

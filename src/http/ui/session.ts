@@ -4,8 +4,8 @@
  * The session cookie holds the admin JWT itself (`__Host-` prefixed: Secure, Path=/, no Domain;
  * HttpOnly; SameSite=Strict), with a Max-Age that ends no later than the token's `exp`. Every
  * request verifies it again with the same AdminAuth as the API, so expiry, revocation of the key
- * and scoping behave exactly as they do there, and no server-side session state is needed on an
- * edge with many isolates.
+ * and scoping behave exactly as they do there. The only server-side state is the list of
+ * signed-out tokens (revocations.ts).
  *
  * CSRF: every form post must pass (1) an Origin check (the Origin header, or failing that
  * Sec-Fetch-Site, must say same-origin) and (2) a token. Signed in, the token is

@@ -72,6 +72,9 @@ export function registerAuthRoutes(app: Hono<UiEnv>, ui: Ui): void {
       try {
         await ui.deps.auth.verify(token);
         if (sessionSeconds(token, ui.deps.kernel.now()) <= 0) problem = "The token has expired.";
+        else if (await ui.revocations.isRevoked(token)) {
+          problem = "This token was signed out: sign in with a new one.";
+        }
       } catch (error) {
         if (!(error instanceof AuthError)) throw error;
         problem = `The token was refused: ${error.message}.`;
@@ -89,7 +92,8 @@ export function registerAuthRoutes(app: Hono<UiEnv>, ui: Ui): void {
 
 /** Registered after the session check: signing out is a CSRF-protected post like any other. */
 export function registerLogoutRoute(app: Hono<UiEnv>, ui: Ui): void {
-  app.post("/logout", () => {
+  app.post("/logout", async (c) => {
+    await ui.revocations.revoke(c.get("session"));
     const headers = new Headers({ location: `${ui.base}/login?reason=signedout` });
     headers.append("set-cookie", clearCookieHeader(SESSION_COOKIE));
     return new Response(null, { status: 303, headers });
