@@ -4,11 +4,17 @@
  * organic-keywords. Failures are classified so the task can stop early: a rejected token or
  * exhausted API units will fail every following call too.
  */
-import type { HttpClient } from "../../src/net/http-client.ts";
+import type { HttpClient, HttpResult } from "../../src/net/http-client.ts";
+import type { Pacer } from "./pacer.ts";
+
+/** Ahrefs' rate-limit window: a 429 without Retry-After waits this long before the next request. */
+export const RATE_WINDOW_MS = 60_000;
+/** Whole-window waits for one call before its 429 ends the run. */
+const RATE_LIMIT_WAITS = 3;
 
 export const AHREFS_API_BASE = "https://api.ahrefs.com/v3";
 
-export type AhrefsErrorKind = "auth" | "units" | "rate_limited" | "target" | "unavailable";
+export type AhrefsErrorKind = "auth" | "units" | "rate_limited" | "target" | "unavailable" | "deadline";
 
 export class AhrefsError extends Error {
   constructor(readonly kind: AhrefsErrorKind, readonly status: number, message: string) {
@@ -41,6 +47,8 @@ export class AhrefsClient {
     private readonly http: HttpClient,
     private readonly token: string,
     private readonly baseUrl: string = AHREFS_API_BASE,
+    /** Spaces the requests to the plan's limit and waits out 429s (none: unpaced, as before). */
+    private readonly pacer?: Pacer,
   ) {}
 
   async domainRating(q: TargetQuery): Promise<{ domain_rating: number | null; ahrefs_rank: number | null }> {
@@ -93,25 +101,37 @@ export class AhrefsClient {
   }
 
   async #get<T>(endpoint: string, query: Record<string, string | number | undefined>, q: TargetQuery): Promise<T> {
-    this.calls++;
-    const result = await this.http.request<T>({
-      url: `${this.baseUrl.replace(/\/+$/, "")}/site-explorer/${endpoint}`,
-      query,
-      headers: { authorization: `Bearer ${this.token}`, accept: "application/json" },
-      signal: q.signal,
-    });
-    if (result.success) return result.data ?? ({} as T);
-    const detail = `Ahrefs ${endpoint} for ${q.target}: ${result.error}`;
-    const body = result.body ?? "";
-    if (result.status === 401) throw new AhrefsError("auth", 401, `${detail} (API token rejected)`);
-    if ((result.status === 402 || result.status === 403) && /unit|limit|quota|credit|plan|subscription/i.test(body)) {
-      throw new AhrefsError("units", result.status, `${detail} (API units exhausted or not in plan)`);
+    for (let waits = 0;; waits++) {
+      await this.pacer?.slot(q.signal);
+      this.calls++;
+      const result = await this.http.request<T>({
+        url: `${this.baseUrl.replace(/\/+$/, "")}/site-explorer/${endpoint}`,
+        query,
+        headers: { authorization: `Bearer ${this.token}`, accept: "application/json" },
+        signal: q.signal,
+      });
+      if (result.success) return result.data ?? ({} as T);
+      // Still limited after the HTTP client's short backoff (Ahrefs sends no Retry-After): the
+      // window is spent, so nothing is sent until a whole one has passed, if the run has time.
+      if (
+        result.status === 429 && waits < RATE_LIMIT_WAITS && this.pacer?.pause(result.retryAfterMs ?? RATE_WINDOW_MS)
+      ) continue;
+      throw failure(endpoint, q, result);
     }
-    if (result.status === 429) {
-      const wait = result.retryAfterMs ? `; retry after ${Math.ceil(result.retryAfterMs / 1000)} s` : "";
-      throw new AhrefsError("rate_limited", 429, `${detail} (rate limited${wait})`);
-    }
-    if (result.status >= 400 && result.status < 500) throw new AhrefsError("target", result.status, detail);
-    throw new AhrefsError("unavailable", result.status, detail);
   }
+}
+
+function failure(endpoint: string, q: TargetQuery, result: Extract<HttpResult, { success: false }>): AhrefsError {
+  const detail = `Ahrefs ${endpoint} for ${q.target}: ${result.error}`;
+  const body = result.body ?? "";
+  if (result.status === 401) return new AhrefsError("auth", 401, `${detail} (API token rejected)`);
+  if ((result.status === 402 || result.status === 403) && /unit|limit|quota|credit|plan|subscription/i.test(body)) {
+    return new AhrefsError("units", result.status, `${detail} (API units exhausted or not in plan)`);
+  }
+  if (result.status === 429) {
+    const wait = result.retryAfterMs ? `; retry after ${Math.ceil(result.retryAfterMs / 1000)} s` : "";
+    return new AhrefsError("rate_limited", 429, `${detail} (rate limited${wait})`);
+  }
+  if (result.status >= 400 && result.status < 500) return new AhrefsError("target", result.status, detail);
+  return new AhrefsError("unavailable", result.status, detail);
 }

@@ -46,6 +46,15 @@ export const CONFIG_SCHEMA = {
       minimum: 1,
       maximum: 250,
     },
+    requests_per_minute: {
+      type: "integer",
+      title: "Requests per minute",
+      description:
+        "Your Ahrefs plan's API rate limit (60 by default). Requests are spaced to stay under it; a run that cannot finish within its time limit continues in the next run.",
+      default: 60,
+      minimum: 1,
+      maximum: 6000,
+    },
     sync_hour_utc: { type: "integer", title: "Sync hour (UTC)", default: 5, minimum: 0, maximum: 23 },
     retention_days: { type: "integer", title: "Keep snapshots (days)", default: 400, minimum: 7, maximum: 1000 },
   },

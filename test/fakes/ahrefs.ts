@@ -2,30 +2,41 @@
  * Fake Ahrefs API v3 Site Explorer: Bearer token required (401 otherwise), required query
  * parameters checked per endpoint (`target`, `date` as YYYY-MM-DD, `mode` enum, `select` on
  * list endpoints), an API-unit budget (403 `{"error":"… API units limit reached …"}` when
- * spent) and injectable 429 (with Retry-After) / 500 failures.
+ * spent), a per-minute rate limit answered as Ahrefs does (429 with no Retry-After) and
+ * injectable failures, answered only to requests that are otherwise valid.
  */
 import { type FakeServer, sendJson, startFakeServer } from "./server.ts";
 
 export interface FakeAhrefs extends FakeServer {
   unitsLeft: number;
+  /** When each request the rate limit let through arrived (fake clock, ms). */
+  accepted: number[];
+  /** Requests refused by the rate limit. */
+  rateLimited: number;
   failNext: { status: number; headers?: Record<string, string>; body?: unknown }[];
 }
 
 const MODES = new Set(["exact", "prefix", "domain", "subdomains"]);
 
 export async function startFakeAhrefs(
-  options: { token: string; units: number; knownTargets: string[] },
+  options: {
+    token: string;
+    units: number;
+    knownTargets: string[];
+    /** Requests allowed in any 60 s (default 60, the API's documented default). */
+    perMinute?: number;
+    now?: () => number;
+  },
 ): Promise<FakeAhrefs> {
   const failNext: FakeAhrefs["failNext"] = [];
-  const fake = { unitsLeft: options.units };
+  const fake = { unitsLeft: options.units, rateLimited: 0 };
+  const accepted: number[] = [];
+  const now = options.now ?? Date.now;
+  const perMinute = options.perMinute ?? 60;
   const server = await startFakeServer((req, res) => {
     const url = new URL(req.url, "http://x");
     if (req.headers.authorization !== `Bearer ${options.token}`) {
       return sendJson(res, 401, { error: "Unauthorized: invalid API key" });
-    }
-    const failure = failNext.shift();
-    if (failure) {
-      return sendJson(res, failure.status, failure.body ?? { error: `status ${failure.status}` }, failure.headers);
     }
     const endpoint = /^\/v3\/site-explorer\/([a-z-]+)$/.exec(url.pathname)?.[1];
     if (req.method !== "GET" || !endpoint) return sendJson(res, 404, { error: "Not found" });
@@ -37,6 +48,20 @@ export async function startFakeAhrefs(
     }
     if (p.has("mode") && !MODES.has(p.get("mode")!)) return sendJson(res, 400, { error: "invalid mode" });
     if (!options.knownTargets.includes(target)) return sendJson(res, 400, { error: `invalid target: ${target}` });
+    if (endpoint === "organic-keywords" && !p.get("select")) {
+      return sendJson(res, 400, { error: "missing required parameter: select" });
+    }
+    // A sliding 60 s window; Ahrefs' 429 says nothing about when to come back.
+    const at = now();
+    if (accepted.filter((t) => t > at - 60_000).length >= perMinute) {
+      fake.rateLimited++;
+      return sendJson(res, 429, { error: "Too many requests" });
+    }
+    accepted.push(at);
+    const failure = failNext.shift();
+    if (failure) {
+      return sendJson(res, failure.status, failure.body ?? { error: `status ${failure.status}` }, failure.headers);
+    }
     const cost = endpoint === "organic-keywords" ? Number(p.get("limit") ?? 1000) : 1;
     if (fake.unitsLeft < cost) {
       return sendJson(res, 403, { error: "Insufficient plan: API units limit reached for this billing period" });
@@ -66,8 +91,7 @@ export async function startFakeAhrefs(
           },
         });
       case "organic-keywords": {
-        const select = p.get("select");
-        if (!select) return sendJson(res, 400, { error: "missing required parameter: select" });
+        const select = p.get("select")!;
         const limit = Number(p.get("limit") ?? 1000);
         const columns = select.split(",");
         const keywords = Array.from(
@@ -85,13 +109,9 @@ export async function startFakeAhrefs(
         return sendJson(res, 404, { error: `unknown endpoint ${endpoint}` });
     }
   });
-  return Object.assign(server, {
-    failNext,
-    get unitsLeft() {
-      return fake.unitsLeft;
-    },
-    set unitsLeft(v: number) {
-      fake.unitsLeft = v;
-    },
-  });
+  // Live properties: Object.assign would copy a getter's value once.
+  return Object.defineProperties(Object.assign(server, { failNext, accepted }), {
+    unitsLeft: { get: () => fake.unitsLeft, set: (v: number) => void (fake.unitsLeft = v) },
+    rateLimited: { get: () => fake.rateLimited },
+  }) as FakeAhrefs;
 }

@@ -10,17 +10,37 @@ afterEach(async () => {
   ahrefs = undefined;
 });
 
-async function setup(config: Record<string, unknown> = {}, units = 10_000, token = TOKEN) {
-  ahrefs = await startFakeAhrefs({ token: TOKEN, units, knownTargets: ["acme.com", "blog.acme.com"] });
+const START = Date.parse("2026-11-20T05:00:00Z");
+const SITES = Array.from({ length: 50 }, (_, i) => `site${i}.example`);
+
+async function setup(
+  config: Record<string, unknown> = {},
+  units = 10_000,
+  token = TOKEN,
+  knownTargets = ["acme.com", "blog.acme.com", ...SITES],
+) {
+  const clock = { now: START };
+  ahrefs = await startFakeAhrefs({ token: TOKEN, units, knownTargets, now: () => clock.now });
   const sleeps: number[] = [];
   const plugin = new AhrefsIntegrationPlugin({
     allowInsecureUrls: true,
     apiBaseUrl: `${ahrefs.url}/v3`,
-    http: { ...instantRetries, sleep: async (ms: number) => void sleeps.push(ms) },
+    // Every wait (the HTTP client's backoff, the pacer's) moves the clock the kernel and the fake share.
+    http: { ...instantRetries, sleep: async (ms: number) => void (sleeps.push(ms), clock.now += ms) },
   });
-  const bench = await benchFor(plugin, { targets: ["acme.com"], keywords_limit: 3, ...config }, { api_token: token });
+  const bench = await benchFor(plugin, { targets: ["acme.com"], keywords_limit: 3, ...config }, {
+    api_token: token,
+  }, clock);
   return { bench, plugin, ahrefs, sleeps };
 }
+
+/** The most requests the fake let through in any 60 s. */
+function busiestMinute(accepted: number[]): number {
+  return Math.max(0, ...accepted.map((t) => accepted.filter((u) => u >= t && u < t + 60_000).length));
+}
+
+const requestedTargets = (fake: FakeAhrefs) =>
+  fake.requests.map((r) => new URL(r.url, "http://x").searchParams).map((p) => `${p.get("target")}@${p.get("date")}`);
 
 describe("ahrefs-integration", () => {
   it("stores a snapshot per target and date with every enabled feature", async () => {
@@ -91,7 +111,7 @@ describe("ahrefs-integration", () => {
     const { bench, ahrefs, sleeps } = await setup();
     ahrefs.failNext.push({ status: 429, headers: { "retry-after": "2" }, body: { error: "Rate limit exceeded" } });
     expect((await bench.runTask()).success).toBe(true);
-    expect(sleeps).toEqual([2000]);
+    expect(sleeps).toEqual([2000, 1000, 1000]); // the Retry-After, then the pacer's 1 s spacing
   });
 
   it("stops on a 429 asking for longer than the cap and reports it", async () => {
@@ -103,6 +123,79 @@ describe("ahrefs-integration", () => {
       data: { stopped_by: "rate_limited" },
     });
     expect(sleeps).toEqual([]);
+  });
+
+  it("paces 50 targets × 4 calls to 60 a minute: one run takes every snapshot, and no request is refused", async () => {
+    const { bench, ahrefs } = await setup({ targets: SITES });
+    expect(await bench.runTask()).toEqual({
+      success: true,
+      data: { date: "2026-11-20", targets: 50, snapshots_stored: 50, api_calls: 200 },
+    });
+    expect(ahrefs.rateLimited).toBe(0);
+    expect(busiestMinute(ahrefs.accepted)).toBeLessThanOrEqual(60);
+    expect(bench.clock.now - START).toBeLessThan(540_000); // inside the task's 600 s, with its margin
+  });
+
+  it("a 429 without Retry-After (the window spent by another client of the key) waits a whole window and goes on", async () => {
+    const { bench, ahrefs, sleeps } = await setup();
+    ahrefs.accepted.push(...Array.from({ length: 60 }, () => START - 1000));
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { snapshots_stored: 1 } });
+    // The HTTP client's three short backoffs (about 3.5 s) do not reach the end of the window; the pacer's wait does.
+    expect(sleeps.slice(0, 3).reduce((a, b) => a + b)).toBeLessThan(4000);
+    expect(sleeps[3]).toBe(60_000);
+    expect(ahrefs.rateLimited).toBe(4);
+  });
+
+  it("continues in the next run where a run stopped at its time limit", async () => {
+    // 6 a minute: 54 requests fit in the 540 s a run may use, 27 targets of two calls each.
+    const { bench, ahrefs } = await setup({ targets: SITES, enabled_features: ["backlinks"], requests_per_minute: 6 });
+    expect(await bench.runTask()).toMatchObject({
+      success: false,
+      errorMessage: "stopped (deadline) with 23 snapshot(s) left; the next run continues",
+      data: { snapshots_stored: 27, api_calls: 54, stopped_by: "deadline", remaining: 23 },
+    });
+    bench.clock.now += 90_000; // the scheduler's retry
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { snapshots_stored: 23, api_calls: 46 } });
+    const asked = requestedTargets(ahrefs);
+    expect(new Set(asked).size).toBe(50);
+    expect(asked).toHaveLength(100); // every target's two calls, none twice
+    expect(busiestMinute(ahrefs.accepted)).toBeLessThanOrEqual(6);
+  });
+
+  it("the next day's run first finishes the day a stopped run left", async () => {
+    // One API unit: acme.com's metrics, then blog.acme.com is refused (403) and the run stops.
+    const { bench, ahrefs } = await setup(
+      { targets: ["acme.com", "blog.acme.com"], enabled_features: ["rankings"] },
+      1,
+    );
+    expect(await bench.runTask()).toMatchObject({ data: { stopped_by: "units", remaining: 1 } });
+    expect(requestedTargets(ahrefs)).toEqual(["acme.com@2026-11-20", "blog.acme.com@2026-11-20"]);
+    ahrefs.unitsLeft = 100; // a new billing period
+    ahrefs.requests.length = 0;
+    bench.clock.now = Date.parse("2026-11-21T05:00:00Z");
+    expect(await bench.runTask()).toMatchObject({
+      success: true,
+      data: { date: "2026-11-21", snapshots_stored: 3, continued: ["2026-11-20"] },
+    });
+    expect(requestedTargets(ahrefs)).toEqual([
+      "blog.acme.com@2026-11-20",
+      "acme.com@2026-11-21",
+      "blog.acme.com@2026-11-21",
+    ]);
+  });
+
+  it("the fake refuses the 61st request of a minute with a bare 429, and checks a request before a queued failure", async () => {
+    const { ahrefs } = await setup();
+    const get = (query: string) =>
+      fetch(`${ahrefs.url}/v3/site-explorer/domain-rating?${query}`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    ahrefs.failNext.push({ status: 500 });
+    expect((await get("date=2026-11-20")).status).toBe(400); // no target
+    expect(ahrefs.failNext).toHaveLength(1);
+    ahrefs.failNext.length = 0;
+    for (let i = 0; i < 60; i++) expect((await get("target=acme.com&date=2026-11-20")).status).toBe(200);
+    const refused = await get("target=acme.com&date=2026-11-20");
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBeNull();
   });
 
   it("retries 500s", async () => {
