@@ -3,6 +3,7 @@
  * only. The signature is HMAC-SHA256 over `{id}.{timestamp}.{body}`, keyed with the
  * base64-decoded part of a `whsec_…` secret, sent as `v1,<base64>`; the header may carry several
  * space-separated signatures (secret rotation): any valid `v1` passes, other versions are skipped.
+ * The `svix-id`/`svix-timestamp`/`svix-signature` names are accepted too (see readWebhookHeaders).
  */
 import { base64ToBytes, bytesToBase64, utf8 } from "../crypto/base64.ts";
 
@@ -106,7 +107,11 @@ export async function webhookHeaders(
   };
 }
 
-/** Header values read from a Headers object or a plain record (missing → null). */
+/**
+ * Header values read from a Headers object or a plain record (missing → null). Standard Webhooks
+ * allows the `svix-` prefix in place of `webhook-` (Svix's libraries send it): one set is read,
+ * never a mix, `webhook-*` whenever any of its headers is there.
+ */
 export function readWebhookHeaders(headers: Headers | Record<string, string | undefined>): {
   id: string | null;
   timestamp: string | null;
@@ -114,7 +119,15 @@ export function readWebhookHeaders(headers: Headers | Record<string, string | un
 } {
   const get = (name: string) =>
     headers instanceof Headers ? headers.get(name) : (headers[name] ?? headers[name.toLowerCase()] ?? null);
-  return { id: get("webhook-id"), timestamp: get("webhook-timestamp"), signature: get("webhook-signature") };
+  const read = (prefix: string) => ({
+    id: get(`${prefix}-id`),
+    timestamp: get(`${prefix}-timestamp`),
+    signature: get(`${prefix}-signature`),
+  });
+  const standard = read("webhook");
+  if (standard.id !== null || standard.timestamp !== null || standard.signature !== null) return standard;
+  const svix = read("svix");
+  return svix.id !== null || svix.timestamp !== null || svix.signature !== null ? svix : standard;
 }
 
 /**
@@ -129,7 +142,7 @@ export function checkWebhookHeaders(
   if (!id || !timestamp || !signature) {
     throw new WebhookVerificationError(
       "ERR_WEBHOOK_HEADERS",
-      "webhook-id, webhook-timestamp and webhook-signature are required",
+      "webhook-id, webhook-timestamp and webhook-signature (or svix-id, svix-timestamp, svix-signature) are required",
     );
   }
   if (!ID_PATTERN.test(id)) throw new WebhookVerificationError("ERR_WEBHOOK_HEADERS", "webhook-id is malformed");
