@@ -2,7 +2,9 @@
  * Fake Vercel deploy hooks and Netlify build hooks, answering as the services document:
  * Vercel `POST /v1/integrations/deploy/{projectId}/{hookId}` → 201 `{"job":{…}}`, unknown hook
  * 404 `{"error":{"code":"not_found",…}}`; Netlify `POST /build_hooks/{id}` → 200 empty body,
- * unknown hook 404 "Not Found". Both refuse other methods and can be told to fail.
+ * unknown hook 404 "Not Found". Both refuse other methods and can be told to fail; a failure is
+ * answered only to a request for a known hook, and (as the services) carries no Retry-After unless
+ * the test gives one.
  */
 import { type FakeServer, sendJson, startFakeServer } from "./server.ts";
 

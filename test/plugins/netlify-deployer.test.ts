@@ -64,6 +64,21 @@ describe("netlify-deployer", () => {
     expect(bench.lines.join("\n")).not.toContain(NETLIFY_HOOK);
   });
 
+  it("retries a 429 and a 503 without Retry-After; an unknown hook is refused before a queued failure", async () => {
+    service = await startFakeNetlify([NETLIFY_HOOK]);
+    service.failNext.push({ status: 429 }, { status: 503 });
+    const plugin = new NetlifyDeployerPlugin({ allowInsecureUrls: true, http: instantRetries });
+    const bench = await benchFor(plugin, { coalesce_window_seconds: 0 }, {
+      build_hook_url: `${service.url}/build_hooks/${NETLIFY_HOOK}`,
+    });
+    expect((await bench.publish("c1", page())).outcomes[0]!.status).toBe("ok");
+    expect(service.requests).toHaveLength(3);
+    service.failNext.push({ status: 500 });
+    const unknown = await fetch(`${service.url}/build_hooks/000000000000000000000000`, { method: "POST" });
+    expect(unknown.status).toBe(404);
+    expect(service.failNext).toHaveLength(1);
+  });
+
   it("a tick with nothing pending reads no secret and calls nothing", async () => {
     service = await startFakeNetlify([NETLIFY_HOOK]);
     const plugin = new NetlifyDeployerPlugin({ allowInsecureUrls: true, http: instantRetries });

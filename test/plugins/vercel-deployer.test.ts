@@ -85,6 +85,14 @@ describe("vercel-deployer", () => {
     expect(service.requests).toHaveLength(3);
   });
 
+  it("retries a 429 without Retry-After on the client's own backoff, then succeeds", async () => {
+    const { bench, service } = await vercel();
+    service.failNext.push({ status: 429 }, { status: 429 });
+    expect((await bench.publish("c1", page())).outcomes[0]!.status).toBe("ok");
+    expect(service.requests).toHaveLength(3);
+    expect(service.builds).toHaveLength(1);
+  });
+
   it("a refused hook (404) fails the hook without retrying, keeps the change pending, and the tick retries", async () => {
     const { bench, service } = await vercel({ coalesce_window_seconds: 60 }, "prj_abc123/wrongHook");
     const { outcomes } = await bench.publish("c1", page());
