@@ -3,6 +3,8 @@
  * next plugin sees. `tenantId` is a UUID, checked when the context is made.
  */
 import { KernelError } from "./errors.ts";
+import { linkSignal, TraceCollector } from "./trace/collector.ts";
+import type { TraceSpan } from "./trace/span.ts";
 
 export type TenantPlan = "free" | "pro" | "enterprise";
 export const TENANT_PLANS: readonly TenantPlan[] = ["free", "pro", "enterprise"];
@@ -47,6 +49,8 @@ export interface HookContextInit {
   causationId?: string | null;
   timestamp?: Date;
   metadata?: Record<string, unknown>;
+  /** The accept span of the webhook behind this context: its hooks' spans continue that trace. */
+  trace?: TraceSpan;
 }
 
 export function createHookContext(init: HookContextInit): HookContext {
@@ -59,26 +63,29 @@ export function createHookContext(init: HookContextInit): HookContext {
   if (!TENANT_PLANS.includes(init.tenantPlan)) {
     throw new KernelError("ERR_TENANT_INVALID", `HookContext: tenantPlan must be one of ${TENANT_PLANS.join(", ")}`);
   }
-  return Object.freeze(
-    new Context(
-      init.tenantId.toLowerCase(),
-      init.tenantSlug,
-      init.tenantPlan,
-      init.correlationId ?? null,
-      init.causationId ?? null,
-      init.timestamp ?? new Date(),
-      deepFreeze({ ...init.metadata }),
-    ),
+  const ctx = new Context(
+    init.tenantId.toLowerCase(),
+    init.tenantSlug,
+    init.tenantPlan,
+    init.correlationId ?? null,
+    init.causationId ?? null,
+    init.timestamp ?? new Date(),
+    deepFreeze({ ...init.metadata }),
   );
+  if (init.trace) Context.setTrace(ctx, new TraceCollector(init.trace));
+  return Object.freeze(ctx);
 }
 
 /**
  * The HookContext the kernel makes. `signal` is a getter: its AbortController (costly to make,
- * microseconds on Node) exists only once someone asks for it or aborts it; the private field is
- * not a property, so it can be set on a frozen context, and neither spreads nor serialises.
+ * microseconds on Node) exists only once someone asks for it or aborts it; the private fields are
+ * not properties, so they can be set on a frozen context, and neither spreads nor serialises.
+ * The trace collector is shared by a context and those contextForCall makes from it; a signal,
+ * once made, is linked to it, so the HTTP client can find the trace of the hook that called it.
  */
 class Context implements HookContext {
   #controller: AbortController | undefined;
+  #trace: TraceCollector | undefined;
   constructor(
     readonly tenantId: string,
     readonly tenantSlug: string,
@@ -90,12 +97,43 @@ class Context implements HookContext {
   ) {}
 
   get signal(): AbortSignal {
-    return (this.#controller ??= new AbortController()).signal;
+    return this.#made().signal;
+  }
+
+  #made(): AbortController {
+    if (this.#controller) return this.#controller;
+    this.#controller = new AbortController();
+    if (this.#trace) linkSignal(this.#controller.signal, this.#trace);
+    return this.#controller;
   }
 
   static abort(ctx: Context, reason: Error): void {
-    (ctx.#controller ??= new AbortController()).abort(reason);
+    ctx.#made().abort(reason);
   }
+
+  static setTrace(ctx: Context, trace: TraceCollector): void {
+    ctx.#trace = trace;
+  }
+
+  /** The context's collector, made on first use (a trace of its own, or the correlation id's). */
+  static traceOf(ctx: Context): TraceCollector {
+    return ctx.#trace ??= new TraceCollector(undefined, traceIdOf(ctx.correlationId));
+  }
+}
+
+/** A correlation id taken from a `traceparent` is its trace id: the trace goes on under it. */
+function traceIdOf(correlationId: string | null): string | undefined {
+  return correlationId && /^[0-9a-f]{32}$/.test(correlationId) && !/^0+$/.test(correlationId)
+    ? correlationId
+    : undefined;
+}
+
+/**
+ * The trace collector of a context the kernel made (shared with the contexts contextForCall makes
+ * from it): after a dispatch, the spans of each plugin's hook and outbound calls.
+ */
+export function traceOf(ctx: HookContext): TraceCollector | undefined {
+  return ctx instanceof Context ? Context.traceOf(ctx) : undefined;
 }
 
 /**
@@ -104,17 +142,17 @@ class Context implements HookContext {
  * context is never aborted, so it can be handed to the next dispatch (a retry, a notification).
  */
 export function contextForCall(ctx: HookContext): HookContext {
-  return Object.freeze(
-    new Context(
-      ctx.tenantId,
-      ctx.tenantSlug,
-      ctx.tenantPlan,
-      ctx.correlationId,
-      ctx.causationId,
-      ctx.timestamp,
-      ctx.metadata,
-    ),
+  const call = new Context(
+    ctx.tenantId,
+    ctx.tenantSlug,
+    ctx.tenantPlan,
+    ctx.correlationId,
+    ctx.causationId,
+    ctx.timestamp,
+    ctx.metadata,
   );
+  if (ctx instanceof Context) Context.setTrace(call, Context.traceOf(ctx));
+  return Object.freeze(call);
 }
 
 /** Aborts the signal of a context from contextForCall or createHookContext (others have none to abort). */

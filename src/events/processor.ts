@@ -13,6 +13,8 @@ import type { Kernel } from "../kernel.ts";
 import type { WorkMessage, WorkQueue } from "../queue.ts";
 import type { RegisteredPlugin } from "../registry.ts";
 import type { ExecutionStatus } from "../store/history.ts";
+import { traceOf } from "../context.ts";
+import type { TraceSpan } from "../trace/span.ts";
 import type { TenantRecord } from "../store/tenants.ts";
 import { backoffDelay, type BackoffPolicy } from "../timing/backoff.ts";
 import { eventKeys, parseInboxKey } from "./keys.ts";
@@ -529,12 +531,22 @@ export class KernelEventProcessor implements EventProcessor {
         correlationId: event.correlationId ?? null,
         causationId: event.id,
         metadata: { event_type: event.type, webhook_id: event.id, received_at: event.receivedAt },
+        ...(event.trace ? { trace: event.trace } : {}),
       });
       const args = [event.contentId, event.content, event.metadata] as never;
+      const trace = traceOf(ctx)!;
+      if (run.length === 1) trace.soleHook(run[0]!.name);
+      const startMs = Date.now();
       const outcomes = await kernel.runAction(run, hook, ctx, args);
       await Promise.all(outcomes.map(async (outcome) => {
         const attempt = progress.get(outcome.plugin)!.tries + 1;
-        const details = { attempt, durationMs: Math.round(outcome.durationMs), error: outcome.error };
+        const spans = trace.spansFor(outcome.plugin, {
+          name: hook,
+          startMs,
+          durationMs: outcome.durationMs,
+          error: outcome.error,
+        });
+        const details = { attempt, durationMs: Math.round(outcome.durationMs), error: outcome.error, spans };
         if (outcome.status === "ok") {
           await this.#finalize(stored, outcome.plugin, "succeeded", fresh, details);
         } else if (attempt >= this.maxAttempts || outcome.permanent) { // a PluginError is not retried
@@ -586,7 +598,7 @@ export class KernelEventProcessor implements EventProcessor {
     plugin: string,
     status: ExecutionStatus,
     fresh: boolean,
-    details: { attempt?: number; durationMs?: number; error?: string; reason?: string },
+    details: { attempt?: number; durationMs?: number; error?: string; reason?: string; spans?: TraceSpan[] },
   ): Promise<void> {
     const { kernel } = this;
     const driver = kernel.driver;

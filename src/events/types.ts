@@ -1,6 +1,7 @@
 /** The event processor's public shape: webhooks in, per-plugin outcomes recorded (DESIGN §6). */
 import type { Content, Metadata } from "../hooks.ts";
 import type { WorkMessage } from "../queue.ts";
+import type { TraceSpan } from "../trace/span.ts";
 
 export type ContentEventType = "content.published" | "content.updated" | "content.deleted";
 
@@ -16,6 +17,8 @@ export interface ContentEvent {
   metadata?: Metadata;
   correlationId?: string | null;
   receivedAt: string;
+  /** The webhook's accept span: the hooks' spans continue its trace. */
+  trace?: TraceSpan;
 }
 
 export type AcceptResult = "accepted" | "duplicate";

@@ -16,6 +16,7 @@ import type { TenantRecord } from "../store/tenants.ts";
 import { BodyTooLargeError, discardBody, isJsonContentType, jsonDepthExceeds, readBoundedBody } from "./body.ts";
 import type { HttpDeps } from "./deps.ts";
 import { problem } from "./problem.ts";
+import { acceptSpan } from "../trace/accept.ts";
 import {
   checkWebhookHeaders,
   matchesAny,
@@ -46,6 +47,7 @@ export function webhookRoutes(deps: HttpDeps): Hono {
   const keysOf = tenantKeys(deps.kernel);
 
   app.post("/webhooks/:tenant_id", async (c) => {
+    const arrived = Date.now();
     const verified = await verify(c, deps, keysOf);
     if (verified instanceof Response) return verified;
     const { tenant, id, body } = verified;
@@ -57,6 +59,7 @@ export function webhookRoutes(deps: HttpDeps): Hono {
       ...parsed,
       correlationId: correlationOf(c.req.raw.headers),
       receivedAt: new Date(deps.kernel.now()).toISOString(),
+      trace: acceptSpan(c.req.raw.headers, "POST /v1/webhooks/{tenant_id}", arrived),
     };
     let result;
     try {

@@ -8,8 +8,13 @@
  * Logs carry the caller's fields (tenant_id, and plugin via a plugin's logger), the method, the
  * URL's origin and path (origin only for `secretUrl`), status and attempt — never headers,
  * bodies or query strings.
+ *
+ * Trace context: a request whose signal is a hook's `ctx.signal` carries a W3C `traceparent`
+ * (the hook's trace, a new span id per attempt), and each attempt is recorded as a span of that
+ * hook, attributed to the plugin the client's logger names (docs/observability.md).
  */
 import type { Logger } from "../logger.ts";
+import { collectorOf } from "../trace/collector.ts";
 import { startDeadline } from "../timing/deadline.ts";
 import { backoffDelay, isRetryableStatus, parseRetryAfter } from "./retry.ts";
 import { checkUrl, describeUrl } from "./url-guard.ts";
@@ -115,7 +120,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const now = options.now ?? Date.now;
   const cap = options.retryAfterCapMs ?? 60_000;
 
-  async function attempt<T>(req: HttpRequest, attemptNo: number): Promise<HttpResult<T> & { retryAfter?: number }> {
+  async function attempt<T>(
+    req: HttpRequest,
+    attemptNo: number,
+    traceparent?: string,
+  ): Promise<HttpResult<T> & { retryAfter?: number }> {
     if (req.signal?.aborted) {
       return { success: false, code: "aborted", status: 0, error: "aborted by the caller", attempts: attemptNo };
     }
@@ -136,6 +145,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       let body: BodyInit | undefined = req.json !== undefined ? JSON.stringify(req.json) : req.body;
       const headers = new Headers(req.headers);
       if (req.json !== undefined && !headers.has("content-type")) headers.set("content-type", "application/json");
+      if (traceparent && !headers.has("traceparent")) headers.set("traceparent", traceparent);
       const origin = url.origin;
       for (let hop = 0;; hop++) {
         const check = checkUrl(url, { allowInsecure: options.allowInsecureUrls });
@@ -212,11 +222,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const where = describeUrl(req.url, { hidePath: req.secretUrl });
       const method = req.method ?? (req.body !== undefined || req.json !== undefined ? "POST" : "GET");
       const log = { ...options.logContext, method: method.toUpperCase(), url: where };
+      const trace = collectorOf(req.signal);
       for (let attemptNo = 1;; attemptNo++) {
-        const result = await attempt<T>(req, attemptNo);
-        if (result.success) return result;
+        const call = trace?.startCall(pluginOf(options.logger), `${log.method} ${where}`);
+        const result = await attempt<T>(req, attemptNo, call?.traceparent);
+        if (result.success) {
+          call?.end(result.status);
+          return result;
+        }
         const { retryAfter, ...failure } = result;
         if (req.secretUrl) failure.error = hideUrl(failure.error, req.url, where);
+        call?.end(failure.status, failure.error);
         const retryable = failure.code === "network" || failure.code === "timeout" ||
           (failure.code === "http_error" && isRetryableStatus(failure.status));
         if (!retryable || attemptNo > retries) {
@@ -256,6 +272,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       }
     },
   };
+}
+
+/** The plugin a client belongs to, by its logger (a plugin's is `dvp.plugin.<name>`); "" if none. */
+function pluginOf(logger: Logger | undefined): string {
+  return logger?.name.startsWith("dvp.plugin.") ? logger.name.slice("dvp.plugin.".length) : "";
 }
 
 function ok<T>(response: Response, data: T, url: URL, attempts: number): HttpResult<T> {

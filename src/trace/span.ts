@@ -22,3 +22,18 @@ export interface TraceSpan {
   /** Why it failed, when it did (scrubbed like the rest of the record). */
   error?: string;
 }
+
+/** A span on the wire (the admin API): snake_case, the start as ISO 8601. */
+export function spanView(span: TraceSpan): Record<string, unknown> {
+  return {
+    kind: span.kind,
+    name: span.name,
+    trace_id: span.traceId,
+    span_id: span.spanId,
+    ...(span.parentSpanId ? { parent_span_id: span.parentSpanId } : {}),
+    start: new Date(span.startMs).toISOString(),
+    duration_ms: span.durationMs,
+    ...(span.status !== undefined ? { status: span.status } : {}),
+    ...(span.error !== undefined ? { error: span.error } : {}),
+  };
+}

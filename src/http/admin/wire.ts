@@ -8,6 +8,7 @@ import type { RegisteredPlugin } from "../../registry.ts";
 import type { HealthCheckRecord, HealthCheckView, TaskView } from "../../scheduler/types.ts";
 import type { ExecutionRecord } from "../../store/history.ts";
 import type { PluginState, TenantRecord } from "../../store/tenants.ts";
+import { spanView } from "../../trace/span.ts";
 
 type Json = Record<string, unknown>;
 
@@ -83,6 +84,7 @@ export function executionView(record: ExecutionRecord): Json {
     event_id: record.eventId,
     scheduled_time: record.scheduledTime,
     correlation_id: record.correlationId,
+    spans: record.spans?.map(spanView),
   });
 }
 
