@@ -118,7 +118,7 @@ export class S3StaticDeployerPlugin extends Plugin<S3DeployerConfig>
     // Batching off, or a path too long for a storage key: invalidated at once.
     const direct = config.batch_invalidations ? viewerPaths.filter((p) => p.length > MAX_BATCHED_PATH) : viewerPaths;
     if (direct.length) {
-      const reference = await callerReference(direct.map((p) => [p, newToken()]));
+      const reference = callerReference(this.host.now());
       const created = await cloudFront.createInvalidation(config.distribution_id!, direct, reference, ctx.signal);
       this.logger.info("invalidation created", {
         ...this.#log(ctx),
@@ -129,8 +129,8 @@ export class S3StaticDeployerPlugin extends Plugin<S3DeployerConfig>
     const batched = viewerPaths.filter((p) => !direct.includes(p));
     if (batched.length === 0) return;
     const storage = this.storage(ctx.tenantId);
-    // A fresh token per write: a page written again while its path is pending changes the token,
-    // and with it the batch's CallerReference (see callerReference).
+    // A fresh token per write: a flush deletes a path only if its token is still the one it sent,
+    // so a page written again while its batch is in flight stays pending.
     await Promise.all(
       batched.map((p) => storage.put(PENDING + encodeURIComponent(p), newToken(), { ttlSeconds: 7 * 86_400 })),
     );
@@ -148,7 +148,7 @@ export class S3StaticDeployerPlugin extends Plugin<S3DeployerConfig>
     const created = await cloudFront.createInvalidation(
       config.distribution_id!,
       paths,
-      await callerReference(entries),
+      callerReference(this.host.now()),
       signal,
     );
     // Only entries not written again since they were read: a path edited meanwhile keeps its new
@@ -191,24 +191,23 @@ function newToken(): string {
 }
 
 /**
- * The CallerReference of an invalidation of these (viewer path, write token) pairs.
+ * A CallerReference of its own for every CreateInvalidation call, kept for that call's retries.
  *
  * CloudFront treats a repeated CallerReference as a repeated request: with the same paths it
- * returns the earlier invalidation and invalidates nothing, with other paths it refuses with
- * InvalidationBatchAlreadyExists. So the reference must change whenever anything was written
- * since the last invalidation, and may repeat only when the very same batch is sent again.
- * Every write stores a fresh random token under its path and the reference digests the pairs:
- * - the HTTP client's retry of a request whose response was lost, or the next minute's flush of a
- *   batch whose keys could not be deleted, sends the same reference and gets the earlier
- *   invalidation, which was created after all of those writes: nothing missed, nothing billed twice;
- * - an edit, even of the same page in the same second, has a new token, so a new reference.
- * A minute (as before) let a second edit within the minute reuse the first one's reference, and
- * CloudFront silently skipped it. An event or execution id would not do either: a retried delivery
- * can find other paths pending (→ InvalidationBatchAlreadyExists), and a replayed event uploads
- * again after later edits, so its invalidation must follow that upload, not be the old one.
+ * answers with the earlier invalidation and invalidates nothing; with other paths it refuses
+ * (InvalidationBatchAlreadyExists). The reference used to be the paths plus the minute, so a
+ * second edit of a page within the minute was silently not invalidated. Now:
+ * - the HTTP client's retries of one call (a timeout, a 5xx, a lost response) send the same
+ *   request with the same reference, so CloudFront creates one invalidation, not two;
+ * - any other call, whether a new edit, a new flush, or a retried or replayed event, gets a new
+ *   reference, so its invalidation follows its own upload. Not an event or execution id: a
+ *   retried delivery can find other paths pending (→ InvalidationBatchAlreadyExists), and a
+ *   replayed event uploads again after later edits. Not a digest of the pending entries either:
+ *   on Workers KV a read can be up to a minute stale, and a stale batch would repeat an earlier
+ *   reference and be skipped. The cost of uniqueness is at most a duplicate invalidation (when a
+ *   batch is re-sent because its keys could not be deleted), never a stale page.
  */
-async function callerReference(entries: [path: string, token: string][]): Promise<string> {
-  const text = entries.map(([path, token]) => `${path}\t${token}`).join("\n");
-  const hash = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
-  return `dvp-${Array.from(hash.slice(0, 16), (b) => b.toString(16).padStart(2, "0")).join("")}`;
+function callerReference(now: number): string {
+  const stamp = new Date(now).toISOString().replace(/[-:]|\.\d{3}/g, "");
+  return `dvp-${stamp}-${crypto.randomUUID()}`;
 }
