@@ -24,6 +24,11 @@ export interface SchedulerOptions {
   random?: () => number;
 }
 
+export interface TickOptions {
+  /** Run only due tasks, or only due health cycles; the other kind stays due (for tests). */
+  only?: "tasks" | "health";
+}
+
 export interface TickReport {
   /** Due (tenant, task) slots found. */
   due: number;
@@ -72,7 +77,7 @@ export interface HealthCheckView {
 
 export interface Scheduler {
   /** One tick of the edge's clock: runs or fans out whatever is due at `now`. */
-  tick(now?: Date): Promise<TickReport>;
+  tick(now?: Date, options?: TickOptions): Promise<TickReport>;
   /** Run a task now, through the same path as a scheduled run (recorded). */
   runNow(tenantId: string, taskId: string, options?: { correlationId?: string | null }): Promise<TaskResult>;
   tasks(tenantId: string): Promise<TaskView[]>;

@@ -46,7 +46,7 @@ export interface FakeUpstream {
 interface Route {
   method: string;
   url: UrlPattern;
-  answer: RouteHandler | Response;
+  answer: RouteHandler;
   remaining: number;
 }
 
@@ -72,7 +72,7 @@ export function createFakeUpstream(): FakeUpstream {
       if (route.remaining <= 0 || !matches(route.method, route.url, call.method, call.url)) continue;
       route.remaining--;
       call.matched = true;
-      return typeof route.answer === "function" ? await route.answer(request, call) : route.answer.clone();
+      return await route.answer(request, call);
     }
     throw new TypeError(
       `fake upstream: no route for ${call.method} ${call.url} (register one with upstream.on("${call.method}", "${call.url}", …))`,
@@ -83,7 +83,8 @@ export function createFakeUpstream(): FakeUpstream {
     fetch: fakeFetch as typeof fetch,
     requests,
     on(method, url, answer, options = {}) {
-      routes.push({ method: method.toUpperCase(), url, answer, remaining: options.times ?? Infinity });
+      const handler = typeof answer === "function" ? answer : replay(answer);
+      routes.push({ method: method.toUpperCase(), url, answer: handler, remaining: options.times ?? Infinity });
       return upstream;
     },
     once(method, url, answer) {
@@ -97,6 +98,25 @@ export function createFakeUpstream(): FakeUpstream {
     },
   };
   return upstream;
+}
+
+/**
+ * A fresh copy of `response` per request, from its body read once. Not `response.clone()`: clones
+ * share a tee'd stream, and cancelling one (`res.body?.cancel()`, as plugins do with a body they do
+ * not need) waits until every other clone is read or cancelled, so the plugin would hang.
+ */
+function replay(response: Response): RouteHandler {
+  let body: Promise<ArrayBuffer | null> | undefined;
+  return async () => {
+    if (response.type === "error") return Response.error();
+    body ??= response.body ? response.arrayBuffer() : Promise.resolve(null);
+    const bytes = await body;
+    return new Response(bytes === null ? null : bytes.slice(0), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
 }
 
 /** A JSON response (or an empty one when `json` is undefined), e.g. `respondWith(429, { error: "slow down" }, { "retry-after": "2" })`. */

@@ -19,6 +19,7 @@ export type {
   TestKernelOptions,
   TestPluginSeed,
   TestTenantSeed,
+  TestTickOptions,
 } from "./test-kernel.ts";
 export { lintPlugin, looksSecret } from "./lint-plugin.ts";
 export type { LintArea, LintProblem } from "./lint-plugin.ts";

@@ -12,7 +12,7 @@ import { createKernel, type DispatchResult, type Kernel } from "../kernel.ts";
 import type { LogLevel } from "../logger.ts";
 import type { Plugin } from "../plugin.ts";
 import { createScheduler } from "../scheduler/index.ts";
-import type { HealthCheckRecord, Scheduler, SchedulerOptions, TickReport } from "../scheduler/types.ts";
+import type { HealthCheckRecord, Scheduler, SchedulerOptions, TickOptions, TickReport } from "../scheduler/types.ts";
 import type { ExecutionRecord, HistoryQuery } from "../store/history.ts";
 import type { PluginStorage } from "../store/plugin-storage.ts";
 import { createFakeClock, type FakeClock } from "./clock.ts";
@@ -114,15 +114,26 @@ export interface TestKernel {
   /** Run a filter chain; rejects with FilterRejectedError naming the plugin. */
   filter(tenantId: string, hook: FilterHookName, content: Content, metadata?: Metadata): Promise<Content>;
   /**
-   * Set the clock to `date` (when given) and run one tick at the clock's time: the scheduler, then
-   * the sweep that retries delivered events whose plugins are due again (`swept`: how many).
+   * Set the clock to `date` (when given) and run one tick at the clock's time: the scheduler (due
+   * tasks and due health cycles), then the sweep that retries delivered events whose plugins are due
+   * again (`swept`: how many). `{ only: "tasks" }` runs due tasks alone (no health cycle, no sweep),
+   * `{ only: "health" }` due health cycles alone; what is left stays due for a later tick. The date
+   * may come as `{ at }` in the options instead: `t.tick({ at: "2026-01-01T06:00:00Z", only: "tasks" })`.
    */
-  tick(date?: Date | string | number): Promise<TickReport & { swept: number }>;
+  tick(
+    date?: Date | string | number | TestTickOptions,
+    options?: TestTickOptions,
+  ): Promise<TickReport & { swept: number }>;
   /** Run a task now through the scheduler's recorded path. */
   runTask(tenantId: string, taskId: string): Promise<TaskResult>;
   runHealthCycle(tenantId: string): Promise<HealthCheckRecord[]>;
   history(tenantId: string, query?: HistoryQuery): Promise<ExecutionRecord[]>;
   storage(tenantId: string, plugin: string): PluginStorage;
+}
+
+export interface TestTickOptions extends TickOptions {
+  /** The clock's new time, as the first argument of `tick` would give it. */
+  at?: Date | string | number;
 }
 
 export async function createTestKernel(options: TestKernelOptions): Promise<TestKernel> {
@@ -227,9 +238,11 @@ export async function createTestKernel(options: TestKernelOptions): Promise<Test
       return { id, status, records: records.filter((r) => r.eventId === id) };
     },
     filter: (tenantId, hook, content, metadata) => kernel.filter(tenantId, hook, content, metadata),
-    async tick(date) {
-      const now = at(date);
-      const report = await scheduler.tick(now);
+    async tick(date, options = {}) {
+      const given = typeof date === "object" && !(date instanceof Date) ? date : { ...options, at: date };
+      const now = at(given.at);
+      const report = await scheduler.tick(now, given.only ? { only: given.only } : {});
+      if (given.only) return { ...report, swept: 0 };
       const { retried } = await events.sweep(now);
       return { ...report, swept: retried };
     },
