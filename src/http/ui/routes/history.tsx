@@ -2,7 +2,8 @@
 import type { Hono } from "hono";
 import type { ExecutionKind } from "../../../store/history.ts";
 import { PageError, tenantFor, type Ui, type UiEnv } from "../context.ts";
-import { Notice } from "../layout.tsx";
+import { Badge, Notice } from "../layout.tsx";
+import { Waterfall } from "../waterfall.tsx";
 import { TenantLayout } from "./tenants.tsx";
 import { RunsTable } from "./tasks.tsx";
 
@@ -48,7 +49,49 @@ export function registerHistoryRoutes(app: Hono<UiEnv>, ui: Ui): void {
           runs={shown.slice(0, 100)}
           label="Execution history"
           replay={{ action: `${ui.base}/tenants/${tenant.id}/history/replay`, csrf: c.get("csrf") }}
+          eventHref={(id) => `${ui.base}/tenants/${tenant.id}/history/events/${encodeURIComponent(id)}`}
         />
+      </TenantLayout>,
+    );
+  });
+
+  // One event: each plugin's runs for it, with the waterfall of the spans each run recorded.
+  app.get("/tenants/:id/history/events/:event_id", async (c) => {
+    const tenant = await tenantFor(c, ui, c.req.param("id"));
+    const eventId = c.req.param("event_id");
+    const records = (await ui.deps.kernel.history.list(tenant.id, { limit: 500, kind: "hook" }))
+      .filter((r) => r.eventId === eventId)
+      .reverse(); // oldest first: the story of the event
+    if (!records.length) throw new PageError(404, "No run of this event is in the history (it may have expired).");
+    const traceId = records.flatMap((r) => r.spans ?? [])[0]?.traceId;
+    return c.html(
+      <TenantLayout
+        c={c}
+        ui={ui}
+        tenant={tenant}
+        title={`Event ${eventId}`}
+        tab="history"
+        crumbs={[{ label: "History", href: `${ui.base}/tenants/${tenant.id}/history` }, { label: "Event" }]}
+      >
+        <h1>
+          Event <code>{eventId}</code>
+        </h1>
+        {traceId
+          ? (
+            <p>
+              Trace <code>{traceId}</code>: the id the CMS sent in{" "}
+              <code>traceparent</code>, or one started here, and carried by every outbound call.
+            </p>
+          )
+          : null}
+        {records.map((r) => (
+          <section aria-label={`${r.plugin}, attempt ${r.attempt ?? 1}`}>
+            <h2>
+              {r.plugin} <span class="muted">· {r.name} · attempt {r.attempt ?? 1}</span> <Badge status={r.status} />
+            </h2>
+            <Waterfall spans={r.spans ?? []} label={`Timings of ${r.plugin}, attempt ${r.attempt ?? 1}`} />
+          </section>
+        ))}
       </TenantLayout>,
     );
   });

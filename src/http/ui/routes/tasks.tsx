@@ -179,7 +179,13 @@ function RunResult(props: { taskId: string; result: TaskResult }) {
 /** Execution records, newest first, with failures and their messages. */
 /** `replay`: where a final failed hook outcome's Replay button posts (the history page), with the session's CSRF token. */
 export function RunsTable(
-  props: { runs: ExecutionRecord[]; label: string; replay?: { action: string; csrf: string } },
+  props: {
+    runs: ExecutionRecord[];
+    label: string;
+    replay?: { action: string; csrf: string };
+    /** Where an event's page is (its runs and their timings): its hook runs link there. */
+    eventHref?: (eventId: string) => string;
+  },
 ) {
   if (!props.runs.length) return <p>Nothing recorded yet.</p>;
   // Replay is offered on the latest final outcome of each (event, plugin) only (runs are newest
@@ -215,6 +221,14 @@ export function RunsTable(
                 <span class="muted">{r.kind} · {r.plugin}</span>
                 <div>
                   <code>{r.name}</code>
+                  {props.eventHref && r.eventId
+                    ? (
+                      <>
+                        {" "}
+                        <a href={props.eventHref(r.eventId)}>timings</a>
+                      </>
+                    )
+                    : null}
                 </div>
               </td>
               <td>
