@@ -43,6 +43,11 @@ export interface RuntimeConfig {
   driver: KVDriver;
   /** The work queue when the runtime has one (Cloudflare DVP_QUEUE, Deno KV queue). */
   queue?: WorkQueue;
+  /**
+   * Whether the tick sweeps every tenant's unfinished inbox events (default true). Off where each
+   * tenant's authority re-drives its own (Cloudflare: the tenant object's alarm).
+   */
+  sweepInbox?: boolean;
   /** The plugins, or a function of the settings (e.g. to pass allowInsecureUrls on). */
   plugins?: Plugin[] | ((settings: RuntimeSettings) => Plugin[]);
   fetch?: typeof fetch;
@@ -184,7 +189,8 @@ export function createRuntime(config: RuntimeConfig): Runtime {
       return Promise.resolve(app.fetch(request, {}, executionCtx));
     },
     async tick(now = new Date(kernel.now())) {
-      const [ticked, swept] = await Promise.allSettled([scheduler.tick(now), events.sweep(now)]);
+      const sweep = config.sweepInbox === false ? Promise.resolve({ retried: 0 }) : events.sweep(now);
+      const [ticked, swept] = await Promise.allSettled([scheduler.tick(now), sweep]);
       const errors: string[] = [];
       for (const result of [ticked, swept]) {
         if (result.status === "rejected") {

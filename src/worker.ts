@@ -1,2 +1,2 @@
-/** wrangler's main: the Cloudflare adapter. */
-export { default } from "./adapters/cloudflare.ts";
+/** wrangler's main: the Cloudflare adapter and the tenant's Durable Object class. */
+export { default, TenantObject } from "./adapters/cloudflare.ts";

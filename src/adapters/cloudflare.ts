@@ -1,26 +1,19 @@
 /**
- * Cloudflare Workers adapter: `export default { fetch, scheduled, queue }`. Bindings come from
- * `env` (DVP_KV, optional DVP_QUEUE, DVP_* strings); everything else lives in the runtime.
+ * Cloudflare Workers adapter: `export default { fetch, scheduled, queue }` and the tenant's
+ * Durable Object class. Storage and queue come from the Cloudflare backend
+ * (src/backends/cloudflare/): KV for read-mostly state, one Durable Object per tenant for its
+ * coordination state; everything else lives in the runtime.
  */
 import { connect } from "cloudflare:sockets";
 import { bundledPlugins } from "../../plugins/index.ts";
+import { cloudflareBackend, type CloudflareEnv } from "../backends/cloudflare/backend.ts";
+import { type PluginFactory, tenantObjectClass } from "../backends/cloudflare/tenant-object.ts";
 import { ConfigurationError } from "../errors.ts";
 import { problem } from "../http/problem.ts";
-import type { WorkMessage, WorkQueue } from "../queue.ts";
 import type { Plugin } from "../plugin.ts";
 import { createRuntime, type Runtime, type RuntimeSettings } from "../runtime.ts";
-import { createCloudflareKVDriver, type KVNamespaceLike } from "../store/cloudflare-kv.ts";
 
-export interface CloudflareEnv {
-  DVP_KV: KVNamespaceLike;
-  DVP_QUEUE?: QueueLike;
-  [variable: string]: unknown;
-}
-
-interface QueueLike {
-  send(body: unknown, options?: { contentType?: "json" }): Promise<void>;
-  sendBatch(messages: { body: unknown; contentType?: "json" }[]): Promise<void>;
-}
+export type { CloudflareEnv } from "../backends/cloudflare/backend.ts";
 
 interface ExecutionContextLike {
   waitUntil(promise: Promise<unknown>): void;
@@ -41,24 +34,14 @@ export interface WorkerOptions {
 export function createWorker(options: WorkerOptions = {}) {
   // One runtime per env object (one per isolate in production; tests may pass several).
   const runtimes = new WeakMap<object, Runtime>();
-  const plugins = options.plugins ??
-    ((settings: RuntimeSettings) => bundledPlugins({ connect, allowInsecureUrls: settings.allowInsecureUrls }));
+  const plugins = pluginsOf(options);
 
   const runtimeFor = (env: CloudflareEnv): Runtime => {
     let runtime = runtimes.get(env);
     if (!runtime) {
-      if (!env.DVP_KV) throw new ConfigurationError("DVP_KV", "KV namespace binding is missing (see wrangler.toml)");
-      const queue: WorkQueue | undefined = env.DVP_QUEUE && {
-        send: (message: WorkMessage) => env.DVP_QUEUE!.send(message, { contentType: "json" }),
-        sendBatch: (messages: WorkMessage[]) =>
-          env.DVP_QUEUE!.sendBatch(messages.map((body) => ({ body, contentType: "json" as const }))),
-      };
-      runtime = createRuntime({
-        env,
-        driver: createCloudflareKVDriver(env.DVP_KV),
-        ...(queue ? { queue } : {}),
-        plugins,
-      });
+      const { driver, queue } = cloudflareBackend(env);
+      // No inbox sweep: each tenant's object re-drives its own unfinished events (its alarm).
+      runtime = createRuntime({ env, driver, ...(queue ? { queue } : {}), plugins, sweepInbox: false });
       runtimes.set(env, runtime);
     }
     return runtime;
@@ -98,4 +81,15 @@ export function createWorker(options: WorkerOptions = {}) {
   };
 }
 
+/** The tenant's Durable Object class (wrangler.toml: `DVP_TENANT`), running the same plugins. */
+export function createTenantObject(options: WorkerOptions = {}) {
+  return tenantObjectClass(pluginsOf(options));
+}
+
+function pluginsOf(options: WorkerOptions): PluginFactory {
+  return options.plugins ??
+    ((settings: RuntimeSettings) => bundledPlugins({ connect, allowInsecureUrls: settings.allowInsecureUrls }));
+}
+
 export default createWorker();
+export const TenantObject = createTenantObject();

@@ -207,9 +207,19 @@ export class KernelEventProcessor implements EventProcessor {
     // event without a marker would be lost if this invocation died before dispatching it. The
     // sweep waits until this dispatch is over (its slowest plugin's time limit, and time to write
     // the records), so that it does not run a plugin that is still running here a second time.
-    const due = this.#inboxDue(enabled);
-    await driver.put(eventKeys.inbox(tenant.id, event.id), JSON.stringify({ due }), ttl);
-    if (!(await driver.putIfAbsent(eventKey, JSON.stringify(stored), ttl))) return "duplicate";
+    // Where the store can, the marker and the event are one commit (one round trip to the tenant's
+    // Durable Object): a duplicate writes nothing.
+    const marker = {
+      key: eventKeys.inbox(tenant.id, event.id),
+      value: JSON.stringify({ due: this.#inboxDue(enabled) }),
+    };
+    const claim = { key: eventKey, value: JSON.stringify(stored) };
+    if (driver.claimWith) {
+      if (!(await driver.claimWith({ ...claim, ...ttl }, [{ ...marker, ...ttl }]))) return "duplicate";
+    } else {
+      await driver.put(marker.key, marker.value, ttl);
+      if (!(await driver.putIfAbsent(claim.key, claim.value, ttl))) return "duplicate";
+    }
     const work = this.#dispatch(stored, tenant, true).catch((error) => {
       kernel.logger.error("event dispatch failed; the sweep will retry", {
         tenant_id: tenant.id,
@@ -292,14 +302,22 @@ export class KernelEventProcessor implements EventProcessor {
     });
   }
 
-  async sweep(now: Date = new Date(this.kernel.now())): Promise<{ retried: number }> {
+  /**
+   * Re-dispatch the inbox events whose marker is due: every tenant's (the tick, on a store that
+   * can list them all), or one tenant's (its Durable Object's alarm).
+   */
+  async sweep(
+    now: Date = new Date(this.kernel.now()),
+    scope: { tenantId?: string } = {},
+  ): Promise<{ retried: number }> {
     const driver = this.kernel.driver;
+    const prefix = scope.tenantId ? eventKeys.inbox(scope.tenantId.toLowerCase(), "") : eventKeys.inboxPrefix;
     const due: { tenantId: string; eventId: string }[] = [];
     // Markers are in key order, not due order: page on past markers that are not due yet, so a
     // thousand of them cannot hold back the due ones of later tenants (bounded, for KV's limits).
     let cursor: string | null = null;
     for (let pages = 0; pages < SWEEP_MAX_PAGES && due.length < this.#sweepLimit; pages++) {
-      const page = await driver.list({ prefix: eventKeys.inboxPrefix, cursor, limit: 1000 });
+      const page = await driver.list({ prefix, cursor, limit: 1000 });
       if (page.keys.length === 0) break;
       const markers = await driver.getMany(page.keys);
       for (let i = 0; i < page.keys.length && due.length < this.#sweepLimit; i++) {

@@ -47,6 +47,6 @@ export interface EventProcessor {
   ): Promise<{ replayed: string[] }>;
   /** The queue gave up on the event: its plugins without a final record get a final "failed" one with `reason`. */
   abandon(tenantId: string, eventId: string, reason: string): Promise<{ finalized: string[] }>;
-  /** Re-dispatch inbox events left unfinished (called by the tick). */
-  sweep(now?: Date): Promise<{ retried: number }>;
+  /** Re-dispatch inbox events left unfinished: all (the tick), or one tenant's (its object's alarm). */
+  sweep(now?: Date, scope?: { tenantId?: string }): Promise<{ retried: number }>;
 }

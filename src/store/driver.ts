@@ -22,6 +22,13 @@ export interface ListPage {
   cursor: string | null;
 }
 
+/** One key written by `claimWith`. */
+export interface KeyWrite {
+  key: string;
+  value: string;
+  ttlSeconds?: number;
+}
+
 export interface KVDriver {
   /** For logs and docs: "memory", "cloudflare-kv", "deno-kv". */
   readonly name: string;
@@ -50,6 +57,12 @@ export interface KVDriver {
    * compare and delete (a window, on Cloudflare KV only).
    */
   deleteIfUnchanged?(key: string, expected: string): Promise<boolean>;
+  /**
+   * Write `claim` only if its key is absent and, in the same atomic commit, `writes` with it;
+   * nothing when the claim is taken (false). One round trip where offered (memory, a tenant's
+   * Durable Object): accepting a webhook is its dedupe row and its event in one commit.
+   */
+  claimWith?(claim: KeyWrite, writes: readonly KeyWrite[]): Promise<boolean>;
   delete(key: string): Promise<void>;
   list(options: ListOptions): Promise<ListPage>;
 }

@@ -416,6 +416,8 @@ describe("POST /v1/webhooks/:tenant_id", () => {
       ...base,
       name: "flaky",
       put: (k, v, o) => broken && k.startsWith("inbox:") ? Promise.reject(new Error("KV down")) : base.put(k, v, o),
+      // The event and its inbox marker in one commit: it fails as a whole.
+      claimWith: (claim, writes) => broken ? Promise.reject(new Error("KV down")) : base.claimWith!(claim, writes),
     };
     const t = await setup({ driver: flaky });
     broken = true;

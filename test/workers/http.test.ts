@@ -15,48 +15,8 @@ import {
 import { describe, expect, it } from "vitest";
 import { createWorker } from "../../src/adapters/cloudflare.ts";
 import type { WorkMessage } from "../../src/queue.ts";
-import { eventBody, RecorderPlugin, signAdminToken, signedRequest } from "../fixtures/webhook-kit.ts";
-
-const ADMIN_SECRET = "workers-test-admin-secret-0123456789";
-const BASE = "http://kernel.test";
-type Env = Record<string, unknown>;
-type Fetcher = (request: Request) => Promise<Response>;
-
-async function createTenant(send: Fetcher): Promise<{ id: string; secret: string; token: string }> {
-  const id = crypto.randomUUID();
-  const token = await signAdminToken(ADMIN_SECRET, { tenants: "*" });
-  const res = await send(
-    new Request(`${BASE}/v1/tenants/${id}`, {
-      method: "PUT",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ slug: "acme", plan: "pro" }),
-    }),
-  );
-  expect(res.status).toBe(201);
-  const body = await res.json() as { webhook_secret: string };
-  return { id, secret: body.webhook_secret, token };
-}
-
-async function enable(send: Fetcher, tenant: { id: string; token: string }, plugin: string) {
-  const res = await send(
-    new Request(`${BASE}/v1/tenants/${tenant.id}/plugins/${plugin}/enable`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${tenant.token}` },
-    }),
-  );
-  expect(res.status).toBe(200);
-}
-
-async function executions(send: Fetcher, tenant: { id: string; token: string }) {
-  const res = await send(
-    new Request(`${BASE}/v1/tenants/${tenant.id}/executions?limit=50`, {
-      headers: { authorization: `Bearer ${tenant.token}` },
-    }),
-  );
-  expect(res.status).toBe(200);
-  const body = await res.json() as Record<string, unknown>[] | { executions: Record<string, unknown>[] };
-  return Array.isArray(body) ? body : body.executions;
-}
+import { eventBody, RecorderPlugin, signedRequest } from "../fixtures/webhook-kit.ts";
+import { BASE, createTenant, enable, type Env, executions, type Fetcher } from "./kit.ts";
 
 const self: Fetcher = (request) => SELF.fetch(request);
 
@@ -120,7 +80,7 @@ describe("webhooks in workerd through the Worker's fetch (SELF)", () => {
 });
 
 describe("the event pipeline in workerd", () => {
-  it("without a queue: durable in the real KV before 202, dispatched in waitUntil, recorded", async () => {
+  it("without a queue: durable in the tenant's object before 202, dispatched in waitUntil, recorded", async () => {
     const recorder = new RecorderPlugin();
     const worker = createWorker({ plugins: () => [recorder] });
     const localEnv: Env = { ...env };

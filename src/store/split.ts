@@ -1,0 +1,78 @@
+/**
+ * One KVDriver over two kinds of store (DESIGN §5): each tenant's coordination keys go to that
+ * tenant's authority (strongly consistent, atomic: a Durable Object on Cloudflare), everything
+ * else to the shared read-mostly store (KV). The rules above (dedupe, ledger, claims, locks) are
+ * the ones every backend runs; only where a key lives differs.
+ */
+import { coordinationTenant } from "./coordination-keys.ts";
+import type { KeyWrite, KVDriver } from "./driver.ts";
+
+export interface SplitDriverOptions {
+  /** Read-mostly state: tenant documents, plugin config, sealed secrets, plugin data. */
+  shared: KVDriver;
+  /** The authority of one tenant (lower-case id), for its coordination keys. */
+  authority(tenantId: string): KVDriver;
+  name?: string;
+}
+
+export function createSplitDriver(options: SplitDriverOptions): KVDriver {
+  const { shared } = options;
+  const route = (key: string): KVDriver => {
+    const tenant = coordinationTenant(key);
+    return tenant === null ? shared : options.authority(tenant);
+  };
+  return {
+    name: options.name ?? `split(${shared.name})`,
+    // The shared store decides: a tenant's coordination keys are atomic, its documents are only
+    // as consistent as KV.
+    atomic: shared.atomic,
+    get: (key) => route(key).get(key),
+    async getMany(keys) {
+      // One request per store: a tenant's progress reads (done-keys, attempts) are one round trip.
+      const groups = new Map<KVDriver | string, number[]>();
+      keys.forEach((key, i) => {
+        const group = coordinationTenant(key) ?? shared;
+        const at = groups.get(group);
+        if (at) at.push(i);
+        else groups.set(group, [i]);
+      });
+      const out = new Array<string | null>(keys.length).fill(null);
+      await Promise.all([...groups].map(async ([group, at]) => {
+        const driver = typeof group === "string" ? options.authority(group) : group;
+        const values = await driver.getMany(at.map((i) => keys[i]!));
+        at.forEach((i, j) => (out[i] = values[j] ?? null));
+      }));
+      return out;
+    },
+    put: (key, value, opts) => route(key).put(key, value, opts),
+    putIfAbsent: (key, value, opts) => route(key).putIfAbsent(key, value, opts),
+    async putIfUnchanged(key, expected, value, opts) {
+      const driver = route(key);
+      if (driver.putIfUnchanged) return driver.putIfUnchanged(key, expected, value, opts);
+      // Read-mostly KV has no compare-and-set: read, compare, write (as callers without it do).
+      if ((await driver.get(key)) !== expected) return false;
+      await driver.put(key, value, opts);
+      return true;
+    },
+    async deleteIfUnchanged(key, expected) {
+      const driver = route(key);
+      if (driver.deleteIfUnchanged) return driver.deleteIfUnchanged(key, expected);
+      if ((await driver.get(key)) !== expected) return false;
+      await driver.delete(key);
+      return true;
+    },
+    async claimWith(claim: KeyWrite, writes: readonly KeyWrite[]) {
+      const driver = route(claim.key);
+      const owner = coordinationTenant(claim.key);
+      const together = writes.every((w) => coordinationTenant(w.key) === owner);
+      if (together && driver.claimWith) return driver.claimWith(claim, writes);
+      // Across stores: the other writes first, so a claim never stands without them.
+      for (const w of writes) await route(w.key).put(w.key, w.value, ttlOf(w));
+      return route(claim.key).putIfAbsent(claim.key, claim.value, ttlOf(claim));
+    },
+    delete: (key) => route(key).delete(key),
+    list: (opts) => route(opts.prefix).list(opts),
+  };
+}
+
+const ttlOf = (w: KeyWrite) => (w.ttlSeconds === undefined ? undefined : { ttlSeconds: w.ttlSeconds });

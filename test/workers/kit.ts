@@ -1,0 +1,103 @@
+/**
+ * Helpers of the workerd tests: admin calls through a Worker's fetch, and an env whose KV and
+ * tenant-object bindings count what a request costs.
+ */
+// @ts-ignore: workerd's built-in module; @cloudflare/workers-types is not in test/tsconfig's types
+import { env } from "cloudflare:workers";
+import { expect } from "vitest";
+import type { KvCall, KvResult } from "../../src/backends/cloudflare/kv-calls.ts";
+import { signAdminToken } from "../fixtures/webhook-kit.ts";
+
+export const ADMIN_SECRET = "workers-test-admin-secret-0123456789";
+export const BASE = "http://kernel.test";
+export type Env = Record<string, unknown>;
+export type Fetcher = (request: Request) => Promise<Response>;
+
+export async function createTenant(send: Fetcher): Promise<{ id: string; secret: string; token: string }> {
+  const id = crypto.randomUUID();
+  const token = await signAdminToken(ADMIN_SECRET, { tenants: "*" });
+  const res = await send(
+    new Request(`${BASE}/v1/tenants/${id}`, {
+      method: "PUT",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ slug: "acme", plan: "pro" }),
+    }),
+  );
+  expect(res.status).toBe(201);
+  const body = await res.json() as { webhook_secret: string };
+  return { id, secret: body.webhook_secret, token };
+}
+
+export async function enable(send: Fetcher, tenant: { id: string; token: string }, plugin: string) {
+  const res = await send(
+    new Request(`${BASE}/v1/tenants/${tenant.id}/plugins/${plugin}/enable`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tenant.token}` },
+    }),
+  );
+  expect(res.status).toBe(200);
+}
+
+export async function executions(send: Fetcher, tenant: { id: string; token: string }) {
+  const res = await send(
+    new Request(`${BASE}/v1/tenants/${tenant.id}/executions?limit=50`, {
+      headers: { authorization: `Bearer ${tenant.token}` },
+    }),
+  );
+  expect(res.status).toBe(200);
+  const body = await res.json() as Record<string, unknown>[] | { executions: Record<string, unknown>[] };
+  return Array.isArray(body) ? body : body.executions;
+}
+
+export interface Costs {
+  objectRequests: number;
+  kvReads: number;
+  kvWrites: number;
+  reset(): void;
+}
+
+interface KvBinding {
+  get(...args: unknown[]): Promise<unknown>;
+  put(...args: unknown[]): Promise<void>;
+  delete(key: string): Promise<void>;
+  list(options?: unknown): Promise<unknown>;
+}
+
+interface TenantBinding {
+  idFromName(name: string): unknown;
+  get(id: unknown): { kv(call: KvCall): Promise<KvResult> };
+}
+
+/** The test env (real local KV and Durable Objects), with every KV and object request counted. */
+export function countingEnv(extra: Env = {}): { env: Env; costs: Costs } {
+  const kv = env.DVP_KV as KvBinding;
+  const tenants = env.DVP_TENANT as TenantBinding;
+  const costs: Costs = {
+    objectRequests: 0,
+    kvReads: 0,
+    kvWrites: 0,
+    reset() {
+      this.objectRequests = this.kvReads = this.kvWrites = 0;
+    },
+  };
+  const DVP_KV: KvBinding = {
+    get: (...args) => (costs.kvReads++, kv.get(...args)),
+    put: (...args) => (costs.kvWrites++, kv.put(...args)),
+    delete: (key) => (costs.kvWrites++, kv.delete(key)),
+    list: (options) => (costs.kvReads++, kv.list(options)),
+  };
+  const DVP_TENANT: TenantBinding = {
+    idFromName: (name) => tenants.idFromName(name),
+    get(id) {
+      const stub = tenants.get(id);
+      return { kv: (call) => (costs.objectRequests++, stub.kv(call)) };
+    },
+  };
+  return { env: { ...env, DVP_KV, DVP_TENANT, DVP_LOG_LEVEL: "warn", ...extra }, costs };
+}
+
+/** The tenant's object, for runInDurableObject and runDurableObjectAlarm. */
+export function tenantStub(tenantId: string) {
+  const ns = env.DVP_TENANT as { idFromName(name: string): unknown; get(id: unknown): unknown };
+  return ns.get(ns.idFromName(tenantId));
+}
