@@ -9,7 +9,7 @@
  * unfinished events through the same processor the Worker runs (its sweep, scoped to this
  * tenant), then re-arms in `finally`: nothing the object accepted depends on a scan elsewhere.
  */
-import { DurableObject, type DurableObjectStateLike } from "cloudflare:workers";
+import { DurableObject } from "cloudflare:workers";
 import { errorMessage } from "../../errors.ts";
 import { eventKeys } from "../../events/keys.ts";
 import type { Plugin } from "../../plugin.ts";
@@ -33,14 +33,14 @@ export function setTenantObjectPlugins(instance: object, plugins: PluginFactory)
 
 export function tenantObjectClass(plugins: PluginFactory) {
   return class TenantObject extends DurableObject<CloudflareEnv> {
-    readonly #store: SqlKeyValue;
+    #sql: SqlKeyValue | undefined;
     #runtime: Runtime | undefined;
     /** The time the alarm was last armed for: when it fires, whatever was due by then is due. */
     #armedFor = 0;
 
-    constructor(ctx: DurableObjectStateLike, env: CloudflareEnv) {
-      super(ctx, env);
-      this.#store = new SqlKeyValue(ctx.storage.sql, { transact: (work) => ctx.storage.transactionSync(work) });
+    get #store(): SqlKeyValue {
+      const storage = this.ctx.storage;
+      return this.#sql ??= new SqlKeyValue(storage.sql, { transact: (work) => storage.transactionSync(work) });
     }
 
     /** One key-value operation on this tenant's coordination state. */
@@ -50,7 +50,7 @@ export function tenantObjectClass(plugins: PluginFactory) {
       return result;
     }
 
-    async alarm(): Promise<void> {
+    override async alarm(): Promise<void> {
       try {
         this.#store.purgeExpired();
         const tenantId = this.#tenant();

@@ -23,5 +23,6 @@ declare module "cloudflare:workers" {
     protected readonly ctx: DurableObjectStateLike;
     protected readonly env: Env;
     constructor(ctx: DurableObjectStateLike, env: Env);
+    alarm?(): void | Promise<void>;
   }
 }
