@@ -2,11 +2,13 @@
  * `dvp check [name]`: the guide's Production Checklist, automated. Code checks come from
  * lintPlugin (metadata, schemas, secrets out of the public config, hook signatures, the
  * registry's checks, kernel range); this adds what needs the files: registration in
- * plugins/index.ts, the folder layout, tests, and a README with config and secrets tables.
+ * plugins/index.ts, the folder layout, tests, a README with config and secrets tables, and HTTP
+ * clients whose retries fit within the hook's time limit.
  * One line per problem; the exit code is non-zero when there is any.
  */
 import type { Plugin } from "../plugin.ts";
 import { PLUGIN_NAME } from "../registry.ts";
+import { lintClientBudget } from "../testing/lint-client-budget.ts";
 import { lintPlugin, type LintProblem } from "../testing/lint-plugin.ts";
 import { lintSchedules } from "../testing/lint-schedules.ts";
 import { allowOnly, type ParsedArgs, stringFlag, UsageError } from "./args.ts";
@@ -109,6 +111,7 @@ async function checkOne(io: CliIo, root: string, name: string, registered: Plugi
     if (plugin.name !== name) {
       problems.push({ area: "metadata", message: `name "${plugin.name}" differs from its folder plugins/${name}` });
     }
+    problems.push(...lintClientBudget(plugin, await sourceFiles(io, dir, `plugins/${name}`)));
   }
 
   if (!(await hasTests(io, root, name))) {
@@ -148,6 +151,25 @@ async function instantiateFromFolder(
   }
   problems.push({ area: "files", message: `plugins/${name}/index.ts exports no plugin class that takes no arguments` });
   return undefined;
+}
+
+/** The plugin's TypeScript sources (tests left out), for the checks that read code. */
+async function sourceFiles(
+  io: CliIo,
+  dir: string,
+  shown: string,
+  depth = 0,
+): Promise<{ path: string; text: string }[]> {
+  const files: { path: string; text: string }[] = [];
+  if (depth > 3 || (await io.kind(dir)) !== "dir") return files;
+  for (const entry of await io.readDir(dir)) {
+    if (entry.isDirectory && entry.name !== "node_modules" && !entry.name.startsWith(".")) {
+      files.push(...await sourceFiles(io, join(dir, entry.name), `${shown}/${entry.name}`, depth + 1));
+    } else if (entry.isFile && /\.tsx?$/.test(entry.name) && !/\.test\.tsx?$/.test(entry.name)) {
+      files.push({ path: `${shown}/${entry.name}`, text: await io.readText(join(dir, entry.name)) });
+    }
+  }
+  return files;
 }
 
 async function hasTests(io: CliIo, root: string, name: string): Promise<boolean> {

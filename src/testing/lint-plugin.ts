@@ -12,7 +12,7 @@ import { checkSchema, type JsonSchema } from "../schema/index.ts";
 import { parseVersion, satisfies, validRange } from "../semver.ts";
 import { KERNEL_VERSION } from "../version.ts";
 
-export type LintArea = "metadata" | "schema" | "secrets" | "hooks" | "registry" | "compatibility";
+export type LintArea = "metadata" | "schema" | "secrets" | "hooks" | "registry" | "compatibility" | "timeouts";
 
 export interface LintProblem {
   area: LintArea;

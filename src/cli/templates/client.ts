@@ -16,7 +16,9 @@ export interface ${n.clientClass}Options {
   /** The plugin's \`this.fetch\` (the kernel's), which tests replace with a fake upstream. */
   fetch: typeof fetch;
   logger: Logger;
+  /** Per attempt; with \`retries\`, the caller keeps all attempts within its own time limit. */
   timeoutMs: number;
+  retries: number;
   /** Passed through to the shared client (e.g. \`allowInsecureUrls\` in local development, \`sleep\` in tests). */
   http?: Partial<HttpClientOptions>;
 }
@@ -30,12 +32,12 @@ export class ${n.clientClass} {
     this.#baseUrl = options.baseUrl.replace(/\\/+$/, "");
     this.#token = options.token;
     this.#http = createHttpClient({
-      retries: 2,
       ...options.http,
       fetch: options.fetch,
       logger: options.logger,
       logContext: { tenant_id: options.tenantId },
       timeoutMs: options.timeoutMs,
+      retries: options.retries,
     });
   }
 

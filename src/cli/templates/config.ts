@@ -21,7 +21,7 @@ export const CONFIG_SCHEMA = {
     timeout_seconds: {
       type: "integer",
       title: "Timeout (seconds)",
-      description: "How long one API call may take",
+      description: "How long one API call of the daily sync may take (content hooks use 2.5 s, within the 10 s a hook gets)",
       default: 30,
       minimum: 1,
       maximum: 300,

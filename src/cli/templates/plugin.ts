@@ -68,17 +68,28 @@ export class ${n.className} extends Plugin<${n.configType}> implements ${protoco
     super();
   }
 ${sections.join("")}
-  /** A client for the tenant's endpoint and token (config and secrets are per tenant). */
-  async client(tenantId: string): Promise<${n.clientClass}> {
+  /**
+   * A client for the tenant's endpoint and token (config and secrets are per tenant), with a time
+   * budget for the work it serves: every attempt and the backoff between them (0.5 s, then 1 s)
+   * end before the kernel stops waiting. A hook has hookTimeoutMs (10 s): 3 × 2.5 s + 1.5 s = 9 s.
+   * A health check has 30 s: 3 × 8 s + 1.5 s = 25.5 s. A task has its timeoutSeconds (120 s): the
+   * tenant's timeout_seconds per attempt (3 × 30 s + 1.5 s by default; the task's signal ends the rest).
+   */
+  async client(tenantId: string, use: "hook" | "health" | "task"): Promise<${n.clientClass}> {
     const config = await this.getConfig(tenantId);
     const secrets = await this.getSecrets(tenantId);
+    const calls = use === "hook"
+      ? { timeoutMs: 2_500, retries: 2 }
+      : use === "health"
+      ? { timeoutMs: 8_000, retries: 2 }
+      : { timeoutMs: (config.timeout_seconds ?? 30) * 1000, retries: 2 };
     return new ${n.clientClass}({
       baseUrl: config.api_endpoint,
       token: secrets.require("api_token"),
       tenantId,
       fetch: this.fetch,
       logger: this.logger,
-      timeoutMs: (config.timeout_seconds ?? 30) * 1000,
+      ...calls,
       http: { ...this.options.http, allowInsecureUrls: this.options.allowInsecureUrls },
     });
   }
@@ -104,7 +115,7 @@ const CONTENT = `
   }
 
   private async notify(ctx: HookContext, type: string, contentId: string, content: Content): Promise<void> {
-    const client = await this.client(ctx.tenantId);
+    const client = await this.client(ctx.tenantId, "hook");
     const result = await client.post("/events", {
       type,
       content_id: contentId,
@@ -158,7 +169,7 @@ function tasks(n: PluginNames): string {
     if (executionCtx.attempt > 1) {
       this.logger.warn(\`\${task.taskId}: retry attempt \${executionCtx.attempt}\`, { tenant_id: ctx.tenantId });
     }
-    const client = await this.client(ctx.tenantId);
+    const client = await this.client(ctx.tenantId, "task");
     const result = await client.get<{ items?: unknown[] }>("/items", executionCtx.signal);
     if (!result.success) return { success: false, errorMessage: result.error };
     const items = Array.isArray(result.data?.items) ? result.data.items.length : 0;
@@ -188,7 +199,7 @@ const HEALTH = `
     signal?: AbortSignal,
   ): Promise<HealthCheckResult> {
     const started = performance.now();
-    const result = await (await this.client(ctx.tenantId)).get("/health", signal);
+    const result = await (await this.client(ctx.tenantId, "health")).get("/health", signal);
     const latencyMs = Math.round(performance.now() - started);
     if (!result.success) return { status: "unhealthy", latencyMs, message: result.error };
     return { status: latencyMs > 2_000 ? "degraded" : "healthy", latencyMs, message: \`HTTP \${result.status}\` };

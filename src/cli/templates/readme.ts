@@ -33,7 +33,7 @@ ${description}
 | Name | Type | Required | Default | Description |
 |------|------|----------|---------|-------------|
 | \`api_endpoint\` | string (URI) | yes | — | Base URL of the service this plugin calls |
-| \`timeout_seconds\` | integer 1–300 | no | 30 | How long one API call may take |
+| \`timeout_seconds\` | integer 1–300 | no | 30 | How long one API call of the daily sync may take (content hooks use 2.5 s, within the 10 s a hook gets) |
 
 ## Secrets
 
