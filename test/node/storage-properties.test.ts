@@ -93,6 +93,7 @@ describe("storage properties", () => {
               driver,
               masterKeys,
               plugins: PLUGINS.map((n) => new LeakyPlugin(n)),
+              allowInsecureUrls: true, // isolation is under test here, not the URL policy
               log: { sink: () => {} },
             });
           const kernel = make();
@@ -140,6 +141,7 @@ describe("storage properties", () => {
           driver,
           masterKeys: generateMasterKey("p1"),
           plugins: PLUGINS.map((n) => new LeakyPlugin(n)),
+          allowInsecureUrls: true, // isolation is under test here, not the URL policy
           log: { level: "debug", sink: (_record, line) => lines.push(line) },
         });
         const { generatedSecret } = await kernel.putTenant(id, { slug: "leaky", plan: "pro" });

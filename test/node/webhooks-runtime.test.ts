@@ -118,7 +118,10 @@ describe("createRuntime", () => {
       taskId: "nope.task",
       slot: "2026-11-24T00:00:00.000Z",
     }]);
-    expect(first).toMatchObject({ ack: false, retryDelaySeconds: 30 });
+    expect(first).toMatchObject({ ack: false });
+    // The first retry waits its 30 s step plus up to half of it again (jittered, never sooner).
+    expect((first as { retryDelaySeconds?: number }).retryDelaySeconds).toBeGreaterThanOrEqual(30);
+    expect((first as { retryDelaySeconds?: number }).retryDelaySeconds).toBeLessThanOrEqual(45);
     expect(junk).toEqual({ ack: true });
     expect(badTask!.ack === true || typeof (badTask as { error?: string }).error === "string").toBe(true);
     expect(await rt.consume([message])).toEqual([{ ack: true }]);
