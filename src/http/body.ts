@@ -1,7 +1,8 @@
 /**
  * Bounded body reading: the body is read once, from the stream, and the size limit is enforced
  * while reading, so an oversized upload is refused after at most `limit` bytes instead of being
- * buffered whole. A declared content-length over the limit is refused before reading anything.
+ * buffered whole. A declared content-length over the limit is refused without keeping anything;
+ * refused bodies are drained (read and dropped, bounded), never left unread.
  */
 
 /** The body is larger than the limit (answer 413). */
@@ -15,21 +16,50 @@ export class BodyTooLargeError extends Error {
 }
 
 /**
- * Read and drop the body of a request refused before its body was needed (wrong content type,
- * bad signature headers). Read rather than cancelled, up to `limit`: a keep-alive connection whose
- * request body was left unread can break the sender's next request on it (seen with wrangler dev's
- * proxy). Past `limit` it is cancelled, as an oversized body is.
+ * A refused request's body is read and dropped up to this many times the size limit before the
+ * connection is given up on. Reading it keeps a keep-alive connection usable: a body left unread
+ * broke the sender's next request on it under wrangler dev's proxy (503 "Your worker restarted
+ * mid-request"). Past that, the sender is not a CMS that misjudged a size, and the body is
+ * cancelled (a declared length that large is not read at all).
+ */
+export const DRAIN_FACTOR = 4;
+
+/**
+ * Read and drop the body of a refused request, chunk by chunk (nothing is kept), up to
+ * DRAIN_FACTOR × `limit` bytes; past that it is cancelled.
  */
 export async function discardBody(request: Request, limit: number): Promise<void> {
-  await readBoundedBody(request, limit).catch(() => request.body?.cancel().catch(() => {}));
+  if (!request.body || request.bodyUsed) return;
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > DRAIN_FACTOR * limit) {
+    await request.body.cancel().catch(() => {});
+    return;
+  }
+  await drain(request.body.getReader(), 0, DRAIN_FACTOR * limit);
 }
 
-/** The request's body, at most `limit` bytes; rejects with BodyTooLargeError past that. */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, alreadyRead: number, max: number): Promise<void> {
+  let size = alreadyRead;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      size += value.byteLength;
+      if (size > max) {
+        await reader.cancel();
+        return;
+      }
+    }
+  } catch {
+    // The sender went away: nothing is left to keep usable.
+  }
+}
+
+/** The request's body, at most `limit` bytes; rejects with BodyTooLargeError past that (the rest drained). */
 export async function readBoundedBody(request: Request, limit: number): Promise<Uint8Array> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) {
-    // Not reading it: cancel so the runtime can drop the connection's remaining bytes.
-    await request.body?.cancel().catch(() => {});
+    await discardBody(request, limit);
     throw new BodyTooLargeError(limit);
   }
   if (!request.body) return new Uint8Array(0);
@@ -48,7 +78,7 @@ export async function readBoundedBody(request: Request, limit: number): Promise<
     if (done) break;
     size += value.byteLength;
     if (size > limit) {
-      await reader.cancel().catch(() => {});
+      await drain(reader, size, DRAIN_FACTOR * limit);
       throw new BodyTooLargeError(limit);
     }
     chunks.push(value);

@@ -141,7 +141,7 @@ async function verify(
   }
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > deps.bodyLimitBytes) {
-    await request.body?.cancel().catch(() => {});
+    await discardBody(request, deps.bodyLimitBytes);
     return tooLarge(deps.bodyLimitBytes);
   }
   let checked;
