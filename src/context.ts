@@ -69,7 +69,7 @@ export function createHookContext(init: HookContextInit): HookContext {
     init.tenantPlan,
     init.correlationId ?? null,
     init.causationId ?? null,
-    init.timestamp ?? new Date(),
+    init.timestamp?.getTime() ?? Date.now(),
     deepFreeze({ ...init.metadata }),
   );
   if (init.trace) Context.setTrace(ctx, new TraceCollector(init.trace));
@@ -86,15 +86,23 @@ export function createHookContext(init: HookContextInit): HookContext {
 class Context implements HookContext {
   #controller: AbortController | undefined;
   #trace: TraceCollector | undefined;
+  readonly #timestamp: number;
   constructor(
     readonly tenantId: string,
     readonly tenantSlug: string,
     readonly tenantPlan: TenantPlan,
     readonly correlationId: string | null,
     readonly causationId: string | null,
-    readonly timestamp: Date,
+    timestamp: number,
     readonly metadata: Readonly<Record<string, unknown>>,
-  ) {}
+  ) {
+    this.#timestamp = timestamp;
+  }
+
+  /** A Date of its own on each read: freezing cannot stop `setTime`, and plugins share the context. */
+  get timestamp(): Date {
+    return new Date(this.#timestamp);
+  }
 
   get signal(): AbortSignal {
     return this.#made().signal;
@@ -105,6 +113,11 @@ class Context implements HookContext {
     this.#controller = new AbortController();
     if (this.#trace) linkSignal(this.#controller.signal, this.#trace);
     return this.#controller;
+  }
+
+  /** The context's time in ms, without making a Date for it. */
+  static time(ctx: HookContext): number {
+    return ctx instanceof Context ? ctx.#timestamp : ctx.timestamp.getTime();
   }
 
   static abort(ctx: Context, reason: Error): void {
@@ -148,7 +161,7 @@ export function contextForCall(ctx: HookContext): HookContext {
     ctx.tenantPlan,
     ctx.correlationId,
     ctx.causationId,
-    ctx.timestamp,
+    Context.time(ctx),
     ctx.metadata,
   );
   if (ctx instanceof Context) Context.setTrace(call, Context.traceOf(ctx));

@@ -9,6 +9,7 @@
  * With one plugin, the group also times two clock reads alone: what timing the hooks costs.
  */
 import { bench, describe } from "vitest";
+import { freezeInput } from "../../src/dispatch.ts";
 import { createHookContext, createKernel, type HookContext, Plugin, type RegisteredPlugin } from "../../src/index.ts";
 
 class NoOp extends Plugin {
@@ -69,5 +70,34 @@ for (const count of [1, 10]) {
         clockSink += performance.now() - performance.now();
       });
     }
+  });
+}
+
+// Input isolation (every plugin of a dispatch must get input no other plugin can change): deep-
+// freezing the shared objects once per dispatch, against a copy per plugin. The event processor
+// parses each event from its stored JSON, so every variant starts from a fresh parse of a page.
+const pageJson = JSON.stringify({
+  content_id: "c1",
+  domain: "example.com",
+  path: "/blog/a-post",
+  title: "A post",
+  rendered_html: `<article>${"<p>Lorem ipsum dolor sit amet.</p>".repeat(900)}</article>`,
+  tags: ["news", "product", "launch"],
+  author: { name: "A. Writer", email: "writer@example.com" },
+  seo: { description: "A post", noindex: false },
+  blocks: Array.from({ length: 40 }, (_, i) => ({ type: "paragraph", text: `block ${i}`, attrs: { id: i } })),
+});
+for (const count of [1, 10]) {
+  describe(`input isolation: a ${Math.round(pageJson.length / 1024)} KB page to ${count} plugin${count > 1 ? "s" : ""}`, () => {
+    bench("parse the page alone (reference)", () => {
+      JSON.parse(pageJson);
+    });
+    bench("deep-freeze once per dispatch (what the kernel does)", () => {
+      freezeInput(JSON.parse(pageJson));
+    });
+    bench("structuredClone per plugin", () => {
+      const page = JSON.parse(pageJson);
+      for (let i = 0; i < count; i++) structuredClone(page);
+    });
   });
 }
