@@ -218,14 +218,23 @@ describe("POST /v1/webhooks/:tenant_id", () => {
       "webhook-signature": sig,
     };
     await expectProblem(await s.app.request(new Request(URL_, { method: "POST", headers, body })), 401);
-    const sig2 = await signWebhook(s.secret, "msg", `${ts(s)}.0` as unknown as number, body).catch(() => null);
+    // Timestamp "<ts>.0" signed for real: the signed content "msg.<ts>.0.<body>" is also what
+    // signWebhook signs for timestamp <ts> and payload "0.<body>".
+    const sig2 = await signWebhook(s.secret, "msg", ts(s), `0.${body}`);
     const headers2 = {
       ...headers,
       "webhook-id": "msg",
       "webhook-timestamp": `${ts(s)}.0`,
-      "webhook-signature": sig2 ?? sig,
+      "webhook-signature": sig2,
     };
     await expectProblem(await s.app.request(new Request(URL_, { method: "POST", headers: headers2, body })), 401);
+    // The same signature over the same signed content, split at the other '.', verifies: so the 401
+    // above is for the '.' in the timestamp, not for a bad signature (that body is not JSON: 400).
+    const split = { ...headers2, "webhook-timestamp": String(ts(s)) };
+    await expectProblem(
+      await s.app.request(new Request(URL_, { method: "POST", headers: split, body: `0.${body}` })),
+      400,
+    );
   });
 
   it("answers an unknown tenant exactly like a bad signature (no tenant oracle)", async () => {
