@@ -17,7 +17,7 @@ export interface OpenCall {
 }
 
 export class TraceCollector {
-  readonly traceId: string;
+  #traceId: string | undefined;
   readonly #accept: TraceSpan | undefined;
   readonly #hookSpanIds = new Map<string, string>();
   readonly #calls = new Map<string, TraceSpan[]>();
@@ -26,7 +26,12 @@ export class TraceCollector {
   /** `accept`: the webhook's accept span, whose trace this continues; else a trace of its own. */
   constructor(accept?: TraceSpan, traceId?: string) {
     this.#accept = accept;
-    this.traceId = accept?.traceId ?? traceId ?? newTraceId();
+    this.#traceId = accept?.traceId ?? traceId;
+  }
+
+  /** Made on first use: most filter calls and checks never make an outbound call or a record. */
+  get traceId(): string {
+    return this.#traceId ??= newTraceId();
   }
 
   /** The span id of `plugin`'s hook in this dispatch (made on first use). */
