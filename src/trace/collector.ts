@@ -7,8 +7,21 @@
 import { formatTraceparent, newSpanId, newTraceId } from "./ids.ts";
 import type { TraceSpan } from "./span.ts";
 
-/** Outbound call spans kept per plugin and dispatch: a record stays small whatever a hook does. */
-export const MAX_CALL_SPANS = 50;
+/**
+ * Outbound call spans kept per plugin and dispatch, and the longest error text a span keeps: a
+ * record (and the copy the event pipeline keeps of it) stays well inside Deno KV's 64 KiB whatever
+ * a hook does.
+ */
+export const MAX_CALL_SPANS = 20;
+export const MAX_SPAN_ERROR = 300;
+
+/**
+ * The error text, or a short stand-in when it is longer: never a cut (a secret cut in two would
+ * escape the scrubbing the history applies to every string of a record).
+ */
+function spanError(text: string, standIn: string): string {
+  return text.length <= MAX_SPAN_ERROR ? text : standIn;
+}
 
 export interface OpenCall {
   /** The `traceparent` to send: this call's span as the parent of the server's. */
@@ -58,7 +71,7 @@ export class TraceCollector {
       end: (status, error) => {
         span.durationMs = Date.now() - span.startMs;
         span.status = status;
-        if (error !== undefined) span.error = error;
+        if (error !== undefined) span.error = spanError(error, status ? `HTTP ${status}` : "no response");
         let list = this.#calls.get(plugin);
         if (!list) this.#calls.set(plugin, list = []);
         if (list.length < MAX_CALL_SPANS) list.push(span);
@@ -85,7 +98,7 @@ export class TraceCollector {
       ...(this.#accept ? { parentSpanId: this.#accept.spanId } : {}),
       startMs: hook.startMs,
       durationMs: Math.round(hook.durationMs),
-      ...(hook.error !== undefined ? { error: hook.error } : {}),
+      ...(hook.error !== undefined ? { error: spanError(hook.error, "failed: the record's error says why") } : {}),
     });
     for (const call of this.#calls.get(plugin) ?? []) spans.push(call);
     return spans;

@@ -160,6 +160,22 @@ describe("traces", () => {
     }
   });
 
+  it("a record's spans stay small: at most 20 calls, and a long error is replaced, never cut", async () => {
+    const busy = new CallerPlugin("busy", "/many", 25);
+    const failing = new CallerPlugin("failing", "/x");
+    failing.contentPublished = () => Promise.reject(new Error(`upstream said ${"x".repeat(5_000)}`));
+    const { send, executions, rt } = await setup([busy, failing]);
+    const errors: string[] = [];
+    rt.kernel.log.sink = (record, line) => void (record.level === "error" && errors.push(line));
+    await send();
+    const records = await executions();
+    const spans = (p: string) => records.find((r) => r.plugin === p)!.spans as Record<string, any>[];
+    expect(spans("busy").filter((s) => s.kind === "http")).toHaveLength(20);
+    const hook = spans("failing").find((s) => s.kind === "hook")!;
+    expect(hook.error).toBe("failed: the record's error says why");
+    expect(errors.some((line) => line.includes("contentPublished failed in plugin failing"))).toBe(true);
+  });
+
   it("a request without a hook's signal carries no traceparent", async () => {
     const seen: (string | null)[] = [];
     const http = createHttpClient({
