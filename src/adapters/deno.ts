@@ -5,6 +5,7 @@
  * ["dvp-dead-letter", …]. Translation only.
  */
 import { bundledPlugins } from "../../plugins/index.ts";
+import type { LogSink } from "../logger.ts";
 import type { TcpConnect } from "../net/tcp.ts";
 import type { Plugin } from "../plugin.ts";
 import { createDenoKvWorkQueue, queuedMessages } from "../events/deno-kv-queue.ts";
@@ -30,6 +31,8 @@ export interface DenoStartOptions {
   fetch?: typeof fetch;
   /** The clock, ms since the epoch (tests). */
   now?: () => number;
+  /** Where log records go (default the console); tests capture them. */
+  logSink?: LogSink;
   /** Delays (ms) before the KV queue redelivers a failed delivery (default 5 s, 30 s, 1, 2, 5 min). */
   queueBackoffMs?: number[];
   onListen?: (address: { hostname: string; port: number }) => void;
@@ -108,6 +111,7 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
         ((settings) => bundledPlugins({ connect: denoConnect, allowInsecureUrls: settings.allowInsecureUrls })),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.now ? { now: options.now } : {}),
+      ...(options.logSink ? { logSink: options.logSink } : {}),
     });
   } catch (error) {
     if (!options.kv) kv.close();

@@ -9,6 +9,7 @@ import { adminUi } from "../../src/http/ui/index.tsx";
 import { createEventProcessor } from "../../src/events/processor.ts";
 import { createKernel, type Plugin } from "../../src/index.ts";
 import { createScheduler } from "../../src/scheduler/index.ts";
+import { captureLogs } from "../../src/testing/logs.ts";
 import { fixturePlugins } from "./fixture-plugins.ts";
 
 export const JWT_SECRET = "dashboard-test-secret-0123456789abcdef";
@@ -18,7 +19,13 @@ export const ORIGIN = "http://dash.test";
 
 export async function setupDashboard(options: { now?: () => number; plugins?: Plugin[] } = {}) {
   const now = options.now ?? Date.now;
-  const kernel = createKernel({ plugins: options.plugins ?? fixturePlugins(), now, log: { level: "error" } });
+  // Captured, not printed: a test that makes a plugin fail on purpose asserts on the log it leaves.
+  const logs = captureLogs();
+  const kernel = createKernel({
+    plugins: options.plugins ?? fixturePlugins(),
+    now,
+    log: { level: "error", sink: logs.sink },
+  });
   await kernel.putTenant(TENANT_A, { slug: "acme", plan: "pro" });
   await kernel.putTenant(TENANT_B, { slug: "globex", plan: "free" });
   const scheduler = createScheduler(kernel);
@@ -34,7 +41,7 @@ export async function setupDashboard(options: { now?: () => number; plugins?: Pl
   const app = new Hono().route("/admin", adminUi(deps));
   const token = (tenants: "*" | string[] = "*", expiresInSeconds = 3600) =>
     signAdminToken(JWT_SECRET, { tenants, subject: "ops@dvp.test", expiresInSeconds, now: now() });
-  return { kernel, scheduler, auth, deps, app, token };
+  return { kernel, scheduler, auth, deps, app, token, logs };
 }
 
 /** A browser-like client: keeps cookies, sends Origin on posts, reads the CSRF token from pages. */

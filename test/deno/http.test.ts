@@ -8,6 +8,7 @@ import { Plugin } from "../../src/plugin.ts";
 import type { HookContext } from "../../src/context.ts";
 import { createDenoKvWorkQueue, queuedMessages } from "../../src/events/deno-kv-queue.ts";
 import { ConfigurationError } from "../../src/errors.ts";
+import { captureLogs } from "../../src/testing/logs.ts";
 import { eventBody, RecorderPlugin, signAdminToken, signedRequest } from "../fixtures/webhook-kit.ts";
 
 const ENV = {
@@ -137,7 +138,8 @@ Deno.test({
     let tick: (() => Promise<void>) | undefined;
     const cron = (_name: string, _schedule: string, handler: () => Promise<void>) => void (tick = handler);
     // One redelivery, then Deno KV keeps the value under ["dvp-dead-letter", …].
-    const kernel = await startLocal(kv, [recorder], { queueBackoffMs: [20], cron: cron as never });
+    const logs = captureLogs(); // the failures and the give-up on purpose: asserted below, not printed
+    const kernel = await startLocal(kv, [recorder], { queueBackoffMs: [20], cron: cron as never, logSink: logs.sink });
     try {
       const tenant = crypto.randomUUID();
       await kernel.runtime.kernel.putTenant(tenant, { slug: "given-up", plan: "pro" });
@@ -167,6 +169,11 @@ Deno.test({
       await tick!(); // nothing left: nothing recorded twice
       expect(await finals()).toHaveLength(1);
       expect(recorder.seen).toHaveLength(2);
+      expect(logs.errors().map((r) => r.msg)).toEqual([
+        "contentPublished failed in plugin recorder",
+        "contentPublished failed in plugin recorder",
+        "the queue gave up on an event; its unfinished plugins are recorded as failed",
+      ]);
     } finally {
       await kernel.close();
       kv.close();
@@ -182,7 +189,8 @@ Deno.test({
     const recorder = new RecorderPlugin();
     const flaky = new FailOncePlugin("c-4");
     const kv = await Deno.openKv(":memory:");
-    const kernel = await startLocal(kv, [recorder, flaky], { queueBackoffMs: [50, 50, 50] });
+    const logs = captureLogs(); // flake's failure on purpose: asserted below, not printed
+    const kernel = await startLocal(kv, [recorder, flaky], { queueBackoffMs: [50, 50, 50], logSink: logs.sink });
     // Which event ids each queue delivery carried, in order.
     const deliveries: string[][] = [];
     const consume = kernel.runtime.consume.bind(kernel.runtime);
@@ -223,6 +231,9 @@ Deno.test({
       // The redelivery ran nothing again for the plugins that had already finished.
       expect(recorder.seen.map((s) => s.contentId).sort()).toEqual(ids);
       expect(flaky.seen.sort()).toEqual([...ids, "c-4"].sort());
+      expect(logs.errors().map((r) => `${r.msg}: ${r.error}`)).toEqual([
+        "contentPublished failed in plugin flake: fails once on c-4",
+      ]);
     } finally {
       await kernel.close();
       kv.close();
@@ -280,7 +291,8 @@ Deno.test({
     const loud = new RecorderPlugin("loud");
     loud.failNext = 99;
     const kv = await Deno.openKv(":memory:");
-    const kernel = await startLocal(kv, [loud], { queueBackoffMs: [20, 20, 20, 20] });
+    const logs = captureLogs(); // three failures on purpose: asserted below, not printed
+    const kernel = await startLocal(kv, [loud], { queueBackoffMs: [20, 20, 20, 20], logSink: logs.sink });
     const huge = `upstream said: ${JSON.stringify({ body: '"quoted" '.repeat(6_000) })}`;
     const record = RecorderPlugin.prototype.contentPublished;
     loud.contentPublished = function (...args: Parameters<typeof record>) {
@@ -307,6 +319,9 @@ Deno.test({
       expect(final!.attempt).toBe(3);
       expect(final!.error!.length).toBeLessThan(2_100);
       expect(loud.seen).toHaveLength(3);
+      const failures = logs.find({ level: "error", plugin: "loud", msg: "contentPublished failed in plugin loud" });
+      expect(failures).toHaveLength(3);
+      expect(failures.every((r) => String(r.error).startsWith("upstream said: "))).toBe(true);
     } finally {
       await kernel.close();
       kv.close();

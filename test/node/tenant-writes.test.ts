@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { createKernel, createMemoryDriver, generateMasterKey, type KVDriver } from "../../src/index.ts";
 import { ExecutionHistory, MAX_RECORD_TEXT } from "../../src/store/history.ts";
+import { captureLogs } from "../../src/testing/logs.ts";
 
 const TENANT = "0b7c9a52-3d5e-4f61-8a2b-c0ffee0000aa";
 
@@ -41,7 +42,9 @@ describe("tenant writes that lose a race", () => {
     await writer.putTenant(other, { slug: "fine", plan: "free" });
     const after = `${generateMasterKey("new")},${before}`;
     rotating = true;
-    const report = await createKernel({ driver, masterKeys: after }).rotateSecrets();
+    const logs = captureLogs();
+    const report = await createKernel({ driver, masterKeys: after, log: { sink: logs.sink } }).rotateSecrets();
+    expect(logs.find({ msg: "secrets rotated" })).toMatchObject([{ level: "info", tenants: 2, failed: 1 }]);
     expect(report.tenants).toBe(2);
     expect(report.reencrypted).toBe(1);
     expect(report.failed).toEqual([{ tenantId: TENANT, scope: "tenant", error: "KV down" }]);

@@ -378,6 +378,9 @@ describe("history: replay", () => {
     let html = await (await browser.get(`${T}/history?failed=1`)).text();
     expect(html).toContain("notify service answered 502");
     expect(html).toContain('aria-label="Replay event msg_ui_replay for notifier"');
+    expect(env.logs.find({ level: "error", plugin: "notifier" }).map((r) => r.error)).toEqual(
+      Array(3).fill("notify service answered 502"),
+    );
 
     notifier.failing = false;
     const calls = notifier.calls;

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigurationError, createMemoryDriver } from "../../src/index.ts";
 import { createRuntime, readSettings } from "../../src/runtime.ts";
 import type { WorkMessage } from "../../src/queue.ts";
+import { captureLogs } from "../../src/testing/logs.ts";
 import { eventBody, RecorderPlugin, signedRequest } from "../fixtures/webhook-kit.ts";
 
 const ENV = {
@@ -63,11 +64,17 @@ describe("readSettings", () => {
 describe("createRuntime", () => {
   async function runtime(env: Record<string, string> = {}) {
     const recorder = new RecorderPlugin();
-    const rt = createRuntime({ env: { ...ENV, ...env }, driver: createMemoryDriver(), plugins: [recorder] });
+    const logs = captureLogs(); // a test that fails a plugin on purpose asserts on the log instead of printing it
+    const rt = createRuntime({
+      env: { ...ENV, ...env },
+      driver: createMemoryDriver(),
+      plugins: [recorder],
+      logSink: logs.sink,
+    });
     const tenant = crypto.randomUUID();
     const { generatedSecret } = await rt.kernel.putTenant(tenant, { slug: "rt", plan: "pro" });
     await rt.kernel.enable(tenant, "recorder");
-    return { rt, recorder, tenant, secret: generatedSecret! };
+    return { rt, recorder, tenant, secret: generatedSecret!, logs };
   }
 
   it("serves webhooks with waitUntil, honours DVP_WEBHOOK_BODY_LIMIT and mounts the admin API", async () => {
@@ -86,7 +93,7 @@ describe("createRuntime", () => {
   });
 
   it("tick runs the scheduler and sweeps the inbox; consume routes by kind and acks what nobody can read", async () => {
-    const { rt, recorder, tenant } = await runtime();
+    const { rt, recorder, tenant, logs } = await runtime();
     const outcome = await rt.tick(new Date());
     expect(outcome.errors).toEqual([]);
     expect(outcome.scheduler).not.toBeNull();
@@ -118,6 +125,10 @@ describe("createRuntime", () => {
       taskId: "nope.task",
       slot: "2026-11-24T00:00:00.000Z",
     }]);
+    expect(logs.errors().map((r) => r.msg).sort()).toEqual([
+      "contentUpdated failed in plugin recorder",
+      "dropped a queue message of unknown shape",
+    ]);
     expect(first).toMatchObject({ ack: false });
     // The first retry waits its 30 s step plus up to half of it again (jittered, never sooner).
     expect((first as { retryDelaySeconds?: number }).retryDelaySeconds).toBeGreaterThanOrEqual(30);
