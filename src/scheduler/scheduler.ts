@@ -15,7 +15,7 @@ import { healthViews } from "./health.ts";
 import { runHealthNow, runTaskNow } from "./manual.ts";
 import { DUE_PREFIX, healthJobId, minuteOf, parseDueKey } from "./keys.ts";
 import { scheduleText } from "./schedule-text.ts";
-import { JobStore } from "./state.ts";
+import { attentionAt, JobStore } from "./state.ts";
 import { syncPlugin } from "./sync.ts";
 import type {
   HealthCheckRecord,
@@ -103,6 +103,30 @@ export class KernelScheduler implements Scheduler {
       });
     }
     return report;
+  }
+
+  async runTenant(
+    tenantId: string,
+    now: Date = new Date(this.#deps.kernel.now()),
+  ): Promise<{ ran: number; failed: number; skipped: number; next: number | null }> {
+    const nowMs = now.getTime();
+    const states = await this.#deps.store.readAll(tenantId.toLowerCase());
+    const due = states.filter((s) => (attentionAt(s) ?? Infinity) <= nowMs);
+    const entries = due.map((s) => ({
+      tenantId: s.tenantId,
+      jobId: s.jobId,
+      minutes: s.dueMinute === null ? [] : [s.dueMinute],
+    }));
+    const tallies = await pool(entries, this.#deps.options.concurrency, (e) => this.#processSafely(e, nowMs));
+    const total = { ran: 0, failed: 0, skipped: 0 };
+    for (const t of tallies) {
+      total.ran += t.ran;
+      total.failed += t.failed;
+      total.skipped += t.skipped;
+    }
+    const after = await this.#deps.store.readAll(tenantId.toLowerCase());
+    const times = after.map(attentionAt).filter((t): t is number => t !== null);
+    return { ...total, next: times.length ? Math.min(...times) : null };
   }
 
   async runNow(tenantId: string, taskId: string, options: { correlationId?: string | null } = {}): Promise<TaskResult> {

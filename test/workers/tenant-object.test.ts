@@ -6,6 +6,8 @@
  */
 import {
   createExecutionContext,
+  createMessageBatch,
+  getQueueResult,
   runDurableObjectAlarm,
   runInDurableObject,
   waitOnExecutionContext,
@@ -15,6 +17,7 @@ import { createWorker } from "../../src/adapters/cloudflare.ts";
 import type { KvCall } from "../../src/backends/cloudflare/kv-calls.ts";
 import { setTenantObjectPlugins } from "../../src/backends/cloudflare/tenant-object.ts";
 import { Plugin } from "../../src/index.ts";
+import type { WorkMessage } from "../../src/queue.ts";
 import { eventBody, RecorderPlugin, signedRequest } from "../fixtures/webhook-kit.ts";
 import { BASE, countingEnv, createTenant, enable, type Env, executions, type Fetcher, tenantStub } from "./kit.ts";
 
@@ -45,6 +48,20 @@ class GatedPlugin extends Plugin {
   async contentPublished() {
     this.calls++;
     await this.#gate;
+  }
+}
+
+/** A task at the top of every hour; it records the slots it ran. */
+class HourlyPlugin extends Plugin {
+  readonly name = "hourly";
+  readonly version = "1.0.0";
+  readonly runs: string[] = [];
+  registerScheduledTasks() {
+    return [{ taskId: "hourly.sync", name: "Sync", schedule: { cronExpression: "0 * * * *" } }];
+  }
+  executeScheduledTask(_task: unknown, _ctx: unknown, exec: { scheduledTime: Date }) {
+    this.runs.push(exec.scheduledTime.toISOString());
+    return { success: true };
   }
 }
 
@@ -200,4 +217,116 @@ describe("the tenant object in workerd", () => {
     await runDurableObjectAlarm(stub as never);
     expect(recorder.seen).toHaveLength(1);
   });
+
+  it("scheduling by alarm: the job's next slot arms it; after a missed hour one run, the missed slot skipped", async () => {
+    const worker = createWorker({ plugins: () => [new HourlyPlugin()] });
+    const { env } = countingEnv();
+    const send = sender(worker, env);
+    const tenant = await createTenant(send);
+    await enable(send, tenant, "hourly"); // the job's state is written to the object, which arms its alarm
+    const stub = tenantStub(tenant.id);
+    const hour = 3_600_000;
+    const top = Math.floor(Date.now() / hour) * hour; // the latest top of the hour
+    const object = new HourlyPlugin(); // the one the object's own runtime runs
+    const armed = await runInDurableObject(stub as never, async (instance: object, state: unknown) => {
+      setTenantObjectPlugins(instance, () => [object]);
+      const storage = (state as ObjectState & { storage: { getAlarm(): Promise<number | null> } }).storage;
+      const alarm = await storage.getAlarm();
+      // The slot at the latest top of the hour was missed (no alarm, no tick ran it): the job still
+      // waits for it when the alarm armed for the next slot fires.
+      const key = `sched:state:${tenant.id}:hourly.sync`;
+      const [row] = storage.sql.exec("SELECT value FROM kv WHERE key = ?", key).toArray();
+      const job = JSON.parse(String(row!.value)) as { nextDue: number };
+      job.nextDue = top;
+      storage.sql.exec("UPDATE kv SET value = ? WHERE key = ?", JSON.stringify(job), key);
+      return alarm;
+    });
+    expect(armed).toBe(top + hour); // armed for the next slot by the enable
+    // The alarm fires (for top + 1 h; run now, as if that hour had passed).
+    expect(await runDurableObjectAlarm(stub as never)).toBe(true);
+    expect(object.runs).toEqual([new Date(top + hour).toISOString()]); // one run, for the latest slot
+    const records = (await executions(send, tenant)).filter((r) => r.kind === "task");
+    const bySlot = new Map(records.map((r) => [r.scheduled_time, r.status]));
+    expect(bySlot.get(new Date(top + hour).toISOString())).toBe("succeeded");
+    expect(bySlot.get(new Date(top).toISOString())).toBe("skipped"); // the missed hour, recorded
+    expect(records).toHaveLength(2);
+    // Re-armed in finally, for the slot after.
+    const next = await runInDurableObject(
+      stub as never,
+      (_i: unknown, state: unknown) =>
+        (state as { storage: { getAlarm(): Promise<number | null> } }).storage.getAlarm(),
+    );
+    expect(next).toBe(top + 2 * hour);
+  });
+
+  it("with DVP_QUEUE: a consumer cut off between the ledger and the record still ends in one final record", async () => {
+    const recorders: RecorderPlugin[] = [];
+    const worker = createWorker({ plugins: () => [recorders[recorders.push(new RecorderPlugin()) - 1]!] });
+    const sent: WorkMessage[] = [];
+    const queue = {
+      send: (body: WorkMessage) => (sent.push(body), Promise.resolve()),
+      sendBatch: (messages: { body: WorkMessage }[]) => (sent.push(...messages.map((m) => m.body)), Promise.resolve()),
+    };
+    const { env } = countingEnv({ DVP_QUEUE: queue });
+    const send = sender(worker, env);
+    const tenant = await createTenant(send);
+    await enable(send, tenant, "recorder");
+    const url = `${BASE}/v1/webhooks/${tenant.id}`;
+    expect((await send(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_cut" }))).status).toBe(202);
+    expect(sent).toHaveLength(1);
+
+    // The first consumer dies after its plugin ran and its ledger entry was committed, before its
+    // history record is written (the object refuses that one write, as a cut-off invocation would).
+    const real = env.DVP_TENANT as {
+      idFromName(n: string): unknown;
+      get(id: unknown): { kv(c: KvCall): Promise<unknown> };
+    };
+    const cut: Env = {
+      ...env,
+      DVP_TENANT: {
+        idFromName: (name: string) => real.idFromName(name),
+        get: (id: unknown) => ({
+          kv: (call: KvCall) =>
+            call.op === "put" && call.key.startsWith("hist:")
+              ? Promise.reject(new Error("invocation cut off"))
+              : real.get(id).kv(call),
+        }),
+      },
+    };
+    const deliver = async (target: Env, attempts: number) => {
+      const batch = createMessageBatch("dvp-events", [{
+        id: "m-cut",
+        timestamp: Date.now(),
+        attempts,
+        body: sent[0]!,
+      }]);
+      const ctx = createExecutionContext();
+      await worker.queue(batch as never, target as never);
+      return getQueueResult(batch, ctx);
+    };
+    const logs = captureConsole();
+    try {
+      expect((await deliver(cut, 1)).retryMessages.map((m) => m.msgId)).toEqual(["m-cut"]);
+    } finally {
+      logs.restore();
+    }
+    expect(logs.errors.join("\n")).toContain("invocation cut off");
+    // The redelivery finds the ledger entry: it writes the same record, and does not run the plugin again.
+    expect((await deliver(env, 2)).explicitAcks).toEqual(["m-cut"]);
+    expect((await deliver(env, 3)).explicitAcks).toEqual(["m-cut"]); // a third delivery changes nothing
+    expect(recorders.flatMap((r) => r.seen)).toHaveLength(1);
+    const finals = (await executions(send, tenant)).filter((r) => r.event_id === "msg_cut" && r.final);
+    expect(finals).toEqual([expect.objectContaining({ plugin: "recorder", status: "succeeded" })]);
+  });
 });
+
+/** Console errors and warnings of a step that logs on purpose, kept out of the test output. */
+function captureConsole() {
+  const errors: string[] = [];
+  const original = { error: console.error, warn: console.warn };
+  const keep = (...args: unknown[]) =>
+    void errors.push(args.map((a) => typeof a === "string" ? a : JSON.stringify(a)).join(" "));
+  console.error = keep;
+  console.warn = keep;
+  return { errors, restore: () => Object.assign(console, original) };
+}

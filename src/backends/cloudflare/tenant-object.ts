@@ -4,10 +4,13 @@
  * per operation (`kv`), each applied synchronously to its SQL store, so a check and its write
  * never interleave with another request; accepting a webhook is one call (`claimWith`).
  *
- * Its alarm is armed for the earliest unfinished event (an inbox marker's due time) and, at
- * most daily, for the clean-up of expired rows. When it fires, the object re-drives its own
- * unfinished events through the same processor the Worker runs (its sweep, scoped to this
- * tenant), then re-arms in `finally`: nothing the object accepted depends on a scan elsewhere.
+ * Its alarm is armed for the earliest moment something of the tenant needs attention: an
+ * unfinished event (its inbox marker's due time), a job (its next slot, pending retry or lease
+ * end) and, at most daily, the clean-up of expired rows. When it fires, the object re-drives its
+ * own unfinished events and runs its own due jobs through the same processor and scheduler the
+ * Worker runs (scoped to this tenant), then re-arms in `finally`: nothing the object accepted or
+ * scheduled depends on a scan elsewhere. Slot claims and run locks stay what decides, so an
+ * alarm and a Cron tick that meet run a slot once.
  */
 import { DurableObject } from "cloudflare:workers";
 import { errorMessage } from "../../errors.ts";
@@ -17,13 +20,16 @@ import { createRuntime, type Runtime, type RuntimeSettings } from "../../runtime
 import { cloudflareBackend, type CloudflareEnv } from "./backend.ts";
 import { applyKvCall, type KvCall, type KvResult, writtenKeys } from "./kv-calls.ts";
 import { SqlKeyValue } from "./sql-kv.ts";
+import { attentionAt, type JobState } from "../../scheduler/state.ts";
+import { coordinationTenant } from "../../store/coordination-keys.ts";
 
 export type PluginFactory = (settings: RuntimeSettings) => Plugin[];
 
 /** Expired rows are cleaned up at most this often. */
 const PURGE_EVERY_MS = 86_400_000;
 
-const UUID_LENGTH = 36;
+/** The job states' prefix (`sched:state:<tenant>:<job>`). */
+const JOB_STATE = "sched:state:";
 
 /** Test seam: the plugins an object's re-drive runs (set on an instance through runInDurableObject). */
 const pluginsOverride = new WeakMap<object, PluginFactory>();
@@ -46,7 +52,9 @@ export function tenantObjectClass(plugins: PluginFactory) {
     /** One key-value operation on this tenant's coordination state. */
     async kv(call: KvCall): Promise<KvResult> {
       const result = applyKvCall(this.#store, call);
-      if (writtenKeys(call).some((key) => key.startsWith(eventKeys.inboxPrefix))) await this.#arm();
+      if (writtenKeys(call).some((key) => key.startsWith(eventKeys.inboxPrefix) || key.startsWith(JOB_STATE))) {
+        await this.#arm();
+      }
       return result;
     }
 
@@ -55,31 +63,43 @@ export function tenantObjectClass(plugins: PluginFactory) {
         this.#store.purgeExpired();
         const tenantId = this.#tenant();
         const now = new Date(Math.max(Date.now(), this.#armedFor));
-        if (tenantId) await this.#runtimeFor(tenantId).events.sweep(now, { tenantId });
+        if (tenantId) {
+          const runtime = this.#runtimeFor(tenantId);
+          await runtime.events.sweep(now, { tenantId });
+          await runtime.scheduler.runTenant(tenantId, now);
+        }
       } catch (error) {
         console.error(`tenant object: re-driving unfinished events failed: ${errorMessage(error)}`);
         throw error;
       } finally {
-        await this.#arm();
+        // Exactly for what is next: the alarms armed while it ran (a lease, a lease moved) are past.
+        await this.#arm(true);
       }
     }
 
-    /** The alarm at the earliest unfinished event's due time, else the next clean-up, else none. */
-    async #arm(): Promise<void> {
+    /**
+     * The alarm at the earliest moment something needs attention: an unfinished event, a job, else
+     * the next clean-up. `exact`: replace the current alarm (after a run), not only bring it forward.
+     */
+    async #arm(exact = false): Promise<void> {
       const storage = this.ctx.storage;
       let next: number | null = null;
-      for (const [, value] of this.#store.entries(eventKeys.inboxPrefix)) {
-        const due = dueOf(value);
-        if (next === null || due < next) next = due;
-      }
+      const consider = (at: number | null) => {
+        if (at !== null && (next === null || at < next)) next = at;
+      };
+      for (const [, value] of this.#store.entries(eventKeys.inboxPrefix)) consider(dueOf(value));
+      for (const [, value] of this.#store.entries(JOB_STATE)) consider(jobAttention(value));
       const expiry = this.#store.nextExpiry();
       if (expiry !== null) {
         const purge = Math.max(expiry, Date.now() + PURGE_EVERY_MS);
         if (next === null || purge < next) next = purge;
       }
       const current = await storage.getAlarm();
-      if (next === null) return;
-      if (current === null || next < current) {
+      if (next === null) {
+        if (exact && current !== null) await storage.deleteAlarm();
+        return;
+      }
+      if (current === null || next < current || (exact && next !== current)) {
         this.#armedFor = next;
         await storage.setAlarm(next);
       }
@@ -87,8 +107,8 @@ export function tenantObjectClass(plugins: PluginFactory) {
 
     /** This object's tenant, from its own keys (every key it holds names it). */
     #tenant(): string | null {
-      const [first] = this.#store.entries(eventKeys.inboxPrefix);
-      return first ? first[0].slice(eventKeys.inboxPrefix.length, eventKeys.inboxPrefix.length + UUID_LENGTH) : null;
+      const [first] = this.#store.list({ prefix: "", limit: 1 }).keys;
+      return first === undefined ? null : coordinationTenant(first);
     }
 
     #runtimeFor(tenantId: string): Runtime {
@@ -108,6 +128,15 @@ export function tenantObjectClass(plugins: PluginFactory) {
       return this.#runtime;
     }
   };
+}
+
+/** When a stored job state next needs attention; a garbled one, never (the Cron tick still finds it). */
+function jobAttention(value: string): number | null {
+  try {
+    return attentionAt(JSON.parse(value) as JobState);
+  } catch {
+    return null;
+  }
 }
 
 /** An inbox marker's due time; a garbled one is due now. */
