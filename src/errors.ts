@@ -68,6 +68,23 @@ export class ConfigurationError extends KernelError {
 }
 
 /**
+ * A tenant's stored config for a plugin does not satisfy the plugin's CONFIG_SCHEMA as it is now
+ * (an upgrade added a required field, or none was ever saved): `getConfig` throws it, so the hook
+ * fails with the fields named instead of running on a config typed as valid but missing them.
+ */
+export class PluginConfigError extends KernelError {
+  readonly plugin: string;
+  readonly errors: FieldError[];
+  constructor(plugin: string, errors: FieldError[]) {
+    const fields = errors.map((e) => `${e.path || "the config"} ${e.message}`).join("; ");
+    super("ERR_CONFIGURATION", `plugin ${plugin} needs configuration: ${fields}`);
+    this.name = "PluginConfigError";
+    this.plugin = plugin;
+    this.errors = errors;
+  }
+}
+
+/**
  * Raised by a plugin to reject an operation with a message meant for the user
  * (the seed's PluginError). From a filter hook it rejects the whole operation.
  */

@@ -40,6 +40,7 @@ export {
   FilterRejectedError,
   KernelError,
   MissingSecretsError,
+  PluginConfigError,
   PluginError,
   ValidationError,
 } from "./errors.ts";

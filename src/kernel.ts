@@ -4,6 +4,7 @@
  */
 import {
   createHookContext,
+  deepFreeze,
   type HookContext,
   type HookContextInit,
   isUuid,
@@ -14,12 +15,19 @@ import { type MasterKeyring, parseMasterKeys } from "./crypto/master-keys.ts";
 import { bytesToBase64 } from "./crypto/base64.ts";
 import { SecretBox } from "./crypto/secret-box.ts";
 import { type HookOutcome, runActionHook, runFilterHook } from "./dispatch.ts";
-import { ConfigurationError, KernelError, MissingSecretsError, ValidationError } from "./errors.ts";
+import {
+  ConfigurationError,
+  type FieldError,
+  KernelError,
+  MissingSecretsError,
+  PluginConfigError,
+  ValidationError,
+} from "./errors.ts";
 import type { ActionHookArgs, ActionHookName, Content, FilterHookName, HookName, Metadata } from "./hooks.ts";
 import { getLogger, LogConfig, type Logger, type LogLevel, type LogSink } from "./logger.ts";
 import type { Plugin, PluginHost } from "./plugin.ts";
 import { MAX_TIMEOUT_MS, PluginRegistry, type RegisteredPlugin, validTimeoutMs } from "./registry.ts";
-import { applyDefaults, validate } from "./schema/index.ts";
+import { type JsonSchema, validate } from "./schema/index.ts";
 import { Secrets } from "./secrets.ts";
 import type { KVDriver } from "./store/driver.ts";
 import { ExecutionHistory } from "./store/history.ts";
@@ -68,6 +76,18 @@ export interface DispatchResult {
 /** Called after a tenant's plugin is enabled, disabled or reconfigured (the scheduler listens). */
 export type PluginStateListener = (tenantId: string, plugin: string) => void | Promise<void>;
 
+/** A tenant's stored config for a plugin, checked against the plugin's CONFIG_SCHEMA as it is now. */
+export interface ConfigCheck {
+  readonly valid: boolean;
+  /** The stored config with defaults applied (the schema's defaults when none is stored). */
+  readonly value: Readonly<Record<string, unknown>>;
+  /** What is wrong, by field (none when valid). */
+  readonly errors: readonly FieldError[];
+}
+
+/** Config checks kept in an isolate: one per (tenant, plugin) in use. */
+const CONFIG_CHECKS_MAX = 10_000;
+
 /** Sealing scope of webhook secrets: the `@` keeps it apart from every plugin name. */
 const WEBHOOK_SECRET_SCOPE = "@webhook";
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -86,6 +106,7 @@ export class Kernel implements PluginHost {
   readonly now: () => number;
   readonly #listeners: PluginStateListener[] = [];
   readonly #pluginLoggers = new Map<string, Logger>();
+  readonly #configChecks = new Map<string, { schema: JsonSchema; json: string; check: ConfigCheck }>();
 
   readonly #urlGuard: { allowInsecure: boolean };
 
@@ -257,15 +278,42 @@ export class Kernel implements PluginHost {
     return checked.value;
   }
 
-  /** The stored config with defaults applied (the schema's defaults when none is stored). */
+  /**
+   * The config a plugin runs with: the stored one (or none) with defaults applied, validated
+   * against CONFIG_SCHEMA as it is now. A plugin upgrade may add a required field to configs
+   * stored before it: then this throws PluginConfigError naming the fields, and the hook fails
+   * with it (recorded in the history) instead of running on a config that lacks them.
+   */
   async getConfig(tenantId: string, plugin: string): Promise<Record<string, unknown>> {
-    const entry = this.registry.require(plugin);
-    const tenant = await this.requireTenant(tenantId);
-    const stored = tenant.plugins[plugin]?.config;
-    // Defaults again on read: a plugin upgrade may add defaulted fields to configs stored before it.
-    return stored
-      ? applyDefaults(entry.plugin.CONFIG_SCHEMA, structuredClone(stored)) as Record<string, unknown>
-      : validate(entry.plugin.CONFIG_SCHEMA, {}).value;
+    const check = this.configCheck(await this.requireTenant(tenantId), plugin);
+    if (!check.valid) throw new PluginConfigError(plugin, [...check.errors]);
+    return structuredClone(check.value);
+  }
+
+  /** The stored config with defaults applied, valid or not: what the admin API and the dashboard show and edit. */
+  async storedConfig(tenantId: string, plugin: string): Promise<Record<string, unknown>> {
+    return structuredClone(this.configCheck(await this.requireTenant(tenantId), plugin).value);
+  }
+
+  /**
+   * The tenant's stored config for `plugin` checked against the plugin's CONFIG_SCHEMA now
+   * (frozen). Cached per tenant, plugin, schema and stored value, so a hot hook does not validate
+   * on every call, and one tenant's result never answers for another's config.
+   */
+  configCheck(tenant: Readonly<TenantRecord>, plugin: string): ConfigCheck {
+    const schema = this.registry.require(plugin).plugin.CONFIG_SCHEMA;
+    const stored = tenant.plugins[plugin]?.config ?? {};
+    const json = JSON.stringify(stored);
+    const key = `${tenant.id}\u0000${plugin}`;
+    const cached = this.#configChecks.get(key);
+    if (cached && cached.schema === schema && cached.json === json) return cached.check;
+    const { valid, value, errors } = validate(schema, stored);
+    const check: ConfigCheck = deepFreeze({ valid, value, errors });
+    this.#configChecks.delete(key);
+    this.#configChecks.set(key, { schema, json, check });
+    // Bounded: the oldest entry goes (a Map iterates in insertion order; a hit is not moved).
+    if (this.#configChecks.size > CONFIG_CHECKS_MAX) this.#configChecks.delete(this.#configChecks.keys().next().value!);
+    return check;
   }
 
   /**

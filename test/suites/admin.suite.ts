@@ -559,7 +559,16 @@ export function adminSuite(t: Harness, options: AdminSuiteOptions = {}): void {
       expect((await f.call("GET", `${base}/secrets`)).json).toEqual({ api_key: "set", webhook_token: "set" });
       const list = await f.call("GET", `/v1/tenants/${TENANT_A}/plugins`);
       expect(list.json.plugins).toEqual([
-        { name: "my-plugin", version: "1.0.0", enabled: false, config: null, secrets: {}, updated_at: null },
+        {
+          name: "my-plugin",
+          version: "1.0.0",
+          enabled: false,
+          config: null,
+          config_status: "needs_configuration", // never configured, and api_endpoint is required
+          config_errors: [{ path: "/api_endpoint", message: "is required" }],
+          secrets: {},
+          updated_at: null,
+        },
         expect.objectContaining({ name: "vault", enabled: false, secrets: { api_key: "set", webhook_token: "set" } }),
         expect.objectContaining({ name: "reporter", secrets: {} }),
       ]);

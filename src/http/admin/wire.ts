@@ -3,6 +3,7 @@
  * (task data, health details, config) pass through untouched: their keys are the plugin's.
  * Nothing here ever reads a secret value; secrets appear only as names mapped to "set".
  */
+import type { ConfigCheck } from "../../kernel.ts";
 import type { TaskResult, TaskSchedule } from "../../hooks.ts";
 import type { RegisteredPlugin } from "../../registry.ts";
 import type { HealthCheckRecord, HealthCheckView, TaskView } from "../../scheduler/types.ts";
@@ -48,12 +49,19 @@ export function maskedSecrets(names: readonly string[]): Record<string, "set"> {
   return Object.fromEntries(names.map((name) => [name, "set" as const]));
 }
 
-export function tenantPluginView(entry: RegisteredPlugin, state: Readonly<PluginState> | undefined): Json {
+export function tenantPluginView(
+  entry: RegisteredPlugin,
+  state: Readonly<PluginState> | undefined,
+  check: ConfigCheck,
+): Json {
   return {
     name: entry.name,
     version: entry.plugin.version,
     enabled: state?.enabled === true,
     config: state?.config ?? null,
+    // "needs_configuration": the stored config fails the plugin's schema now; its hooks fail until fixed.
+    config_status: check.valid ? "ok" : "needs_configuration",
+    ...(check.valid ? {} : { config_errors: check.errors.map((e) => ({ path: e.path, message: e.message })) }),
     secrets: maskedSecrets(state?.secretNames ?? []),
     updated_at: state?.updatedAt || null,
   };

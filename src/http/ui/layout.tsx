@@ -119,7 +119,7 @@ export function Badge(props: { status: string | null | undefined }) {
     ? "ok"
     : ["degraded", "retrying", "skipped"].includes(s)
     ? "warn"
-    : ["unhealthy", "failed", "timed_out"].includes(s)
+    : ["unhealthy", "failed", "timed_out", "needs_configuration"].includes(s)
     ? "bad"
     : "off";
   return <span class={`badge ${tone}`}>{s.replace(/_/g, " ")}</span>;

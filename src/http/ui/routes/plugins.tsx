@@ -107,7 +107,7 @@ export function registerPluginRoutes(app: Hono<UiEnv>, ui: Ui): void {
         tenant={tenant}
         entry={entry}
         values={asJson
-          ? valuesFromDocument(await ui.deps.kernel.getConfig(tenant.id, entry.name))
+          ? valuesFromDocument(await ui.deps.kernel.storedConfig(tenant.id, entry.name))
           : valuesFromForm(form)}
         json={asJson ? String(form.get("config_json") ?? "") : JSON.stringify(document ?? {}, null, 2)}
         configErrors={asJson ? undefined : errors}
@@ -160,7 +160,7 @@ export function registerPluginRoutes(app: Hono<UiEnv>, ui: Ui): void {
 
 /** The stored config as the form's values and as the JSON editor's text. */
 async function storedConfig(ui: Ui, tenantId: string, plugin: string) {
-  const config = await ui.deps.kernel.getConfig(tenantId, plugin);
+  const config = await ui.deps.kernel.storedConfig(tenantId, plugin);
   return { values: valuesFromDocument(config), json: JSON.stringify(config, null, 2) };
 }
 
@@ -231,6 +231,7 @@ function PluginsPage(props: {
                 const enabled = state?.enabled === true;
                 const declared = Object.keys((p.plugin.SECRETS_SCHEMA.properties ?? {}) as object);
                 const set = declared.filter((n) => state?.secretNames.includes(n)).length;
+                const config = ui.deps.kernel.configCheck(tenant, p.name);
                 return (
                   <tr>
                     <td>
@@ -242,6 +243,7 @@ function PluginsPage(props: {
                     <td>{p.plugin.version}</td>
                     <td>
                       <Badge status={enabled ? "enabled" : "disabled"} />
+                      {config.valid ? null : <NeedsConfiguration errors={config.errors} />}
                     </td>
                     <td>{declared.length ? `${set} of ${declared.length} set` : "none needed"}</td>
                     <td>
@@ -255,6 +257,20 @@ function PluginsPage(props: {
         </TableWrap>
       )}
     </TenantLayout>
+  );
+}
+
+/**
+ * The stored config does not satisfy the plugin's schema (an upgrade added a required field, or
+ * none was saved): its hooks fail until it is fixed. The mark names the fields.
+ */
+function NeedsConfiguration(props: { errors: readonly FieldError[] }) {
+  return (
+    <>
+      {" "}
+      <Badge status="needs_configuration" />
+      <div class="muted">{props.errors.map((e) => `${e.path || "config"} ${e.message}`).join("; ")}</div>
+    </>
   );
 }
 
@@ -299,6 +315,7 @@ function PluginPage(props: {
   const csrf = c.get("csrf");
   const state = tenant.plugins[entry.name];
   const enabled = state?.enabled === true;
+  const check = ui.deps.kernel.configCheck(tenant, entry.name);
   const action = `${ui.base}/tenants/${tenant.id}/plugins/${entry.name}`;
   const root = buildForm(plugin.CONFIG_SCHEMA);
   const configErrors = errorsByField(root, props.configErrors ?? []);
@@ -326,6 +343,7 @@ function PluginPage(props: {
       </p>
       <div class="actions">
         <Badge status={enabled ? "enabled" : "disabled"} />
+        {check.valid ? null : <NeedsConfiguration errors={check.errors} />}
         <ToggleForm ui={ui} csrf={csrf} tenantId={tenant.id} name={entry.name} enabled={enabled} back="plugin" />
       </div>
 
