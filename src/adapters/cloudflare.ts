@@ -15,11 +15,11 @@ import { createRuntime, type Runtime, type RuntimeSettings } from "../runtime.ts
 
 export type { CloudflareEnv } from "../backends/cloudflare/backend.ts";
 
-interface ExecutionContextLike {
+export interface ExecutionContextLike {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-interface MessageLike {
+export interface MessageLike {
   readonly body: unknown;
   ack(): void;
   retry(options?: { delaySeconds?: number }): void;
@@ -30,8 +30,18 @@ export interface WorkerOptions {
   plugins?: (settings: RuntimeSettings) => Plugin[];
 }
 
+/** The Worker's handlers, shaped as Cloudflare's ExportedHandler (structurally, without its types). */
+export interface CloudflareWorker {
+  fetch(request: Request, env: CloudflareEnv, ctx: ExecutionContextLike): Promise<Response> | Response;
+  scheduled(controller: { scheduledTime: number }, env: CloudflareEnv, ctx: ExecutionContextLike): Promise<void>;
+  queue(
+    batch: { readonly queue?: string; readonly messages: readonly MessageLike[] },
+    env: CloudflareEnv,
+  ): Promise<void>;
+}
+
 /** The Worker's handlers; the default export is `createWorker()`. Tests pass their own plugins. */
-export function createWorker(options: WorkerOptions = {}) {
+export function createWorker(options: WorkerOptions = {}): CloudflareWorker {
   // One runtime per env object (one per isolate in production; tests may pass several).
   const runtimes = new WeakMap<object, Runtime>();
   const plugins = pluginsOf(options);
@@ -91,5 +101,6 @@ function pluginsOf(options: WorkerOptions): PluginFactory {
     ((settings: RuntimeSettings) => bundledPlugins({ connect, allowInsecureUrls: settings.allowInsecureUrls }));
 }
 
-export default createWorker();
+const worker: CloudflareWorker = createWorker();
+export default worker;
 export const TenantObject = createTenantObject();

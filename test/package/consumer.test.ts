@@ -61,7 +61,11 @@ beforeAll(async () => {
   await sh(BIN("wrangler"), ["types", "--include-runtime=false"]);
 }, 240_000);
 
-afterAll(() => {
+/** Servers still running (a test that timed out never reached its own stop). */
+const running = new Set<Server>();
+
+afterAll(async () => {
+  await Promise.all([...running].map((server) => server.stop()));
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -125,6 +129,30 @@ describe("the packed package", () => {
   });
 });
 
+describe("the JSR package", () => {
+  it("mirrors the npm exports: the same entries, TypeScript sources for JSR, built files for npm", () => {
+    const npm = JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")).exports as Record<
+      string,
+      { types: string; import: string }
+    >;
+    const jsr = JSON.parse(readFileSync(join(REPO, "deno.json"), "utf8")).exports as Record<string, string>;
+    expect(Object.keys(jsr)).toEqual(Object.keys(npm));
+    for (const [entry, source] of Object.entries(jsr)) {
+      const built = source.replace(/^\.\//, "./dist/").replace(/\.tsx?$/, "");
+      expect(npm[entry], entry).toEqual({ types: `${built}.d.ts`, import: `${built}.js` });
+    }
+  });
+
+  it("publishes cleanly (deno publish --dry-run: no slow types, a license, no tests or tooling)", async () => {
+    const { stdout, stderr } = await sh(BIN("deno"), ["publish", "--dry-run", "--allow-dirty"], REPO);
+    const output = stdout + stderr;
+    expect(output).toContain("Dry run complete");
+    expect(output).not.toMatch(/(error|warning)\[/);
+    expect(output).not.toMatch(/file:\/\/\/\S+\/(test|scripts|bin)\//);
+    expect(output).toMatch(/file:\/\/\/\S+\/LICENSE/);
+  }, 120_000);
+});
+
 describe("(b) wrangler", () => {
   it("bundles the consumer's Worker (wrangler deploy --dry-run)", async () => {
     const out = join(scratch, "dry-run");
@@ -145,7 +173,7 @@ describe("(b) wrangler", () => {
     } finally {
       await server.stop();
     }
-  }, 150_000);
+  }, 300_000);
 });
 
 describe("(c) Deno, through node_modules", () => {
@@ -231,7 +259,10 @@ async function serve(file: string, args: string[], ready: RegExp, env: Record<st
     detached: true,
   });
   let output = "";
+  const server: Server = { stop: () => stop() };
+  running.add(server);
   const stop = async () => {
+    running.delete(server);
     if (child.exitCode !== null || !child.pid) return;
     const exited = new Promise((r) => child.once("exit", r));
     const signal = (name: NodeJS.Signals) => {
@@ -255,5 +286,5 @@ async function serve(file: string, args: string[], ready: RegExp, env: Record<st
     await stop();
     throw error;
   });
-  return { stop };
+  return server;
 }
