@@ -7,13 +7,14 @@
 import { connect } from "cloudflare:sockets";
 import { bundledPlugins } from "../../plugins/index.ts";
 import { cloudflareBackend, type CloudflareEnv } from "../backends/cloudflare/backend.ts";
-import { type PluginFactory, tenantObjectClass } from "../backends/cloudflare/tenant-object.ts";
+import { type PluginFactory, type TenantObjectClass, tenantObjectClass } from "../backends/cloudflare/tenant-object.ts";
 import { ConfigurationError } from "../errors.ts";
 import { problem } from "../http/problem.ts";
 import type { Plugin } from "../plugin.ts";
 import { createRuntime, type Runtime, type RuntimeSettings } from "../runtime.ts";
 
 export type { CloudflareEnv } from "../backends/cloudflare/backend.ts";
+export type { TenantObjectClass } from "../backends/cloudflare/tenant-object.ts";
 
 export interface ExecutionContextLike {
   waitUntil(promise: Promise<unknown>): void;
@@ -92,7 +93,7 @@ export function createWorker(options: WorkerOptions = {}): CloudflareWorker {
 }
 
 /** The tenant's Durable Object class (wrangler.toml: `DVP_TENANT`), running the same plugins. */
-export function createTenantObject(options: WorkerOptions = {}) {
+export function createTenantObject(options: WorkerOptions = {}): TenantObjectClass {
   return tenantObjectClass(pluginsOf(options));
 }
 
@@ -103,4 +104,4 @@ function pluginsOf(options: WorkerOptions): PluginFactory {
 
 const worker: CloudflareWorker = createWorker();
 export default worker;
-export const TenantObject = createTenantObject();
+export const TenantObject: TenantObjectClass = createTenantObject();

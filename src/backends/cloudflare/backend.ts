@@ -26,11 +26,13 @@ export interface QueueLike {
   sendBatch(messages: { body: unknown; contentType?: "json" }[]): Promise<void>;
 }
 
+/** No index signature (DVP_* strings are read too), so the `Env` that `wrangler types` generates fits. */
 export interface CloudflareEnv {
   DVP_KV: KVNamespaceLike;
   DVP_TENANT: TenantNamespaceLike;
   DVP_QUEUE?: QueueLike;
-  [variable: string]: unknown;
+  /** The dead-letter queue's name (default "dvp-events-dlq"). */
+  DVP_DEAD_LETTER_QUEUE?: string;
 }
 
 export interface CloudflareBackend {

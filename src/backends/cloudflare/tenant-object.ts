@@ -12,6 +12,7 @@
  * scheduled depends on a scan elsewhere. Slot claims and run locks stay what decides, so an
  * alarm and a Cron tick that meet run a slot once.
  */
+/// <reference path="./workers-module.d.ts" />
 import { DurableObject } from "cloudflare:workers";
 import { errorMessage } from "../../errors.ts";
 import { eventKeys } from "../../events/keys.ts";
@@ -37,7 +38,18 @@ export function setTenantObjectPlugins(instance: object, plugins: PluginFactory)
   pluginsOverride.set(instance, plugins);
 }
 
-export function tenantObjectClass(plugins: PluginFactory) {
+/**
+ * The class as its users see it: a Durable Object that Workers call (`kv`) by RPC. Written out
+ * for the published types; in a Worker project `cloudflare:workers` is Cloudflare's own, so
+ * `class TenantObject extends createTenantObject(…) {}` is a real Durable Object there.
+ */
+export interface TenantObjectClass {
+  new (
+    ...args: ConstructorParameters<typeof DurableObject<CloudflareEnv>>
+  ): DurableObject<CloudflareEnv> & { kv(call: KvCall): Promise<KvResult>; alarm(): Promise<void> };
+}
+
+export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
   return class TenantObject extends DurableObject<CloudflareEnv> {
     #sql: SqlKeyValue | undefined;
     #runtime: Runtime | undefined;

@@ -1,6 +1,11 @@
 /** The consumer's Worker: `Env` is the one `wrangler types` generates from wrangler.toml. */
 import { createCloudflareKVDriver } from "@dvp/kernel";
+import { createTenantObject } from "@dvp/kernel/cloudflare";
+import { EchoPlugin } from "./echo-plugin.ts";
 import { createHost } from "./host.ts";
+
+/** The kernel's per-tenant Durable Object (wrangler.toml: DVP_TENANT), with this project's plugins. */
+export class TenantObject extends createTenantObject({ plugins: () => [new EchoPlugin()] }) {}
 
 let host: ReturnType<typeof createHost> | undefined;
 
