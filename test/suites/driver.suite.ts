@@ -212,6 +212,38 @@ export function driverSuite(h: Harness, target: DriverUnderTest): void {
       }
     });
 
+    describe("claimWith", () => {
+      it("claims and writes the others in one commit, or writes nothing when the claim is taken", async () => {
+        const driver = await target.create();
+        if (!driver.claimWith) return; // offered where one commit can hold them (memory, the tenant object)
+        const p = ns();
+        const claim = { key: `${p}evt`, value: "event", ttlSeconds: 3600 };
+        expect(await driver.claimWith(claim, [{ key: `${p}inbox`, value: "due-1" }])).toBe(true);
+        expect(await driver.getMany([`${p}evt`, `${p}inbox`])).toEqual(["event", "due-1"]);
+        await driver.delete(`${p}inbox`);
+        expect(await driver.claimWith({ ...claim, value: "again" }, [{ key: `${p}inbox`, value: "due-2" }])).toBe(
+          false,
+        );
+        expect(await driver.getMany([`${p}evt`, `${p}inbox`])).toEqual(["event", null]);
+      });
+
+      it("of many concurrent claims of one key, exactly one commits", async () => {
+        const driver = await target.create();
+        if (!driver.claimWith) return;
+        const p = ns();
+        const wins = await Promise.all(
+          Array.from(
+            { length: 20 },
+            (_, i) => driver.claimWith!({ key: `${p}evt`, value: `e${i}` }, [{ key: `${p}m${i}`, value: "x" }]),
+          ),
+        );
+        expect(wins.filter(Boolean)).toHaveLength(1);
+        const winner = wins.indexOf(true);
+        expect(await driver.get(`${p}evt`)).toBe(`e${winner}`);
+        expect((await driver.list({ prefix: `${p}m` })).keys).toEqual([`${p}m${winner}`]);
+      });
+    });
+
     describe("TTL", () => {
       it("keeps a key with a TTL readable and listable until it expires", async () => {
         const driver = await target.create();

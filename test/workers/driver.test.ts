@@ -2,6 +2,8 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { cloudflareTtl, createCloudflareKVDriver, type KVNamespaceLike } from "../../src/index.ts";
+import type { TenantNamespaceLike } from "../../src/backends/cloudflare/backend.ts";
+import { kvCallDriver } from "../../src/backends/cloudflare/kv-calls.ts";
 import { driverSuite } from "../suites/driver.suite.ts";
 
 const binding = (env as { DVP_KV: KVNamespaceLike }).DVP_KV;
@@ -83,4 +85,16 @@ describe("Cloudflare KV driver specifics", () => {
   it("refuses something that is not a KV binding", () => {
     expect(() => createCloudflareKVDriver(undefined as unknown as KVNamespaceLike)).toThrow(/env\.DVP_KV/);
   });
+});
+
+// The tenant's Durable Object behind the same interface (its SQL key-value facade), through real
+// RPC stubs: what the Cloudflare backend routes each tenant's coordination keys to.
+const tenants = (env as { DVP_TENANT: TenantNamespaceLike }).DVP_TENANT;
+driverSuite({ describe, it, expect, runtime: "workerd" }, {
+  name: "tenant-object",
+  atomic: true,
+  create: () => {
+    const stub = tenants.get(tenants.idFromName(crypto.randomUUID()));
+    return kvCallDriver("tenant-object", (call) => stub.kv(call));
+  },
 });
