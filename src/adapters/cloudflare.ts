@@ -31,6 +31,30 @@ export interface WorkerOptions {
   plugins?: (settings: RuntimeSettings) => Plugin[];
 }
 
+export interface CloudflareRuntimeOptions extends WorkerOptions {
+  /** Where the host app mounts `runtime.app` (e.g. "/cms"): the dashboard's links start with it. */
+  basePath?: string;
+}
+
+/**
+ * The runtime as createWorker wires it (KV for read-mostly state, each tenant's Durable Object
+ * for its coordination state, the optional Queue), for a Worker that mounts `runtime.app` in its
+ * own app. That Worker also exports the tenant object: `export class TenantObject extends
+ * createTenantObject({ plugins }) {}`.
+ */
+export function createCloudflareRuntime(env: CloudflareEnv, options: CloudflareRuntimeOptions = {}): Runtime {
+  const { driver, queue } = cloudflareBackend(env);
+  return createRuntime({
+    env,
+    driver,
+    ...(queue ? { queue } : {}),
+    plugins: pluginsOf(options),
+    // No inbox sweep: each tenant's object re-drives its own unfinished events (its alarm).
+    sweepInbox: false,
+    ...(options.basePath === undefined ? {} : { basePath: options.basePath }),
+  });
+}
+
 /** The Worker's handlers, shaped as Cloudflare's ExportedHandler (structurally, without its types). */
 export interface CloudflareWorker {
   fetch(request: Request, env: CloudflareEnv, ctx: ExecutionContextLike): Promise<Response> | Response;
@@ -50,9 +74,7 @@ export function createWorker(options: WorkerOptions = {}): CloudflareWorker {
   const runtimeFor = (env: CloudflareEnv): Runtime => {
     let runtime = runtimes.get(env);
     if (!runtime) {
-      const { driver, queue } = cloudflareBackend(env);
-      // No inbox sweep: each tenant's object re-drives its own unfinished events (its alarm).
-      runtime = createRuntime({ env, driver, ...(queue ? { queue } : {}), plugins, sweepInbox: false });
+      runtime = createCloudflareRuntime(env, { plugins });
       runtimes.set(env, runtime);
     }
     return runtime;

@@ -1,13 +1,12 @@
-/** The consumer's app: its own routes, the kernel mounted at /cms with the consumer's plugin. */
+/** The consumer's app: its own routes, and the kernel's app mounted at /cms. */
 import { Hono } from "hono";
-import { createRuntime, type KVDriver, type Runtime } from "@dvp/kernel";
-import { EchoPlugin, seen } from "./echo-plugin.ts";
+import type { Runtime } from "@dvp/kernel";
+import { seen } from "./echo-plugin.ts";
 
-export function createHost(env: object, driver: KVDriver): { app: Hono; dvp: Runtime } {
-  const dvp = createRuntime({ env, driver, plugins: [new EchoPlugin()], app: { basePath: "/cms" } });
+export function createHost(dvp: Runtime): Hono {
   const app = new Hono();
   app.get("/", (c) => c.text("my site"));
   app.get("/seen", (c) => c.json(seen));
   app.route("/cms", dvp.app);
-  return { app, dvp };
+  return app;
 }

@@ -1,16 +1,22 @@
 /** The consumer's Worker: `Env` is the one `wrangler types` generates from wrangler.toml. */
-import { createCloudflareKVDriver } from "@dvp/kernel";
-import { createTenantObject } from "@dvp/kernel/cloudflare";
+import type { Runtime } from "@dvp/kernel";
+import { createCloudflareRuntime, createTenantObject } from "@dvp/kernel/cloudflare";
+import type { Hono } from "hono";
 import { EchoPlugin } from "./echo-plugin.ts";
 import { createHost } from "./host.ts";
 
-/** The kernel's per-tenant Durable Object (wrangler.toml: DVP_TENANT), with this project's plugins. */
-export class TenantObject extends createTenantObject({ plugins: () => [new EchoPlugin()] }) {}
+const plugins = () => [new EchoPlugin()];
 
-let host: ReturnType<typeof createHost> | undefined;
+/** Each tenant's Durable Object (wrangler.toml: DVP_TENANT), running the same plugins. */
+export class TenantObject extends createTenantObject({ plugins }) {}
 
-function hostFor(env: Env): ReturnType<typeof createHost> {
-  host ??= createHost(env, createCloudflareKVDriver(env.DVP_KV));
+let host: { dvp: Runtime; app: Hono } | undefined;
+
+function hostFor(env: Env): { dvp: Runtime; app: Hono } {
+  if (!host) {
+    const dvp = createCloudflareRuntime(env, { plugins, basePath: "/cms" });
+    host = { dvp, app: createHost(dvp) };
+  }
   return host;
 }
 
@@ -18,7 +24,7 @@ export default {
   fetch(request, env, ctx): Response | Promise<Response> {
     return hostFor(env).app.fetch(request, env, ctx);
   },
-  scheduled(_controller, env, ctx): void {
-    ctx.waitUntil(hostFor(env).dvp.tick());
+  scheduled(controller, env, ctx): void {
+    ctx.waitUntil(hostFor(env).dvp.tick(new Date(controller.scheduledTime)));
   },
 } satisfies ExportedHandler<Env>;
