@@ -117,7 +117,6 @@ function readDone(value: string | null | undefined): DoneMarker | null {
   return { status: value };
 }
 
-const RECENT_MAX = 2048;
 /** Inbox events one sweep processes side by side. */
 const SWEEP_CONCURRENCY = 16;
 
@@ -129,10 +128,6 @@ export class KernelEventProcessor implements EventProcessor {
   readonly #sweepDelayMs: number;
   readonly #retry: BackoffPolicy;
   readonly #sweepLimit: number;
-  /** Accepts in flight in this isolate: concurrent duplicates wait for the first (Cloudflare KV claims are not atomic). */
-  readonly #accepting = new Map<string, Promise<AcceptResult>>();
-  /** Recently accepted ids in this isolate, bounded. */
-  readonly #recent = new Set<string>();
   /** Event runs in flight in this isolate. */
   readonly #processing = new Map<string, Promise<Processed>>();
   /** Background dispatches started without a waitUntil, so tests and shutdown can wait. */
@@ -150,23 +145,12 @@ export class KernelEventProcessor implements EventProcessor {
     this.#sweepLimit = options.sweepLimit ?? 100;
   }
 
-  accept(event: ContentEvent, waitUntil?: (work: Promise<unknown>) => void): Promise<AcceptResult> {
-    const key = `${event.tenantId}:${event.id}`;
-    if (this.#recent.has(key)) return Promise.resolve("duplicate");
-    const prior = this.#accepting.get(key);
-    const run = prior
-      ? prior.then(() => "duplicate" as const, () => this.#accept(event, waitUntil))
-      : this.#accept(event, waitUntil);
-    if (!prior) {
-      this.#accepting.set(key, run);
-      run.then((result) => {
-        if (result === "accepted") this.#remember(key);
-      }, () => {}).finally(() => this.#accepting.delete(key));
-    }
-    return run;
-  }
-
-  async #accept(event: ContentEvent, waitUntil?: (work: Promise<unknown>) => void): Promise<AcceptResult> {
+  /**
+   * The dedupe is the store's claim alone, with no isolate-local map beside it: every store that
+   * holds events is atomic (memory, Deno KV, the tenant's Durable Object), so concurrent
+   * duplicates in one isolate or many get one "accepted".
+   */
+  async accept(event: ContentEvent, waitUntil?: (work: Promise<unknown>) => void): Promise<AcceptResult> {
     const { kernel } = this;
     const driver = kernel.driver;
     const tenant = await kernel.requireTenant(event.tenantId);
@@ -673,11 +657,6 @@ export class KernelEventProcessor implements EventProcessor {
     let longest = 0;
     for (const p of plugins) longest = Math.max(longest, p.plugin.hookTimeoutMs ?? this.kernel.hookTimeoutMs);
     return this.kernel.now() + Math.max(this.#sweepDelayMs, longest + RECORDING_MARGIN_MS);
-  }
-
-  #remember(key: string): void {
-    if (this.#recent.size >= RECENT_MAX) this.#recent.delete(this.#recent.values().next().value!);
-    this.#recent.add(key);
   }
 
   #track(work: Promise<unknown>): void {

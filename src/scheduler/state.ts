@@ -64,14 +64,8 @@ export function attentionAt(state: JobState): number | null {
 export class JobStore {
   readonly #driver: KVDriver;
   readonly #claimTtlSeconds: number;
-  /**
-   * Claims this isolate has taken or is taking. Checked and set before the driver is asked, so
-   * concurrent ticks in one isolate never both win, even on a driver whose putIfAbsent is a
-   * read then a write (Cloudflare KV). Across isolates the driver's guarantee is what holds.
-   */
-  readonly #local = new Map<string, number>();
-  /** Run locks this isolate holds, with their lease end (kernel clock). */
-  readonly #localLocks = new Map<string, number>();
+  // No isolate-local claim or lock maps: claims and locks live in the tenant's authority (memory,
+  // Deno KV, the tenant's Durable Object), whose putIfAbsent and compare-and-sets are atomic.
   /** The value this isolate last wrote to each lock: its release needs no read to know its holder. */
   readonly #written = new Map<string, { executionId: string; raw: string }>();
 
@@ -154,9 +148,7 @@ export class JobStore {
 
   /** Give back a claim this caller took but could not use (a retry that found the job locked). */
   async releaseClaim(state: JobState, slot: number, attempt: number): Promise<void> {
-    const key = schedKeys.claim(state.tenantId, state.jobId, slot, attempt);
-    this.#local.delete(key);
-    await this.#driver.delete(key);
+    await this.#driver.delete(schedKeys.claim(state.tenantId, state.jobId, slot, attempt));
   }
 
   /**
@@ -166,9 +158,6 @@ export class JobStore {
    */
   async lock(state: JobState, executionId: string, now: number, until: number): Promise<boolean> {
     const key = schedKeys.lock(state.tenantId, state.jobId);
-    // As with claims: this isolate's own runs exclude each other before the driver is asked.
-    if ((this.#localLocks.get(key) ?? -Infinity) > now) return false;
-    this.#localLocks.set(key, until);
     const value = JSON.stringify({ executionId, until });
     // Kept a day past the lease, so that a lock left by a dead run is still there to be seen.
     const ttlSeconds = Math.ceil((until - now) / 1000) + 86_400;
@@ -187,8 +176,7 @@ export class JobStore {
         }
       }
     }
-    if (!held) this.#localLocks.delete(key);
-    else this.#written.set(key, { executionId, raw: value });
+    if (held) this.#written.set(key, { executionId, raw: value });
     return held;
   }
 
@@ -205,7 +193,6 @@ export class JobStore {
     const key = schedKeys.lock(state.tenantId, state.jobId);
     const mine = this.#written.get(key);
     const release = () => {
-      this.#localLocks.delete(key);
       if (this.#written.get(key)?.executionId === executionId) this.#written.delete(key);
     };
     if (this.#driver.deleteIfUnchanged && mine?.executionId === executionId) {
@@ -226,13 +213,6 @@ export class JobStore {
   /** Claim one attempt at one slot; false when another tick or consumer already has it. */
   async claim(state: JobState, slot: number, attempt: number | string, holder: string): Promise<boolean> {
     const key = schedKeys.claim(state.tenantId, state.jobId, slot, attempt);
-    const now = Date.now();
-    if ((this.#local.get(key) ?? 0) > now) return false;
-    if (this.#local.size >= 10_000) {
-      for (const [k, until] of this.#local) if (until <= now) this.#local.delete(k);
-      if (this.#local.size >= 10_000) this.#local.clear();
-    }
-    this.#local.set(key, now + 3_600_000);
     return this.#driver.putIfAbsent(key, holder, { ttlSeconds: this.#claimTtlSeconds });
   }
 }

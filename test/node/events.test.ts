@@ -296,7 +296,15 @@ describe("event processor with a queue", () => {
     expect(finals(history, "q1")).toEqual(["flaky:succeeded", "good:succeeded"]);
     expect(t.good.seen).toHaveLength(1);
     expect(await t.events.accept(event("q1"))).toBe("duplicate");
-    expect(t.sent).toHaveLength(1);
+    // A duplicate is enqueued again (its first accept may have claimed and then failed to send);
+    // delivered, it changes nothing.
+    expect(t.sent).toHaveLength(2);
+    await t.events.handleMessage(t.sent[1]!);
+    expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "q1")).toEqual([
+      "flaky:succeeded",
+      "good:succeeded",
+    ]);
+    expect(t.good.seen).toHaveLength(1);
   });
 
   it("on eventually consistent KV, retries a message whose event is not visible yet instead of dropping it", async () => {
