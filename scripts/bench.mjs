@@ -211,6 +211,11 @@ const WHY = [
     "between runs by about the target's margin.",
   ],
   [
+    /^tick: /,
+    "An absolute target, so it moves with the machine's load: the 1,000-tenant tick of the same run shows how loaded it " +
+    "was. The ratio column says whether a tick stays flat as the number of tenants grows.",
+  ],
+  [
     /^signed webhook → 202/,
     "Each webhook is made durable before it is answered (DESIGN §6): its dedupe claim and the event are committed to " +
     "Deno KV first, which costs as much as many hello-world answers. The hand-written durable receiver (Hono, the HMAC " +
