@@ -231,9 +231,12 @@ export const OPERATIONS: Operation[] = [
     method: "post",
     path: `${T}/health/run`,
     operationId: "runHealthChecks",
-    summary: "Run every health check of the tenant now",
+    summary: "Run the tenant's health checks now: every plugin's, or one plugin's",
     tag: "admin",
     security: "admin",
+    query: [
+      { name: "plugin", schema: { type: "string" }, description: "only this plugin's checks (404 when it has none)" },
+    ],
     ok: { 200: "HealthRun" },
   },
   {
