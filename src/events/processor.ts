@@ -1,24 +1,35 @@
 /**
- * The event pipeline (DESIGN §6): an accepted webhook is made durable before the 2xx (a queue
- * message, or a KV inbox marker that the tick sweeps), then dispatched to the plugins that were
- * enabled when it arrived. Each (event, plugin) ends in exactly one final history record:
- * succeeded, skipped, or failed after a bounded number of attempts (kept, visible, replayable).
- * A per-(event, plugin) done-key makes redelivery a no-op for the plugins already final; it is
- * written first and carries a copy of the final record (with the record's key), so a record
- * whose write failed is written by the next delivery instead of the plugin running again.
+ * The event pipeline (DESIGN §6), the orchestration of its steps, each in its own file:
+ *
+ * - `accept.ts`: durable before the 2xx (the dedupe claim and the event, with a queue message or
+ *   an inbox marker; one commit where the store allows);
+ * - `ledger.ts`: exactly one final record per (event, plugin): the done-key claimed before the
+ *   record, carrying a copy of it, so a second report changes nothing and a lost record is
+ *   written again from the copy;
+ * - `sweep.ts`: which unfinished events are due to be re-driven (the tenant object's alarm, or
+ *   the tick);
+ * - `replay.ts`: a replay's reset, applied once per replay id;
+ * - `stored-event.ts`: what an accepted event is in storage.
+ *
+ * Here: dispatch to the plugins enabled when the event arrived, one attempt each per run, retries
+ * with jittered backoff, and the final record after the last attempt (kept, visible, replayable).
  */
 import { KernelError, ValidationError } from "../errors.ts";
-import type { ActionHookName } from "../hooks.ts";
 import type { Kernel } from "../kernel.ts";
 import type { WorkMessage, WorkQueue } from "../queue.ts";
 import type { RegisteredPlugin } from "../registry.ts";
-import type { ExecutionStatus } from "../store/history.ts";
 import { traceOf } from "../context.ts";
-import type { TraceSpan } from "../trace/span.ts";
 import type { TenantRecord } from "../store/tenants.ts";
 import { backoffDelay, type BackoffPolicy } from "../timing/backoff.ts";
-import { eventKeys, parseInboxKey } from "./keys.ts";
-import type { AcceptResult, ContentEvent, ContentEventType, EventProcessor } from "./types.ts";
+import { eventKeys } from "./keys.ts";
+import { applyReplay } from "./replay.ts";
+import { listDueInbox } from "./sweep.ts";
+import { commitAccept } from "./accept.ts";
+import { type DoneMarker, EventLedger, readDone } from "./ledger.ts";
+import { EVENT_HOOKS, RetryLaterError, type StoredEvent } from "./stored-event.ts";
+
+export { EVENT_HOOKS, RetryLaterError } from "./stored-event.ts";
+import type { AcceptResult, ContentEvent, EventProcessor } from "./types.ts";
 
 export interface EventProcessorOptions {
   /** Deliver through this queue (Cloudflare Queue, Deno KV queue); without one, a KV inbox. */
@@ -37,31 +48,11 @@ export interface EventProcessorOptions {
   sweepLimit?: number;
 }
 
-/** The event types of the contract and the action hook each one runs. */
-export const EVENT_HOOKS: Readonly<Record<ContentEventType, ActionHookName>> = {
-  "content.published": "contentPublished",
-  "content.updated": "contentUpdated",
-  "content.deleted": "contentDeleted",
-};
-
-/** Pages of 1,000 inbox markers one sweep reads at most. */
-const SWEEP_MAX_PAGES = 3;
-
 /** Time a dispatch is given to write its records after its slowest plugin's limit, before the sweep may take over. */
 const RECORDING_MARGIN_MS = 30_000;
 
 /** How long after acceptance a missing event (or tenant) may still be propagating (Cloudflare KV: ~60 s). */
 const VISIBILITY_WINDOW_MS = 120_000;
-
-/** Thrown by `handleMessage` when some plugins will be retried: the consumer retries the message. */
-export class RetryLaterError extends Error {
-  readonly delaySeconds: number;
-  constructor(message: string, delaySeconds: number) {
-    super(message);
-    this.name = "RetryLaterError";
-    this.delaySeconds = delaySeconds;
-  }
-}
 
 /** Where one run over an event left it; `missing`: its record was not found (gone, or not visible yet). */
 interface Processed {
@@ -71,50 +62,9 @@ interface Processed {
   missing?: boolean;
 }
 
-/** What the KV holds for an accepted event. */
-interface StoredEvent {
-  v: 1;
-  event: ContentEvent;
-  hook: ActionHookName;
-  /** Plugins enabled (and implementing the hook) when the event arrived. */
-  plugins: string[];
-}
-
 interface PluginProgress {
   final: boolean;
   tries: number;
-}
-
-/** What a done-key holds: the final status, and the final record's key and stored text. */
-interface DoneMarker {
-  status: string;
-  history?: string;
-  record?: string;
-}
-
-/** A done-key's value: the record goes in as JSON, not as a string of JSON (no second escaping). */
-function writeDone(status: string, history: string, recordJson: string): string {
-  return `{"status":${JSON.stringify(status)},"history":${JSON.stringify(history)},"record":${recordJson}}`;
-}
-
-/** A done-key's value, or null when there is none (a bare status string is read as a marker without a copy). */
-function readDone(value: string | null | undefined): DoneMarker | null {
-  if (value === null || value === undefined) return null;
-  try {
-    const parsed = JSON.parse(value) as { status?: unknown; history?: unknown; record?: unknown };
-    if (parsed && typeof parsed === "object" && typeof parsed.status === "string") {
-      return {
-        status: parsed.status,
-        ...(typeof parsed.history === "string" ? { history: parsed.history } : {}),
-        ...(typeof parsed.record === "string"
-          ? { record: parsed.record }
-          : parsed.record && typeof parsed.record === "object"
-          ? { record: JSON.stringify(parsed.record) }
-          : {}),
-      };
-    }
-  } catch { /* not JSON: a bare status */ }
-  return { status: value };
 }
 
 /** Inbox events one sweep processes side by side. */
@@ -128,6 +78,7 @@ export class KernelEventProcessor implements EventProcessor {
   readonly #sweepDelayMs: number;
   readonly #retry: BackoffPolicy;
   readonly #sweepLimit: number;
+  readonly #ledger: EventLedger;
   /** Event runs in flight in this isolate. */
   readonly #processing = new Map<string, Promise<Processed>>();
   /** Background dispatches started without a waitUntil, so tests and shutdown can wait. */
@@ -143,6 +94,7 @@ export class KernelEventProcessor implements EventProcessor {
     const baseDelayMs = (options.retryBaseSeconds ?? 30) * 1000;
     this.#retry = { baseDelayMs, maxDelayMs: 43_200_000, jitter: [1, 1.5], random: options.random };
     this.#sweepLimit = options.sweepLimit ?? 100;
+    this.#ledger = new EventLedger(kernel, this.#ttl);
   }
 
   /**
@@ -162,48 +114,10 @@ export class KernelEventProcessor implements EventProcessor {
       hook,
       plugins: enabled.map((p) => p.name),
     };
-    const eventKey = eventKeys.event(tenant.id, event.id);
-    const ttl = { ttlSeconds: this.#ttl };
-
-    if (this.queue?.claimAndSend) {
-      // One atomic step: claimed and sent, or neither, so a duplicate needs no second message.
-      const message = { kind: "event", tenantId: tenant.id, eventId: event.id, at: kernel.now() } as const;
-      const claim = { key: eventKey, value: JSON.stringify(stored), ttlSeconds: this.#ttl };
-      return (await this.queue.claimAndSend(claim, message)) ? "accepted" : "duplicate";
-    }
-    if (this.queue) {
-      const claimed = await driver.putIfAbsent(eventKey, JSON.stringify(stored), ttl);
-      try {
-        // A duplicate is enqueued again as well: the sender retries only when it saw no 2xx, and
-        // the first delivery may have claimed the event, then failed (or lost the answer of) the
-        // claim or the send. Processing is idempotent per (event, plugin), so the cost is a no-op
-        // message; without it such an event was answered "duplicate" and never dispatched.
-        await this.queue.send({ kind: "event", tenantId: tenant.id, eventId: event.id, at: kernel.now() });
-      } catch (error) {
-        // Not durable: release the claim so the sender's retry is accepted, not called a duplicate.
-        if (claimed) await driver.delete(eventKey).catch(() => {});
-        throw error;
-      }
-      return claimed ? "accepted" : "duplicate";
-    }
-
-    // Inbox marker first: a marker without an event is dropped by the sweep, whereas a claimed
-    // event without a marker would be lost if this invocation died before dispatching it. The
-    // sweep waits until this dispatch is over (its slowest plugin's time limit, and time to write
-    // the records), so that it does not run a plugin that is still running here a second time.
-    // Where the store can, the marker and the event are one commit (one round trip to the tenant's
-    // Durable Object): a duplicate writes nothing.
-    const marker = {
-      key: eventKeys.inbox(tenant.id, event.id),
-      value: JSON.stringify({ due: this.#inboxDue(enabled) }),
-    };
-    const claim = { key: eventKey, value: JSON.stringify(stored) };
-    if (driver.claimWith) {
-      if (!(await driver.claimWith({ ...claim, ...ttl }, [{ ...marker, ...ttl }]))) return "duplicate";
-    } else {
-      await driver.put(marker.key, marker.value, ttl);
-      if (!(await driver.putIfAbsent(claim.key, claim.value, ttl))) return "duplicate";
-    }
+    const inboxDue = () => this.#inboxDue(enabled);
+    const deps = { driver, queue: this.queue, ttlSeconds: this.#ttl, now: kernel.now };
+    if (!(await commitAccept(deps, stored, inboxDue))) return "duplicate";
+    if (this.queue) return "accepted"; // the consumer dispatches it
     const work = this.#dispatch(stored, tenant, true).catch((error) => {
       kernel.logger.error("event dispatch failed; the sweep will retry", {
         tenant_id: tenant.id,
@@ -250,7 +164,7 @@ export class KernelEventProcessor implements EventProcessor {
   async handleMessage(message: WorkMessage): Promise<void> {
     if (message.kind !== "event") throw new TypeError(`event processor cannot handle "${message.kind}" messages`);
     if (message.replay && Array.isArray(message.replay.plugins)) {
-      await this.#applyReplay(message.tenantId, message.eventId, message.replay);
+      await applyReplay(this.kernel.driver, this.#ttl, message.tenantId, message.eventId, message.replay);
     }
     await this.process(message.tenantId, message.eventId, message.at);
   }
@@ -296,27 +210,7 @@ export class KernelEventProcessor implements EventProcessor {
   ): Promise<{ retried: number }> {
     const driver = this.kernel.driver;
     const prefix = scope.tenantId ? eventKeys.inbox(scope.tenantId.toLowerCase(), "") : eventKeys.inboxPrefix;
-    const due: { tenantId: string; eventId: string }[] = [];
-    // Markers are in key order, not due order: page on past markers that are not due yet, so a
-    // thousand of them cannot hold back the due ones of later tenants (bounded, for KV's limits).
-    let cursor: string | null = null;
-    for (let pages = 0; pages < SWEEP_MAX_PAGES && due.length < this.#sweepLimit; pages++) {
-      const page = await driver.list({ prefix, cursor, limit: 1000 });
-      if (page.keys.length === 0) break;
-      const markers = await driver.getMany(page.keys);
-      for (let i = 0; i < page.keys.length && due.length < this.#sweepLimit; i++) {
-        const parsed = parseInboxKey(page.keys[i]!);
-        const raw = markers[i];
-        if (!parsed || raw === null || raw === undefined) continue;
-        let at = 0;
-        try {
-          at = Number((JSON.parse(raw) as { due?: number }).due ?? 0);
-        } catch { /* a garbled marker is due now */ }
-        if (at <= now.getTime()) due.push(parsed);
-      }
-      cursor = page.cursor;
-      if (!cursor) break;
-    }
+    const due = await listDueInbox(driver, prefix, now.getTime(), this.#sweepLimit);
     if (due.length === 0) return { retried: 0 };
     // Side by side, a few at a time: one after another, a plugin that hangs until its time limit
     // would make a sweep cost (events × limit) and outlast the scheduled invocation, starving
@@ -383,7 +277,7 @@ export class KernelEventProcessor implements EventProcessor {
     const names = named ?? stored.plugins.filter(runnable);
     const done = (await driver.getMany(names.map((p) => eventKeys.done(id, eventId, p)))).map(readDone);
     // The done-keys about to be cleared may hold the only copy of a record whose write failed.
-    await this.#restoreRecords(done.filter((d): d is DoneMarker => d !== null));
+    await this.#ledger.restoreRecords(done.filter((d): d is DoneMarker => d !== null));
     const failed = (status: string | undefined) => status === "failed" || status === "timed_out";
     const again = names.filter((name, i) => {
       const status = done[i]?.status;
@@ -401,41 +295,10 @@ export class KernelEventProcessor implements EventProcessor {
       await driver.put(eventKeys.inbox(id, eventId), JSON.stringify({ due: this.#inboxDue(entries) }), {
         ttlSeconds: this.#ttl,
       });
-      await this.#applyReplay(id, eventId, replay);
+      await applyReplay(this.kernel.driver, this.#ttl, id, eventId, replay);
       await this.#shared(id, eventId);
     }
     return { replayed: again };
-  }
-
-  /**
-   * A replay's reset, applied once per replay id (a redelivered replay message must not clear the
-   * records its first delivery wrote): new plugins join the event, and the named plugins' final
-   * records and attempt counts are cleared, so the event's next run runs them again. (Two
-   * deliveries of one replay message at the same moment may both reset; the done-keys still let
-   * one final record per plugin through.)
-   */
-  async #applyReplay(tenantId: string, eventId: string, replay: { id: string; plugins: string[] }): Promise<void> {
-    const id = tenantId.toLowerCase();
-    const driver = this.kernel.driver;
-    const ttl = { ttlSeconds: this.#ttl };
-    const applied = eventKeys.replay(id, eventId, replay.id);
-    if ((await driver.get(applied)) !== null) return;
-    const eventKey = eventKeys.event(id, eventId);
-    const raw = await driver.get(eventKey);
-    if (raw === null) return; // past retention: nothing left to run
-    const stored = JSON.parse(raw) as StoredEvent;
-    const added = replay.plugins.filter((p) => !stored.plugins.includes(p));
-    if (added.length) {
-      stored.plugins = [...stored.plugins, ...added];
-      await driver.put(eventKey, JSON.stringify(stored), ttl);
-    }
-    for (const plugin of replay.plugins) {
-      await driver.delete(eventKeys.done(id, eventId, plugin));
-      await driver.delete(eventKeys.tries(id, eventId, plugin));
-    }
-    // Marked after the reset and before the run: a delivery that died before this point resets again
-    // (nothing has run since), and one after it finds the mark and keeps what the run recorded.
-    await driver.put(applied, "applied", ttl);
   }
 
   /**
@@ -449,12 +312,12 @@ export class KernelEventProcessor implements EventProcessor {
     const raw = await driver.get(eventKeys.event(id, eventId));
     if (raw === null) return { finalized: [] }; // past retention, or never claimed: nothing is waiting for it
     const stored = JSON.parse(raw) as StoredEvent;
-    const progress = await this.#readProgress(id, eventId, stored.plugins);
+    const progress = await this.#ledger.readProgress(id, eventId, stored.plugins);
     const finalized: string[] = [];
     for (const name of stored.plugins) {
       const { done, tries } = progress.get(name)!;
       if (done !== null) continue;
-      await this.#finalize(stored, name, "failed", false, { ...(tries ? { attempt: tries } : {}), reason });
+      await this.#ledger.finalize(stored, name, "failed", false, { ...(tries ? { attempt: tries } : {}), reason });
       finalized.push(name);
     }
     if (!this.queue) await driver.delete(eventKeys.inbox(id, eventId));
@@ -506,13 +369,13 @@ export class KernelEventProcessor implements EventProcessor {
       // Just claimed: no plugin has a record yet, so no reads are needed.
       for (const name of names) progress.set(name, { final: false, tries: 0 });
     } else if (names.length) {
-      const read = await this.#readProgress(tenant.id, event.id, names);
+      const read = await this.#ledger.readProgress(tenant.id, event.id, names);
       const finals: DoneMarker[] = [];
       for (const [name, { done, tries }] of read) {
         if (done) finals.push(done);
         progress.set(name, { final: done !== null, tries });
       }
-      await this.#restoreRecords(finals);
+      await this.#ledger.restoreRecords(finals);
     }
 
     const run: RegisteredPlugin[] = [];
@@ -520,9 +383,9 @@ export class KernelEventProcessor implements EventProcessor {
       if (progress.get(name)!.final) continue;
       const entry = kernel.registry.get(name);
       if (!entry || !entry.hooks.has(hook)) {
-        await this.#finalize(stored, name, "skipped", fresh, { reason: "plugin is no longer registered" });
+        await this.#ledger.finalize(stored, name, "skipped", fresh, { reason: "plugin is no longer registered" });
       } else if (tenant.plugins[name]?.enabled !== true) {
-        await this.#finalize(stored, name, "skipped", fresh, { reason: "plugin was disabled before it ran" });
+        await this.#ledger.finalize(stored, name, "skipped", fresh, { reason: "plugin was disabled before it ran" });
       } else run.push(entry);
     }
 
@@ -550,9 +413,9 @@ export class KernelEventProcessor implements EventProcessor {
         });
         const details = { attempt, durationMs: Math.round(outcome.durationMs), error: outcome.error, spans };
         if (outcome.status === "ok") {
-          await this.#finalize(stored, outcome.plugin, "succeeded", fresh, details);
+          await this.#ledger.finalize(stored, outcome.plugin, "succeeded", fresh, details);
         } else if (attempt >= this.maxAttempts || outcome.permanent) { // a PluginError is not retried
-          await this.#finalize(stored, outcome.plugin, outcome.status, fresh, details);
+          await this.#ledger.finalize(stored, outcome.plugin, outcome.status, fresh, details);
         } else {
           pending++;
           nextAttempt = Math.max(nextAttempt, attempt);
@@ -586,70 +449,6 @@ export class KernelEventProcessor implements EventProcessor {
       }
     }
     return { done: pending === 0, pending, retryInSeconds };
-  }
-
-  /**
-   * The one final record of (event, plugin). The done-key is claimed first, with a copy of the
-   * record and its key: from then on the plugin does not run again for this event, whatever
-   * happens to the record's own write. If that write fails (or commits but reports a failure),
-   * this throws, the delivery is retried, and the retry writes the same record under the same
-   * key (#restoreRecords): never none, never two.
-   */
-  async #finalize(
-    stored: StoredEvent,
-    plugin: string,
-    status: ExecutionStatus,
-    fresh: boolean,
-    details: { attempt?: number; durationMs?: number; error?: string; reason?: string; spans?: TraceSpan[] },
-  ): Promise<void> {
-    const { kernel } = this;
-    const driver = kernel.driver;
-    const { event, hook } = stored;
-    const prepared = kernel.history.prepare({
-      tenantId: event.tenantId,
-      kind: "hook",
-      plugin,
-      name: hook,
-      status,
-      final: true,
-      eventId: event.id,
-      correlationId: event.correlationId ?? null,
-      ...details,
-    });
-    const marker = writeDone(status, prepared.key, prepared.json);
-    const doneKey = eventKeys.done(event.tenantId, event.id, plugin);
-    const ttl = { ttlSeconds: this.#ttl };
-    if (fresh) await driver.put(doneKey, marker, ttl);
-    else if (!(await driver.putIfAbsent(doneKey, marker, ttl))) return;
-    await kernel.history.write(prepared);
-  }
-
-  /** Writes the final records that done-keys promise but the history lacks (their first write failed). */
-  async #restoreRecords(finals: DoneMarker[]): Promise<void> {
-    const copies = finals.filter((d): d is Required<DoneMarker> => !!d.history && !!d.record);
-    if (copies.length === 0) return;
-    const present = await this.kernel.driver.getMany(copies.map((d) => d.history));
-    await Promise.all(copies.map(async (done, i) => {
-      if (present[i] !== null && present[i] !== undefined) return;
-      await this.kernel.history.write({ key: done.history, json: done.record });
-      this.kernel.logger.warn("wrote a final record whose first write had failed", { history_key: done.history });
-    }));
-  }
-
-  /** Each plugin's done-key (its final record, if any) and attempts so far for one event, in one read. */
-  async #readProgress(
-    tenantId: string,
-    eventId: string,
-    names: readonly string[],
-  ): Promise<Map<string, { done: DoneMarker | null; tries: number }>> {
-    const values = await this.kernel.driver.getMany([
-      ...names.map((p) => eventKeys.done(tenantId, eventId, p)),
-      ...names.map((p) => eventKeys.tries(tenantId, eventId, p)),
-    ]);
-    return new Map(names.map((name, i) => [name, {
-      done: readDone(values[i]),
-      tries: Number(values[names.length + i] ?? 0) || 0,
-    }]));
   }
 
   /** When the sweep may take over an inbox event whose dispatch to these plugins starts now. */

@@ -1,0 +1,119 @@
+/**
+ * The per-(event, plugin) ledger (DESIGN §6: exactly one final record each). A plugin's done-key
+ * is claimed before its final record is written and carries a copy of it (with the record's
+ * key): from then on the plugin does not run again for that event, and a record whose write
+ * failed is written by the next delivery from the copy, never a second, different one. Attempts
+ * so far are counted beside it. The claim is the store's atomic putIfAbsent, in the tenant's
+ * authority (memory, Deno KV, the tenant's Durable Object), so a second report changes nothing.
+ */
+import type { Kernel } from "../kernel.ts";
+import type { ExecutionStatus } from "../store/history.ts";
+import type { TraceSpan } from "../trace/span.ts";
+import { eventKeys } from "./keys.ts";
+import type { StoredEvent } from "./stored-event.ts";
+
+/** What a done-key holds: the final status, and the final record's key and stored text. */
+export interface DoneMarker {
+  status: string;
+  history?: string;
+  record?: string;
+}
+
+/** A done-key's value: the record goes in as JSON, not as a string of JSON (no second escaping). */
+function writeDone(status: string, history: string, recordJson: string): string {
+  return `{"status":${JSON.stringify(status)},"history":${JSON.stringify(history)},"record":${recordJson}}`;
+}
+
+/** A done-key's value, or null when there is none (a bare status string is read as a marker without a copy). */
+export function readDone(value: string | null | undefined): DoneMarker | null {
+  if (value === null || value === undefined) return null;
+  try {
+    const parsed = JSON.parse(value) as { status?: unknown; history?: unknown; record?: unknown };
+    if (parsed && typeof parsed === "object" && typeof parsed.status === "string") {
+      return {
+        status: parsed.status,
+        ...(typeof parsed.history === "string" ? { history: parsed.history } : {}),
+        ...(typeof parsed.record === "string"
+          ? { record: parsed.record }
+          : parsed.record && typeof parsed.record === "object"
+          ? { record: JSON.stringify(parsed.record) }
+          : {}),
+      };
+    }
+  } catch { /* not JSON: a bare status */ }
+  return { status: value };
+}
+
+export class EventLedger {
+  readonly #kernel: Kernel;
+  readonly #ttlSeconds: number;
+
+  constructor(kernel: Kernel, ttlSeconds: number) {
+    this.#kernel = kernel;
+    this.#ttlSeconds = ttlSeconds;
+  }
+
+  /**
+   * The one final record of (event, plugin). The done-key is claimed first, with a copy of the
+   * record and its key: from then on the plugin does not run again for this event, whatever
+   * happens to the record's own write. If that write fails (or commits but reports a failure),
+   * this throws, the delivery is retried, and the retry writes the same record under the same
+   * key (restoreRecords): never none, never two.
+   */
+  async finalize(
+    stored: StoredEvent,
+    plugin: string,
+    status: ExecutionStatus,
+    fresh: boolean,
+    details: { attempt?: number; durationMs?: number; error?: string; reason?: string; spans?: TraceSpan[] },
+  ): Promise<void> {
+    const kernel = this.#kernel;
+    const driver = kernel.driver;
+    const { event, hook } = stored;
+    const prepared = kernel.history.prepare({
+      tenantId: event.tenantId,
+      kind: "hook",
+      plugin,
+      name: hook,
+      status,
+      final: true,
+      eventId: event.id,
+      correlationId: event.correlationId ?? null,
+      ...details,
+    });
+    const marker = writeDone(status, prepared.key, prepared.json);
+    const doneKey = eventKeys.done(event.tenantId, event.id, plugin);
+    const ttl = { ttlSeconds: this.#ttlSeconds };
+    if (fresh) await driver.put(doneKey, marker, ttl);
+    else if (!(await driver.putIfAbsent(doneKey, marker, ttl))) return;
+    await kernel.history.write(prepared);
+  }
+
+  /** Writes the final records that done-keys promise but the history lacks (their first write failed). */
+  async restoreRecords(finals: DoneMarker[]): Promise<void> {
+    const copies = finals.filter((d): d is Required<DoneMarker> => !!d.history && !!d.record);
+    if (copies.length === 0) return;
+    const present = await this.#kernel.driver.getMany(copies.map((d) => d.history));
+    await Promise.all(copies.map(async (done, i) => {
+      if (present[i] !== null && present[i] !== undefined) return;
+      await this.#kernel.history.write({ key: done.history, json: done.record });
+      this.#kernel.logger.warn("wrote a final record whose first write had failed", { history_key: done.history });
+    }));
+  }
+
+  /** Each plugin's done-key (its final record, if any) and attempts so far for one event, in one read. */
+  async readProgress(
+    tenantId: string,
+    eventId: string,
+    names: readonly string[],
+  ): Promise<Map<string, { done: DoneMarker | null; tries: number }>> {
+    const values = await this.#kernel.driver.getMany([
+      ...names.map((p) => eventKeys.done(tenantId, eventId, p)),
+      ...names.map((p) => eventKeys.tries(tenantId, eventId, p)),
+    ]);
+    return new Map(names.map((name, i) => [name, {
+      done: readDone(values[i]),
+      tries: Number(values[names.length + i] ?? 0) || 0,
+    }]));
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * A replay's reset (DESIGN §6: a replayed plugin ends in one new final record). The replay itself
+ * (which plugins, made durable before anything is cleared) is the processor's `replay`; this is
+ * what its delivery applies, once per replay id.
+ */
+import type { KVDriver } from "../store/driver.ts";
+import { eventKeys } from "./keys.ts";
+import type { StoredEvent } from "./stored-event.ts";
+
+/**
+ * A replay's reset, applied once per replay id (a redelivered replay message must not clear the
+ * records its first delivery wrote): new plugins join the event, and the named plugins' final
+ * records and attempt counts are cleared, so the event's next run runs them again. (Two
+ * deliveries of one replay message at the same moment may both reset; the done-keys still let
+ * one final record per plugin through.)
+ */
+export async function applyReplay(
+  driver: KVDriver,
+  ttlSeconds: number,
+  tenantId: string,
+  eventId: string,
+  replay: { id: string; plugins: string[] },
+): Promise<void> {
+  const id = tenantId.toLowerCase();
+  const ttl = { ttlSeconds };
+  const applied = eventKeys.replay(id, eventId, replay.id);
+  if ((await driver.get(applied)) !== null) return;
+  const eventKey = eventKeys.event(id, eventId);
+  const raw = await driver.get(eventKey);
+  if (raw === null) return; // past retention: nothing left to run
+  const stored = JSON.parse(raw) as StoredEvent;
+  const added = replay.plugins.filter((p) => !stored.plugins.includes(p));
+  if (added.length) {
+    stored.plugins = [...stored.plugins, ...added];
+    await driver.put(eventKey, JSON.stringify(stored), ttl);
+  }
+  for (const plugin of replay.plugins) {
+    await driver.delete(eventKeys.done(id, eventId, plugin));
+    await driver.delete(eventKeys.tries(id, eventId, plugin));
+  }
+  // Marked after the reset and before the run: a delivery that died before this point resets again
+  // (nothing has run since), and one after it finds the mark and keeps what the run recorded.
+  await driver.put(applied, "applied", ttl);
+}
