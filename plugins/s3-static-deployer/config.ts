@@ -69,7 +69,8 @@ export const CONFIG_SCHEMA = {
     invalidation_batch_size: {
       type: "integer",
       title: "Batch size",
-      description: "Invalidate at once, without waiting for the minute, when this many paths are pending.",
+      description:
+        "Invalidate at once, without waiting for the minute, when this many paths are pending. One flush sends at most 300 paths, so a larger value acts as 300.",
       default: 100,
       minimum: 1,
       maximum: 3000,

@@ -1,5 +1,6 @@
 /** A kernel with one plugin enabled for one tenant, a settable clock, and a task runner. */
-import { createKernel, type Kernel, type LogRecord, type Plugin } from "../../src/index.ts";
+import { createKernel, createMemoryDriver, type Kernel, type LogRecord, type Plugin } from "../../src/index.ts";
+import type { KVDriver } from "../../src/store/driver.ts";
 import type { ScheduledTaskDefinition, TaskResult } from "../../src/hooks.ts";
 import type { TaskExecutionContext } from "../../src/context.ts";
 
@@ -19,6 +20,7 @@ export async function benchFor(
   config: Record<string, unknown>,
   secrets: Record<string, string>,
   start: number | { now: number } = Date.parse("2026-11-20T12:00:00Z"),
+  driver?: (clock: { now: number }) => KVDriver,
 ): Promise<PluginBench> {
   // Pass a clock object to share it with fakes: the kernel reads it on every call.
   const clock = typeof start === "number" ? { now: start } : start;
@@ -27,6 +29,7 @@ export async function benchFor(
   const kernel = createKernel({
     plugins: [plugin],
     now: () => clock.now,
+    ...(driver ? { driver: driver(clock) } : {}),
     log: { level: "debug", sink: (r, line) => (logs.push(r), lines.push(line)) },
     hookTimeoutMs: 15_000,
     allowInsecureUrls: true, // fakes listen on 127.0.0.1
@@ -67,3 +70,39 @@ export async function benchFor(
 
 /** HTTP client overrides for tests: no real waiting between retries. */
 export const instantRetries = { sleep: async () => {}, random: () => 0.5 };
+
+/** One call a plugin's storage made to the backend, at the fake clock's instant. */
+export interface StorageCall {
+  op: "get" | "getMany" | "put" | "putIfAbsent" | "delete" | "list";
+  keys: string[];
+  at: number;
+}
+
+/**
+ * A memory driver that records every call, to count what a run costs on Workers KV: at most
+ * 1,000 operations per invocation, about one write per second per key.
+ */
+export function recordingDriver(calls: StorageCall[]): (clock: { now: number }) => KVDriver {
+  return (clock) => {
+    const inner = createMemoryDriver({ now: () => clock.now });
+    const note = (op: StorageCall["op"], keys: string[]) => calls.push({ op, keys, at: clock.now });
+    return {
+      name: inner.name,
+      atomic: inner.atomic,
+      get: (key) => (note("get", [key]), inner.get(key)),
+      getMany: (keys) => (note("getMany", [...keys]), inner.getMany(keys)),
+      put: (key, value, options) => (note("put", [key]), inner.put(key, value, options)),
+      putIfAbsent: (key, value, options) => (note("putIfAbsent", [key]), inner.putIfAbsent(key, value, options)),
+      delete: (key) => (note("delete", [key]), inner.delete(key)),
+      list: (options) => (note("list", [options.prefix]), inner.list(options)),
+    };
+  };
+}
+
+/** What `calls` cost on Workers KV: one per get, put, delete and list, one per 100 keys of a getMany. */
+export function kvOperations(calls: readonly StorageCall[]): number {
+  return calls.reduce(
+    (n, c) => n + (c.op === "getMany" ? Math.ceil(new Set(c.keys).size / 100) : c.op === "putIfAbsent" ? 2 : 1),
+    0,
+  );
+}

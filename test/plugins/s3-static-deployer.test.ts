@@ -6,7 +6,7 @@ import { createHttpClient } from "../../src/net/http-client.ts";
 import { validate } from "../../src/schema/index.ts";
 import { type FakeCloudFront, type FakeS3, startFakeCloudFront, startFakeS3 } from "../fakes/aws.ts";
 import { verifySigV4 } from "../fakes/sigv4.ts";
-import { benchFor, instantRetries, TENANT } from "./helpers.ts";
+import { benchFor, instantRetries, kvOperations, recordingDriver, type StorageCall, TENANT } from "./helpers.ts";
 
 const CREDS = { accessKeyId: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" };
 const SECRETS = { access_key_id: CREDS.accessKeyId, secret_access_key: CREDS.secretAccessKey };
@@ -20,7 +20,11 @@ afterEach(async () => {
   s3 = cf = undefined;
 });
 
-async function setup(config: Record<string, unknown> = {}, secrets: Record<string, string> = SECRETS) {
+async function setup(
+  config: Record<string, unknown> = {},
+  secrets: Record<string, string> = SECRETS,
+  calls?: StorageCall[],
+) {
   const clock = { now: START };
   s3 = await startFakeS3({ ...CREDS, now: () => clock.now, region: "eu-west-1", buckets: ["site-bucket"] });
   cf = await startFakeCloudFront({ ...CREDS, now: () => clock.now, distributions: ["E2QWRUHAPOMQZL"] });
@@ -39,7 +43,7 @@ async function setup(config: Record<string, unknown> = {}, secrets: Record<strin
     ...config,
   };
   for (const [k, v] of Object.entries(full)) if (v === null) delete full[k];
-  const bench = await benchFor(plugin, full, secrets, clock);
+  const bench = await benchFor(plugin, full, secrets, clock, calls && recordingDriver(calls));
   return { bench, s3, cf };
 }
 
@@ -220,6 +224,50 @@ describe("s3-static-deployer", () => {
       callerReference: cf.invalidations[0]!.callerReference,
     }]);
     expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 0 } });
+  });
+
+  // Workers KV allows 1,000 operations per invocation, the kernel's own included. A flush that
+  // read and deleted every pending path (3 operations each, up to 3,000 paths) threw before
+  // CreateInvalidation once ~330 were pending, every minute, until the paths expired.
+  it("a flush of a large backlog stays within a bound of storage operations and sends the rest next minute", async () => {
+    const calls: StorageCall[] = [];
+    const { bench, cf } = await setup({ invalidation_batch_size: 3000 }, SECRETS, calls);
+    // CloudFront refuses for a while: every publish from the 100th on tries a flush, and fails.
+    for (let i = 99; i < 150; i++) cf.failNext.push({ status: 400, code: "TooManyInvalidationsInProgress" });
+    for (let i = 0; i < 150; i++) {
+      const { outcomes } = await bench.publish(`c${i}`, page(`/p${String(i).padStart(3, "0")}`)); // 450 paths
+      // The page is uploaded and its paths pending: a refused flush does not fail the publish.
+      expect(outcomes[0]).toMatchObject({ status: "ok" });
+    }
+    expect(cf.failNext).toEqual([]);
+    expect(cf.invalidations).toHaveLength(0);
+    const refused = bench.logs.filter((r) => r.msg === "batch flush failed; the paths stay pending");
+    expect(refused).toHaveLength(51);
+    expect(refused[0]).toMatchObject({ level: "warn", error: expect.stringMatching(/TooManyInvalidationsInProgress/) });
+    const runs: { invalidated: unknown; operations: number }[] = [];
+    for (let minute = 0; minute < 3; minute++) {
+      calls.length = 0;
+      const result = await bench.runTask();
+      expect(result.success).toBe(true);
+      runs.push({ invalidated: result.data?.invalidated, operations: kvOperations(calls) });
+      bench.clock.now += 60_000;
+    }
+    for (const run of runs) expect(run.operations).toBeLessThanOrEqual(350);
+    expect(runs.map((r) => r.invalidated)).toEqual([300, 150, 0]);
+    expect(cf.invalidations.flatMap((i) => i.paths)).toHaveLength(450);
+    expect(new Set(cf.invalidations.flatMap((i) => i.paths)).size).toBe(450);
+  });
+
+  it("a batch size above a flush's bound flushes from a publish at the bound, within it", async () => {
+    const calls: StorageCall[] = [];
+    const { bench, cf } = await setup({ invalidation_batch_size: 2000 }, SECRETS, calls);
+    for (let i = 0; i < 99; i++) await bench.publish(`c${i}`, page(`/p${String(i).padStart(3, "0")}`)); // 297 paths
+    expect(cf.invalidations).toHaveLength(0);
+    calls.length = 0;
+    await bench.publish("c99", page("/p099"));
+    expect(cf.invalidations).toHaveLength(1);
+    expect(cf.invalidations[0]!.paths).toHaveLength(300);
+    expect(kvOperations(calls)).toBeLessThanOrEqual(350);
   });
 
   it("a path written again while its batch is in flight stays pending for the next batch", async () => {
