@@ -2,9 +2,12 @@
  * Deno adapter: `Deno.serve` (PORT, default 8000), `Deno.openKv` (DVP_KV_PATH; on Deno Deploy the
  * app's own KV, opened with no path; elsewhere a local file), `Deno.cron` for the tick, and the KV
  * queue (`kv.enqueue`/`listenQueue`) as the work queue, with undeliverable messages kept under
- * ["dvp-dead-letter", …]. Translation only.
+ * ["dvp-dead-letter", …]. Deno Deploy has no KV queue: there (and wherever DVP_KV_QUEUE=false) the
+ * runtime runs without one: an inbox marker beside each accepted event, the dispatch in the
+ * background, and the tick's sweep re-driving what did not finish. Translation only.
  */
 import { bundledPlugins } from "../../plugins/index.ts";
+import { ConfigurationError } from "../errors.ts";
 import type { LogSink } from "../logger.ts";
 import type { TcpConnect } from "../net/tcp.ts";
 import type { Plugin } from "../plugin.ts";
@@ -35,6 +38,11 @@ export interface DenoStartOptions {
   logSink?: LogSink;
   /** Delays (ms) before the KV queue redelivers a failed delivery (default 5 s, 30 s, 1, 2, 5 min). */
   queueBackoffMs?: number[];
+  /**
+   * Deliver events and tasks through the KV queue (default: DVP_KV_QUEUE, else true except on Deno
+   * Deploy, which has no KV queue). Without it, the inbox and the tick's sweep deliver them.
+   */
+  kvQueue?: boolean;
   onListen?: (address: { hostname: string; port: number }) => void;
 }
 
@@ -57,6 +65,18 @@ type CronRegistrar = (name: string, schedule: string, handler: () => Promise<voi
 /** Whether this process runs on Deno Deploy (which sets DENO_DEPLOY and DENO_DEPLOYMENT_ID). */
 export function onDenoDeploy(env: Record<string, string | undefined>): boolean {
   return env.DENO_DEPLOY === "true" || Boolean(env.DENO_DEPLOYMENT_ID);
+}
+
+/**
+ * Whether the KV queue carries the work: DVP_KV_QUEUE (true/false) when set, else not on Deno
+ * Deploy, whose current platform has no `enqueue`/`listenQueue` (only Deploy Classic had them).
+ */
+export function usesKvQueue(env: Record<string, string | undefined>): boolean {
+  const value = env.DVP_KV_QUEUE?.trim().toLowerCase();
+  if (!value) return !onDenoDeploy(env);
+  if (value === "true" || value === "1") return true;
+  if (value === "false" || value === "0") return false;
+  throw new ConfigurationError("DVP_KV_QUEUE", "must be true or false");
 }
 
 /**
@@ -96,17 +116,17 @@ const denoConnect: TcpConnect = async ({ hostname, port }) => {
 
 export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKernel> {
   const env = options.env ?? Deno.env.toObject();
+  const withQueue = options.kvQueue ?? usesKvQueue(env);
   const kv = options.kv ?? await openKv(env);
-  const queue = createDenoKvWorkQueue(kv, {
-    backoffMs: options.queueBackoffMs ?? BACKOFF_MS,
-    deadLetterPrefix: DEAD_LETTER,
-  });
+  const queue = withQueue
+    ? createDenoKvWorkQueue(kv, { backoffMs: options.queueBackoffMs ?? BACKOFF_MS, deadLetterPrefix: DEAD_LETTER })
+    : undefined;
   let runtime: Runtime;
   try {
     runtime = createRuntime({
       env,
       driver: createDenoKVDriver(kv),
-      queue,
+      ...(queue ? { queue } : {}),
       plugins: options.plugins ??
         ((settings) => bundledPlugins({ connect: denoConnect, allowInsecureUrls: settings.allowInsecureUrls })),
       ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -117,18 +137,25 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
     if (!options.kv) kv.close();
     throw error;
   }
-  const consuming = new Set<Promise<unknown>>();
-  kv.listenQueue(async (message: unknown) => {
-    const work = runtime.consume(queuedMessages(message));
-    consuming.add(work);
-    const outcomes = await work.finally(() => consuming.delete(work));
-    // Deno KV redelivers the whole value (a group too) with BACKOFF_MS; its finished events are no-ops.
-    for (const outcome of outcomes) if (!outcome.ack) throw new Error(outcome.error);
-  });
+  // Work that outlives its request or delivery (queue deliveries, background dispatches): close() waits for it.
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>) => {
+    const settled = work.catch(() => {}).finally(() => inFlight.delete(settled));
+    inFlight.add(settled);
+  };
+  if (withQueue) {
+    kv.listenQueue(async (message: unknown) => {
+      const work = runtime.consume(queuedMessages(message));
+      track(work);
+      const outcomes = await work;
+      // Deno KV redelivers the whole value (a group too) with BACKOFF_MS; its finished events are no-ops.
+      for (const outcome of outcomes) if (!outcome.ack) throw new Error(outcome.error);
+    });
+  }
   const cron = options.cron ?? Deno.cron;
   cron(TICK_NAME, TICK_SCHEDULE, async () => {
     await runtime.tick();
-    await recordDeadLetters(kv, runtime);
+    if (withQueue) await recordDeadLetters(kv, runtime);
   });
 
   const requested = options.port ?? Number(env.PORT || 8000);
@@ -138,7 +165,7 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
     port: requested,
     hostname: options.hostname ?? env.HOSTNAME ?? "0.0.0.0",
     onListen: (address) => listening(address as Deno.NetAddr),
-  }, (request) => runtime.fetch(request, (work) => void work.catch(() => {})));
+  }, (request) => runtime.fetch(request, track));
   const address = await listened;
   if (!keepsAliveAfterBodies(Deno.version.deno)) {
     runtime.kernel.logger.warn(
@@ -156,7 +183,7 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
     async close() {
       await server.shutdown();
       await runtime.events.idle();
-      while (consuming.size) await Promise.allSettled([...consuming]); // deliveries in progress finish first
+      while (inFlight.size) await Promise.allSettled([...inFlight]); // deliveries and dispatches in progress finish first
       if (!options.kv) kv.close();
     },
   };

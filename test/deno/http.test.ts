@@ -9,7 +9,8 @@ import type { HookContext } from "../../src/context.ts";
 import { createDenoKvWorkQueue, queuedMessages } from "../../src/events/deno-kv-queue.ts";
 import { ConfigurationError } from "../../src/errors.ts";
 import { captureLogs } from "../../src/testing/logs.ts";
-import { eventBody, RecorderPlugin, signAdminToken, signedRequest } from "../fixtures/webhook-kit.ts";
+import { eventBody, RecorderPlugin, signedRequest } from "../fixtures/webhook-kit.ts";
+import { tenantWithPlugin } from "./tenant-setup.ts";
 
 const ENV = {
   DVP_MASTER_KEYS: "test:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
@@ -73,22 +74,7 @@ Deno.test({
     const kv = await Deno.openKv(":memory:");
     const kernel = await startLocal(kv, [recorder]);
     try {
-      const token = await signAdminToken(ENV.DVP_ADMIN_JWT_SECRET, { tenants: "*" });
-      const tenant = crypto.randomUUID();
-      const auth = { authorization: `Bearer ${token}`, "content-type": "application/json" };
-      const created = await fetch(`${kernel.url}/v1/tenants/${tenant}`, {
-        method: "PUT",
-        headers: auth,
-        body: JSON.stringify({ slug: "deno", plan: "pro" }),
-      });
-      expect(created.status).toBe(201);
-      const { webhook_secret: secret } = await created.json();
-      const enabled = await fetch(`${kernel.url}/v1/tenants/${tenant}/plugins/recorder/enable`, {
-        method: "POST",
-        headers: auth,
-      });
-      expect(enabled.status).toBe(200);
-      await enabled.body?.cancel();
+      const { tenant, secret } = await tenantWithPlugin(kernel.url, ENV.DVP_ADMIN_JWT_SECRET, "recorder", "deno");
 
       const url = `${kernel.url}/v1/webhooks/${tenant}`;
       const res = await fetch(
