@@ -132,7 +132,7 @@ describe("the packed package", () => {
 describe("the README", () => {
   it("its Worker and embedding examples compile in the project (after new-plugin made plugins/index.ts)", async () => {
     const readme = readFileSync(join(REPO, "README.md"), "utf8");
-    const blocks = [...readme.matchAll(/```ts file=(\S+)\n([\s\S]*?)```/g)];
+    const blocks = [...readme.matchAll(/```typescript file=(\S+)\n([\s\S]*?)```/g)];
     expect(blocks.map((b) => b[1])).toEqual(["src/readme-worker.ts", "src/readme-embed.ts"]);
     for (const [, file, code] of blocks) writeFileSync(join(scratch, file!), code!);
     await sh(BIN("tsc"), ["-p", "tsconfig.json"]);
