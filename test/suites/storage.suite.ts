@@ -20,6 +20,7 @@ import {
   type TenantRecord,
   ValidationError,
 } from "../../src/index.ts";
+import type { KeyWrite } from "../../src/store/driver.ts";
 import type { Harness } from "./harness.ts";
 
 export interface StorageTarget {
@@ -80,6 +81,12 @@ export function namespacedDriver(inner: KVDriver, ns: string): KVDriver {
       : {}),
     ...(inner.deleteIfUnchanged
       ? { deleteIfUnchanged: (key: string, expected: string) => inner.deleteIfUnchanged!(ns + key, expected) }
+      : {}),
+    ...(inner.claimWith
+      ? {
+        claimWith: (claim: KeyWrite, writes: readonly KeyWrite[]) =>
+          inner.claimWith!({ ...claim, key: ns + claim.key }, writes.map((w) => ({ ...w, key: ns + w.key }))),
+      }
       : {}),
     delete: (key) => inner.delete(ns + key),
     list: async (opts) => {

@@ -1,0 +1,531 @@
+/**
+ * The event pipeline (DESIGN §6): inbox and queue delivery, retries with a bounded number of
+ * attempts, exactly one final record per (event, plugin), idempotent redelivery, sweep, replay.
+ * One suite on every store that holds events: memory on Node (test/node/events.test.ts), the
+ * tenant's Durable Object in workerd (test/workers/events.test.ts), Deno KV under Deno
+ * (test/deno/events.test.ts).
+ */
+import { type ContentEvent, createEventProcessor, eventKeys, RetryLaterError } from "../../src/events/index.ts";
+import { createKernel, type ExecutionRecord, generateMasterKey, type KVDriver } from "../../src/index.ts";
+import type { WorkMessage } from "../../src/queue.ts";
+import { RecorderPlugin } from "../fixtures/webhook-kit.ts";
+import type { Harness } from "./harness.ts";
+
+export interface EventsTarget {
+  /** A fresh store for one test (or a namespace of one); `now` is the test's clock. */
+  driver(now: () => number): KVDriver | Promise<KVDriver>;
+}
+
+export function eventsSuite(h: Harness, target: EventsTarget): void {
+  const { describe, it, expect } = h;
+  const TENANT = "0b7c9a52-3d5e-4f61-8a2b-c0ffee000001";
+
+  async function setup(options: { queue?: boolean } = {}) {
+    const clock = { now: Date.UTC(2026, 10, 24) };
+    const driver = await target.driver(() => clock.now);
+    const good = new RecorderPlugin("good");
+    const flaky = new RecorderPlugin("flaky");
+    const kernel = createKernel({
+      driver,
+      plugins: [good, flaky],
+      masterKeys: generateMasterKey("k1"),
+      now: () => clock.now,
+      log: { level: "error", sink: () => {} },
+    });
+    await kernel.putTenant(TENANT, { slug: "acme", plan: "free" });
+    await kernel.enable(TENANT, "good");
+    await kernel.enable(TENANT, "flaky");
+    const sent: WorkMessage[] = [];
+    let queueDown = false;
+    const queue = {
+      send(message: WorkMessage) {
+        if (queueDown) return Promise.reject(new Error("queue unavailable"));
+        sent.push(message);
+        return Promise.resolve();
+      },
+    };
+    // random() = 0: no jitter, so the retries here come exactly 30 s, then 60 s, after a failure.
+    const events = createEventProcessor(kernel, { random: () => 0, ...(options.queue ? { queue } : {}) });
+    return {
+      clock,
+      driver,
+      kernel,
+      good,
+      flaky,
+      events,
+      sent,
+      setQueueDown: (down: boolean) => (queueDown = down),
+    };
+  }
+
+  const event = (id: string, type: ContentEvent["type"] = "content.published"): ContentEvent => ({
+    id,
+    tenantId: TENANT,
+    type,
+    timestamp: "2026-11-24T00:00:00Z",
+    contentId: "post-1",
+    content: { title: "t" },
+    correlationId: "corr",
+    receivedAt: "2026-11-24T00:00:00Z",
+  });
+
+  const finals = (records: ExecutionRecord[], eventId: string) =>
+    records.filter((r) => r.eventId === eventId && r.final).map((r) => `${r.plugin}:${r.status}`).sort();
+
+  describe("event processor, KV inbox (no queue)", () => {
+    it("retries a failing plugin on later sweeps and ends in exactly one final record each", async () => {
+      const t = await setup();
+      t.flaky.failNext = 1;
+      expect(await t.events.accept(event("e1"))).toBe("accepted");
+      await t.events.idle();
+      let history = await t.kernel.history.list(TENANT, { kind: "hook" });
+      expect(finals(history, "e1")).toEqual(["good:succeeded"]);
+      expect(history.find((r) => r.plugin === "flaky")).toMatchObject({ status: "retrying", final: false, attempt: 1 });
+
+      // The retry is not due yet…
+      expect(await t.events.sweep(new Date(t.clock.now))).toEqual({ retried: 0 });
+      // …and is after the backoff.
+      t.clock.now += 31_000;
+      expect(await t.events.sweep(new Date(t.clock.now))).toEqual({ retried: 1 });
+      history = await t.kernel.history.list(TENANT, { kind: "hook" });
+      expect(finals(history, "e1")).toEqual(["flaky:succeeded", "good:succeeded"]);
+      expect(t.good.seen).toHaveLength(1); // the succeeded plugin was not run again
+      expect(t.flaky.seen).toHaveLength(2);
+      // Done: the inbox is empty.
+      t.clock.now += 3600_000;
+      expect(await t.events.sweep(new Date(t.clock.now))).toEqual({ retried: 0 });
+    });
+
+    it("gives up after maxAttempts with a final failed record that can be replayed", async () => {
+      const t = await setup();
+      t.flaky.failNext = 100;
+      await t.events.accept(event("e2"));
+      await t.events.idle();
+      for (let i = 0; i < 5; i++) {
+        t.clock.now += 10 * 60_000;
+        await t.events.sweep(new Date(t.clock.now));
+      }
+      const history = await t.kernel.history.list(TENANT, { kind: "hook" });
+      expect(finals(history, "e2")).toEqual(["flaky:failed", "good:succeeded"]);
+      expect(t.flaky.seen).toHaveLength(3);
+      const failed = history.find((r) => r.plugin === "flaky" && r.final)!;
+      expect(failed.attempt).toBe(3);
+      expect(failed.error).toMatch(/failed on purpose/);
+
+      t.flaky.failNext = 0;
+      await t.events.replay(TENANT, "e2");
+      const after = await t.kernel.history.list(TENANT, { kind: "hook" });
+      expect(after.filter((r) => r.eventId === "e2" && r.plugin === "flaky" && r.status === "succeeded")).toHaveLength(
+        1,
+      );
+      expect(t.good.seen).toHaveLength(1);
+    });
+
+    it("replay of one plugin leaves the others' retries alone, and resets only plugins with a final record", async () => {
+      const t = await setup();
+      t.good.failNext = 100;
+      t.flaky.failNext = 1;
+      await t.events.accept(event("part"));
+      await t.events.idle(); // both failed their first attempt: both wait for their retry
+      // A named replay of a plugin that is still on its way does nothing (it ends on its own).
+      expect(await t.events.replay(TENANT, "part", ["flaky"])).toEqual({ replayed: [] });
+      for (let i = 0; i < 4; i++) {
+        t.clock.now += 10 * 60_000;
+        await t.events.sweep(new Date(t.clock.now));
+      }
+      expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "part")).toEqual([
+        "flaky:succeeded",
+        "good:failed",
+      ]);
+      // Replaying only "good" does not strand anything, and "flaky" (final) is not run again.
+      t.good.failNext = 1;
+      const flakyRuns = t.flaky.seen.length;
+      expect(await t.events.replay(TENANT, "part", ["good"])).toEqual({ replayed: ["good"] });
+      for (let i = 0; i < 3; i++) {
+        t.clock.now += 10 * 60_000;
+        await t.events.sweep(new Date(t.clock.now));
+      }
+      expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "part")).toEqual([
+        "flaky:succeeded",
+        "good:failed",
+        "good:succeeded",
+      ]);
+      expect(t.flaky.seen).toHaveLength(flakyRuns);
+      expect(await t.driver.get(eventKeys.inbox(TENANT, "part"))).toBeNull(); // all final: no marker left
+    });
+
+    it("replay refuses plugins that are not enabled or lack the event's hook", async () => {
+      const t = await setup();
+      t.flaky.failNext = 100;
+      await t.events.accept(event("off"));
+      await t.events.idle();
+      await t.kernel.disable(TENANT, "flaky");
+      await expect(t.events.replay(TENANT, "off", ["flaky"])).rejects.toMatchObject({
+        code: "ERR_VALIDATION",
+        errors: [{ path: "/plugins", message: "flaky is not enabled, or has no contentPublished" }],
+      });
+      expect(await t.events.replay(TENANT, "off")).toEqual({ replayed: [] }); // failed, but disabled: not replayed
+    });
+
+    it("replay first writes a final record the history lost, from the copy its done-key keeps", async () => {
+      const t = await setup();
+      t.flaky.failNext = 3;
+      await t.events.accept(event("e3"));
+      await t.events.idle();
+      for (let i = 0; i < 5; i++) {
+        t.clock.now += 10 * 60_000;
+        await t.events.sweep(new Date(t.clock.now));
+      }
+      // The final "failed" record's write is lost (as if it had failed after the done-key was written).
+      const prefix = `hist:${TENANT}:`;
+      const page = await t.driver.list({ prefix });
+      const values = await t.driver.getMany(page.keys);
+      const lost = page.keys.find((_, i) => /"plugin":"flaky".*"status":"failed".*"final":true/.test(values[i] ?? ""));
+      expect(lost).toBeDefined();
+      await t.driver.delete(lost!);
+      expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "e3")).toEqual(["good:succeeded"]);
+
+      await t.events.replay(TENANT, "e3");
+      const after = finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "e3");
+      expect(after).toEqual(["flaky:failed", "flaky:succeeded", "good:succeeded"]);
+    });
+
+    it("finds a due event behind more than a page of markers that are not due yet", async () => {
+      const t = await setup();
+      const later = JSON.stringify({ due: t.clock.now + 24 * 3_600_000 });
+      for (let i = 0; i < 1_200; i++) {
+        await t.driver.put(eventKeys.inbox(TENANT, `m${String(i).padStart(4, "0")}`), later);
+      }
+      t.flaky.failNext = 1;
+      expect(await t.events.accept(event("zz-late"))).toBe("accepted"); // sorts after every m… marker
+      await t.events.idle();
+      t.clock.now += 10 * 60_000;
+      expect(await t.events.sweep(new Date(t.clock.now))).toEqual({ retried: 1 });
+      expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "zz-late")).toEqual([
+        "flaky:succeeded",
+        "good:succeeded",
+      ]);
+    });
+
+    it("sweeps an event whose dispatch never ran (the invocation died after the 2xx)", async () => {
+      const t = await setup();
+      // An event made durable whose dispatch never ran (the invocation was evicted right after the 2xx).
+      const lost = createEventProcessor(t.kernel);
+      await t.kernel.driver.put(`inbox:${TENANT}:e4`, JSON.stringify({ due: t.clock.now + 60_000 }));
+      await t.kernel.driver.put(
+        `evt:${TENANT}:e4`,
+        JSON.stringify({ v: 1, event: event("e4"), hook: "contentPublished", plugins: ["good", "flaky"] }),
+      );
+      t.clock.now += 61_000;
+      expect(await lost.sweep(new Date(t.clock.now))).toEqual({ retried: 1 });
+      const history = await t.kernel.history.list(TENANT, { kind: "hook" });
+      expect(finals(history, "e4")).toEqual(["flaky:succeeded", "good:succeeded"]);
+      // A marker without its event is dropped.
+      await t.kernel.driver.put(`inbox:${TENANT}:ghost`, JSON.stringify({ due: 0 }));
+      await lost.sweep(new Date(t.clock.now));
+      expect(await t.kernel.driver.get(`inbox:${TENANT}:ghost`)).toBeNull();
+    });
+
+    it("does not sweep an event while its first dispatch may still be running (a plugin's limit beyond the delay)", async () => {
+      const t = await setup();
+      t.flaky.hookTimeoutMs = 300_000;
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let calls = 0;
+      t.flaky.contentPublished = () => (calls++, gate);
+      await t.events.accept(event("slow"));
+      const marker = JSON.parse((await t.driver.get(eventKeys.inbox(TENANT, "slow")))!) as { due: number };
+      expect(marker.due - t.clock.now).toBe(330_000); // the slowest limit, and time to write its records
+      t.clock.now += 61_000;
+      expect(await t.events.sweep(new Date(t.clock.now))).toEqual({ retried: 0 });
+      release();
+      await t.events.idle();
+      expect(calls).toBe(1);
+      expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "slow")).toEqual([
+        "flaky:succeeded",
+        "good:succeeded",
+      ]);
+    });
+
+    it("a sweep leases each event as it starts it: a second isolate's sweep meanwhile does not run it beside", async () => {
+      const t = await setup();
+      t.flaky.hookTimeoutMs = 300_000;
+      t.flaky.failNext = 1;
+      await t.events.accept(event("leased"));
+      await t.events.idle(); // flaky failed once: due for its retry
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let calls = 0;
+      t.flaky.contentPublished = () => (calls++, gate);
+      t.clock.now += 10 * 60_000;
+      const first = t.events.sweep(new Date(t.clock.now));
+      while (calls === 0) await new Promise((r) => setTimeout(r, 1));
+      // Another isolate (its own processor on the same store), a minute later.
+      const other = createEventProcessor(t.kernel);
+      t.clock.now += 60_000;
+      expect(await other.sweep(new Date(t.clock.now))).toEqual({ retried: 0 });
+      release();
+      await first;
+      expect(calls).toBe(1);
+      expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "leased")).toEqual([
+        "flaky:succeeded",
+        "good:succeeded",
+      ]);
+    });
+
+    it("records a plugin disabled before it ran as skipped, and ignores plugins enabled after arrival", async () => {
+      const t = await setup();
+      // Store the event without dispatching, then change the plugin set.
+      await t.kernel.driver.put(
+        `evt:${TENANT}:e5`,
+        JSON.stringify({ v: 1, event: event("e5"), hook: "contentPublished", plugins: ["good", "flaky"] }),
+      );
+      await t.kernel.disable(TENANT, "flaky");
+      await t.events.process(TENANT, "e5");
+      const history = await t.kernel.history.list(TENANT, { kind: "hook" });
+      expect(finals(history, "e5")).toEqual(["flaky:skipped", "good:succeeded"]);
+      expect(t.flaky.seen).toHaveLength(0);
+
+      await t.kernel.disable(TENANT, "good");
+      await t.kernel.enable(TENANT, "flaky");
+      await t.kernel.enable(TENANT, "good");
+      await t.kernel.disable(TENANT, "flaky");
+      await t.events.accept(event("e6"));
+      await t.events.idle();
+      expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "e6")).toEqual(["good:succeeded"]);
+    });
+  });
+
+  describe("event processor with a queue", () => {
+    it("enqueues on accept and dispatches on the message; redelivery adds no record", async () => {
+      const t = await setup({ queue: true });
+      expect(await t.events.accept(event("q1"))).toBe("accepted");
+      expect(t.sent).toEqual([{ kind: "event", tenantId: TENANT, eventId: "q1", at: t.clock.now }]);
+      expect(t.good.seen).toHaveLength(0); // nothing runs until the consumer gets it
+      await t.events.handleMessage(t.sent[0]!);
+      await t.events.handleMessage(t.sent[0]!); // at-least-once: a second delivery
+      await Promise.all([t.events.handleMessage(t.sent[0]!), t.events.handleMessage(t.sent[0]!)]);
+      const history = await t.kernel.history.list(TENANT, { kind: "hook" });
+      expect(finals(history, "q1")).toEqual(["flaky:succeeded", "good:succeeded"]);
+      expect(t.good.seen).toHaveLength(1);
+      expect(await t.events.accept(event("q1"))).toBe("duplicate");
+      // A duplicate is enqueued again (its first accept may have claimed and then failed to send);
+      // delivered, it changes nothing.
+      expect(t.sent).toHaveLength(2);
+      await t.events.handleMessage(t.sent[1]!);
+      expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "q1")).toEqual([
+        "flaky:succeeded",
+        "good:succeeded",
+      ]);
+      expect(t.good.seen).toHaveLength(1);
+    });
+
+    it("on eventually consistent KV, retries a message whose event is not visible yet instead of dropping it", async () => {
+      const t = await setup({ queue: true });
+      expect(await t.events.accept(event("q-far"))).toBe("accepted");
+      const message = t.sent[0] as Extract<WorkMessage, { kind: "event" }>;
+      // The consumer runs in another location, where the event's KV write has not arrived yet.
+      const driver = t.kernel.driver as { atomic: boolean; get: (key: string) => Promise<string | null> };
+      const get = driver.get;
+      let visible = false;
+      Object.assign(driver, {
+        atomic: false,
+        get: (key: string) => key.startsWith("evt:") && !visible ? Promise.resolve(null) : get(key),
+      });
+      await expect(t.events.handleMessage(message)).rejects.toBeInstanceOf(RetryLaterError);
+      expect(t.good.seen).toHaveLength(0);
+      visible = true; // the write has propagated: the retry runs it
+      await t.events.handleMessage(message);
+      expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "q-far")).toEqual([
+        "flaky:succeeded",
+        "good:succeeded",
+      ]);
+      // Long after acceptance a missing event is gone (expired), not late: acknowledged.
+      visible = false;
+      t.clock.now += 10 * 60_000;
+      await t.events.handleMessage({ ...message, eventId: "q-expired" });
+    });
+
+    it("on eventually consistent KV, retries a message whose tenant is not visible yet; a deleted tenant's is acknowledged", async () => {
+      const t = await setup({ queue: true });
+      expect(await t.events.accept(event("q-new-tenant"))).toBe("accepted");
+      const message = t.sent[0] as Extract<WorkMessage, { kind: "event" }>;
+      // The consumer runs in another location, where the tenant's KV write has not arrived yet.
+      Object.assign(t.kernel.driver, { atomic: false });
+      const getTenant = t.kernel.getTenant.bind(t.kernel);
+      let visible = false;
+      t.kernel.getTenant = (id: string) => visible ? getTenant(id) : Promise.resolve(null);
+      await expect(t.events.handleMessage(message)).rejects.toBeInstanceOf(RetryLaterError);
+      expect(t.good.seen).toHaveLength(0);
+      visible = true;
+      await t.events.handleMessage(message);
+      expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "q-new-tenant")).toEqual([
+        "flaky:succeeded",
+        "good:succeeded",
+      ]);
+      // Long after acceptance, a tenant that is not there was deleted: nothing to run, acknowledged.
+      expect(await t.events.accept(event("q-deleted-tenant"))).toBe("accepted");
+      visible = false;
+      t.clock.now += 10 * 60_000;
+      await t.events.handleMessage({ ...message, eventId: "q-deleted-tenant" });
+      expect(t.good.seen).toHaveLength(1);
+    });
+
+    it("reads the events of one delivery together, and each on its own when that read fails", async () => {
+      const t = await setup({ queue: true });
+      for (const id of ["b1", "b2", "b3"]) expect(await t.events.accept(event(id))).toBe("accepted");
+      const driver = t.kernel.driver;
+      const calls = { get: 0, getMany: [] as number[] };
+      const { get, getMany } = driver;
+      let batchReadFails = false;
+      Object.assign(driver, {
+        get: (key: string) => (key.startsWith("evt:") && calls.get++, get.call(driver, key)),
+        getMany: (keys: readonly string[]) => {
+          if (keys.every((k) => k.startsWith("evt:"))) {
+            calls.getMany.push(keys.length);
+            if (batchReadFails) return Promise.reject(new Error("KV unavailable"));
+          }
+          return getMany.call(driver, keys);
+        },
+      });
+      const missing = { kind: "event", tenantId: TENANT, eventId: "never-accepted" } as const;
+      const results = await Promise.allSettled(t.events.handleMessages([...t.sent, missing]));
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled", "fulfilled"]);
+      expect(calls).toEqual({ get: 0, getMany: [4] });
+      let history = await t.kernel.history.list(TENANT, { kind: "hook" });
+      for (const id of ["b1", "b2", "b3"]) expect(finals(history, id)).toEqual(["flaky:succeeded", "good:succeeded"]);
+      expect(t.good.seen).toHaveLength(3);
+
+      // The batch read fails: each message reads its own event, and a redelivery still runs nothing twice.
+      for (const id of ["b4", "b5"]) await t.events.accept(event(id));
+      batchReadFails = true;
+      await Promise.all(t.events.handleMessages(t.sent));
+      expect(calls).toEqual({ get: 5, getMany: [4, 5] });
+      history = await t.kernel.history.list(TENANT, { kind: "hook" });
+      for (const id of ["b4", "b5"]) expect(finals(history, id)).toEqual(["flaky:succeeded", "good:succeeded"]);
+      expect(t.good.seen).toHaveLength(5);
+
+      // A batch read that answers for fewer keys is not taken to mean "no such event": each reads alone.
+      for (const id of ["b6", "b7"]) await t.events.accept(event(id));
+      batchReadFails = false;
+      Object.assign(driver, {
+        getMany: (keys: readonly string[]) =>
+          getMany.call(driver, keys).then((values) =>
+            keys.every((k) => k.startsWith("evt:")) ? values.slice(1) : values
+          ),
+      });
+      await Promise.all(t.events.handleMessages(t.sent.slice(-2)));
+      history = await t.kernel.history.list(TENANT, { kind: "hook" });
+      for (const id of ["b6", "b7"]) expect(finals(history, id)).toEqual(["flaky:succeeded", "good:succeeded"]);
+      expect(t.good.seen).toHaveLength(7);
+    });
+
+    it("asks the consumer to retry while a plugin fails, then finalizes", async () => {
+      const t = await setup({ queue: true });
+      t.flaky.failNext = 100;
+      await t.events.accept(event("q2"));
+      const message = t.sent[0] as Extract<WorkMessage, { kind: "event" }>;
+      for (let attempt = 1; attempt < 3; attempt++) {
+        const error = await t.events.handleMessage(message).catch((e) => e);
+        expect(error).toBeInstanceOf(RetryLaterError);
+        expect((error as RetryLaterError).delaySeconds).toBe(30 * 2 ** (attempt - 1));
+      }
+      await t.events.handleMessage(message); // the third attempt is final: acked
+      await t.events.handleMessage(message);
+      const history = await t.kernel.history.list(TENANT, { kind: "hook" });
+      expect(finals(history, "q2")).toEqual(["flaky:failed", "good:succeeded"]);
+      expect(history.filter((r) => r.eventId === "q2" && r.plugin === "flaky")).toHaveLength(3);
+      expect(t.good.seen).toHaveLength(1);
+    });
+
+    it("replays through the queue: the new delivery retries a failing plugin and ends in one new final record", async () => {
+      const t = await setup({ queue: true });
+      t.flaky.failNext = 3;
+      await t.events.accept(event("q-replay"));
+      const deliver = (message: WorkMessage) => t.events.handleMessage(message).then(() => "done", (e) => e);
+      for (let i = 0; i < 3; i++) await deliver(t.sent[0]!); // three attempts: the last one is final
+      expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "q-replay")).toEqual([
+        "flaky:failed",
+        "good:succeeded",
+      ]);
+      t.flaky.failNext = 1; // still failing once more: the replayed delivery must retry, not give up
+      expect(await t.events.replay(TENANT, "q-replay")).toEqual({ replayed: ["flaky"] });
+      expect(t.sent).toHaveLength(2); // delivered again, durably, as a new message
+      expect(await deliver(t.sent[1]!)).toBeInstanceOf(RetryLaterError);
+      expect(await deliver(t.sent[1]!)).toBe("done");
+      const history = await t.kernel.history.list(TENANT, { kind: "hook" });
+      expect(finals(history, "q-replay")).toEqual(["flaky:failed", "flaky:succeeded", "good:succeeded"]);
+      expect(t.good.seen).toHaveLength(1);
+      await expect(t.events.replay(TENANT, "q-never")).rejects.toMatchObject({ code: "ERR_EVENT_NOT_FOUND" });
+      // The reset travels with the message: nothing is cleared before it is sent, and a redelivery
+      // of the same replay message does not clear what its first delivery recorded.
+      expect(await t.events.replay(TENANT, "q-replay", ["good"])).toEqual({ replayed: ["good"] });
+      expect(await t.driver.get(eventKeys.done(TENANT, "q-replay", "good"))).not.toBeNull();
+      const replayMessage = t.sent.at(-1)!;
+      expect(replayMessage).toMatchObject({ replay: { plugins: ["good"] } });
+      await deliver(replayMessage);
+      await deliver(replayMessage);
+      const after = await t.kernel.history.list(TENANT, { kind: "hook" });
+      expect(finals(after, "q-replay").filter((f) => f === "good:succeeded")).toHaveLength(2); // the first run's and the replay's
+      expect(t.good.seen).toHaveLength(2);
+    });
+
+    it("a replay whose message cannot be sent clears nothing, so it can be asked again", async () => {
+      const t = await setup({ queue: true });
+      t.flaky.failNext = 3;
+      await t.events.accept(event("q-retry-replay"));
+      for (let i = 0; i < 3; i++) await t.events.handleMessage(t.sent[0]!).catch(() => {});
+      t.setQueueDown(true);
+      await expect(t.events.replay(TENANT, "q-retry-replay")).rejects.toThrow(/queue unavailable/);
+      t.setQueueDown(false);
+      expect(await t.events.replay(TENANT, "q-retry-replay")).toEqual({ replayed: ["flaky"] });
+      await t.events.handleMessage(t.sent.at(-1)!);
+      expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "q-retry-replay")).toEqual([
+        "flaky:failed",
+        "flaky:succeeded",
+        "good:succeeded",
+      ]);
+    });
+
+    it("releases the claim when the queue refuses, so the sender's retry is accepted", async () => {
+      const t = await setup({ queue: true });
+      t.setQueueDown(true);
+      await expect(t.events.accept(event("q3"))).rejects.toThrow(/queue unavailable/);
+      t.setQueueDown(false);
+      expect(await t.events.accept(event("q3"))).toBe("accepted");
+      expect(t.sent).toHaveLength(1);
+    });
+
+    it("uses the queue's atomic claimAndSend when it has one: one step, a duplicate sends nothing", async () => {
+      const t = await setup();
+      const claims: string[] = [];
+      const sent: WorkMessage[] = [];
+      const queue = {
+        send: () => Promise.reject(new Error("send must not be used when claimAndSend exists")),
+        async claimAndSend(claim: { key: string; value: string; ttlSeconds: number }, message: WorkMessage) {
+          claims.push(claim.key);
+          if (!(await t.driver.putIfAbsent(claim.key, claim.value, { ttlSeconds: claim.ttlSeconds }))) return false;
+          sent.push(message);
+          return true;
+        },
+      };
+      const events = createEventProcessor(t.kernel, { queue });
+      expect(await events.accept(event("c1"))).toBe("accepted");
+      expect(await createEventProcessor(t.kernel, { queue }).accept(event("c1"))).toBe("duplicate");
+      expect(claims).toEqual([`evt:${TENANT}:c1`, `evt:${TENANT}:c1`]);
+      expect(sent).toEqual([{ kind: "event", tenantId: TENANT, eventId: "c1", at: t.clock.now }]);
+      await events.handleMessage(sent[0]!);
+      expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "c1")).toEqual([
+        "flaky:succeeded",
+        "good:succeeded",
+      ]);
+    });
+
+    it("refuses messages of other kinds", async () => {
+      const t = await setup({ queue: true });
+      await expect(t.events.handleMessage({ kind: "task", tenantId: TENANT, taskId: "x", slot: "s" })).rejects.toThrow(
+        /cannot handle "task"/,
+      );
+    });
+  });
+}
