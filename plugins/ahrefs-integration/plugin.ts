@@ -22,7 +22,7 @@ import { pluginHttpClient, type ReferencePluginOptions } from "../_shared/http.t
 import { AhrefsClient, AhrefsError, type TargetQuery } from "./client.ts";
 import { type AhrefsConfig, CONFIG_SCHEMA, SECRETS_SCHEMA } from "./config.ts";
 import { Pacer } from "./pacer.ts";
-import { markDone, pendingWork } from "./progress.ts";
+import { Progress } from "./progress.ts";
 import { loadSnapshots, type Snapshot, snapshotKey } from "./snapshots.ts";
 
 export interface AhrefsOptions extends ReferencePluginOptions {
@@ -85,53 +85,68 @@ export class AhrefsIntegrationPlugin extends Plugin<AhrefsConfig> implements Sch
     const client = new AhrefsClient(http, token, this.options.apiBaseUrl, pacer);
     const storage = this.storage(ctx.tenantId);
     const today = execution.scheduledTime.toISOString().slice(0, 10);
-    const work = await pendingWork(storage, config.targets, today);
+    const progress = new Progress(storage, config.targets, {
+      now,
+      sleep: (ms) => (this.options.http?.sleep ?? defaultSleep)(ms),
+      onWriteError: (key, error) =>
+        this.logger.warn("progress not saved; written again with the next write", {
+          tenant_id: ctx.tenantId,
+          key,
+          error: errorMessage(error),
+        }),
+    });
+    const work = await progress.load(today);
     const features = new Set(config.enabled_features);
     const callsPerTarget = (features.has("backlinks") ? 2 : 0) + (features.has("rankings") ? 1 : 0) +
       (features.has("keywords") ? 1 : 0);
     const errors: string[] = [];
     let stored = 0;
     let stoppedBy: string | null = null;
-    for (const day of work) {
-      for (const target of day.targets) {
-        if (execution.signal.aborted) stoppedBy ??= "aborted";
-        // A target that could not be finished in time is left whole for the next run.
-        if (!stoppedBy && !pacer.fits(callsPerTarget)) stoppedBy = "deadline";
-        if (stoppedBy) break;
-        const q: TargetQuery = {
-          target,
-          date: day.date,
-          mode: config.mode,
-          ...(config.country ? { country: config.country } : {}),
-          signal: execution.signal,
-        };
-        const snapshot: Snapshot = { target, date: day.date, takenAt: new Date(now()).toISOString() };
-        try {
-          if (features.has("backlinks")) {
-            Object.assign(snapshot, await client.domainRating(q));
-            const stats = await client.backlinksStats(q);
-            snapshot.backlinks = stats.live;
-            snapshot.refdomains = stats.live_refdomains;
+    // However the loop ends (a stop, a storage error), the progress so far is written.
+    try {
+      for (const day of work) {
+        for (const target of day.targets) {
+          if (execution.signal.aborted) stoppedBy ??= "aborted";
+          // A target that could not be finished in time is left whole for the next run.
+          if (!stoppedBy && !pacer.fits(callsPerTarget)) stoppedBy = "deadline";
+          if (stoppedBy) break;
+          const q: TargetQuery = {
+            target,
+            date: day.date,
+            mode: config.mode,
+            ...(config.country ? { country: config.country } : {}),
+            signal: execution.signal,
+          };
+          const snapshot: Snapshot = { target, date: day.date, takenAt: new Date(now()).toISOString() };
+          try {
+            if (features.has("backlinks")) {
+              Object.assign(snapshot, await client.domainRating(q));
+              const stats = await client.backlinksStats(q);
+              snapshot.backlinks = stats.live;
+              snapshot.refdomains = stats.live_refdomains;
+            }
+            if (features.has("rankings")) Object.assign(snapshot, await client.metrics(q));
+            if (features.has("keywords")) snapshot.keywords = await client.organicKeywords(q, config.keywords_limit);
+          } catch (error) {
+            if (!(error instanceof AhrefsError) || error.kind !== "deadline") {
+              errors.push(errorMessage(error));
+              this.logger.warn("snapshot failed", { tenant_id: ctx.tenantId, target, error: errorMessage(error) });
+            }
+            if (error instanceof AhrefsError && error.kind !== "target") {
+              stoppedBy = error.kind;
+              // Kept, but not marked done: the next run takes this target's snapshot again, whole.
+              if (Object.keys(snapshot).length > 3) stored += await this.#save(storage, config, snapshot);
+              break;
+            }
+            await progress.markDone(day, target); // a bad target would fail again
+            continue;
           }
-          if (features.has("rankings")) Object.assign(snapshot, await client.metrics(q));
-          if (features.has("keywords")) snapshot.keywords = await client.organicKeywords(q, config.keywords_limit);
-        } catch (error) {
-          if (!(error instanceof AhrefsError) || error.kind !== "deadline") {
-            errors.push(errorMessage(error));
-            this.logger.warn("snapshot failed", { tenant_id: ctx.tenantId, target, error: errorMessage(error) });
-          }
-          if (error instanceof AhrefsError && error.kind !== "target") {
-            stoppedBy = error.kind;
-            // Kept, but not marked done: the next run takes this target's snapshot again, whole.
-            if (Object.keys(snapshot).length > 3) stored += await this.#save(storage, config, snapshot);
-            break;
-          }
-          await markDone(storage, day, target, config.targets); // a bad target would fail again
-          continue;
+          stored += await this.#save(storage, config, snapshot);
+          await progress.markDone(day, target);
         }
-        stored += await this.#save(storage, config, snapshot);
-        await markDone(storage, day, target, config.targets);
       }
+    } finally {
+      await progress.close();
     }
     const remaining = work.reduce((n, day) => n + day.targets.filter((t) => !day.done.includes(t)).length, 0);
     const earlier = work.filter((day) => day.date !== today).map((day) => day.date);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { AhrefsIntegrationPlugin, loadSnapshots } from "../../plugins/ahrefs-integration/index.ts";
+import { AhrefsIntegrationPlugin, loadSnapshots, snapshotKey } from "../../plugins/ahrefs-integration/index.ts";
 import { type FakeAhrefs, startFakeAhrefs } from "../fakes/ahrefs.ts";
-import { benchFor, instantRetries, TENANT } from "./helpers.ts";
+import { benchFor, instantRetries, kvOperations, recordingDriver, type StorageCall, TENANT } from "./helpers.ts";
 
 const TOKEN = "ahrefs-test-token-0123456789";
 let ahrefs: FakeAhrefs | undefined;
@@ -18,9 +18,16 @@ async function setup(
   units = 10_000,
   token = TOKEN,
   knownTargets = ["acme.com", "blog.acme.com", ...SITES],
+  { perMinute, driver }: { perMinute?: number; driver?: ReturnType<typeof recordingDriver> } = {},
 ) {
   const clock = { now: START };
-  ahrefs = await startFakeAhrefs({ token: TOKEN, units, knownTargets, now: () => clock.now });
+  ahrefs = await startFakeAhrefs({
+    token: TOKEN,
+    units,
+    knownTargets,
+    now: () => clock.now,
+    ...(perMinute ? { perMinute } : {}),
+  });
   const sleeps: number[] = [];
   const plugin = new AhrefsIntegrationPlugin({
     allowInsecureUrls: true,
@@ -28,9 +35,15 @@ async function setup(
     // Every wait (the HTTP client's backoff, the pacer's) moves the clock the kernel and the fake share.
     http: { ...instantRetries, sleep: async (ms: number) => void (sleeps.push(ms), clock.now += ms) },
   });
-  const bench = await benchFor(plugin, { targets: ["acme.com"], keywords_limit: 3, ...config }, {
-    api_token: token,
-  }, clock);
+  const bench = await benchFor(
+    plugin,
+    { targets: ["acme.com"], keywords_limit: 3, ...config },
+    {
+      api_token: token,
+    },
+    clock,
+    driver,
+  );
   return { bench, plugin, ahrefs, sleeps };
 }
 
@@ -162,6 +175,75 @@ describe("ahrefs-integration", () => {
     expect(busiestMinute(ahrefs.accepted)).toBeLessThanOrEqual(6);
   });
 
+  // Workers KV takes about one write per second per key. The record used to be rewritten after
+  // every target: at 6,000 requests a minute with keywords only, 50 writes in half a second.
+  it("writes the day's progress record at most once a second, even at 6,000 requests a minute", async () => {
+    const calls: StorageCall[] = [];
+    const { bench } = await setup(
+      { targets: SITES, enabled_features: ["keywords"], requests_per_minute: 6000 },
+      10_000,
+      TOKEN,
+      undefined,
+      { perMinute: 6000, driver: recordingDriver(calls) },
+    );
+    calls.length = 0;
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { snapshots_stored: 50, api_calls: 50 } });
+    const writes = calls.filter((c) => c.op !== "get" && c.op !== "getMany" && c.op !== "list")
+      .filter((c) => c.keys[0]!.endsWith(":progress:2026-11-20"));
+    expect(writes.length).toBeGreaterThanOrEqual(2); // written at the start, deleted when the day is complete
+    expect(writes.at(-1)!.op).toBe("delete");
+    for (const [i, write] of writes.entries()) {
+      if (i > 0) expect(write.at - writes[i - 1]!.at).toBeGreaterThanOrEqual(1000);
+    }
+    expect(kvOperations(calls)).toBeLessThan(100);
+  });
+
+  it("a progress write the store refuses (KV 429) is logged and written again later; the run goes on", async () => {
+    const calls: StorageCall[] = [];
+    let refused = 0;
+    const refuse = (call: StorageCall) => {
+      if (call.op !== "put" || !call.keys[0]!.endsWith(":progress:2026-11-20") || refused >= 2) return undefined;
+      refused++;
+      return new Error("KV PUT failed: 429 Too Many Requests");
+    };
+    // 6 a minute: a target every 10 s, so the record is due after every target.
+    const { bench } = await setup(
+      { targets: SITES.slice(0, 4), enabled_features: ["keywords"], requests_per_minute: 6 },
+      10_000,
+      TOKEN,
+      undefined,
+      { driver: recordingDriver(calls, refuse) },
+    );
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { snapshots_stored: 4 } });
+    const warnings = bench.logs.filter((r) => r.msg === "progress not saved; written again with the next write");
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatchObject({ level: "warn", error: "KV PUT failed: 429 Too Many Requests" });
+    const writes = calls.filter((c) => (c.op === "put" || c.op === "delete") && c.keys[0]!.includes(":progress:"));
+    // Refused at the start and after the second target; written after the third; deleted when complete.
+    expect(writes.map((w) => w.op)).toEqual(["put", "put", "put", "delete"]);
+  });
+
+  it("a run that stops writes the progress it made, a second after the last write", async () => {
+    const calls: StorageCall[] = [];
+    // 10 units: 3 targets' keywords (3 each), then the API refuses and the run stops.
+    const { bench } = await setup(
+      { targets: SITES.slice(0, 5), enabled_features: ["keywords"], requests_per_minute: 6000 },
+      10,
+      TOKEN,
+      undefined,
+      { perMinute: 6000, driver: recordingDriver(calls) },
+    );
+    expect(await bench.runTask()).toMatchObject({ data: { stopped_by: "units", remaining: 2 } });
+    const writes = calls.filter((c) => c.op === "put" && c.keys[0]!.endsWith(":progress:2026-11-20"));
+    expect(writes).toHaveLength(2);
+    expect(writes[1]!.at - writes[0]!.at).toBeGreaterThanOrEqual(1000);
+    bench.clock.now += 90_000;
+    ahrefs!.unitsLeft = 100;
+    ahrefs!.requests.length = 0;
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { snapshots_stored: 2 } });
+    expect(requestedTargets(ahrefs!)).toEqual(["site3.example@2026-11-20", "site4.example@2026-11-20"]);
+  });
+
   it("the next day's run first finishes the day a stopped run left", async () => {
     // One API unit: acme.com's metrics, then blog.acme.com is refused (403) and the run stops.
     const { bench, ahrefs } = await setup(
@@ -223,6 +305,26 @@ describe("ahrefs-integration", () => {
       errorMessage: expect.stringMatching(/nope.example: HTTP 400: invalid target/),
       data: { snapshots_stored: 1 },
     });
+  });
+
+  it("charts 50 targets with 120 days each within a bound of storage operations (batch reads)", async () => {
+    const calls: StorageCall[] = [];
+    const { bench, plugin } = await setup({ targets: SITES }, 10_000, TOKEN, undefined, {
+      driver: recordingDriver(calls),
+    });
+    const storage = plugin.storage(TENANT);
+    for (const target of SITES) {
+      for (let d = 0; d < 120; d++) {
+        const date = new Date(START - d * 86_400_000).toISOString().slice(0, 10);
+        await storage.put(snapshotKey(target, date), { target, date, takenAt: date, domain_rating: d });
+      }
+    }
+    calls.length = 0;
+    const panels = await plugin.dataSeries(bench.kernel.context(await bench.kernel.requireTenant(TENANT)));
+    expect(panels).toHaveLength(50);
+    expect(panels[0]!.series[0]!.points).toHaveLength(120);
+    // One list and two batch reads per target; a get per snapshot was 6,050.
+    expect(kvOperations(calls)).toBeLessThanOrEqual(200);
   });
 
   it("charts Domain Rating, backlinks and traffic over time", async () => {

@@ -82,19 +82,32 @@ export interface StorageCall {
  * A memory driver that records every call, to count what a run costs on Workers KV: at most
  * 1,000 operations per invocation, about one write per second per key.
  */
-export function recordingDriver(calls: StorageCall[]): (clock: { now: number }) => KVDriver {
+export function recordingDriver(
+  calls: StorageCall[],
+  /** An error for a call to fail with (recorded all the same), like a KV 429. */
+  refuse: (call: StorageCall) => Error | undefined = () => undefined,
+): (clock: { now: number }) => KVDriver {
   return (clock) => {
     const inner = createMemoryDriver({ now: () => clock.now });
-    const note = (op: StorageCall["op"], keys: string[]) => calls.push({ op, keys, at: clock.now });
+    const note = (op: StorageCall["op"], keys: string[]) => {
+      const call = { op, keys, at: clock.now };
+      calls.push(call);
+      const error = refuse(call);
+      if (error) throw error;
+    };
     return {
       name: inner.name,
       atomic: inner.atomic,
-      get: (key) => (note("get", [key]), inner.get(key)),
-      getMany: (keys) => (note("getMany", [...keys]), inner.getMany(keys)),
-      put: (key, value, options) => (note("put", [key]), inner.put(key, value, options)),
-      putIfAbsent: (key, value, options) => (note("putIfAbsent", [key]), inner.putIfAbsent(key, value, options)),
-      delete: (key) => (note("delete", [key]), inner.delete(key)),
-      list: (options) => (note("list", [options.prefix]), inner.list(options)),
+      get: async (key) => (note("get", [key]), await inner.get(key)),
+      getMany: async (keys) => (note("getMany", [...keys]), await inner.getMany(keys)),
+      put: async (key, value, options) => (note("put", [key]), await inner.put(key, value, options)),
+      putIfAbsent: async (
+        key,
+        value,
+        options,
+      ) => (note("putIfAbsent", [key]), await inner.putIfAbsent(key, value, options)),
+      delete: async (key) => (note("delete", [key]), await inner.delete(key)),
+      list: async (options) => (note("list", [options.prefix]), await inner.list(options)),
     };
   };
 }
