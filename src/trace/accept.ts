@@ -10,7 +10,8 @@ export function acceptSpan(headers: Headers, name: string, startMs: number): Tra
     name,
     traceId: parent?.traceId ?? newTraceId(),
     spanId: newSpanId(),
-    ...(parent ? { parentSpanId: parent.spanId } : {}),
+    // The sender's flags (e.g. not sampled, 00) go on with its trace into every outbound call.
+    ...(parent ? { parentSpanId: parent.spanId, flags: parent.flags } : {}),
     startMs,
     durationMs: Date.now() - startMs,
   };

@@ -14,6 +14,8 @@ import type { TraceSpan } from "./span.ts";
  */
 export const MAX_CALL_SPANS = 20;
 export const MAX_SPAN_ERROR = 300;
+/** The longest call span name: past it, the method and origin (a path can come from content). */
+export const MAX_SPAN_NAME = 300;
 
 /**
  * The error text, or a short stand-in when it is longer: never a cut (a secret cut in two would
@@ -21,6 +23,19 @@ export const MAX_SPAN_ERROR = 300;
  */
 function spanError(text: string, standIn: string): string {
   return text.length <= MAX_SPAN_ERROR ? text : standIn;
+}
+
+/**
+ * "POST https://host/path…", or "POST https://host/…" when longer than MAX_SPAN_NAME: a stand-in,
+ * not a cut, for the same reason as the error's.
+ */
+function spanName(name: string): string {
+  if (name.length <= MAX_SPAN_NAME) return name;
+  const space = name.indexOf(" ");
+  const method = space > 0 && space < 16 ? name.slice(0, space + 1) : "";
+  const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]*/i.exec(name.slice(method.length))?.[0];
+  const short = `${method}${origin ?? ""}/…`;
+  return short.length <= MAX_SPAN_NAME ? short : `${method}…`;
 }
 
 export interface OpenCall {
@@ -59,7 +74,7 @@ export class TraceCollector {
     const plugin = owner || this.#sole;
     const span: TraceSpan = {
       kind: "http",
-      name,
+      name: spanName(name),
       traceId: this.traceId,
       spanId: newSpanId(),
       parentSpanId: this.hookSpanId(plugin),
@@ -67,7 +82,7 @@ export class TraceCollector {
       durationMs: 0,
     };
     return {
-      traceparent: formatTraceparent(this.traceId, span.spanId),
+      traceparent: formatTraceparent(this.traceId, span.spanId, this.#accept?.flags),
       end: (status, error) => {
         span.durationMs = Date.now() - span.startMs;
         span.status = status;

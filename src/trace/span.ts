@@ -21,6 +21,8 @@ export interface TraceSpan {
   status?: number;
   /** Why it failed, when it did (scrubbed like the rest of the record). */
   error?: string;
+  /** The accept span of a webhook that sent a `traceparent`: its trace-flags (two hex digits). */
+  flags?: string;
 }
 
 /** A span on the wire (the admin API): snake_case, the start as ISO 8601. */

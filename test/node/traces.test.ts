@@ -80,7 +80,10 @@ async function setup(plugins: Plugin[], status = (_path: string) => 200) {
   for (const p of plugins) expect((await admin("POST", `/plugins/${p.name}/enable`)).status).toBe(200);
   const send = async (headers: Record<string, string> = {}) => {
     const req = await signedRequest(`http://kernel.test/v1/webhooks/${tenant}`, secret, eventBody(), { headers });
-    expect((await rt.fetch(req)).status).toBe(202);
+    // The dispatch runs in the background (waitUntil): wait for it, so its calls and records are all in.
+    const background: Promise<unknown>[] = [];
+    expect((await rt.fetch(req, (work) => void background.push(work))).status).toBe(202);
+    await Promise.all(background);
     await rt.events.idle();
   };
   const executions = async () =>
@@ -174,6 +177,28 @@ describe("traces", () => {
     const hook = spans("failing").find((s) => s.kind === "hook")!;
     expect(hook.error).toBe("failed: the record's error says why");
     expect(errors.some((line) => line.includes("contentPublished failed in plugin failing"))).toBe(true);
+  });
+
+  it("a long path does not make a long span name: past 300 characters the name is the method and origin", async () => {
+    // A path can come from content (a slug, a title): 21 calls with 4 KB paths made ~84 KB of spans.
+    const path = `/pages/${"p".repeat(4_000)}`;
+    const { sent, send, executions } = await setup([new CallerPlugin("long", path, 21)]);
+    await send();
+    expect(sent).toHaveLength(21);
+    const [record] = await executions();
+    const calls = (record!.spans as Record<string, any>[]).filter((s) => s.kind === "http");
+    expect(calls).toHaveLength(20);
+    for (const call of calls) expect(call.name).toBe("POST http://upstream.test/…");
+    expect(JSON.stringify(record!.spans).length).toBeLessThan(16 * 1024);
+  });
+
+  it("the caller's trace flags are carried forward: not sampled in, not sampled out", async () => {
+    const { sent, send } = await setup([new CallerPlugin("caller", "/deploy")]);
+    await send({ traceparent: `00-${TRACE}-${PARENT}-00` });
+    await send({ traceparent: `00-${TRACE}-${PARENT}-01` });
+    await send();
+    expect(sent.map((s) => s.traceparent!.slice(-3))).toEqual(["-00", "-01", "-01"]);
+    expect(parseTraceparent(sent[0]!.traceparent)).toMatchObject({ traceId: TRACE, sampled: false });
   });
 
   it("a request without a hook's signal carries no traceparent", async () => {
