@@ -8,7 +8,7 @@ import { Validator } from "@cfworker/json-schema";
 import { describe, expect, it, vi } from "vitest";
 import { createMemoryDriver } from "../../src/index.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
-import { openApiPath } from "../../src/http/openapi/document.ts";
+import { openApiDocument, openApiPath } from "../../src/http/openapi/document.ts";
 import { MyPlugin } from "../fixtures/my-plugin.ts";
 import { eventBody, RecorderPlugin, signAdminToken, signedRequest } from "../fixtures/webhook-kit.ts";
 import { ReporterPlugin, VaultPlugin } from "../suites/admin-fixtures.ts";
@@ -268,5 +268,68 @@ describe("every answer of the admin suite", () => {
     };
     const unseen = operations.filter((o) => !succeeded(o.method, o.path)).map((o) => o.op.operationId);
     expect(unseen).toEqual([]);
+  });
+});
+
+describe("a plugin schema with definitions and local $refs (draft-07)", () => {
+  // Its "#/definitions/…" refs are relative to the plugin's schema, not to the OpenAPI document.
+  const schema = {
+    $schema: "http://json-schema.org/draft-07/schema#",
+    $id: "https://example.test/linker/config.json",
+    definitions: {
+      port: { type: "integer", minimum: 1, maximum: 65535 },
+      target: {
+        type: "object",
+        properties: { port: { $ref: "#/definitions/port" }, next: { $ref: "#/definitions/target" } },
+        required: ["port"],
+      },
+    },
+    type: "object",
+    properties: { target: { $ref: "#/definitions/target" }, whole: { $ref: "#" } },
+    required: ["target"],
+  };
+  const doc = openApiDocument({
+    version: "1.0.0",
+    plugins: [{
+      name: "linker",
+      plugin: { version: "2.0.0", CONFIG_SCHEMA: schema, SECRETS_SCHEMA: { type: "object" } },
+    }],
+  }) as Json;
+  const base = "https://dvp.test/openapi.json";
+  const validator = () => {
+    const v = new Validator({ $ref: `${base}#/components/schemas/plugin-linker-config` }, "2020-12", false);
+    v.addSchema(doc, base);
+    return v;
+  };
+
+  it("resolves its refs inside its own component, so the document validates configs as the plugin does", () => {
+    const v = validator();
+    expect(v.validate({ target: { port: 443, next: { port: 8080 } } }).valid).toBe(true);
+    expect(v.validate({ target: { port: 0 } }).valid).toBe(false);
+    expect(v.validate({ target: { port: 443, next: { port: "x" } } }).valid).toBe(false);
+    expect(v.validate({ target: { port: 1 }, whole: { target: { port: 70_000 } } }).valid).toBe(false);
+    // The plugin's own validation agrees.
+    const own = new Validator(schema as never, "7", false);
+    expect(own.validate({ target: { port: 0 } }).valid).toBe(false);
+  });
+
+  it("every $ref in the component points into the document", () => {
+    const refs: string[] = [];
+    const walk = (node: unknown): void => {
+      if (!node || typeof node !== "object") return;
+      for (const [key, value] of Object.entries(node)) {
+        if (key === "$ref" && typeof value === "string") refs.push(value);
+        else walk(value);
+      }
+    };
+    const component = doc.components.schemas["plugin-linker-config"];
+    walk(component);
+    expect(refs.length).toBe(4);
+    for (const ref of refs) {
+      expect(ref.startsWith("#/components/schemas/plugin-linker-config")).toBe(true);
+      const target = ref.slice(2).split("/").reduce((at: any, part) => at?.[part], doc);
+      expect(target).toBeTypeOf("object");
+    }
+    expect(component.$id).toBeUndefined(); // an $id would make every "#/…" of the document relative to it
   });
 });

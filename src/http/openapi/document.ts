@@ -45,8 +45,10 @@ export function openApiDocument(options: {
   }
   const schemas: Json = { ...SCHEMAS };
   for (const { name, plugin } of options.plugins) {
-    schemas[`plugin-${name}-config`] = embedded(plugin.CONFIG_SCHEMA, `${name} ${plugin.version}: config`);
-    schemas[`plugin-${name}-secrets`] = embedded(plugin.SECRETS_SCHEMA, `${name} ${plugin.version}: secret names`);
+    const config = `plugin-${name}-config`;
+    const secrets = `plugin-${name}-secrets`;
+    schemas[config] = embedded(plugin.CONFIG_SCHEMA, `${name} ${plugin.version}: config`, config);
+    schemas[secrets] = embedded(plugin.SECRETS_SCHEMA, `${name} ${plugin.version}: secret names`, secrets);
   }
   return {
     openapi: "3.1.0",
@@ -121,10 +123,33 @@ function operation(op: Operation): Json {
   };
 }
 
-/** A plugin's own schema (draft-07) as a component: without the keywords that name its dialect or id. */
-function embedded(schema: unknown, description: string): Json {
+/**
+ * A plugin's own schema (draft-07) as a component, without the keywords that name its dialect or
+ * id: inside the document, an `$id` would make every `#/…` of the document's own refs relative to
+ * the plugin's schema, and `$schema` belongs to a resource root only. Its local refs (`#`,
+ * `#/definitions/x`) are made absolute within the document (`#/components/schemas/<name>/…`), so
+ * they point where they pointed in the plugin's schema, not at the document's root.
+ */
+function embedded(schema: unknown, description: string, name: string): Json {
   const copy = { ...(schema && typeof schema === "object" ? schema as Json : {}) };
   delete copy.$schema;
   delete copy.$id;
-  return { description, ...copy };
+  const root = `#/components/schemas/${name.replaceAll("~", "~0").replaceAll("/", "~1")}`;
+  return { description, ...(rebased(copy, root) as Json) };
+}
+
+/** Keywords whose values are instance data, not schemas: a "$ref" inside them is data. */
+const DATA_KEYWORDS = new Set(["const", "enum", "default", "examples", "example"]);
+
+/** A copy of `node` with every local `$ref` ("#…") moved under `root`. */
+function rebased(node: unknown, root: string): unknown {
+  if (Array.isArray(node)) return node.map((item) => rebased(item, root));
+  if (!node || typeof node !== "object") return node;
+  const out: Json = {};
+  for (const [key, value] of Object.entries(node)) {
+    if (key === "$ref" && typeof value === "string" && (value === "#" || value.startsWith("#/"))) {
+      out[key] = root + value.slice(1);
+    } else out[key] = DATA_KEYWORDS.has(key) ? value : rebased(value, root);
+  }
+  return out;
 }
