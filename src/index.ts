@@ -67,6 +67,7 @@ export type { MasterKeyring } from "./crypto/master-keys.ts";
 export { SecretBox } from "./crypto/secret-box.ts";
 export { KERNEL_VERSION } from "./version.ts";
 export { createHttpClient, defaultSleep } from "./net/http-client.ts";
+export { upstreamError } from "./net/upstream-error.ts";
 export type { HttpClient, HttpClientOptions, HttpErrorCode, HttpRequest, HttpResult } from "./net/http-client.ts";
 export { assertSafeUrl, checkUrl, describeUrl, hostProblem, UnsafeUrlError } from "./net/url-guard.ts";
 export type { UrlCheck, UrlGuardOptions } from "./net/url-guard.ts";

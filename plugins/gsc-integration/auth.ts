@@ -7,6 +7,7 @@ import { importPKCS8, SignJWT } from "jose";
 import { PluginError } from "../../src/errors.ts";
 import type { HttpClient } from "../../src/net/http-client.ts";
 import type { SavedUrl } from "../../src/net/saved-urls.ts";
+import { upstreamError } from "../../src/net/upstream-error.ts";
 import { BoundedCache, credentialId } from "./credential-cache.ts";
 
 export const GSC_SCOPE = "https://www.googleapis.com/auth/webmasters.readonly";
@@ -118,7 +119,7 @@ export class GoogleTokenProvider {
       body: new URLSearchParams({ grant_type: JWT_BEARER, assertion }).toString(),
       signal,
     });
-    if (!result.success) throw new PluginError(`Google token exchange failed: ${result.error}`);
+    if (!result.success) throw upstreamError(`Google token exchange failed: ${result.error}`, result);
     const token = result.data?.access_token;
     if (typeof token !== "string" || !token) throw new PluginError("Google token exchange returned no access_token");
     const expiresIn = typeof result.data?.expires_in === "number" ? result.data.expires_in : 3600;

@@ -4,8 +4,8 @@
  * with `startDate`, `endDate`, `dimensions`, `type`, `dataState`, `rowLimit` (≤ 25,000) and
  * `startRow` for paging. A 401 refreshes the access token once.
  */
-import { PluginError } from "../../src/errors.ts";
 import type { HttpClient } from "../../src/net/http-client.ts";
+import { upstreamError } from "../../src/net/upstream-error.ts";
 import type { GoogleTokenProvider } from "./auth.ts";
 
 export const GOOGLE_API_BASE = "https://www.googleapis.com";
@@ -51,7 +51,7 @@ export class SearchConsoleClient {
     if (!result.success && result.status === 401) result = await send(await this.tokens.refresh(signal));
     if (!result.success) {
       const hint = result.status === 403 ? " (add the service account's client_email as a user of this property)" : "";
-      throw new PluginError(`Search Analytics query for ${siteUrl} failed: ${result.error}${hint}`);
+      throw upstreamError(`Search Analytics query for ${siteUrl} failed: ${result.error}${hint}`, result);
     }
     return result.data?.rows ?? [];
   }

@@ -10,7 +10,7 @@ export function pluginTemplate(
   const types = ["type HookContext", "type HttpClientOptions", "Plugin"];
   const protocols: string[] = [];
   if (has("content")) {
-    types.push("type Content", "type ContentLifecycleHooks", "type Metadata", "PluginError");
+    types.push("type Content", "type ContentLifecycleHooks", "type Metadata", "upstreamError");
     protocols.push("ContentLifecycleHooks");
   }
   if (has("filters")) {
@@ -122,7 +122,8 @@ const CONTENT = `
       domain: content.domain ?? null,
       path: content.path ?? null,
     }, ctx.signal); // aborted when the kernel stops waiting (hookTimeoutMs)
-    if (!result.success) throw new PluginError(\`\${type} notification failed: \${result.error}\`);
+    // A 4xx is final (PluginError); a time-out, 429 or 5xx is a plain Error, which the kernel retries.
+    if (!result.success) throw upstreamError(\`\${type} notification failed: \${result.error}\`, result);
     this.logger.info(\`\${type}: notified for \${contentId}\`, {
       tenant_id: ctx.tenantId,
       correlation_id: ctx.correlationId ?? undefined,
