@@ -134,7 +134,7 @@ export class Kernel implements PluginHost {
     this.history = new ExecutionHistory(this.driver, {
       now: this.now,
       retentionDays: options.historyRetentionDays,
-      scrub: (text) => this.log.scrub(text),
+      scrub: (text, tenantId) => this.log.scrub(text, tenantId),
     });
     this.registry = new PluginRegistry({ kernelVersion: KERNEL_VERSION, host: this });
     for (const plugin of options.plugins ?? []) this.register(plugin);
@@ -233,7 +233,7 @@ export class Kernel implements PluginHost {
     const secrets = await Promise.all(
       tenant.webhookSecrets.map((s) => this.secretBox.decrypt(tenant.id, WEBHOOK_SECRET_SCOPE, s)),
     );
-    for (const secret of secrets) this.log.addSecretValue(secret);
+    for (const secret of secrets) this.log.addSecretValue(secret, tenant.id);
     return secrets;
   }
 
@@ -356,7 +356,7 @@ export class Kernel implements PluginHost {
         );
       }
       names = Object.keys(current).sort();
-      for (const value of Object.values(current)) this.log.addSecretValue(value);
+      for (const value of Object.values(current)) this.log.addSecretValue(value, id);
       return {
         ...state,
         secrets: names.length ? await this.secretBox.encrypt(id, plugin, JSON.stringify(current)) : null,
@@ -378,7 +378,7 @@ export class Kernel implements PluginHost {
     const sealed = tenant.plugins[plugin]?.secrets;
     if (!sealed) return new Secrets(plugin);
     const values = JSON.parse(await this.secretBox.decrypt(tenant.id, plugin, sealed)) as Record<string, string>;
-    for (const value of Object.values(values)) this.log.addSecretValue(value);
+    for (const value of Object.values(values)) this.log.addSecretValue(value, tenant.id);
     return new Secrets(plugin, values);
   }
 

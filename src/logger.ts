@@ -51,34 +51,126 @@ export const SECRET_KEY =
 
 const REDACTED = "[redacted]";
 
+type Scrubber = (text: string) => string;
+
+/** Secret values kept platform-wide, per tenant, and tenants kept (least recently used dropped first). */
+const MAX_PLATFORM_SECRETS = 1_000;
+const MAX_SECRETS_PER_TENANT = 256;
+const MAX_SECRET_TENANTS = 1_000;
+
+/** Values in insertion order, at most `max` (the oldest dropped first). */
+class SecretList {
+  readonly values = new Set<string>();
+  /** Built for the platform list of this generation; null when either changed. */
+  scrubbers: Scrubber[] | null = null;
+  builtFor = -1;
+  constructor(readonly max: number) {}
+
+  /** Whether the list changed. */
+  add(value: string): boolean {
+    if (this.values.has(value)) return false;
+    if (this.values.size >= this.max) this.values.delete(this.values.values().next().value!);
+    this.values.add(value);
+    this.scrubbers = null;
+    return true;
+  }
+}
+
 /** Where records go and from which level; a kernel and its plugins share one. */
 export class LogConfig {
   level: LogLevel;
   sink: LogSink;
-  readonly #secretValues = new Set<string>();
-  #scrubbers: ((text: string) => string)[] | null = null;
+  /**
+   * Values scrubbed from every record, and each tenant's own: a tenant saving many values drops
+   * only its own oldest, never another tenant's (which would then reach logs and history).
+   */
+  readonly #platform: SecretList;
+  readonly #tenants = new Map<string, SecretList>();
+  readonly #perTenant: number;
+  readonly #maxTenants: number;
+  /** Bumped on every change: what a record naming no tenant is scrubbed with is rebuilt then. */
+  #generation = 0;
+  /** Bumped when the platform's values change: each tenant's scrubbers include them. */
+  #platformGeneration = 0;
+  #all: { generation: number; scrubbers: Scrubber[] } | null = null;
 
-  constructor(options: { level?: LogLevel; sink?: LogSink } = {}) {
+  constructor(
+    options: {
+      level?: LogLevel;
+      sink?: LogSink;
+      /** Secret values kept per tenant (default 256). */
+      maxSecretsPerTenant?: number;
+      /** Tenants whose values are kept (default 1,000): the least recently used is dropped first. */
+      maxSecretTenants?: number;
+    } = {},
+  ) {
     this.level = options.level ?? "info";
     this.sink = options.sink ?? consoleSink;
+    this.#platform = new SecretList(MAX_PLATFORM_SECRETS);
+    this.#perTenant = options.maxSecretsPerTenant ?? MAX_SECRETS_PER_TENANT;
+    this.#maxTenants = options.maxSecretTenants ?? MAX_SECRET_TENANTS;
   }
 
   /**
-   * Remember a secret value so it is scrubbed from any message or string field.
-   * Short values are skipped: scrubbing "abc" everywhere would mangle ordinary text.
+   * Remember a secret value so it is scrubbed from any message or string field: the tenant's
+   * (scrubbed from that tenant's records), or platform-wide without one. A tenant dropped as least
+   * recently used has its values registered again when the kernel next reads them (secrets are
+   * read before a hook can quote them). Short values are skipped: scrubbing "abc" everywhere would
+   * mangle ordinary text.
    */
-  addSecretValue(value: string): void {
-    if (value.length < 8 || this.#secretValues.has(value)) return;
-    if (this.#secretValues.size >= 1000) this.#secretValues.delete(this.#secretValues.values().next().value!);
-    this.#secretValues.add(value);
-    this.#scrubbers = null;
+  addSecretValue(value: string, tenantId?: string): void {
+    if (value.length < 8) return;
+    const list = tenantId === undefined ? this.#platform : this.#tenant(tenantId, true)!;
+    if (!list.add(value)) return;
+    this.#generation++;
+    if (list === this.#platform) this.#platformGeneration++;
   }
 
-  scrub(text: string): string {
-    if (this.#secretValues.size === 0) return text;
-    this.#scrubbers ??= scrubbersFor(this.#secretValues);
-    for (const scrub of this.#scrubbers) text = scrub(text);
+  /**
+   * `text` without the secret values of `tenantId` and the platform's; a record that names no
+   * tenant is scrubbed of every value held.
+   */
+  scrub(text: string, tenantId?: string): string {
+    if (this.#generation === 0) return text;
+    let scrubbers: Scrubber[];
+    if (tenantId === undefined) {
+      if (this.#all?.generation !== this.#generation) {
+        const values = [...this.#platform.values];
+        for (const list of this.#tenants.values()) values.push(...list.values);
+        this.#all = { generation: this.#generation, scrubbers: scrubbersFor(values) };
+      }
+      scrubbers = this.#all.scrubbers;
+    } else {
+      const list = this.#tenant(tenantId, false);
+      if (!list) scrubbers = this.#platform.scrubbers ??= scrubbersFor(this.#platform.values);
+      else {
+        // One set, longest first: a platform value that is a prefix of the tenant's must not leave its tail.
+        if (!list.scrubbers || list.builtFor !== this.#platformGeneration) {
+          list.scrubbers = scrubbersFor([...this.#platform.values, ...list.values]);
+          list.builtFor = this.#platformGeneration;
+        }
+        scrubbers = list.scrubbers;
+      }
+    }
+    for (const scrub of scrubbers) text = scrub(text);
     return text;
+  }
+
+  /** The tenant's list, made the most recently used (made when `create`; the least recent dropped past the bound). */
+  #tenant(tenantId: string, create: boolean): SecretList | undefined {
+    const key = tenantId.toLowerCase();
+    let list = this.#tenants.get(key);
+    if (list) this.#tenants.delete(key);
+    else if (!create) return undefined;
+    else {
+      list = new SecretList(this.#perTenant);
+      if (this.#tenants.size >= this.#maxTenants) {
+        this.#tenants.delete(this.#tenants.keys().next().value!);
+        this.#generation++;
+      }
+    }
+    this.#tenants.set(key, list);
+    return list;
   }
 }
 
@@ -90,8 +182,8 @@ const PATTERN_MAX = 8_192;
  * leave the other's tail behind): alternations of bounded size, and a plain split for a value too
  * long for one. One huge secret must not make every later log line throw.
  */
-function scrubbersFor(values: Iterable<string>): ((text: string) => string)[] {
-  const scrubbers: ((text: string) => string)[] = [];
+function scrubbersFor(values: Iterable<string>): Scrubber[] {
+  const scrubbers: Scrubber[] = [];
   let group: string[] = [];
   let size = 0;
   const close = () => {
@@ -197,9 +289,12 @@ class JsonLogger implements Logger {
 
   private write(level: LogLevel, msg: string, extra?: Record<string, unknown>): void {
     if (!this.enabled(level)) return;
+    // Scrubbed with the secrets of the tenant the record names (and the platform's); none: all held.
+    const named = extra?.tenant_id ?? this.bindings.tenant_id;
+    const tenant = typeof named === "string" && named ? named : undefined;
     const record: LogRecord = {
       level,
-      msg: this.config.scrub(msg),
+      msg: this.config.scrub(msg, tenant),
       time: new Date().toISOString(),
       logger: this.name,
     };
@@ -209,7 +304,7 @@ class JsonLogger implements Logger {
         if (key === "level" || key === "msg" || key === "time" || key === "logger") continue;
         const value = source[key];
         if (value === undefined) continue;
-        record[key] = SECRET_KEY.test(key) ? REDACTED : redact(value, this.config, 0);
+        record[key] = SECRET_KEY.test(key) ? REDACTED : redact(value, this.config, 0, tenant);
       }
     }
     let line: string;
@@ -222,23 +317,26 @@ class JsonLogger implements Logger {
   }
 }
 
-/** A copy of `value` safe to print: secret keys masked, secret values scrubbed, errors flattened. */
-export function redact(value: unknown, config: LogConfig = defaultLogConfig, depth = 0): unknown {
-  if (typeof value === "string") return config.scrub(value);
+/**
+ * A copy of `value` safe to print: secret keys masked, secret values (the tenant's and the
+ * platform's; every value held when no tenant is given) scrubbed, errors flattened.
+ */
+export function redact(value: unknown, config: LogConfig = defaultLogConfig, depth = 0, tenantId?: string): unknown {
+  if (typeof value === "string") return config.scrub(value, tenantId);
   if (value === null || typeof value !== "object") return value;
   if (depth > 6) return "[depth]";
   if (value instanceof Error) {
-    return { name: value.name, message: config.scrub(value.message) };
+    return { name: value.name, message: config.scrub(value.message, tenantId) };
   }
   if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, config, depth + 1));
+  if (Array.isArray(value)) return value.slice(0, 100).map((v) => redact(v, config, depth + 1, tenantId));
   // Objects that define their own safe form (Secrets does) are trusted to have done so.
   if (typeof (value as { toJSON?: unknown }).toJSON === "function") {
-    return redact((value as { toJSON(): unknown }).toJSON(), config, depth + 1);
+    return redact((value as { toJSON(): unknown }).toJSON(), config, depth + 1, tenantId);
   }
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    out[k] = SECRET_KEY.test(k) ? REDACTED : redact(v, config, depth + 1);
+    out[k] = SECRET_KEY.test(k) ? REDACTED : redact(v, config, depth + 1, tenantId);
   }
   return out;
 }

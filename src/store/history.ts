@@ -63,15 +63,15 @@ export class ExecutionHistory {
   readonly #driver: KVDriver;
   readonly #now: () => number;
   readonly #retentionSeconds: number;
-  readonly #scrub: (text: string) => string;
+  readonly #scrub: (text: string, tenantId: string) => string;
 
   constructor(
     driver: KVDriver,
     options: {
       now?: () => number;
       retentionDays?: number;
-      /** Applied to every string of a record before it is stored: the kernel cuts known secret values out. */
-      scrub?: (text: string) => string;
+      /** Applied to every string of a record before it is stored: the kernel cuts the tenant's secret values out. */
+      scrub?: (text: string, tenantId: string) => string;
     } = {},
   ) {
     this.#driver = driver;
@@ -97,11 +97,12 @@ export class ExecutionHistory {
     // An error may quote a whole upstream response: keep records small enough for every store
     // (Deno KV takes 64 KiB per value, and the event pipeline keeps a copy of final records).
     // Scrubbed before clipped: a cut through a secret would leave its first part unrecognised.
-    if (record.error !== undefined) record.error = clip(this.#scrub(record.error));
-    if (record.reason !== undefined) record.reason = clip(this.#scrub(record.reason));
+    const scrub = (text: string) => this.#scrub(text, record.tenantId);
+    if (record.error !== undefined) record.error = clip(scrub(record.error));
+    if (record.reason !== undefined) record.reason = clip(scrub(record.reason));
     const suffix = `${record.kind}:${record.plugin}:${record.id}`;
     // A plugin's error message may quote its own secret: history is stored and shown, so scrub it.
-    const json = JSON.stringify(record, (_key, value) => typeof value === "string" ? this.#scrub(value) : value);
+    const json = JSON.stringify(record, (_key, value) => typeof value === "string" ? scrub(value) : value);
     return { key: keys.history(record.tenantId, invertedTime(time), suffix), json, record };
   }
 
