@@ -64,7 +64,8 @@ export const CONFIG_SCHEMA = {
     max_rows_per_site: {
       type: "integer",
       title: "Row cap per site and run",
-      description: "Stops paginating after this many rows (storage writes grow with it).",
+      description:
+        "Stops paginating after this many rows (storage writes grow with it: one per 200 rows; a run stores about 120,000 and its retries continue).",
       default: 5000,
       minimum: 1,
       maximum: 200000,

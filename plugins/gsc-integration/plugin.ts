@@ -21,7 +21,8 @@ import { GoogleTokenProvider, parseServiceAccount, serviceAccountUrls } from "./
 import { type SearchAnalyticsQuery, SearchConsoleClient } from "./client.ts";
 import { CONFIG_SCHEMA, type GscConfig, SECRETS_SCHEMA } from "./config.ts";
 import { syncRange } from "./dates.ts";
-import { loadDaily, saveDay, type StoredRow, toStoredRow } from "./store.ts";
+import { loadDaily, loadTotals, saveDay, saveDayCost, type StoredRow, toStoredRow } from "./store.ts";
+import { MAX_ROWS_PER_DAY, SyncProgress } from "./sync-progress.ts";
 
 export interface GscOptions extends ReferencePluginOptions {
   /** Google APIs base URL (default https://www.googleapis.com); tests point it at a fake. */
@@ -86,29 +87,52 @@ export class GscIntegrationPlugin extends Plugin<GscConfig> implements Scheduled
     const perSite: Record<string, { rows: number; days: number }> = {};
     const errors: string[] = [];
     let rowsProcessed = 0;
-    for (const site of config.sites) {
+    const progress = await SyncProgress.load(storage, range);
+    let left: string[] = [];
+    for (const [i, site] of config.sites.entries()) {
       if (execution.signal.aborted) break;
+      if (progress.isDone(site)) continue;
       try {
-        const synced = await this.#syncSite(client, storage, site, base, config, execution.signal);
+        const synced = await this.#syncSite(client, storage, progress, site, base, config, execution.signal, ctx);
         perSite[site] = synced;
         rowsProcessed += synced.rows;
+        if (synced.stopped) {
+          left = config.sites.slice(i);
+          break;
+        }
       } catch (error) {
         errors.push(errorMessage(error));
         this.logger.error("site sync failed", { tenant_id: ctx.tenantId, site, error: errorMessage(error) });
       }
     }
-    const data = { rows_processed: rowsProcessed, sites: perSite, start_date: base.startDate, end_date: base.endDate };
+    if (left.length) {
+      await progress.save();
+      errors.push(
+        `stopped at the run's storage budget with ${left.length} site(s) not finished; the next run continues`,
+      );
+    } else if (!execution.signal.aborted) {
+      await progress.clear();
+    }
+    const data = {
+      rows_processed: rowsProcessed,
+      sites: perSite,
+      start_date: base.startDate,
+      end_date: base.endDate,
+      ...(left.length ? { stopped_by: "storage budget", remaining_sites: left } : {}),
+    };
     return errors.length ? { success: false, errorMessage: errors.join("; "), data } : { success: true, data };
   }
 
   async #syncSite(
     client: SearchConsoleClient,
     storage: ReturnType<Plugin["storage"]>,
+    progress: SyncProgress,
     site: string,
     base: Omit<SearchAnalyticsQuery, "dimensions">,
     config: GscConfig,
     signal: AbortSignal,
-  ): Promise<{ rows: number; days: number }> {
+    ctx: HookContext,
+  ): Promise<{ rows: number; days: number; stopped?: true }> {
     // Totals per day come from a query by date alone: summing detailed rows would miss the
     // anonymized queries Google leaves out of them.
     const totals = await client.queryAll(site, { ...base, dimensions: ["date"] }, 1000, signal);
@@ -126,9 +150,32 @@ export class GscIntegrationPlugin extends Plugin<GscConfig> implements Scheduled
     }
     const syncedAt = new Date(this.host.now()).toISOString();
     const ttlSeconds = config.retention_days * 86_400;
-    for (const total of totals) {
+    const days = totals.flatMap((total) => {
       const date = total.keys?.[0];
-      if (!date) continue;
+      return date && !progress.isDone(site, date) ? [{ date, total }] : [];
+    });
+    const dates = days.map((d) => d.date);
+    // The stored totals say how many chunks each day had: one batch read per 100 days.
+    if (!progress.spend(Math.ceil(dates.length / 100))) return { rows: 0, days: 0, stopped: true };
+    const previous = dates.length ? await loadTotals(storage, site, dates) : new Map();
+    let stored = 0;
+    let storedDays = 0;
+    for (const { date, total } of days) {
+      let dayRows = byDate.get(date) ?? [];
+      if (dayRows.length > MAX_ROWS_PER_DAY) {
+        this.logger.warn("rows of a day cut to the most a run can store", {
+          tenant_id: ctx.tenantId,
+          site,
+          date,
+          rows: dayRows.length,
+          kept: MAX_ROWS_PER_DAY,
+        });
+        dayRows = dayRows.slice(0, MAX_ROWS_PER_DAY);
+      }
+      const before = previous.get(date) ?? null;
+      if (!progress.spend(saveDayCost(dayRows.length, before))) {
+        return { rows: stored, days: storedDays, stopped: true };
+      }
       await saveDay(
         storage,
         site,
@@ -140,11 +187,16 @@ export class GscIntegrationPlugin extends Plugin<GscConfig> implements Scheduled
           position: total.position,
           syncedAt,
         },
-        byDate.get(date) ?? [],
+        dayRows,
         ttlSeconds,
+        before,
       );
+      progress.markDay(site, date);
+      stored += dayRows.length;
+      storedDays++;
     }
-    return { rows: rows.length, days: totals.length };
+    progress.markSite(site);
+    return { rows: stored, days: storedDays };
   }
 
   async dataSeries(ctx: HookContext): Promise<DataPanel[]> {

@@ -32,15 +32,31 @@ export interface StoredRow {
 
 const site = (siteUrl: string) => encodeURIComponent(siteUrl);
 
+/** The day's totals already stored for each of `dates` (null where none): one batch read. */
+export async function loadTotals(
+  storage: PluginStorage,
+  siteUrl: string,
+  dates: readonly string[],
+): Promise<Map<string, DailyTotals | null>> {
+  const found = await storage.getMany<DailyTotals>(dates.map((date) => `daily:${site(siteUrl)}:${date}`));
+  return new Map(dates.map((date, i) => [date, found[i] ?? null]));
+}
+
+/** Storage operations `saveDay` makes: a put per chunk, a delete per leftover chunk, the totals. */
+export function saveDayCost(rows: number, previous: DailyTotals | null): number {
+  return Math.max(Math.ceil(rows / CHUNK_ROWS), previous?.chunks ?? 0) + 1;
+}
+
+/** Writes a day's chunks, deletes those a longer earlier sync left (`previous`), then its totals. */
 export async function saveDay(
   storage: PluginStorage,
   siteUrl: string,
   totals: Omit<DailyTotals, "rows" | "chunks">,
   rows: StoredRow[],
   ttlSeconds: number,
+  previous: DailyTotals | null,
 ): Promise<void> {
   const prefix = `rows:${site(siteUrl)}:${totals.date}:`;
-  const previous = await storage.get<DailyTotals>(`daily:${site(siteUrl)}:${totals.date}`);
   const chunks = Math.ceil(rows.length / CHUNK_ROWS);
   for (let n = 0; n < chunks; n++) {
     await storage.put(`${prefix}${String(n).padStart(4, "0")}`, rows.slice(n * CHUNK_ROWS, (n + 1) * CHUNK_ROWS), {
@@ -60,15 +76,15 @@ export async function saveDay(
 /** The stored rows of one site and day. */
 export async function loadRows(storage: PluginStorage, siteUrl: string, date: string): Promise<StoredRow[]> {
   const keys = await storage.list(`rows:${site(siteUrl)}:${date}:`);
-  const chunks = await Promise.all(keys.map((k) => storage.get<StoredRow[]>(k)));
+  // One batch read (an operation per 100 keys on Workers KV), not a get per chunk.
+  const chunks = await storage.getMany<StoredRow[]>(keys);
   return chunks.flatMap((c) => c ?? []);
 }
 
 /** Daily totals of one site, oldest first, the most recent `limit` days. */
 export async function loadDaily(storage: PluginStorage, siteUrl: string, limit = 90): Promise<DailyTotals[]> {
   const keys = await storage.list(`daily:${site(siteUrl)}:`, 5000);
-  const recent = keys.slice(-limit);
-  const days = await Promise.all(recent.map((k) => storage.get<DailyTotals>(k)));
+  const days = await storage.getMany<DailyTotals>(keys.slice(-limit));
   return days.filter((d): d is DailyTotals => d !== null);
 }
 

@@ -7,7 +7,7 @@ import {
   syncRange,
 } from "../../plugins/gsc-integration/index.ts";
 import { type FakeGoogle, makeServiceAccount, type ServiceAccountFixture, startFakeGoogle } from "../fakes/google.ts";
-import { benchFor, instantRetries, TENANT } from "./helpers.ts";
+import { benchFor, instantRetries, kvOperations, recordingDriver, type StorageCall, TENANT } from "./helpers.ts";
 
 const SITE = "https://www.acme.com/";
 const DOMAIN_SITE = "sc-domain:acme.com";
@@ -27,6 +27,8 @@ async function setup(
     start?: string;
     /** Waits between retries move the shared clock instead of passing. */
     sleepMovesClock?: boolean;
+    /** Storage calls are recorded here. */
+    calls?: StorageCall[];
   } = {},
 ) {
   // 14:00 UTC is 06:00 in Pacific time, the same calendar date.
@@ -49,9 +51,15 @@ async function setup(
       ...(opts.sleepMovesClock ? { sleep: async (ms: number) => void (clock.now += ms) } : {}),
     },
   });
-  const bench = await benchFor(plugin, { sites: [SITE], row_limit: 5, ...config }, {
-    service_account_json: secret,
-  }, clock);
+  const bench = await benchFor(
+    plugin,
+    { sites: [SITE], row_limit: 5, ...config },
+    {
+      service_account_json: secret,
+    },
+    clock,
+    opts.calls && recordingDriver(opts.calls),
+  );
   return { bench, google, plugin, account };
 }
 
@@ -202,6 +210,64 @@ describe("gsc-integration", () => {
     await bench.runTask();
     expect(await loadRows(storage, SITE, "2026-11-17")).toHaveLength(50);
     expect(await loadRows(storage, SITE, "2026-11-18")).toHaveLength(0);
+  });
+
+  // A Workers invocation may make 1,000 KV operations, the kernel's own included; 3 sites of
+  // 60,000 rows are ~920 writes, which one run used to attempt (and fail part-way, every retry).
+  it("a sync bigger than one run's storage budget stops within it and the retry continues with the days left", async () => {
+    const calls: StorageCall[] = [];
+    const sites = [SITE, DOMAIN_SITE, "https://shop.acme.com/"];
+    const { bench, plugin } = await setup(
+      { sites, row_limit: 25000, max_rows_per_site: 200_000, dimensions: ["query"] },
+      { rowsPerDay: 20_000, sites, calls },
+    );
+    const runs = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      calls.length = 0;
+      const result = await bench.runTask();
+      runs.push({ result, operations: kvOperations(calls) });
+      bench.clock.now += 60_000; // the scheduler's retry
+      if (result.success) break;
+    }
+    for (const run of runs) expect(run.operations).toBeLessThanOrEqual(650);
+    expect(runs).toHaveLength(2);
+    expect(runs[0]!.result).toMatchObject({
+      success: false,
+      errorMessage: "stopped at the run's storage budget with 2 site(s) not finished; the next run continues",
+      data: { stopped_by: "storage budget", remaining_sites: [DOMAIN_SITE, "https://shop.acme.com/"] },
+    });
+    expect(runs[1]!.result).toMatchObject({ success: true });
+    // The retry fetched only the sites left, and stored only the day left of the second.
+    expect(runs[1]!.result.data?.sites).toMatchObject({
+      [DOMAIN_SITE]: { rows: 20_000, days: 1 },
+      "https://shop.acme.com/": { rows: 60_000, days: 3 },
+    });
+    expect(Object.keys(runs[1]!.result.data?.sites as object)).toHaveLength(2);
+    const storage = plugin.storage(TENANT);
+    for (const site of sites) {
+      for (const date of ["2026-11-16", "2026-11-17", "2026-11-18"]) {
+        expect(await loadRows(storage, site, date)).toHaveLength(20_000);
+      }
+    }
+    expect(await storage.list("sync:")).toEqual([]); // the progress record goes with the finished range
+  });
+
+  it("charts 10 sites of 90 days within a bound of storage operations (batch reads)", async () => {
+    const calls: StorageCall[] = [];
+    const sites = Array.from({ length: 10 }, (_, i) => `https://s${i}.acme.com/`);
+    const { bench, plugin } = await setup({ sites }, { calls });
+    const storage = plugin.storage(TENANT);
+    for (const site of sites) {
+      for (let d = 0; d < 90; d++) {
+        const date = new Date(Date.parse("2026-11-18T00:00:00Z") - d * 86_400_000).toISOString().slice(0, 10);
+        await storage.put(`daily:${encodeURIComponent(site)}:${date}`, { date, clicks: d, impressions: 10 * d });
+      }
+    }
+    calls.length = 0;
+    const panels = await plugin.dataSeries(bench.kernel.context(await bench.kernel.requireTenant(TENANT)));
+    expect(panels).toHaveLength(10);
+    expect(panels[0]!.series[0]!.points).toHaveLength(90);
+    expect(kvOperations(calls)).toBeLessThanOrEqual(40); // a get per day was 910
   });
 
   it("charts clicks and impressions per day through dataSeries", async () => {
