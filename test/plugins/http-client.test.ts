@@ -110,10 +110,11 @@ describe("HTTP client", () => {
   it("times out a slow response and retries it", async () => {
     let calls = 0;
     server = await startFakeServer((_req, res) => {
-      if (calls++ === 0) setTimeout(() => sendJson(res, 200, { slow: true }), 2000);
+      if (calls++ === 0) setTimeout(() => sendJson(res, 200, { slow: true }), 10_000);
       else sendJson(res, 200, { fast: true });
     });
-    const { http } = client({ timeoutMs: 100 });
+    // 1 s, not 100 ms: on a busy machine the fast answer took longer than 100 ms too.
+    const { http } = client({ timeoutMs: 1000 });
     const result = await http.request({ url: server.url });
     expect(result).toMatchObject({ success: true, data: { fast: true }, attempts: 2 });
   });
