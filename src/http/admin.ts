@@ -8,6 +8,7 @@ import { problem } from "./problem.ts";
 import type { HttpDeps } from "./deps.ts";
 import { errorResponse } from "./admin/errors.ts";
 import { type AdminEnv, createGuards } from "./admin/guard.ts";
+import { revocationsFor } from "./revocations.ts";
 import { platformRoutes } from "./admin/platform.ts";
 import { eventRoutes } from "./admin/events.ts";
 import { pluginRoutes } from "./admin/plugins.ts";
@@ -38,7 +39,7 @@ export function adminApi(deps: Pick<HttpDeps, "kernel" | "scheduler" | "events" 
   const { kernel, scheduler, events, auth } = deps;
   const logger = kernel.logger.child({ component: "admin" });
   const app = new Hono<AdminEnv>();
-  const guards = createGuards(auth, logger);
+  const guards = createGuards(auth, logger, revocationsFor(kernel.driver, kernel.now));
 
   tenantRoutes(app, kernel, guards);
   pluginRoutes(app, kernel, guards);

@@ -16,6 +16,7 @@ import {
   SignJWT,
 } from "jose";
 import { ConfigurationError } from "../errors.ts";
+import { base64ToBytes, bytesToBase64Url } from "../crypto/base64.ts";
 import { isUuid } from "../context.ts";
 
 export interface AdminPrincipal {
@@ -127,6 +128,9 @@ export function createAdminAuth(config: AdminAuthConfig): AdminAuth {
     async verify(token) {
       if (typeof token !== "string" || token.length === 0) throw new AuthError("token is missing");
       if (token.length > MAX_TOKEN_LENGTH) throw new AuthError("token is too long");
+      // jose ignores the spare low bits of the signature's last character, so one token would
+      // have up to 16 spellings; anything keyed on the text (a cache, a log) must see only one.
+      if (!canonicalBase64Url(token.slice(token.lastIndexOf(".") + 1))) throw new AuthError("token is malformed");
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(token, getKey, { ...options, currentDate: new Date(now()) }));
@@ -183,6 +187,13 @@ export function signAdminToken(
     .setIssuedAt(iat)
     .setExpirationTime(iat + (claims.expiresInSeconds ?? 3600))
     .sign(new TextEncoder().encode(secret));
+}
+
+/** Whether `text` is the one base64url spelling of its bytes (no padding, spare bits zero). */
+function canonicalBase64Url(text: string): boolean {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return false;
+  const bytes = base64ToBytes(text);
+  return bytes !== null && bytesToBase64Url(bytes) === text;
 }
 
 function hmacKey(secret: string): Uint8Array {

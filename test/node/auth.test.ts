@@ -18,6 +18,7 @@ import {
   signAdminToken,
 } from "../../src/http/auth.ts";
 import { b64url, rawHs256 } from "../suites/admin-fixtures.ts";
+import { respelled } from "./token-spelling.ts";
 
 const ISSUER = "https://idp.example/";
 const AUDIENCE = "dvp-admin-api";
@@ -215,5 +216,13 @@ describe("admin JWT with the shared secret", () => {
     expect((await refusal(verifier, "")).message).toBe("token is missing");
     const rs = await sign("rs", "RS256", { ...CLAIMS, iss: DEFAULT_ISSUER, aud: DEFAULT_AUDIENCE });
     expect((await refusal(verifier, rs)).message).toBe("token algorithm is not allowed");
+  });
+
+  it("refuses a signature spelled with its spare bits set (one token, one spelling)", async () => {
+    const token = await signAdminToken(SECRET, { tenants: "*", now: NOW });
+    await verifier.verify(token);
+    const other = respelled(token);
+    expect(other).not.toBe(token);
+    expect((await refusal(verifier, other)).message).toBe("token is malformed");
   });
 });

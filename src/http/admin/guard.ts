@@ -9,6 +9,7 @@ import type { Context, MiddlewareHandler } from "hono";
 import { isUuid } from "../../context.ts";
 import type { Logger } from "../../logger.ts";
 import { type AdminAuth, type AdminPrincipal, canAccess, MAX_TOKEN_LENGTH } from "../auth.ts";
+import type { SessionRevocations } from "../revocations.ts";
 import { problem } from "../problem.ts";
 import { discardBody } from "../body.ts";
 import { ADMIN_BODY_LIMIT_BYTES } from "./body.ts";
@@ -24,9 +25,9 @@ export interface Guards {
   platform: MiddlewareHandler<AdminEnv>;
 }
 
-export function createGuards(auth: AdminAuth, logger: Logger): Guards {
+export function createGuards(auth: AdminAuth, logger: Logger, revocations?: SessionRevocations): Guards {
   return {
-    token: drainingRefusals(requireToken(auth, logger)),
+    token: drainingRefusals(requireToken(auth, logger, revocations)),
     tenant: drainingRefusals(requireTenantScope()),
     platform: drainingRefusals(requirePlatform()),
   };
@@ -46,7 +47,16 @@ function drainingRefusals(guard: MiddlewareHandler<AdminEnv>): MiddlewareHandler
 /** Exactly `Bearer <compact JWS>`; anything else is refused before jose sees it. */
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*) *$/i;
 
-export function requireToken(auth: AdminAuth, logger: Logger): MiddlewareHandler<AdminEnv> {
+/**
+ * A token signed out of the dashboard is refused here too (a stolen session cookie is a Bearer
+ * token). Checked after the signature, so a forged token never costs a KV read; a known token
+ * costs none on the warm path (see revocations.ts).
+ */
+export function requireToken(
+  auth: AdminAuth,
+  logger: Logger,
+  revocations?: SessionRevocations,
+): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     const header = c.req.header("authorization");
     if (header === undefined || header.trim() === "") return unauthorized("a Bearer token is required", false);
@@ -59,6 +69,7 @@ export function requireToken(auth: AdminAuth, logger: Logger): MiddlewareHandler
     } catch (error) {
       return errorResponse(error, logger, c);
     }
+    if (await revocations?.isRevoked(match[1]!)) return unauthorized("token was signed out", true);
     c.set("principal", principal);
     c.header("cache-control", "no-store");
     await next();

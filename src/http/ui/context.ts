@@ -2,7 +2,7 @@
 import type { Context } from "hono";
 import { type AdminPrincipal, canAccess } from "../auth.ts";
 import type { HttpDeps } from "../deps.ts";
-import type { SessionRevocations } from "./revocations.ts";
+import type { SessionRevocations } from "../revocations.ts";
 import type { TenantRecord } from "../../store/tenants.ts";
 
 export type UiEnv = {
@@ -21,7 +21,7 @@ export interface Ui {
   deps: HttpDeps;
   /** Where the dashboard is mounted, e.g. "/admin". */
   base: string;
-  /** Signed-out sessions (revocations.ts). */
+  /** Signed-out sessions (../revocations.ts). */
   revocations: SessionRevocations;
 }
 

@@ -11,7 +11,7 @@ import { KernelError, ValidationError } from "../../errors.ts";
 import { APP_JS } from "./assets.ts";
 import { PageError, type Ui, type UiEnv } from "./context.ts";
 import { ErrorPage } from "./routes/error-page.tsx";
-import { SessionRevocations } from "./revocations.ts";
+import { revocationsFor } from "../revocations.ts";
 import { registerAuthRoutes, registerLogoutRoute } from "./routes/auth.tsx";
 import { registerDataRoutes } from "./routes/data.tsx";
 import { registerHealthRoutes } from "./routes/health.tsx";
@@ -42,7 +42,7 @@ export function adminUi(deps: HttpDeps, options: AdminUiOptions = {}): Hono<UiEn
   const ui: Ui = {
     deps,
     base: (options.basePath ?? "/admin").replace(/\/+$/, ""),
-    revocations: new SessionRevocations(deps.kernel.driver, deps.kernel.now),
+    revocations: revocationsFor(deps.kernel.driver, deps.kernel.now),
   };
   const app = new Hono<UiEnv>();
 
