@@ -113,6 +113,16 @@ describe("the tenant object in workerd", () => {
     expect(await objectKeys(tenant.id, "evt:%")).toEqual([`evt:${tenant.id}:msg_cost`, `evt:${tenant.id}:msg_warm`]);
     expect(await objectKeys(tenant.id, "evdone:%")).toHaveLength(2);
     expect(await objectKeys(tenant.id, "inbox:%")).toEqual([]);
+
+    // Cold: a fresh isolate (its own runtime, nothing cached) reads the tenant once.
+    const cold = countingEnv();
+    const coldWorker = createWorker({ plugins: () => [new GatedPlugin()] });
+    const coldRes = await sender(coldWorker, cold.env)(
+      await signedRequest(url, tenant.secret, eventBody(), { id: "msg_cold" }),
+    );
+    expect(coldRes.status).toBe(202);
+    expect(cold.costs.kvReads).toBeLessThanOrEqual(1);
+    expect(cold.costs.kvWrites).toBe(0);
   });
 
   it("200 concurrent deliveries of one webhook through two isolates: one accept, one run, one final record", async () => {
