@@ -4,9 +4,9 @@
  * client it uses must fit all its attempts and the backoff between them within it; past it the
  * kernel records the hook as timed out while the client would still be retrying.
  *
- * It reads `createHttpClient({ … })` calls whose `timeoutMs` and `retries` are numbers in the
- * source, left at the client's defaults, or a config property times a number (taken at its schema
- * default). A value it cannot evaluate (a variable, a spread that may set it) it leaves alone: the
+ * It reads `createHttpClient({ … })` calls, a hook's options chosen per use and one request's
+ * overrides (see SITES) whose `timeoutMs` and `retries` are numbers in the source, left at the
+ * client's defaults, or a config property times a number (taken at its schema default). A value it cannot evaluate (a variable, a spread that may set it) it leaves alone: the
  * check names what it can be sure of. `// dvp-check-ignore: client-budget` on one of the two lines
  * before a call leaves that call alone (a client only tasks use, whose limit is their timeoutSeconds).
  */
@@ -35,6 +35,8 @@ export interface ClientBudget {
   budgetMs: number;
   /** Where a value came from when it is not a number in the source, e.g. "config timeout_seconds (default 30)". */
   from?: string;
+  /** Set when the settings are not a `createHttpClient` call's: a hook's options, or one request's. */
+  call?: Exclude<ClientCall, "createHttpClient">;
 }
 
 /** Every attempt's time limit plus the backoff before each retry at its longest (the step itself). */
@@ -45,42 +47,66 @@ export function clientBudgetMs(settings: ClientSettings): number {
   return (retries + 1) * timeoutMs + waits;
 }
 
-/** The budgets of the `createHttpClient({ … })` calls in `source` that can be evaluated. */
+/**
+ * Where client settings are written, as object literals:
+ * - `createHttpClient({ … })`, the client's own (unset values are the client's defaults);
+ * - a hook's options chosen per use, `use === "hook" ? { timeoutMs, retries } : …` (as in the
+ *   scaffold's `client(tenantId, use)`, which hands them on through variables);
+ * - one request's overrides, `.request({ …, timeoutMs, retries })`.
+ * The last two are judged only when they set `timeoutMs`; without `retries` they are taken at one
+ * attempt, the least they can take, so what is named is certain.
+ */
+const SITES: { call: ClientCall; pattern: RegExp }[] = [
+  { call: "createHttpClient", pattern: /createHttpClient\s*\(\s*\{/g },
+  { call: "hook", pattern: /(?:\b[\w$.]+\s*===?\s*(["'`])hook\1|(["'`])hook\2\s*===?\s*[\w$.]+)\s*\?\s*\{/g },
+  { call: "request", pattern: /\.request\s*(?:<[^<>()]*>)?\s*\(\s*\{/g },
+];
+
+export type ClientCall = "createHttpClient" | "hook" | "request";
+
+/** The budgets of the client settings in `source` that can be evaluated (see SITES). */
 export function findClientBudgets(source: string, configSchema: object | undefined): ClientBudget[] {
   const properties = ((configSchema as { properties?: Record<string, { default?: unknown }> })?.properties) ?? {};
   const budgets: ClientBudget[] = [];
-  for (const match of source.matchAll(/createHttpClient\s*\(\s*\{/g)) {
-    const open = match.index! + match[0].length - 1;
-    const body = objectLiteral(source, open);
-    if (body === null) continue;
-    const settings: ClientSettings = {};
-    const sources: string[] = [];
-    let known = true;
-    for (const key of ["timeoutMs", "retries", "baseDelayMs", "maxDelayMs"] as const) {
-      const expr = new RegExp(`(?:^|[\\s,{])${key}\\s*:\\s*([^,\\n}]+)`).exec(body)?.[1];
-      if (expr === undefined) continue;
-      const value = evaluate(expr.trim(), properties);
-      if (value === null) {
-        known = false;
-        break;
+  for (const { call, pattern } of SITES) {
+    for (const match of source.matchAll(pattern)) {
+      const open = match.index! + match[0].length - 1;
+      const body = objectLiteral(source, open);
+      if (body === null) continue;
+      const settings: ClientSettings = {};
+      const sources: string[] = [];
+      let known = true;
+      for (const key of ["timeoutMs", "retries", "baseDelayMs", "maxDelayMs"] as const) {
+        const expr = new RegExp(`(?:^|[\\s,{])${key}\\s*:\\s*([^,\\n}]+)`).exec(body)?.[1];
+        if (expr === undefined) continue;
+        const value = evaluate(expr.trim(), properties);
+        if (value === null) {
+          known = false;
+          break;
+        }
+        settings[key] = value.value;
+        if (value.from) sources.push(value.from);
       }
-      settings[key] = value.value;
-      if (value.from) sources.push(value.from);
+      // A spread may set what the literal leaves out: only judge the two that decide the budget when set here.
+      if (!known || (body.includes("...") && (settings.timeoutMs === undefined || settings.retries === undefined))) {
+        continue;
+      }
+      if (call !== "createHttpClient") {
+        if (settings.timeoutMs === undefined) continue;
+        settings.retries ??= 0;
+      }
+      const full = { ...CLIENT_DEFAULTS, ...settings };
+      budgets.push({
+        line: source.slice(0, call === "createHttpClient" ? match.index : open).split("\n").length,
+        timeoutMs: full.timeoutMs,
+        retries: full.retries,
+        budgetMs: clientBudgetMs(full),
+        ...(sources.length ? { from: sources.join(", ") } : {}),
+        ...(call === "createHttpClient" ? {} : { call }),
+      });
     }
-    // A spread may set what the literal leaves out: only judge the two that decide the budget when set here.
-    if (!known || (body.includes("...") && (settings.timeoutMs === undefined || settings.retries === undefined))) {
-      continue;
-    }
-    const full = { ...CLIENT_DEFAULTS, ...settings };
-    budgets.push({
-      line: source.slice(0, match.index).split("\n").length,
-      timeoutMs: full.timeoutMs,
-      retries: full.retries,
-      budgetMs: clientBudgetMs(full),
-      ...(sources.length ? { from: sources.join(", ") } : {}),
-    });
   }
-  return budgets;
+  return budgets.sort((a, b) => a.line - b.line);
 }
 
 /** The hook-limit problems of a plugin's source files (paths as they should be printed). */
@@ -97,9 +123,11 @@ export function lintClientBudget(plugin: Plugin, files: { path: string; text: st
       const from = budget.from ? `, timeoutMs from ${budget.from}` : "";
       problems.push({
         area: "timeouts",
-        message: `${file.path}:${budget.line}: createHttpClient can take ${seconds(budget.budgetMs)} (${
-          budget.retries + 1
-        } attempts of ${seconds(budget.timeoutMs)}, retries: ${budget.retries}, and their backoff${from}), over the ${
+        message: `${file.path}:${budget.line}: ${WHAT[budget.call ?? "createHttpClient"]} can take ${
+          seconds(budget.budgetMs)
+        } (${budget.retries + 1} attempt${budget.retries ? "s" : ""} of ${
+          seconds(budget.timeoutMs)
+        }, retries: ${budget.retries}, and their backoff${from}), over the ${
           seconds(limit)
         } a hook gets (hookTimeoutMs): lower timeoutMs or retries, e.g. ${suggestion(limit)}`,
       });
@@ -107,6 +135,12 @@ export function lintClientBudget(plugin: Plugin, files: { path: string; text: st
   }
   return problems;
 }
+
+const WHAT: Record<ClientCall, string> = {
+  createHttpClient: "createHttpClient",
+  hook: "the client options for hooks",
+  request: "request({ timeoutMs, retries })",
+};
 
 /** Three attempts that fit `limit` with their backoff, in whole half-seconds (or one attempt when it is short). */
 function suggestion(limit: number): string {

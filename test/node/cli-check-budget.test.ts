@@ -3,7 +3,7 @@
  * client's attempts and backoff within its hook limit (hookTimeoutMs, 10 s by default). The unit
  * (findClientBudgets, lintClientBudget) and `dvp check` over a temporary project.
  */
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type HookContext, Plugin } from "../../src/index.ts";
@@ -67,6 +67,45 @@ describe("client budget", () => {
     expect(lintClientBudget(quick, files)).toEqual([]);
   });
 
+  it("reads a hook's options chosen per use and one request's overrides", () => {
+    const perUse = `const calls = use === "hook"
+  ? { timeoutMs: 30_000, retries: 3 }
+  : { timeoutMs: 60_000, retries: 9 };
+const http = createHttpClient({ fetch, ...calls });`;
+    expect(findClientBudgets(perUse, {})).toEqual([
+      { line: 2, timeoutMs: 30_000, retries: 3, budgetMs: 123_500, call: "hook" },
+    ]);
+    expect(findClientBudgets(`"hook" == use ? { timeoutMs: 2_500, retries: 2 } : other`, {})).toEqual([
+      { line: 1, timeoutMs: 2_500, retries: 2, budgetMs: 9_000, call: "hook" },
+    ]);
+    const request = `const http = createHttpClient({ fetch, timeoutMs: 2_000, retries: 1 });
+await http.request<Job>({
+  url,
+  timeoutMs: config.timeout_seconds * 1000,
+  retries: 2,
+});
+await http.request({ url, timeoutMs: 12_000 });
+await http.request({ url, retries: 5 });`;
+    expect(findClientBudgets(request, new Hooked().CONFIG_SCHEMA)).toEqual([
+      { line: 1, timeoutMs: 2_000, retries: 1, budgetMs: 4_500 },
+      {
+        line: 2,
+        timeoutMs: 30_000,
+        retries: 2,
+        budgetMs: 91_500,
+        from: "config timeout_seconds (default 30)",
+        call: "request",
+      },
+      // timeoutMs alone: one attempt at least; retries alone: nothing certain.
+      { line: 7, timeoutMs: 12_000, retries: 0, budgetMs: 12_000, call: "request" },
+    ]);
+    const files = [{ path: "plugins/hooked/client.ts", text: request }];
+    expect(lintClientBudget(new Hooked(), files).map((p) => p.message.split(" over ")[0])).toEqual([
+      "plugins/hooked/client.ts:2: request({ timeoutMs, retries }) can take 91.5 s (3 attempts of 30 s, retries: 2, and their backoff, timeoutMs from config timeout_seconds (default 30)),",
+      "plugins/hooked/client.ts:7: request({ timeoutMs, retries }) can take 12 s (1 attempt of 12 s, retries: 0, and their backoff),",
+    ]);
+  });
+
   it("leaves task-only plugins and marked clients alone", () => {
     const files = [{ path: "plugins/x/client.ts", text: OVER }];
     expect(lintClientBudget(new TasksOnly(), files)).toEqual([]);
@@ -113,6 +152,33 @@ export class SlowHook extends Plugin {
       'slow-hook: registry: not in bundledPlugins() of plugins/index.ts (or its name is not "slow-hook")',
       "slow-hook: timeouts: plugins/slow-hook/plugin.ts:10: createHttpClient can take 91.5 s (3 attempts of 30 s, retries: 2, and their backoff), over the 10 s a hook gets (hookTimeoutMs): lower timeoutMs or retries, e.g. timeoutMs: 2_500, retries: 2 (9 s)",
       "dvp check: 2 problems in 1 plugin",
+    ]);
+  });
+});
+
+describe("dvp check: client budget of the scaffold", { timeout: 120_000 }, () => {
+  let root: string;
+  beforeAll(async () => {
+    root = tempRoot();
+    expect((await dvp(["new-plugin", "budget-probe", "--root", root])).code).toBe(0);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  const timeouts = async () =>
+    (await dvp(["check", "budget-probe", "--root", root])).stderr.split("\n").filter((l) => l.includes("timeouts:"));
+
+  it("passes the scaffold's own hook options (9 s), and names them once they exceed the hook's limit", async () => {
+    expect(await timeouts()).toEqual([]);
+    const path = join(root, "plugins", "budget-probe", "plugin.ts");
+    const text = readFileSync(path, "utf8");
+    const lines = text.split("\n");
+    const at = lines.findIndex((l) => l.includes("{ timeoutMs: 2_500, retries: 2 }"));
+    expect(at).toBeGreaterThan(0);
+    writeFileSync(path, text.replace("{ timeoutMs: 2_500, retries: 2 }", "{ timeoutMs: 30_000, retries: 3 }"));
+    expect(await timeouts()).toEqual([
+      `budget-probe: timeouts: plugins/budget-probe/plugin.ts:${
+        at + 1
+      }: the client options for hooks can take 123.5 s (4 attempts of 30 s, retries: 3, and their backoff), over the 10 s a hook gets (hookTimeoutMs): lower timeoutMs or retries, e.g. timeoutMs: 2_500, retries: 2 (9 s)`,
     ]);
   });
 });
