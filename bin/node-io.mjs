@@ -12,6 +12,7 @@ import { pathToFileURL } from "node:url";
 export function nodeIo() {
   return {
     cwd: () => process.cwd(),
+    env: () => ({ ...process.env }),
     readText: (path) => readFile(path, "utf8"),
     writeText: (path, text) => writeFile(path, text),
     mkdirp: async (path) => void (await mkdir(path, { recursive: true })),

@@ -17,19 +17,24 @@ export function readVars(path) {
   return existsSync(path) ? parseVars(readFileSync(path, "utf8")) : {};
 }
 
+// dotenv 16's line rule, as bundled in wrangler 4 (its parse of `.dev.vars` and of --env-file files).
+const DOTENV_LINE =
+  /(?:^|^)\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/mg;
+
 /**
- * KEY=VALUE lines as wrangler reads `.dev.vars` (dotenv): an optional `export `, values in double,
- * single or back quotes or bare; a bare value ends at ` #` (a comment) and is trimmed. The same
- * rules as `readDevVars` in src/cli/token.ts (`dvp token`), which Node cannot import from here;
- * test/node/cli-token.test.ts checks that the two agree.
+ * `.dev.vars` read exactly as `wrangler dev` reads it (dotenv's parse, no expansion): an optional
+ * `export `, values in double, single or back quotes (multi-line allowed; `\n` and `\r` become line
+ * breaks in double quotes only) or bare, ending at `#`, trimmed. The same code as `readDevVars`
+ * in src/cli/token.ts (`dvp token`), which Node cannot import from here;
+ * test/node/dev-env-file.test.ts checks both against wrangler's bundled dotenv.
  */
 export function parseVars(text) {
   const vars = {};
-  for (const line of text.split(/\r?\n/)) {
-    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!m) continue;
-    const quoted = /^(["'`])(.*)\1\s*(?:#.*)?$/.exec(m[2]);
-    vars[m[1]] = quoted ? quoted[2] : m[2].replace(/\s+#.*$/, "").trim();
+  for (const match of text.replace(/\r\n?/g, "\n").matchAll(DOTENV_LINE)) {
+    const raw = (match[2] ?? "").trim();
+    let value = raw.replace(/^(['"`])([\s\S]*)\1$/mg, "$2");
+    if (raw[0] === '"') value = value.replace(/\\n/g, "\n").replace(/\\r/g, "\r");
+    vars[match[1]] = value;
   }
   return vars;
 }
@@ -67,10 +72,30 @@ export function devSettings(fileVars, env) {
   return { ...fileVars, ...Object.fromEntries(fromEnv) };
 }
 
-/** Writes settings as a dotenv file (wrangler's `--env-file`), readable by the owner only. */
+/**
+ * One line of wrangler's `--env-file`, read back as exactly `value`: wrangler parses the file with
+ * dotenv (which undoes no escapes, and turns `\n` into a line break inside double quotes) and then
+ * dotenv-expand (which replaces `$NAME` and `${…}` and turns `\$` into `$`). So the value goes in
+ * single quotes (back quotes when it holds a `'`) with each `$` written `\$`, the one escape that is
+ * undone. A line break, or both kinds of quote, cannot be carried: refused, naming the setting.
+ */
+export function envFileLine(key, value) {
+  const text = String(value);
+  const quote = text.includes("'") ? "`" : "'";
+  if (/[\r\n]/.test(text) || text.includes(quote)) {
+    throw new Error(
+      `${key} cannot be handed to wrangler dev: its value holds ${
+        /[\r\n]/.test(text) ? "a line break" : "both ' and `"
+      }, which wrangler's .env reader cannot carry unchanged. Choose a value without it.`,
+    );
+  }
+  return `${key}=${quote}${text.replaceAll("$", "\\$")}${quote}`;
+}
+
+/** Writes settings as wrangler's `--env-file` (see envFileLine), readable by the owner only. */
 export function writeEnvFile(path, settings) {
+  const lines = Object.entries(settings).map(([key, value]) => envFileLine(key, value));
   mkdirSync(dirname(path), { recursive: true });
-  const lines = Object.entries(settings).map(([key, value]) => `${key}=${JSON.stringify(String(value))}`);
   writeFileSync(
     path,
     `# Written by \`npm start\` on each start: .dev.vars with the environment's DVP_ settings over it.\n${

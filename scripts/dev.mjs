@@ -41,7 +41,12 @@ log(created ? "generated .dev.vars (master key, admin secret) — keep it privat
 // wrangler reads .dev.vars alone, whatever the environment says: it gets the merged settings instead.
 const settings = devSettings(vars, process.env);
 const envFile = join(root, ".dvp", "wrangler-dev.env");
-writeEnvFile(envFile, settings);
+try {
+  writeEnvFile(envFile, settings);
+} catch (error) {
+  console.error(`[dev] cannot start: ${error.message}`);
+  process.exit(1);
+}
 
 const statePath = process.env.DVP_DEV_STATE || join(root, ".dvp", "dev.json");
 const upstream = process.env.DVP_DEMO_UPSTREAM_URL

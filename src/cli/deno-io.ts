@@ -18,6 +18,7 @@ interface DenoLike {
     output(): Promise<{ success: boolean }>;
   };
   errors: { NotFound: new (...args: unknown[]) => Error };
+  env: { toObject(): Record<string, string> };
 }
 
 export function deno(): DenoLike {
@@ -51,6 +52,7 @@ export function denoIo(): CliIo {
     },
     importModule: (path) => import(new URL(`file://${path}`).href),
     fetch: (input, init) => fetch(input, init),
+    env: () => d.env.toObject(),
     async format(paths) {
       // The same formatter and width as `npm run format`, so generated files pass `deno fmt --check`.
       const args = ["fmt", "--no-config", "--quiet", "--line-width", "120", ...paths];

@@ -20,6 +20,8 @@ export interface CliIo {
   /** Import a module by absolute path (the plugins, for `dvp check`). */
   importModule(path: string): Promise<Record<string, unknown>>;
   fetch: typeof fetch;
+  /** The process environment (`dvp token` reads DVP_ settings from it); none when absent. */
+  env?(): Record<string, string | undefined>;
   /** Format generated files in the project's style (deno fmt, line width 120); best effort. */
   format?(paths: string[]): Promise<void>;
   out(line: string): void;

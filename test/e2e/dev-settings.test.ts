@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SignJWT } from "jose";
 import { type DevProcess, freePort, startDev } from "./dev-process.ts";
 
-const secret = `e2e-own-admin-secret-${crypto.randomUUID()}`; // over 32 bytes, unlike any generated one
+// Over 32 bytes, unlike any generated one, and with what a .env reader likes to change: $NAME,
+// ${…:-…}, double quotes and backslashes must reach the server as they are.
+const secret = `e2e-own-$HOME_x-p\${X:-y}w-a"quote"b-back\\slash-\\$PATH-${crypto.randomUUID()}`;
 
 function signWith(key: string): Promise<string> {
   const now = Math.floor(Date.now() / 1000);

@@ -23,9 +23,13 @@ export function bundledPlugins(_options: BundledPluginOptions = {}): Plugin[] {
 }
 `;
 
-export async function dvp(args: string[], cwd = REPO): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function dvp(
+  args: string[],
+  cwd = REPO,
+  env: Record<string, string | undefined> = process.env,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [DVP, ...args], { cwd, timeout: 60_000 });
+    const { stdout, stderr } = await run(process.execPath, [DVP, ...args], { cwd, env, timeout: 60_000 });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const e = error as { code?: number; stdout?: string; stderr?: string };

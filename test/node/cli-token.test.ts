@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { adminAuthFromEnv } from "../../src/http/auth.ts";
-import { readDevVars } from "../../src/cli/token.ts";
+import { devSettings, readDevVars } from "../../src/cli/token.ts";
 import { dvp } from "./cli-helpers.ts";
 // @ts-expect-error: a plain .mjs script without type declarations
-import { parseVars } from "../../scripts/dev-kit.mjs";
+import { devSettings as devKitSettings, parseVars } from "../../scripts/dev-kit.mjs";
 
 const SECRET = "dev-admin-secret-0123456789abcdefghijklmn";
 const TENANT = "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f";
@@ -41,6 +41,47 @@ describe("dvp token", { timeout: 120_000 }, () => {
     expect(await auth.verify(scoped.stdout.trim())).toEqual({ subject: "ops", tenants: [TENANT] });
     const claims = JSON.parse(atob(scoped.stdout.trim().split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")));
     expect(claims.exp - claims.iat).toBe(7200);
+  });
+
+  it("signs with the environment's DVP_ADMIN_JWT_SECRET over .dev.vars, as the dev servers run", async () => {
+    const own = 'own-admin-secret-$HOME-"q"-\\-0123456789abcdef';
+    const env = { ...process.env, DVP_ADMIN_JWT_SECRET: own, DVP_ADMIN_JWT_ISSUER: "" };
+    const result = await dvp(["token"], root, env);
+    expect(result.code).toBe(0);
+    // The issuer is still the file's: an empty variable does not count, as for the dev commands.
+    const ownAuth = adminAuthFromEnv({ DVP_ADMIN_JWT_SECRET: own, DVP_ADMIN_JWT_ISSUER: "https://id.example" });
+    expect(await ownAuth.verify(result.stdout.trim())).toEqual({ subject: "dev-admin", tenants: "*" });
+    await expect(auth.verify(result.stdout.trim())).rejects.toThrow();
+
+    // A file named with --vars (another deployment's) is taken as it is.
+    const named = await dvp(["token", "--vars", join(root, ".dev.vars")], root, env);
+    expect(await auth.verify(named.stdout.trim())).toEqual({ subject: "dev-admin", tenants: "*" });
+
+    // No .dev.vars at all: the environment's secret is enough.
+    const bare = mkdtempSync(join(tmpdir(), "dvp-token-bare-"));
+    try {
+      const alone = await dvp(["token"], bare, env);
+      expect(alone.code).toBe(0);
+      expect(await adminAuthFromEnv({ DVP_ADMIN_JWT_SECRET: own }).verify(alone.stdout.trim())).toEqual({
+        subject: "dev-admin",
+        tenants: "*",
+      });
+    } finally {
+      rmSync(bare, { recursive: true, force: true });
+    }
+  });
+
+  it("merges the environment over .dev.vars by the dev scripts' rule (scripts/dev-kit.mjs)", () => {
+    const file = { DVP_ADMIN_JWT_SECRET: "file", DVP_LOG_LEVEL: "info", OTHER: "x" };
+    const env = {
+      DVP_ADMIN_JWT_SECRET: "env",
+      DVP_LOG_LEVEL: "",
+      DVP_DEV_STATE: "s",
+      DVP_DEMO_UPSTREAM_PORT: "1",
+      HOME: "h",
+    };
+    expect(devSettings(file, env)).toEqual(devKitSettings(file, env));
+    expect(devSettings(file, env)).toEqual({ DVP_ADMIN_JWT_SECRET: "env", DVP_LOG_LEVEL: "info", OTHER: "x" });
   });
 
   it("refuses what it cannot sign, naming the problem", async () => {
