@@ -174,16 +174,19 @@ async function verify(
   // An unknown tenant still costs an HMAC (with a decoy key), so its refusal is not instantly
   // distinguishable; a tenant rotating secrets costs one HMAC more per extra secret.
   let keys: CryptoKey[];
+  let usable = tenant !== null;
   try {
     keys = tenant ? await keysOf(tenant) : [await decoyKey()];
   } catch (error) {
     if (!(error instanceof KernelError && error.code === "ERR_DECRYPT")) throw error;
-    // A master-key mistake (a key removed too soon, a wrong value): the sender retries once it is fixed.
-    return problem(503, "secrets-unavailable", "the tenant's webhook secrets cannot be read; retry later", {}, {
-      "retry-after": "60",
-    });
+    // A master-key mistake (a key removed too soon, a wrong value), logged once per tenant by
+    // keysOf. Without the keys the signature cannot be checked, so the answer is an unknown
+    // tenant's 401, decoy HMAC included: a 503 would tell an unsigned request that the tenant
+    // exists. Senders that retry every non-2xx (Svix: ~27 h) deliver once the key is back.
+    keys = [await decoyKey()];
+    usable = false;
   }
-  if (!(await matchesAny(keys, checked, bytes)) || !tenant) return unauthorized();
+  if (!(await matchesAny(keys, checked, bytes)) || !tenant || !usable) return unauthorized();
 
   if (bytes.length === 0) return problem(400, "invalid-json", "the body is empty");
   if (jsonDepthExceeds(bytes, MAX_JSON_DEPTH)) {

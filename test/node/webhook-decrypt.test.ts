@@ -1,7 +1,10 @@
 /**
  * A tenant whose webhook secrets cannot be decrypted (DVP_MASTER_KEYS lost the key they were
- * sealed with) gets 503 with Retry-After, so the CMS retries once the key is back, and the
- * failure is logged once per tenant in an isolate, so it is seen but does not flood the log.
+ * sealed with) gets the same 401 as an unknown tenant: without the keys the signature cannot be
+ * checked, so any other answer would tell an unsigned request that the tenant exists (DESIGN §4,
+ * no tenant oracle). The failure is logged once per tenant in an isolate, so the operator sees
+ * it without a line per retried delivery; senders that retry every non-2xx (Svix) deliver once
+ * the key is back.
  */
 import { describe, expect, it } from "vitest";
 import { createKernel, createMemoryDriver, type LogRecord } from "../../src/index.ts";
@@ -13,7 +16,7 @@ const OLD_KEYS = "old:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const NEW_KEYS = "new:HxwdHhsaGRgXFhUUExIREA8ODQwLCgkIBwYFBAMCAQA=";
 
 describe("webhook secrets that cannot be decrypted", () => {
-  it("answer 503 with Retry-After, problem+json, and are logged once per tenant", async () => {
+  it("answer exactly as an unknown tenant does (401), and are logged once per tenant", async () => {
     const driver = createMemoryDriver();
     const sealer = createKernel({ driver, masterKeys: OLD_KEYS, log: { level: "error", sink: () => {} } });
     const secretA = (await sealer.putTenant(A, { slug: "a", plan: "pro" })).generatedSecret!;
@@ -31,17 +34,17 @@ describe("webhook secrets that cannot be decrypted", () => {
     const send = async (tenant: string, secret: string) =>
       await app.request(await signedRequest(`http://kernel.test/v1/webhooks/${tenant}`, secret, eventBody()));
 
-    for (let i = 0; i < 3; i++) {
-      const answer = await send(A, secretA);
-      expect(answer.status).toBe(503);
-      expect(answer.headers.get("retry-after")).toMatch(/^\d+$/);
-      expect(answer.headers.get("content-type")).toBe("application/problem+json");
-      const body = await answer.json() as Record<string, unknown>;
-      expect(body).toMatchObject({ status: 503, type: expect.stringMatching(/secrets-unavailable$/) });
-      expect(JSON.stringify(body)).not.toMatch(/DVP_MASTER_KEYS|old/);
-    }
-    expect((await send(B, secretB)).status).toBe(503);
-    expect((await send(B, secretB)).status).toBe(503);
+    const UNKNOWN = "0c0c0c0c-3333-4333-8333-000000000003";
+    const refusal = async (answer: Response) => ({
+      status: answer.status,
+      headers: [...answer.headers].filter(([name]) => name !== "date"),
+      body: await answer.text(),
+    });
+    const unknown = await refusal(await send(UNKNOWN, secretA));
+    expect(unknown.status).toBe(401);
+    for (let i = 0; i < 3; i++) expect(await refusal(await send(A, secretA))).toEqual(unknown);
+    expect(await refusal(await send(B, secretB))).toEqual(unknown);
+    expect(await refusal(await send(B, secretB))).toEqual(unknown);
 
     const errors = logs.filter((r) => r.level === "error");
     expect(errors.map((r) => [r.msg, r.tenant_id])).toEqual([
