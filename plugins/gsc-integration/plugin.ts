@@ -173,7 +173,7 @@ export class GscIntegrationPlugin extends Plugin<GscConfig> implements Scheduled
         dayRows = dayRows.slice(0, MAX_ROWS_PER_DAY);
       }
       const before = previous.get(date) ?? null;
-      if (!progress.spend(saveDayCost(dayRows.length, before))) {
+      if (!progress.spend(saveDayCost(dayRows.length, before), true)) {
         return { rows: stored, days: storedDays, stopped: true };
       }
       await saveDay(

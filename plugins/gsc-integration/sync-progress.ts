@@ -18,6 +18,7 @@ const TTL_SECONDS = 3 * 86_400;
 export class SyncProgress {
   #left = RUN_STORAGE_BUDGET;
   #stored = false;
+  #wroteDay = false;
 
   private constructor(
     private readonly storage: PluginStorage,
@@ -40,10 +41,15 @@ export class SyncProgress {
     return this.done.has(`${site}\t`) || (date !== undefined && this.done.has(`${site}\t${date}`));
   }
 
-  /** Spends `operations` if the budget has them; false (nothing spent) when it has not. */
-  spend(operations: number): boolean {
-    if (operations > this.#left) return false;
+  /**
+   * Spends `operations` if the budget has them; false (nothing spent) when it has not. A run's
+   * first day is always allowed: a day stored by an earlier version with more chunks than a
+   * budget (their deletion is part of its cost) would otherwise stop every run at the same day.
+   */
+  spend(operations: number, day = false): boolean {
+    if (operations > this.#left && !(day && !this.#wroteDay)) return false;
     this.#left -= operations;
+    if (day) this.#wroteDay = true;
     return true;
   }
 

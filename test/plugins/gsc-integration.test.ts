@@ -252,6 +252,28 @@ describe("gsc-integration", () => {
     expect(await storage.list("sync:")).toEqual([]); // the progress record goes with the finished range
   });
 
+  it("a day stored with more chunks than a run's budget (an earlier version) is replaced, not a stop every run", async () => {
+    const { bench, plugin } = await setup({ sites: [SITE] });
+    const storage = plugin.storage(TENANT);
+    // 700 chunks: their deletion alone is more than one run may spend.
+    await storage.put(`daily:${encodeURIComponent(SITE)}:2026-11-16`, {
+      date: "2026-11-16",
+      rows: 140_000,
+      chunks: 700,
+    });
+    const results = [];
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const result = await bench.runTask();
+      results.push(result);
+      bench.clock.now += 60_000;
+      if (result.success) break;
+    }
+    expect(results.map((r) => r.success)).toEqual([false, true]);
+    expect(results[0]!.data).toMatchObject({ stopped_by: "storage budget", sites: { [SITE]: { days: 1 } } });
+    expect(await loadRows(storage, SITE, "2026-11-16")).toHaveLength(7);
+    expect((await loadDaily(storage, SITE)).map((d) => d.chunks)).toEqual([1, 1, 1]);
+  });
+
   it("charts 10 sites of 90 days within a bound of storage operations (batch reads)", async () => {
     const calls: StorageCall[] = [];
     const sites = Array.from({ length: 10 }, (_, i) => `https://s${i}.acme.com/`);
