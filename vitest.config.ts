@@ -1,8 +1,10 @@
 import { defineConfig } from "vitest/config";
+import { kernelAliases } from "./test/kernel-aliases.ts";
 
 // Unit and integration tests on Node. The workerd suite has vitest.workers.config.ts;
 // the Deno suite runs with `deno test` (deno.json).
 export default defineConfig({
+  resolve: { alias: kernelAliases },
   test: {
     include: ["test/**/*.test.ts"],
     // The end-to-end tests start real dev servers: they run on their own (vitest.e2e.config.ts),

@@ -1,8 +1,10 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { kernelAliases } from "./test/kernel-aliases.ts";
 
 // The same suites inside real workerd, with the bindings of wrangler.toml (real local KV).
 export default defineConfig({
+  resolve: { alias: kernelAliases },
   plugins: [
     cloudflareTest({
       wrangler: { configPath: "./wrangler.toml" },

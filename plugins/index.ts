@@ -2,8 +2,8 @@
  * The bundled plugins. The edge has no file system to discover plugins from, so this list is the
  * registry's source; a test fails when a folder under plugins/ is missing here.
  */
-import type { Plugin } from "../src/index.ts";
-import type { TcpConnect } from "../src/net/tcp.ts";
+import type { Plugin } from "@dvp/kernel";
+import type { TcpConnect } from "@dvp/kernel/client";
 import type { ReferencePluginOptions } from "./_shared/http.ts";
 import { AhrefsIntegrationPlugin } from "./ahrefs-integration/index.ts";
 import { DomainHealthMonitorPlugin } from "./domain-health-monitor/index.ts";

@@ -10,8 +10,8 @@ import type {
   ScheduledTaskHooks,
   TaskExecutionContext,
   TaskResult,
-} from "../../src/index.ts";
-import { Plugin } from "../../src/plugin.ts";
+} from "@dvp/kernel";
+import { Plugin } from "@dvp/kernel";
 import {
   BuildCoalescer,
   type BuildHookConfig,

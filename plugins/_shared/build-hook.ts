@@ -13,8 +13,8 @@
  * pending count is approximate and two locations can, rarely, both fire: a spare build, never a
  * lost one, because a failed or skipped trigger leaves the marker for the next tick.
  */
-import type { Content, ScheduledTaskDefinition, TaskResult } from "../../src/index.ts";
-import type { PluginStorage } from "../../src/store/plugin-storage.ts";
+import type { Content, ScheduledTaskDefinition, TaskResult } from "@dvp/kernel";
+import type { PluginStorage } from "@dvp/kernel";
 
 export type ChangeKind = "published" | "updated" | "deleted";
 

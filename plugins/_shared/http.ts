@@ -1,6 +1,6 @@
 /** What every reference plugin's constructor takes, and the HTTP client it builds per tenant. */
-import { createHttpClient, type HttpClient, type HttpClientOptions } from "../../src/net/http-client.ts";
-import type { Logger } from "../../src/logger.ts";
+import { createHttpClient, type HttpClient, type HttpClientOptions } from "@dvp/kernel/client";
+import type { Logger } from "@dvp/kernel";
 
 export interface ReferencePluginOptions {
   /**

@@ -4,7 +4,7 @@
  * organic-keywords. Failures are classified so the task can stop early: a rejected token or
  * exhausted API units will fail every following call too.
  */
-import type { HttpClient, HttpResult } from "../../src/net/http-client.ts";
+import type { HttpClient, HttpResult } from "@dvp/kernel/client";
 import type { Pacer } from "./pacer.ts";
 
 /** Ahrefs' rate-limit window: a 429 without Retry-After waits this long before the next request. */

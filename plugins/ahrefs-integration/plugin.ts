@@ -14,10 +14,10 @@ import type {
   ScheduledTaskHooks,
   TaskExecutionContext,
   TaskResult,
-} from "../../src/index.ts";
-import { errorMessage } from "../../src/errors.ts";
-import { defaultSleep } from "../../src/net/http-client.ts";
-import { Plugin } from "../../src/plugin.ts";
+} from "@dvp/kernel";
+import { errorMessage } from "@dvp/kernel";
+import { defaultSleep } from "@dvp/kernel/client";
+import { Plugin } from "@dvp/kernel";
 import { pluginHttpClient, type ReferencePluginOptions } from "../_shared/http.ts";
 import { AhrefsClient, AhrefsError, type TargetQuery } from "./client.ts";
 import { type AhrefsConfig, CONFIG_SCHEMA, SECRETS_SCHEMA } from "./config.ts";

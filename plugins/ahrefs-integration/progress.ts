@@ -9,7 +9,7 @@
  * every few seconds while the run goes on, and once more when it ends. A write that fails (a KV
  * 429) is logged and retried with the next one; at worst a later run fetches a few targets again.
  */
-import type { PluginStorage } from "../../src/store/plugin-storage.ts";
+import type { PluginStorage } from "@dvp/kernel";
 
 const PREFIX = "progress:";
 /** An unfinished day is continued by the runs of the following days for this long, then dropped. */

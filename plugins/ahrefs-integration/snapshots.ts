@@ -1,5 +1,5 @@
 /** Snapshots in plugin storage: `snapshot:{target}:{YYYY-MM-DD}`, one per target and day (a re-run overwrites). */
-import type { PluginStorage } from "../../src/store/plugin-storage.ts";
+import type { PluginStorage } from "@dvp/kernel";
 import type { OrganicKeyword } from "./client.ts";
 
 export interface Snapshot {

@@ -2,9 +2,9 @@
  * The two probes: an HTTP GET through the shared client (manual redirects, each hop through the
  * URL guard) and the TLS certificate read over a raw socket (src/net/tls-certificate.ts).
  */
-import type { HttpClient } from "../../src/net/http-client.ts";
-import type { TcpConnect } from "../../src/net/tcp.ts";
-import { fetchPeerCertificate, type PeerCertificate } from "../../src/net/tls-certificate.ts";
+import type { HttpClient } from "@dvp/kernel/client";
+import type { TcpConnect } from "@dvp/kernel/client";
+import { fetchPeerCertificate, type PeerCertificate } from "@dvp/kernel/client";
 
 export interface UptimeProbe {
   ok: boolean;

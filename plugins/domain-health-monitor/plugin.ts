@@ -5,13 +5,13 @@
  * mapped to healthy / degraded / unhealthy by the tenant's thresholds. The scheduler runs them
  * and keeps the history.
  */
-import type { HealthCheckDefinition, HealthCheckResult, HealthMonitorHooks, HookContext } from "../../src/index.ts";
-import { certificateCovers } from "../../src/net/der.ts";
-import type { TcpConnect } from "../../src/net/tcp.ts";
-import { TlsProbeError } from "../../src/net/tls-certificate.ts";
-import type { SavedUrl } from "../../src/net/saved-urls.ts";
-import { hostProblem } from "../../src/net/url-guard.ts";
-import { Plugin } from "../../src/plugin.ts";
+import type { HealthCheckDefinition, HealthCheckResult, HealthMonitorHooks, HookContext } from "@dvp/kernel";
+import { certificateCovers } from "@dvp/kernel/client";
+import type { TcpConnect } from "@dvp/kernel/client";
+import { TlsProbeError } from "@dvp/kernel/client";
+import type { SavedUrl } from "@dvp/kernel/client";
+import { hostProblem } from "@dvp/kernel/client";
+import { Plugin } from "@dvp/kernel";
 import { pluginHttpClient, type ReferencePluginOptions } from "../_shared/http.ts";
 import { probeCertificate, probeUptime } from "./client.ts";
 import { CONFIG_SCHEMA, type HealthMonitorConfig, type MonitoredDomain } from "./config.ts";

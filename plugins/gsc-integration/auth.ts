@@ -4,10 +4,8 @@
  * cached in this isolate until shortly before it expires (credential-cache.ts).
  */
 import { importPKCS8, SignJWT } from "jose";
-import { PluginError } from "../../src/errors.ts";
-import type { HttpClient } from "../../src/net/http-client.ts";
-import type { SavedUrl } from "../../src/net/saved-urls.ts";
-import { upstreamError } from "../../src/net/upstream-error.ts";
+import { PluginError, upstreamError } from "@dvp/kernel";
+import type { HttpClient, SavedUrl } from "@dvp/kernel/client";
 import { BoundedCache, credentialId } from "./credential-cache.ts";
 
 export const GSC_SCOPE = "https://www.googleapis.com/auth/webmasters.readonly";

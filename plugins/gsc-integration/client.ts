@@ -4,8 +4,8 @@
  * with `startDate`, `endDate`, `dimensions`, `type`, `dataState`, `rowLimit` (≤ 25,000) and
  * `startRow` for paging. A 401 refreshes the access token once.
  */
-import type { HttpClient } from "../../src/net/http-client.ts";
-import { upstreamError } from "../../src/net/upstream-error.ts";
+import { upstreamError } from "@dvp/kernel";
+import type { HttpClient } from "@dvp/kernel/client";
 import type { GoogleTokenProvider } from "./auth.ts";
 
 export const GOOGLE_API_BASE = "https://www.googleapis.com";

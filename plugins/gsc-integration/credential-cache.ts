@@ -5,7 +5,7 @@
  * rotated key or a changed token URI is a new entry. Tokens stay out of storage: there they
  * would sit unsealed, and an isolate exchanging its own once an hour costs one request.
  */
-import { bytesToBase64Url, utf8 } from "../../src/crypto/base64.ts";
+import { base64url } from "jose";
 import type { ServiceAccount } from "./auth.ts";
 
 const MAX_ENTRIES = 1_000;
@@ -34,6 +34,6 @@ export async function credentialId(tenantId: string, account: ServiceAccount): P
     account.private_key,
     account.token_uri,
   ]);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(whole)));
-  return `${tenantId}\0${bytesToBase64Url(digest)}`;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(whole)));
+  return `${tenantId}\0${base64url.encode(digest)}`;
 }

@@ -12,11 +12,11 @@ import type {
   ScheduledTaskHooks,
   TaskExecutionContext,
   TaskResult,
-} from "../../src/index.ts";
-import { errorMessage } from "../../src/errors.ts";
-import { Plugin } from "../../src/plugin.ts";
+} from "@dvp/kernel";
+import { errorMessage } from "@dvp/kernel";
+import { Plugin } from "@dvp/kernel";
 import { pluginHttpClient, type ReferencePluginOptions } from "../_shared/http.ts";
-import type { SavedUrl } from "../../src/net/saved-urls.ts";
+import type { SavedUrl } from "@dvp/kernel/client";
 import { GoogleTokenProvider, parseServiceAccount, serviceAccountUrls } from "./auth.ts";
 import { type SearchAnalyticsQuery, SearchConsoleClient } from "./client.ts";
 import { CONFIG_SCHEMA, type GscConfig, SECRETS_SCHEMA } from "./config.ts";

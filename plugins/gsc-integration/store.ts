@@ -5,7 +5,7 @@
  *   64 KiB; 200 rows of query+page stay well below).
  * Re-syncing a day overwrites its chunks and deletes any left over from a longer earlier run.
  */
-import type { PluginStorage } from "../../src/store/plugin-storage.ts";
+import type { PluginStorage } from "@dvp/kernel";
 import type { SearchAnalyticsRow } from "./client.ts";
 
 export const CHUNK_ROWS = 200;

@@ -3,7 +3,7 @@
  * `trigger_branch` and `trigger_title` query parameters; the body reaches the build as
  * INCOMING_HOOK_BODY. Netlify answers 200 with an empty body.
  */
-import type { HttpClient } from "../../src/net/http-client.ts";
+import type { HttpClient } from "@dvp/kernel/client";
 
 export interface NetlifyTrigger {
   branch?: string;

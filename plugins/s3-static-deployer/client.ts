@@ -4,7 +4,7 @@
  * `Code` (AccessDenied, NoSuchBucket, TooManyInvalidationsInProgress, …).
  */
 import { AwsClient } from "aws4fetch";
-import type { HttpClient, HttpResult } from "../../src/net/http-client.ts";
+import type { HttpClient, HttpResult } from "@dvp/kernel/client";
 
 export interface AwsCredentials {
   accessKeyId: string;

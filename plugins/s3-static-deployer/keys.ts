@@ -1,6 +1,6 @@
 /** Where a page goes in the bucket and which viewer paths CloudFront must forget. */
-import { PluginError } from "../../src/errors.ts";
-import type { Content } from "../../src/hooks.ts";
+import { PluginError } from "@dvp/kernel";
+import type { Content } from "@dvp/kernel";
 import type { S3DeployerConfig } from "./config.ts";
 
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/;

@@ -13,9 +13,9 @@ import type {
   ScheduledTaskHooks,
   TaskExecutionContext,
   TaskResult,
-} from "../../src/index.ts";
-import { errorMessage, PluginError } from "../../src/errors.ts";
-import { Plugin } from "../../src/plugin.ts";
+} from "@dvp/kernel";
+import { errorMessage, PluginError } from "@dvp/kernel";
+import { Plugin } from "@dvp/kernel";
 import { pluginHttpClient, type ReferencePluginOptions } from "../_shared/http.ts";
 import { type AwsCredentials, CloudFrontClient, invalidationPath, S3Client } from "./client.ts";
 import { CONFIG_SCHEMA, type S3DeployerConfig, SECRETS_SCHEMA } from "./config.ts";

@@ -1,5 +1,5 @@
 /** Vercel Deploy Hooks: `POST <hook URL>` → `{"job":{"id","state","createdAt"}}` (201). */
-import type { HttpClient } from "../../src/net/http-client.ts";
+import type { HttpClient } from "@dvp/kernel/client";
 
 export interface VercelJob {
   id: string;

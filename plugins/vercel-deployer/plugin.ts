@@ -2,7 +2,7 @@
  * vercel-deployer: triggers a Vercel deployment through the project's deploy hook when content
  * is published, updated or deleted, coalescing bursts (see ../_shared/build-hook.ts).
  */
-import type { HookContext } from "../../src/index.ts";
+import type { HookContext } from "@dvp/kernel";
 import type { Trigger } from "../_shared/build-hook.ts";
 import { BuildHookPlugin } from "../_shared/build-hook-plugin.ts";
 import { pluginHttpClient } from "../_shared/http.ts";

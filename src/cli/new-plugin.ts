@@ -117,5 +117,6 @@ async function dependsOnKernel(io: CliIo, root: string): Promise<boolean> {
 /** The templates' imports of the kernel's sources, as a project that installs the package writes them. */
 function importPackage(text: string): string {
   return text.replaceAll(`"../../src/testing/index.ts"`, `"@dvp/kernel/testing"`)
+    .replaceAll(`"../../src/entries/client.ts"`, `"@dvp/kernel/client"`)
     .replaceAll(`"../../src/index.ts"`, `"@dvp/kernel"`);
 }

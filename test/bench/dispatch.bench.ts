@@ -10,7 +10,10 @@
  */
 import { bench, describe } from "vitest";
 import { freezeInput } from "../../src/dispatch.ts";
-import { createHookContext, createKernel, type HookContext, Plugin, type RegisteredPlugin } from "../../src/index.ts";
+import { createHookContext } from "../../src/context.ts";
+import { createKernel } from "../../src/entries/runtime.ts";
+import { type HookContext, Plugin } from "../../src/index.ts";
+import type { RegisteredPlugin } from "../../src/registry.ts";
 
 class NoOp extends Plugin {
   readonly version = "1.0.0";

@@ -5,14 +5,10 @@
  * decryption with cached keys against importing and deriving them afresh.
  */
 import { bench, describe } from "vitest";
-import {
-  createKernel,
-  createMemoryDriver,
-  generateMasterKey,
-  parseMasterKeys,
-  type Plugin,
-  SecretBox,
-} from "../../src/index.ts";
+import { createKernel, generateMasterKey, parseMasterKeys } from "../../src/entries/runtime.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
+import type { Plugin } from "../../src/index.ts";
+import { SecretBox } from "../../src/crypto/secret-box.ts";
 import { countingDriver, namespacedDriver, SyncPlugin } from "../suites/storage.suite.ts";
 
 const TENANT = "11111111-1111-4111-8111-111111111111";

@@ -8,17 +8,13 @@
  * Target: ≤ 50 ms per tick at 10,000 tenants, and flat in the number of idle tenants.
  */
 import { bench, describe } from "vitest";
+import { createKernel, createScheduler, type Kernel, type Scheduler } from "../../src/entries/runtime.ts";
+import { createMemoryDriver, type MemoryDriver } from "../../src/entries/drivers.ts";
 import {
-  createKernel,
-  createMemoryDriver,
-  createScheduler,
   type HookContext,
-  type Kernel,
-  type MemoryDriver,
   Plugin,
   type ScheduledTaskDefinition,
   type ScheduledTaskHooks,
-  type Scheduler,
   type TaskResult,
 } from "../../src/index.ts";
 import { schedKeys } from "../../src/scheduler/keys.ts";

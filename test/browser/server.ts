@@ -8,7 +8,7 @@
  */
 import { startDeno } from "../../src/adapters/deno.ts";
 import { signAdminToken } from "../../src/http/auth.ts";
-import { generateMasterKey } from "../../src/index.ts";
+import { generateMasterKey } from "../../src/entries/runtime.ts";
 import { fixturePlugins } from "./fixture-plugins.ts";
 
 const SECRET = `browser-test-${crypto.randomUUID()}`;

@@ -1,4 +1,4 @@
-import { createDenoKVDriver } from "../../src/index.ts";
+import { createDenoKVDriver } from "../../src/entries/drivers.ts";
 import { schedulerSuite } from "../suites/scheduler.suite.ts";
 import { denoHarness } from "./harness.ts";
 

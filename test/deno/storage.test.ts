@@ -1,4 +1,4 @@
-import { createDenoKVDriver } from "../../src/index.ts";
+import { createDenoKVDriver } from "../../src/entries/drivers.ts";
 import { storageSuite } from "../suites/storage.suite.ts";
 import { denoHarness } from "./harness.ts";
 

@@ -9,6 +9,7 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^@dvp\/kernel\/testing$/, replacement: src("testing/index.ts") },
+      { find: /^@dvp\/kernel\/(runtime|drivers|client)$/, replacement: src("entries/$1.ts") },
       { find: /^@dvp\/kernel$/, replacement: src("index.ts") },
     ],
   },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMemoryDriver } from "../../src/index.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
 import { createRuntime } from "../../src/runtime.ts";
 import { MyPlugin } from "../fixtures/my-plugin.ts";
 import { ReporterPlugin, VaultPlugin } from "../suites/admin-fixtures.ts";

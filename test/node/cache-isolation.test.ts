@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { signWebhook, verifyWebhook } from "../../src/http/standard-webhooks.ts";
-import { createKernel, createMemoryDriver, parseMasterKeys, SecretBox } from "../../src/index.ts";
+import { createKernel, parseMasterKeys } from "../../src/entries/runtime.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
+import { SecretBox } from "../../src/crypto/secret-box.ts";
 import { eventBody, RecorderPlugin, signedRequest, webhookApp } from "../fixtures/webhook-kit.ts";
 
 const A = "0a0a0a0a-1111-4111-8111-000000000001";

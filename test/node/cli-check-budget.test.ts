@@ -124,7 +124,8 @@ describe("dvp check: client budget", { timeout: 120_000 }, () => {
     root = tempRoot();
     write(
       "plugins/slow-hook/plugin.ts",
-      `import { createHttpClient, type HookContext, Plugin } from "../../src/index.ts";
+      `import { createHttpClient } from "../../src/entries/client.ts";
+import { type HookContext, Plugin } from "../../src/index.ts";
 
 export class SlowHook extends Plugin {
   readonly name = "slow-hook";
@@ -150,7 +151,7 @@ export class SlowHook extends Plugin {
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split("\n")).toEqual([
       'slow-hook: registry: not in bundledPlugins() of plugins/index.ts (or its name is not "slow-hook")',
-      "slow-hook: timeouts: plugins/slow-hook/plugin.ts:10: createHttpClient can take 91.5 s (3 attempts of 30 s, retries: 2, and their backoff), over the 10 s a hook gets (hookTimeoutMs): lower timeoutMs or retries, e.g. timeoutMs: 2_500, retries: 2 (9 s)",
+      "slow-hook: timeouts: plugins/slow-hook/plugin.ts:11: createHttpClient can take 91.5 s (3 attempts of 30 s, retries: 2, and their backoff), over the 10 s a hook gets (hookTimeoutMs): lower timeoutMs or retries, e.g. timeoutMs: 2_500, retries: 2 (9 s)",
       "dvp check: 2 problems in 1 plugin",
     ]);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMemoryDriver } from "../../src/index.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
 import { driverSuite } from "../suites/driver.suite.ts";
 
 let time = Date.UTC(2026, 0, 1);

@@ -5,7 +5,8 @@
  */
 import { Hono } from "hono";
 import { describe, expect, it } from "vitest";
-import { createMemoryDriver, createRuntime } from "../../src/index.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
+import { createRuntime } from "../../src/entries/runtime.ts";
 
 /** Like `wrangler types` output: an interface, bindings beside strings. */
 interface Env {

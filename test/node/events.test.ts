@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMemoryDriver } from "../../src/index.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
 import { eventsSuite } from "../suites/events.suite.ts";
 
 // A fresh memory store per test; its expiry follows the test's clock.

@@ -3,7 +3,8 @@
  * ticks holds it; taken by a late invocation, its lease runs from the real clock.
  */
 import { expect, it } from "vitest";
-import { createKernel, createScheduler, Plugin } from "../../src/index.ts";
+import { createKernel, createScheduler } from "../../src/entries/runtime.ts";
+import { Plugin } from "../../src/index.ts";
 import { type JobState, JobStore } from "../../src/scheduler/state.ts";
 import { schedKeys } from "../../src/scheduler/keys.ts";
 import { createMemoryDriver } from "../../src/store/memory.ts";

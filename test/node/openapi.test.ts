@@ -6,7 +6,7 @@
  */
 import { Validator } from "@cfworker/json-schema";
 import { describe, expect, it, vi } from "vitest";
-import { createMemoryDriver } from "../../src/index.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { openApiDocument, openApiPath } from "../../src/http/openapi/document.ts";
 import { MyPlugin } from "../fixtures/my-plugin.ts";

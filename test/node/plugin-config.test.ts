@@ -10,12 +10,11 @@ import { adminApi } from "../../src/http/admin.ts";
 import {
   type Content,
   type ContentLifecycleHooks,
-  createKernel,
   type HookContext,
-  type Kernel,
   Plugin,
   PluginConfigError,
 } from "../../src/index.ts";
+import { createKernel, type Kernel } from "../../src/entries/runtime.ts";
 import { Browser, setupDashboard, TENANT_A, TENANT_B } from "../browser/ui-setup.ts";
 
 const ENDPOINT = { type: "string", default: "https://api.example/" };

@@ -4,15 +4,9 @@
  */
 import { describe, expect, it } from "vitest";
 import { type ContentEvent, createEventProcessor } from "../../src/events/index.ts";
-import {
-  type Content,
-  type ContentLifecycleHooks,
-  createKernel,
-  createMemoryDriver,
-  type HookContext,
-  type Metadata,
-  Plugin,
-} from "../../src/index.ts";
+import { type Content, type ContentLifecycleHooks, type HookContext, type Metadata, Plugin } from "../../src/index.ts";
+import { createKernel } from "../../src/entries/runtime.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
 
 const TENANT = "0b7c9a52-3d5e-4f61-8a2b-c0ffee000010";
 const NOW = Date.UTC(2026, 10, 24, 12);

@@ -1,7 +1,9 @@
 import { readdirSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { bundledPlugins } from "../../plugins/index.ts";
-import { createKernel, detectHooks, type HealthMonitorHooks } from "../../src/index.ts";
+import { createKernel } from "../../src/entries/runtime.ts";
+import { detectHooks } from "../../src/hooks.ts";
+import type { HealthMonitorHooks } from "../../src/index.ts";
 import { checkSchema } from "../../src/schema/index.ts";
 import { benchFor, TENANT } from "../plugins/helpers.ts";
 

@@ -8,16 +8,14 @@ import { type ContentEvent, createEventProcessor, RetryLaterError } from "../../
 import {
   type Content,
   type ContentLifecycleHooks,
-  createKernel,
-  createMemoryDriver,
-  createScheduler,
-  type ExecutionRecord,
   Plugin,
   PluginError,
   type ScheduledTaskDefinition,
   type ScheduledTaskHooks,
   type TaskResult,
 } from "../../src/index.ts";
+import { createKernel, createScheduler, type ExecutionRecord } from "../../src/entries/runtime.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
 import type { WorkMessage } from "../../src/queue.ts";
 import { backoffDelay } from "../../src/timing/backoff.ts";
 import { DeadlineExceeded, startDeadline, withinDeadline } from "../../src/timing/deadline.ts";

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { signAdminToken } from "../../src/http/auth.ts";
-import { createMemoryDriver } from "../../src/index.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
 import { createRuntime } from "../../src/runtime.ts";
 import { bundledPlugins } from "../../plugins/index.ts";
 

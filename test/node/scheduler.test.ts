@@ -1,10 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { createKernel, createScheduler, type ExecutionRecord } from "../../src/entries/runtime.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
 import {
-  createKernel,
-  createMemoryDriver,
-  createScheduler,
-  type ExecutionRecord,
   Plugin,
   type ScheduledTaskDefinition,
   type ScheduledTaskHooks,

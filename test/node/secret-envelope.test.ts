@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { base64ToBytes, bytesToBase64Url, utf8 } from "../../src/crypto/base64.ts";
-import { parseMasterKeys, SecretBox } from "../../src/index.ts";
+import { parseMasterKeys } from "../../src/entries/runtime.ts";
+import { SecretBox } from "../../src/crypto/secret-box.ts";
 
 const MASTER = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const KID = "kat";

@@ -4,7 +4,8 @@
  * version range in the comma form (`dvp-cms>=1.0.0,<2.0.0`).
  */
 import { describe, expect, it } from "vitest";
-import { KernelError, Plugin, PluginRegistry } from "../../src/index.ts";
+import { KernelError, Plugin } from "../../src/index.ts";
+import { PluginRegistry } from "../../src/registry.ts";
 import { satisfies, validRange } from "../../src/semver.ts";
 
 class SeedPlugin extends Plugin {

@@ -5,16 +5,9 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  createKernel,
-  createMemoryDriver,
-  generateMasterKey,
-  type HookContext,
-  type KVDriver,
-  listAll,
-  Plugin,
-  ValidationError,
-} from "../../src/index.ts";
+import { createKernel, generateMasterKey } from "../../src/entries/runtime.ts";
+import { createMemoryDriver, type KVDriver, listAll } from "../../src/entries/drivers.ts";
+import { type HookContext, Plugin, ValidationError } from "../../src/index.ts";
 import { SYNC_CONFIG_SCHEMA, SYNC_SECRETS_SCHEMA } from "../suites/storage.suite.ts";
 
 const PLUGINS = ["alpha", "beta", "gamma-sync", "delta"] as const;

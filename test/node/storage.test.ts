@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMemoryDriver } from "../../src/index.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
 import { storageSuite } from "../suites/storage.suite.ts";
 
 const backend = createMemoryDriver();

@@ -3,7 +3,8 @@
  * must be what was stored, and no part of a secret survives a cut.
  */
 import { describe, expect, it } from "vitest";
-import { createKernel, createMemoryDriver, generateMasterKey, type KVDriver } from "../../src/index.ts";
+import { createKernel, generateMasterKey } from "../../src/entries/runtime.ts";
+import { createMemoryDriver, type KVDriver } from "../../src/entries/drivers.ts";
 import { ExecutionHistory, MAX_RECORD_TEXT } from "../../src/store/history.ts";
 import { captureLogs } from "../../src/testing/logs.ts";
 

@@ -1,6 +1,7 @@
 /** The harness's parts on their own: fake clock, captured logs, fake upstream, context factories, config checks. */
 import { describe, expect, it } from "vitest";
-import { getLogger, isUuid, LogConfig } from "../../src/index.ts";
+import { getLogger, LogConfig } from "../../src/entries/runtime.ts";
+import { isUuid } from "../../src/context.ts";
 import { createFakeClock } from "../../src/testing/clock.ts";
 import { hookContext, taskContext, TEST_TENANT_ID } from "../../src/testing/contexts.ts";
 import { createFakeUpstream, respondWith } from "../../src/testing/fake-upstream.ts";

@@ -4,14 +4,9 @@
  * span id per attempt, sent as the call's `traceparent`), and the spans are kept in the history.
  */
 import { describe, expect, it } from "vitest";
-import {
-  type Content,
-  type ContentLifecycleHooks,
-  createHttpClient,
-  createMemoryDriver,
-  type HookContext,
-  Plugin,
-} from "../../src/index.ts";
+import { type Content, type ContentLifecycleHooks, type HookContext, Plugin } from "../../src/index.ts";
+import { createHttpClient } from "../../src/entries/client.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { parseTraceparent } from "../../src/trace/ids.ts";
 import { eventBody, signAdminToken, signedRequest } from "../fixtures/webhook-kit.ts";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { PluginError, upstreamError } from "../../src/index.ts";
+import { PluginError } from "../../src/index.ts";
+import { upstreamError } from "../../src/index.ts";
 
 describe("upstreamError", () => {
   it("is final (PluginError) for a refusal a retry cannot change", () => {

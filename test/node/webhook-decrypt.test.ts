@@ -7,7 +7,9 @@
  * the key is back.
  */
 import { describe, expect, it } from "vitest";
-import { createKernel, createMemoryDriver, type LogRecord } from "../../src/index.ts";
+import { createKernel } from "../../src/entries/runtime.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
+import type { LogRecord } from "../../src/index.ts";
 import { eventBody, RecorderPlugin, signedRequest, webhookApp } from "../fixtures/webhook-kit.ts";
 
 const A = "0a0a0a0a-1111-4111-8111-000000000001";

@@ -4,7 +4,8 @@
  * routing queue messages by kind.
  */
 import { describe, expect, it } from "vitest";
-import { ConfigurationError, createMemoryDriver } from "../../src/index.ts";
+import { ConfigurationError } from "../../src/index.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
 import { createRuntime, readSettings } from "../../src/runtime.ts";
 import type { WorkMessage } from "../../src/queue.ts";
 import { captureLogs } from "../../src/testing/logs.ts";

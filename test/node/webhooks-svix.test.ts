@@ -8,7 +8,8 @@ import { Hono } from "hono";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { Webhook as SvixWebhook } from "svix";
 import { beforeAll, describe, expect, it } from "vitest";
-import { createMemoryDriver, createRuntime, type Runtime, signAdminToken } from "../../src/index.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
+import { createRuntime, type Runtime, signAdminToken } from "../../src/entries/runtime.ts";
 import { verifyWebhook, webhookHeaders } from "../../src/http/standard-webhooks.ts";
 
 const JWT_SECRET = "svix-interop-secret-of-32-characters!";

@@ -10,7 +10,8 @@ import { createApp } from "../../src/http/app.ts";
 import { createAdminAuth } from "../../src/http/auth.ts";
 import type { HttpDeps } from "../../src/http/deps.ts";
 import { signWebhook } from "../../src/http/standard-webhooks.ts";
-import { createKernel, createMemoryDriver, type Kernel, type KVDriver } from "../../src/index.ts";
+import { createKernel, type Kernel } from "../../src/entries/runtime.ts";
+import { createMemoryDriver, type KVDriver } from "../../src/entries/drivers.ts";
 import { eventBody, RecorderPlugin, signedRequest, unusedScheduler } from "../fixtures/webhook-kit.ts";
 
 const TENANT = "6f1c2a4e-8b1d-4c3e-9f00-1234567890ab";

@@ -93,17 +93,28 @@ describe("the packed package", () => {
     await sh(BIN("tsc"), ["-p", "tsconfig.json"]);
   });
 
-  it("(d) plain Node imports the root and /testing entries", async () => {
+  it("(d) plain Node imports every entry but the runtime adapters", async () => {
     const script = `
       const root = await import("@dvp/kernel");
+      const runtime = await import("@dvp/kernel/runtime");
+      const drivers = await import("@dvp/kernel/drivers");
+      const client = await import("@dvp/kernel/client");
       const testing = await import("@dvp/kernel/testing");
       const plugins = await import("@dvp/kernel/plugins");
       console.log(JSON.stringify({
-        root: typeof root.createRuntime, plugin: typeof root.Plugin,
-        testing: typeof testing.createTestKernel, plugins: plugins.bundledPlugins().length,
+        plugin: typeof root.Plugin, runtime: typeof runtime.createRuntime, drivers: typeof drivers.createMemoryDriver,
+        client: typeof client.createHttpClient, testing: typeof testing.createTestKernel,
+        plugins: plugins.bundledPlugins().length,
       }));`;
     const { stdout } = await sh(process.execPath, ["--input-type=module", "-e", script]);
-    expect(JSON.parse(stdout)).toEqual({ root: "function", plugin: "function", testing: "function", plugins: 6 });
+    expect(JSON.parse(stdout)).toEqual({
+      plugin: "function",
+      runtime: "function",
+      drivers: "function",
+      client: "function",
+      testing: "function",
+      plugins: 6,
+    });
   });
 
   it("(e) npx dvp new-plugin, from the installed package, makes a plugin that checks and type-checks", async () => {

@@ -4,7 +4,8 @@
  * written to storage where it would sit unsealed.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createKernel, createMemoryDriver, type Kernel, listAll, type MemoryDriver } from "../../src/index.ts";
+import { createKernel, type Kernel } from "../../src/entries/runtime.ts";
+import { createMemoryDriver, listAll, type MemoryDriver } from "../../src/entries/drivers.ts";
 import type { ScheduledTaskDefinition, TaskResult } from "../../src/hooks.ts";
 import { GscIntegrationPlugin } from "../../plugins/gsc-integration/index.ts";
 import { type FakeGoogle, makeServiceAccount, type ServiceAccountFixture, startFakeGoogle } from "../fakes/google.ts";

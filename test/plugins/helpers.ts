@@ -1,5 +1,7 @@
 /** A kernel with one plugin enabled for one tenant, a settable clock, and a task runner. */
-import { createKernel, createMemoryDriver, type Kernel, type LogRecord, type Plugin } from "../../src/index.ts";
+import { createKernel, type Kernel } from "../../src/entries/runtime.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
+import type { LogRecord, Plugin } from "../../src/index.ts";
 import type { KVDriver } from "../../src/store/driver.ts";
 import type { ScheduledTaskDefinition, TaskResult } from "../../src/hooks.ts";
 import type { TaskExecutionContext } from "../../src/context.ts";

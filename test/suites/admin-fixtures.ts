@@ -4,17 +4,16 @@
  * clock, tokens, and a recorder of every response body so a test can assert no secret leaked.
  */
 import { Hono } from "hono";
+import { createKernel, type Kernel } from "../../src/entries/runtime.ts";
 import {
-  createKernel,
   type HookContext,
-  type Kernel,
   KernelError,
-  type KVDriver,
   Plugin,
   type ScheduledTaskDefinition,
   type ScheduledTaskHooks,
   type TaskResult,
 } from "../../src/index.ts";
+import type { KVDriver } from "../../src/entries/drivers.ts";
 import { createEventProcessor, type KernelEventProcessor } from "../../src/events/processor.ts";
 import { adminApi } from "../../src/http/admin.ts";
 import { problem } from "../../src/http/problem.ts";

@@ -4,7 +4,8 @@
  * Through createRuntime's app on each runtime's storage (memory on Node, Cloudflare KV in workerd,
  * Deno KV under Deno).
  */
-import { type HealthCheckDefinition, type HealthMonitorHooks, type KVDriver, Plugin } from "../../src/index.ts";
+import { type HealthCheckDefinition, type HealthMonitorHooks, Plugin } from "../../src/index.ts";
+import type { KVDriver } from "../../src/entries/drivers.ts";
 import { signAdminToken } from "../../src/http/auth.ts";
 import { createRuntime } from "../../src/runtime.ts";
 import type { Harness } from "./harness.ts";

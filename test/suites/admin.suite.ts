@@ -5,7 +5,7 @@
  */
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from "jose";
 import { createAdminAuth, signAdminToken } from "../../src/http/auth.ts";
-import type { KVDriver } from "../../src/index.ts";
+import type { KVDriver } from "../../src/entries/drivers.ts";
 import { createScheduler } from "../../src/scheduler/index.ts";
 import {
   ADMIN_SECRET,

@@ -6,17 +6,16 @@ import {
   type Content,
   type ContentFilterHooks,
   type ContentLifecycleHooks,
-  createKernel,
   FilterRejectedError,
   type HookContext,
-  type HookOutcome,
   KernelError,
-  LogConfig,
   type LogRecord,
   Plugin,
   PluginError,
-  satisfies,
 } from "../../src/index.ts";
+import { createKernel, LogConfig } from "../../src/entries/runtime.ts";
+import type { HookOutcome } from "../../src/dispatch.ts";
+import { satisfies } from "../../src/semver.ts";
 import { MyPlugin } from "../fixtures/my-plugin.ts";
 import type { Harness } from "./harness.ts";
 

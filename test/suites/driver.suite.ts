@@ -3,8 +3,8 @@
  * Cloudflare KV inside workerd (real local KV binding) and Deno KV under `deno test`.
  * Every test works under its own random prefix, so a shared namespace never leaks between tests.
  */
-import type { KVDriver } from "../../src/index.ts";
-import { listAll } from "../../src/index.ts";
+import type { KVDriver } from "../../src/entries/drivers.ts";
+import { listAll } from "../../src/entries/drivers.ts";
 import type { Harness } from "./harness.ts";
 
 export interface DriverUnderTest {

@@ -6,7 +6,8 @@
  * (test/deno/events.test.ts).
  */
 import { type ContentEvent, createEventProcessor, eventKeys, RetryLaterError } from "../../src/events/index.ts";
-import { createKernel, type ExecutionRecord, generateMasterKey, type KVDriver } from "../../src/index.ts";
+import { createKernel, type ExecutionRecord, generateMasterKey } from "../../src/entries/runtime.ts";
+import type { KVDriver } from "../../src/entries/drivers.ts";
 import type { WorkMessage } from "../../src/queue.ts";
 import { RecorderPlugin } from "../fixtures/webhook-kit.ts";
 import type { Harness } from "./harness.ts";

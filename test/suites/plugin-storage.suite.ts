@@ -4,7 +4,7 @@
  * prefix with a cursor, `getMany` reads a batch, and one plugin's keys never show in another's.
  * Each test uses a tenant of its own, so tests sharing one KV namespace never see each other's keys.
  */
-import type { KVDriver } from "../../src/index.ts";
+import type { KVDriver } from "../../src/entries/drivers.ts";
 import { createPluginStorage } from "../../src/store/plugin-storage.ts";
 import type { Harness } from "./harness.ts";
 

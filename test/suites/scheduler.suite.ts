@@ -10,6 +10,9 @@ import {
   createScheduler,
   type ExecutionRecord,
   generateMasterKey,
+  type SchedulerOptions,
+} from "../../src/entries/runtime.ts";
+import {
   type HealthCheckDefinition,
   type HealthCheckResult,
   type HealthMonitorHooks,
@@ -17,15 +20,14 @@ import {
   type HealthStatusChange,
   type HealthStatusHooks,
   type HookContext,
-  type KVDriver,
   type LogRecord,
   Plugin,
   type ScheduledTaskDefinition,
   type ScheduledTaskHooks,
-  type SchedulerOptions,
   type TaskExecutionContext,
   type TaskResult,
 } from "../../src/index.ts";
+import type { KVDriver } from "../../src/entries/drivers.ts";
 import type { WorkMessage } from "../../src/queue.ts";
 import { scheduleText, SlotClock } from "../../src/scheduler/index.ts";
 import { schedKeys } from "../../src/scheduler/keys.ts";

@@ -6,20 +6,21 @@
  */
 import {
   ConfigurationError,
-  createKernel,
-  generateMasterKey,
   type HookContext,
-  type Kernel,
   KernelError,
-  type KVDriver,
   type LogRecord,
-  parseMasterKeys,
   Plugin,
-  type PutOptions,
-  SecretBox,
-  type TenantRecord,
   ValidationError,
 } from "../../src/index.ts";
+import {
+  createKernel,
+  generateMasterKey,
+  type Kernel,
+  parseMasterKeys,
+  type TenantRecord,
+} from "../../src/entries/runtime.ts";
+import type { KVDriver, PutOptions } from "../../src/entries/drivers.ts";
+import { SecretBox } from "../../src/crypto/secret-box.ts";
 import type { KeyWrite } from "../../src/store/driver.ts";
 import type { Harness } from "./harness.ts";
 

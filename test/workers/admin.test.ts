@@ -3,7 +3,7 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createWorker } from "../../src/adapters/cloudflare.ts";
-import { createCloudflareKVDriver, type KVDriver, type KVNamespaceLike } from "../../src/index.ts";
+import { createCloudflareKVDriver, type KVDriver, type KVNamespaceLike } from "../../src/entries/drivers.ts";
 import { MyPlugin } from "../fixtures/my-plugin.ts";
 import { ReporterPlugin, VaultPlugin } from "../suites/admin-fixtures.ts";
 import { adminRuntimeSuite } from "../suites/admin-runtime.suite.ts";

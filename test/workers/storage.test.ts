@@ -1,7 +1,8 @@
 // @ts-ignore: workerd's built-in module; @cloudflare/workers-types is not in test/tsconfig's types
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { createCloudflareKVDriver, type KVNamespaceLike, parseMasterKeys } from "../../src/index.ts";
+import { createCloudflareKVDriver, type KVNamespaceLike } from "../../src/entries/drivers.ts";
+import { parseMasterKeys } from "../../src/entries/runtime.ts";
 import { storageSuite } from "../suites/storage.suite.ts";
 
 const bindings = env as { DVP_KV: KVNamespaceLike; DVP_MASTER_KEYS: string };

@@ -7,7 +7,8 @@ export function clientTemplate(n: PluginNames): string {
  * retry on other 4xx, the URL guard against private addresses, and structured results instead of
  * exceptions, so the plugin decides what a failure means.
  */
-import { createHttpClient, type HttpClient, type HttpClientOptions, type HttpResult, type Logger } from "../../src/index.ts";
+import { createHttpClient, type HttpClient, type HttpClientOptions, type HttpResult } from "../../src/entries/client.ts";
+import type { Logger } from "../../src/index.ts";
 
 export interface ${n.clientClass}Options {
   baseUrl: string;

@@ -7,7 +7,7 @@ export function pluginTemplate(
   meta: { description: string; author: string; kernelRange: string },
 ): string {
   const has = (g: HookGroup) => groups.includes(g);
-  const types = ["type HookContext", "type HttpClientOptions", "Plugin"];
+  const types = ["type HookContext", "Plugin"];
   const protocols: string[] = [];
   if (has("content")) {
     types.push("type Content", "type ContentLifecycleHooks", "type Metadata", "upstreamError");
@@ -48,6 +48,7 @@ export function pluginTemplate(
 import {
 ${types.map((t) => `  ${t},`).join("\n")}
 } from "../../src/index.ts";
+import type { HttpClientOptions } from "../../src/entries/client.ts";
 import { ${n.clientClass} } from "./client.ts";
 import { CONFIG_SCHEMA, type ${n.configType}, SECRETS_SCHEMA } from "./config.ts";
 

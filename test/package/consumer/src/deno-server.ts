@@ -1,5 +1,6 @@
 /** The same app under Deno, the package read from node_modules: `deno run -A src/deno-server.ts <port>`. */
-import { createMemoryDriver, createRuntime } from "@dvp/kernel";
+import { createMemoryDriver } from "@dvp/kernel/drivers";
+import { createRuntime } from "@dvp/kernel/runtime";
 import { EchoPlugin } from "./echo-plugin.ts";
 import { createHost } from "./host.ts";
 

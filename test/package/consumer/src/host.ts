@@ -1,6 +1,6 @@
 /** The consumer's app: its own routes, and the kernel's app mounted at /cms. */
 import { Hono } from "hono";
-import type { Runtime } from "@dvp/kernel";
+import type { Runtime } from "@dvp/kernel/runtime";
 import { seen } from "./echo-plugin.ts";
 
 export function createHost(dvp: Runtime): Hono {

@@ -1,5 +1,5 @@
 /** The consumer's Worker: `Env` is the one `wrangler types` generates from wrangler.toml. */
-import type { Runtime } from "@dvp/kernel";
+import type { Runtime } from "@dvp/kernel/runtime";
 import { createCloudflareRuntime, createTenantObject } from "@dvp/kernel/cloudflare";
 import type { Hono } from "hono";
 import { EchoPlugin } from "./echo-plugin.ts";
