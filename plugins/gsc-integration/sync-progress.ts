@@ -6,7 +6,7 @@
  * run stops, records the days it stored under `sync:{start}:{end}` (one write), and fails, so the
  * scheduler's retry continues with the days left (fetching their sites again from Google).
  */
-import type { PluginStorage } from "../../src/store/plugin-storage.ts";
+import type { PluginStorage } from "@dvp/kernel";
 
 /** Storage operations one run's sync may make (the kernel's own come on top). */
 export const RUN_STORAGE_BUDGET = 600;

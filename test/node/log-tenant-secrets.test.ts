@@ -5,7 +5,9 @@
  * registered again when they are next read.
  */
 import { describe, expect, it } from "vitest";
-import { createKernel, createMemoryDriver, getLogger, LogConfig, Plugin } from "../../src/index.ts";
+import { createKernel, getLogger, LogConfig } from "../../src/entries/runtime.ts";
+import { createMemoryDriver } from "../../src/entries/drivers.ts";
+import { Plugin } from "../../src/index.ts";
 import { captureLogs } from "../../src/testing/logs.ts";
 
 class VaultPlugin extends Plugin {
