@@ -1,7 +1,9 @@
 /**
  * One tenant's Google credentials never serve another tenant: the imported signing key and the
  * access token are cached per tenant and per digest of the whole account, and the token is not
- * written to storage where it would sit unsealed.
+ * written to storage where it would sit unsealed. Each part of the cache id has a test that
+ * fails without it: the tenant (one account under two tenants), the key (rotated within a
+ * tenant under the same email and key id) and the token URI.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { createKernel, type Kernel } from "../../src/entries/runtime.ts";
@@ -136,5 +138,44 @@ describe("gsc-integration credentials across tenants", () => {
     for await (const key of listAll(driver, "")) stored += `${key}=${await driver.get(key)}\n`;
     expect(stored).toContain("gsc-integration"); // the plugin's sync state is there, the token is not
     for (const token of new Set(tokens)) expect(stored).not.toContain(token);
+  });
+
+  it("a key rotated within one tenant (same email and key id) is used at once: the token endpoint sees the new key", async () => {
+    const { clock, holder, googleA, plugin, kernel, parsed } = await tenantARan();
+    expect(googleA.tokensIssued).toBe(1);
+    // A new key pair under the same email and key id; the token endpoint now verifies with its public key only.
+    const fresh = makeServiceAccount(googleA.tokenUrl);
+    const rotated = { ...parsed, private_key: (JSON.parse(fresh.json) as Record<string, string>).private_key };
+    holder.a = { ...holder.a!, json: JSON.stringify(rotated), publicKey: fresh.publicKey };
+    await kernel.setSecrets(TENANT_A, plugin.name, { service_account_json: holder.a.json });
+
+    expect((await run(kernel, plugin, TENANT_A, clock.now)).success).toBe(true);
+    // The old token was not reused, and the new assertion was signed with the new key (else /token refuses it).
+    expect(googleA.tokensIssued).toBe(2);
+  });
+
+  it("one account under two tenants: each tenant exchanges its own token", async () => {
+    const { clock, googleA, plugin, kernel, a } = await tenantARan();
+    expect(googleA.tokensIssued).toBe(1);
+    await kernel.setSecrets(TENANT_B, plugin.name, { service_account_json: a.json });
+    await kernel.enable(TENANT_B, plugin.name);
+    expect((await run(kernel, plugin, TENANT_B, clock.now)).success).toBe(true);
+    expect(googleA.tokensIssued).toBe(2);
+    // Each is then served from its own entry.
+    expect((await run(kernel, plugin, TENANT_A, clock.now)).success).toBe(true);
+    expect((await run(kernel, plugin, TENANT_B, clock.now)).success).toBe(true);
+    expect(googleA.tokensIssued).toBe(2);
+  });
+
+  it("a changed token_uri within one tenant is a new exchange at the new endpoint, not the old token", async () => {
+    const { clock, holder, googleA, plugin, kernel, parsed } = await tenantARan();
+    const other = await google(() => holder.a!, clock);
+    await kernel.setSecrets(TENANT_A, plugin.name, {
+      service_account_json: JSON.stringify({ ...parsed, token_uri: other.tokenUrl }),
+    });
+    // (The run itself fails: the API lives on A's fake, which knows only its own tokens, and refuses the new one.)
+    await run(kernel, plugin, TENANT_A, clock.now);
+    expect(other.tokensIssued).toBeGreaterThan(0);
+    expect(googleA.tokensIssued).toBe(1);
   });
 });
