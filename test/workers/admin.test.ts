@@ -8,9 +8,28 @@ import { MyPlugin } from "../fixtures/my-plugin.ts";
 import { ReporterPlugin, VaultPlugin } from "../suites/admin-fixtures.ts";
 import { adminRuntimeSuite } from "../suites/admin-runtime.suite.ts";
 import { adminSuite } from "../suites/admin.suite.ts";
+import { captureConsoleLogs } from "./console-logs.ts";
 
 const binding = (env as { DVP_KV: KVNamespaceLike }).DVP_KV;
 const harness = { describe, it, expect, runtime: "workerd" } as const;
+
+/**
+ * The runtime suite's tests with the console kept: through the Worker's fetch the kernel logs each
+ * admin change, refusal and key rotation to it, at info level, and no warning or error.
+ */
+const audited = {
+  ...harness,
+  it: (name: string, body: () => unknown) =>
+    it(name, async () => {
+      const logs = captureConsoleLogs();
+      try {
+        await body();
+      } finally {
+        logs.restore();
+      }
+      expect(logs.records.filter((r) => r.level !== "info")).toEqual([]);
+    }),
+};
 /** vitest.workers.config.ts's binding. */
 const ADMIN_SECRET = "workers-test-admin-secret-0123456789";
 
@@ -38,7 +57,7 @@ adminSuite(harness, {
 });
 
 // The Cloudflare adapter's fetch (createWorker, as wrangler's main builds it) with the suite's plugins.
-adminRuntimeSuite(harness, {
+adminRuntimeSuite(audited, {
   secret: ADMIN_SECRET,
   start: () => {
     const worker = createWorker({ plugins: () => [new MyPlugin(), new VaultPlugin(), new ReporterPlugin()] });
@@ -56,7 +75,7 @@ adminRuntimeSuite(harness, {
 });
 
 // wrangler.toml's main itself (SELF), with the bundled plugins.
-adminRuntimeSuite({ ...harness, describe: (name, body) => describe(`${name} (SELF)`, body) }, {
+adminRuntimeSuite({ ...audited, describe: (name, body) => describe(`${name} (SELF)`, body) }, {
   secret: ADMIN_SECRET,
   start: () => Promise.resolve({ withPlugins: false, send: (request) => SELF.fetch(request) }),
 });

@@ -12,13 +12,21 @@ import {
   SELF,
   waitOnExecutionContext,
 } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createWorker } from "../../src/adapters/cloudflare.ts";
 import type { WorkMessage } from "../../src/queue.ts";
 import { eventBody, RecorderPlugin, signedRequest } from "../fixtures/webhook-kit.ts";
+import { captureConsoleLogs, type ConsoleLogs } from "./console-logs.ts";
 import { BASE, createTenant, enable, type Env, executions, type Fetcher } from "./kit.ts";
 
 const self: Fetcher = (request) => SELF.fetch(request);
+
+// The kernel logs its admin changes and the failures these tests cause on purpose: kept, and asserted below.
+let logs: ConsoleLogs;
+beforeEach(() => {
+  logs = captureConsoleLogs();
+});
+afterEach(() => logs.restore());
 
 describe("webhooks in workerd through the Worker's fetch (SELF)", () => {
   it("answers /healthz and problem+json 404/405", async () => {
@@ -37,6 +45,9 @@ describe("webhooks in workerd through the Worker's fetch (SELF)", () => {
     const first = await SELF.fetch(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_w1" }));
     expect(first.status).toBe(202);
     expect(await first.json()).toEqual({ id: "msg_w1", status: "accepted" });
+    expect(logs.find({ msg: "admin change" })).toEqual([
+      expect.objectContaining({ level: "info", method: "PUT", path: `/v1/tenants/${tenant.id}`, status: 201 }),
+    ]);
     const again = await SELF.fetch(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_w1" }));
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual({ id: "msg_w1", status: "duplicate" });
@@ -124,6 +135,12 @@ describe("the event pipeline in workerd", () => {
     // (getQueueResult does not report delaySeconds; the 30 s backoff is asserted in test/node/events.test.ts)
     expect(result.retryMessages.map((m) => m.msgId)).toEqual(["m-1"]);
     expect(result.explicitAcks).toEqual(["m-junk"]);
+    // The junk message is dropped, the plugin's failure recorded: both logged as errors.
+    expect(logs.find({ level: "error" }).map((r) => r.msg).sort()).toEqual([
+      "contentPublished failed in plugin recorder",
+      "dropped a queue message of unknown shape",
+    ]);
+    expect(logs.find({ level: "warn" })).toEqual([]);
 
     batch = createMessageBatch("dvp-events", [{ ...messages[0]!, attempts: 2 }, { ...messages[0]!, id: "m-2" }]);
     ctx = createExecutionContext();
@@ -149,6 +166,11 @@ describe("the event pipeline in workerd", () => {
       expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["d-1"]);
     }
     expect(recorder.seen).toHaveLength(0); // recorded, not run
+    // The first delivery records the failure (an error); the redelivery finds nothing left (a warning).
+    expect(logs.records.filter((r) => r.level !== "info").map((r) => [r.level, r.msg, r.tenant_id])).toEqual([
+      ["error", "the queue gave up on an event; its unfinished plugins are recorded as failed", tenant.id],
+      ["warn", "the queue gave up on an event that had nothing left to run", tenant.id],
+    ]);
     const finals = (await executions(send, tenant)).filter((r) => r.event_id === "msg_dlq" && r.final === true);
     expect(finals).toEqual([
       expect.objectContaining({ status: "failed", reason: expect.stringContaining("dead-lettered") }),

@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import { createWorker } from "../../src/adapters/cloudflare.ts";
 import type { KVNamespaceLike } from "../../src/store/cloudflare-kv.ts";
 import { signAdminToken, TickerPlugin } from "../fixtures/webhook-kit.ts";
+import { captureConsoleLogs } from "./console-logs.ts";
 
 const ADMIN_SECRET = "workers-test-admin-secret-0123456789";
 const BASE = "http://kernel.test";
@@ -35,8 +36,18 @@ describe("scheduled() in workerd", () => {
       return res;
     };
     const tenant = crypto.randomUUID();
-    expect((await send(`/v1/tenants/${tenant}`, "PUT", { slug: "tick", plan: "free" })).status).toBe(201);
-    expect((await send(`/v1/tenants/${tenant}/plugins/ticker/enable`, "POST")).status).toBe(200);
+    const logs = captureConsoleLogs();
+    try {
+      expect((await send(`/v1/tenants/${tenant}`, "PUT", { slug: "tick", plan: "free" })).status).toBe(201);
+      expect((await send(`/v1/tenants/${tenant}/plugins/ticker/enable`, "POST")).status).toBe(200);
+    } finally {
+      logs.restore();
+    }
+    // Both changes are audited.
+    expect(logs.records.map((r) => [r.level, r.msg, r.method, r.status])).toEqual([
+      ["info", "admin change", "PUT", 201],
+      ["info", "admin change", "POST", 200],
+    ]);
 
     // Two minutes on: the every-minute task is due.
     const controller = createScheduledController({ scheduledTime: Date.now() + 120_000, cron: "* * * * *" });
