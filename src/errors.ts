@@ -20,7 +20,17 @@ export type KernelErrorCode =
   | "ERR_EVENT_NOT_FOUND"
   | "ERR_STORAGE"
   | "ERR_CONFLICT"
-  | "ERR_TOO_LARGE";
+  | "ERR_TOO_LARGE"
+  | "ERR_PLUGIN"
+  | "ERR_UNSAFE_URL"
+  | "ERR_AUTH"
+  | "ERR_AUTH_UNAVAILABLE"
+  | "ERR_TLS_PROBE"
+  | "ERR_CERTIFICATE"
+  | "ERR_WEBHOOK_HEADERS"
+  | "ERR_WEBHOOK_TIMESTAMP"
+  | "ERR_WEBHOOK_SIGNATURE"
+  | "ERR_WEBHOOK_SECRET";
 
 export class KernelError extends Error {
   readonly code: KernelErrorCode;
@@ -88,12 +98,12 @@ export class PluginConfigError extends KernelError {
  * Raised by a plugin to reject an operation with a message meant for the user
  * (the seed's PluginError). From a filter hook it rejects the whole operation.
  */
-export class PluginError extends Error {
-  readonly code = "ERR_PLUGIN" as const;
+export class PluginError extends KernelError {
+  declare readonly code: "ERR_PLUGIN";
   /** Set by the kernel to the plugin that raised it, when it passes through dispatch. */
   plugin?: string;
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super("ERR_PLUGIN", message, options);
     this.name = "PluginError";
   }
 }

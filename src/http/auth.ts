@@ -15,7 +15,7 @@ import {
   type JWTVerifyOptions,
   SignJWT,
 } from "jose";
-import { ConfigurationError } from "../errors.ts";
+import { ConfigurationError, KernelError } from "../errors.ts";
 import { base64ToBytes, bytesToBase64Url } from "../crypto/base64.ts";
 import { isUuid } from "../context.ts";
 
@@ -55,19 +55,19 @@ export interface AdminAuth {
 }
 
 /** The token is missing, malformed, forged, expired or otherwise unacceptable. */
-export class AuthError extends Error {
-  readonly code = "ERR_AUTH" as const;
+export class AuthError extends KernelError {
+  declare readonly code: "ERR_AUTH";
   constructor(message: string) {
-    super(message);
+    super("ERR_AUTH", message);
     this.name = "AuthError";
   }
 }
 
 /** The keys to check the token with could not be obtained (JWKS down, slow or malformed). */
-export class AuthUnavailableError extends Error {
-  readonly code = "ERR_AUTH_UNAVAILABLE" as const;
+export class AuthUnavailableError extends KernelError {
+  declare readonly code: "ERR_AUTH_UNAVAILABLE";
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super("ERR_AUTH_UNAVAILABLE", message, options);
     this.name = "AuthUnavailableError";
   }
 }

@@ -6,6 +6,7 @@
  * The `svix-id`/`svix-timestamp`/`svix-signature` names are accepted too (see readWebhookHeaders).
  */
 import { base64ToBytes, bytesToBase64, utf8 } from "../crypto/base64.ts";
+import { KernelError } from "../errors.ts";
 
 export type WebhookVerificationCode =
   | "ERR_WEBHOOK_HEADERS"
@@ -14,12 +15,11 @@ export type WebhookVerificationCode =
   | "ERR_WEBHOOK_SECRET";
 
 /** Why a delivery was refused. The HTTP layer answers every code with the same 401. */
-export class WebhookVerificationError extends Error {
-  readonly code: WebhookVerificationCode;
+export class WebhookVerificationError extends KernelError {
+  declare readonly code: WebhookVerificationCode;
   constructor(code: WebhookVerificationCode, message: string) {
-    super(message);
+    super(code, message);
     this.name = "WebhookVerificationError";
-    this.code = code;
   }
 }
 

@@ -3,10 +3,12 @@
  * subject/issuer common names and DNS subject alternative names. No signature checks: this
  * serves the certificate-expiry health check, not trust decisions.
  */
+import { KernelError } from "../errors.ts";
 
-export class DerError extends Error {
+export class DerError extends KernelError {
+  declare readonly code: "ERR_CERTIFICATE";
   constructor(message: string) {
-    super(`malformed certificate: ${message}`);
+    super("ERR_CERTIFICATE", `malformed certificate: ${message}`);
     this.name = "DerError";
   }
 }

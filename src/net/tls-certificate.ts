@@ -9,14 +9,16 @@
  * `TlsProbeError` kind "protocol"); the chain is not verified (fetch does that for the uptime
  * check); on Cloudflare Workers outbound sockets to Cloudflare-proxied addresses are refused.
  */
+import { KernelError } from "../errors.ts";
 import { type CertificateInfo, parseCertificate } from "./der.ts";
 import type { TcpConnect, TcpSocket } from "./tcp.ts";
 
 export type TlsProbeErrorKind = "connect" | "timeout" | "alert" | "protocol" | "malformed";
 
-export class TlsProbeError extends Error {
+export class TlsProbeError extends KernelError {
+  declare readonly code: "ERR_TLS_PROBE";
   constructor(readonly kind: TlsProbeErrorKind, message: string) {
-    super(message);
+    super("ERR_TLS_PROBE", message);
     this.name = "TlsProbeError";
   }
 }

@@ -12,6 +12,7 @@
  * `allowInsecure` (the deployment's `DVP_ALLOW_INSECURE_URLS=true`, for local development and
  * tests) turns the guard off entirely.
  */
+import { KernelError } from "../errors.ts";
 import { classifyIpv4, classifyIpv6, parseIpv4, parseIpv6 } from "./ip.ts";
 
 export interface UrlGuardOptions {
@@ -79,10 +80,10 @@ export function checkUrl(input: string | URL, options: UrlGuardOptions = {}): Ur
 }
 
 /** Thrown by `assertSafeUrl`; the message never includes the URL's query (it may carry a key). */
-export class UnsafeUrlError extends Error {
-  readonly code = "ERR_UNSAFE_URL" as const;
+export class UnsafeUrlError extends KernelError {
+  declare readonly code: "ERR_UNSAFE_URL";
   constructor(readonly reason: string) {
-    super(`refusing URL: ${reason}`);
+    super("ERR_UNSAFE_URL", `refusing URL: ${reason}`);
     this.name = "UnsafeUrlError";
   }
 }

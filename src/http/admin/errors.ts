@@ -31,10 +31,21 @@ export const STATUS_BY_CODE: Record<KernelErrorCode, number> = {
   ERR_STORAGE: 503,
   ERR_CONFLICT: 409,
   ERR_TOO_LARGE: 413,
+  ERR_PLUGIN: 500,
+  ERR_UNSAFE_URL: 422,
+  ERR_AUTH: 401,
+  ERR_AUTH_UNAVAILABLE: 503,
+  ERR_TLS_PROBE: 500,
+  ERR_CERTIFICATE: 500,
+  ERR_WEBHOOK_HEADERS: 401,
+  ERR_WEBHOOK_TIMESTAMP: 401,
+  ERR_WEBHOOK_SIGNATURE: 401,
+  ERR_WEBHOOK_SECRET: 401,
 };
 
 /** The problem type slug per code (the end of the `type` URI). */
 const SLUG_BY_STATUS: Record<number, string> = {
+  401: "unauthorized",
   404: "not-found",
   409: "conflict",
   413: "too-large",
