@@ -84,6 +84,18 @@ describe("sign-in", () => {
     expect(stranger.cookies.has("__Host-dvp_admin")).toBe(false);
   });
 
+  it("tells a script that posts the sign-in form without an Origin header why it is refused", async () => {
+    const token = await env.token();
+    const csrf = csrfFrom(await (await browser.get("/admin/login")).text())!;
+    const res = await env.app.request(`${ORIGIN}/admin/login`, {
+      method: "POST",
+      headers: { cookie: [...browser.cookies].map(([k, v]) => `${k}=${v}`).join("; ") },
+      body: new URLSearchParams({ csrf, token }),
+    });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain("no Origin header");
+  });
+
   it("only redirects to paths inside the dashboard after sign-in", async () => {
     const token = await env.token();
     for (

@@ -54,7 +54,12 @@ export function registerAuthRoutes(app: Hono<UiEnv>, ui: Ui): void {
           ui={ui}
           csrf={csrf}
           next={next}
-          failure="The sign-in form expired or came from another site. Please try again (cookies must be enabled)."
+          failure={c.req.header("origin") === undefined && c.req.header("sec-fetch-site") === undefined
+            // Browsers always say where a form post comes from; a script that does not is refused the same
+            // way, but told why (and where a script belongs).
+            ? "This sign-in says nothing of where it came from (no Origin header): browsers send one. A script should " +
+              "call the admin API with the token as a Bearer header instead, or send Origin: this site."
+            : "The sign-in form expired or came from another site. Please try again (cookies must be enabled)."}
         />,
         403,
       );
