@@ -1,0 +1,58 @@
+/**
+ * The Cloudflare rows of `npm run bench`: runs scripts/bench-cloudflare.ts under Deno (which
+ * starts `wrangler dev` itself) and adds its figures through `row`. Alone, for a quick look:
+ * `node scripts/bench-cloudflare-rows.mjs` prints the rows without touching BENCHMARKS.md.
+ */
+import { spawnSync } from "node:child_process";
+import { pathToFileURL } from "node:url";
+
+export function cloudflareRows({ row, fmtRatio }) {
+  console.error("measuring signed webhooks and the tenant object's alarm under wrangler dev …");
+  const run = spawnSync("node_modules/.bin/deno", ["run", "-A", "scripts/bench-cloudflare.ts"], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+    timeout: 600_000,
+  });
+  if (run.status !== 0) {
+    row("signed webhook → 202 under wrangler dev", "failed", "–", "–", "≥ 0.8×", false);
+    return false;
+  }
+  const text = run.stdout;
+  const { webhook, alarm } = JSON.parse(text.slice(text.indexOf("{"), text.lastIndexOf("}") + 1));
+  const ms = (x) => `${x.toFixed(2)} ms`;
+  row(
+    `signed webhook → 202 under wrangler dev (${webhook.connections} in flight, one tenant)`,
+    `${webhook.kernel_rps.toLocaleString("en")} req/s`,
+    `hand-written Worker, HMAC + one Durable Object row: ${webhook.receiver_rps.toLocaleString("en")} req/s`,
+    fmtRatio(webhook.ratio),
+    "≥ 0.8×",
+    webhook.ratio >= 0.8,
+  );
+  row(
+    "workerd CPU per signed webhook under wrangler dev (accept and dispatch)",
+    ms(webhook.kernel_cpu_ms),
+    `hand-written Worker: ${ms(webhook.receiver_cpu_ms)}`,
+    fmtRatio(webhook.kernel_cpu_ms / webhook.receiver_cpu_ms),
+    "–",
+    null,
+  );
+  row(
+    `tenant object alarm with one due job (workerd, ${alarm.alarms} in a row, nothing else running)`,
+    `${ms(alarm.cpu_ms)} CPU, ${ms(alarm.wall_ms)} wall`,
+    "–",
+    "–",
+    "–",
+    null,
+  );
+  return true;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const rows = [];
+  const ok = cloudflareRows({
+    row: (...cells) => rows.push(cells),
+    fmtRatio: (r) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : "–"),
+  });
+  for (const cells of rows) console.log(cells.join("  |  "));
+  if (!ok) process.exitCode = 1;
+}
