@@ -4,7 +4,8 @@
  * key): from then on the plugin does not run again for that event, and a record whose write
  * failed is written by the next delivery from the copy, never a second, different one. Attempts
  * so far are counted beside it. The claim is the store's atomic putIfAbsent, in the tenant's
- * authority (memory, Deno KV, the tenant's Durable Object), so a second report changes nothing.
+ * authority (memory, Deno KV, the tenant's Durable Object), so a second report changes nothing;
+ * where the store offers `claimWith` the claim and the record are one commit.
  */
 import type { Kernel } from "../kernel.ts";
 import type { ExecutionStatus } from "../store/history.ts";
@@ -84,6 +85,12 @@ export class EventLedger {
     const marker = writeDone(status, prepared.key, prepared.json);
     const doneKey = eventKeys.done(event.tenantId, event.id, plugin);
     const ttl = { ttlSeconds: this.#ttlSeconds };
+    if (driver.claimWith) {
+      // The done-key and the record in one commit (one request to the tenant's Durable Object):
+      // both or neither, and nothing when another report holds the done-key already.
+      await driver.claimWith({ key: doneKey, value: marker, ...ttl }, [kernel.history.keyWrite(prepared)]);
+      return;
+    }
     if (fresh) await driver.put(doneKey, marker, ttl);
     else if (!(await driver.putIfAbsent(doneKey, marker, ttl))) return;
     await kernel.history.write(prepared);

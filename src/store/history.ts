@@ -3,7 +3,7 @@
  * (so each key has one writer), ordered newest first by an inverted timestamp, bounded by a
  * retention TTL. Kind and plugin are in the key, so filtering needs no extra reads.
  */
-import { type KVDriver, listAll } from "./driver.ts";
+import { type KeyWrite, type KVDriver, listAll } from "./driver.ts";
 import { invertedTime, keys } from "./keys.ts";
 import type { TraceSpan } from "../trace/span.ts";
 
@@ -108,7 +108,13 @@ export class ExecutionHistory {
 
   /** Writes a prepared record; writing the same one again changes nothing. */
   async write(prepared: Pick<PreparedRecord, "key" | "json">): Promise<void> {
-    await this.#driver.put(prepared.key, prepared.json, { ttlSeconds: this.#retentionSeconds });
+    const { key, value, ttlSeconds } = this.keyWrite(prepared);
+    await this.#driver.put(key, value, { ttlSeconds });
+  }
+
+  /** A prepared record as one key write, for a caller that commits it with others (the ledger). */
+  keyWrite(prepared: Pick<PreparedRecord, "key" | "json">): KeyWrite & { ttlSeconds: number } {
+    return { key: prepared.key, value: prepared.json, ttlSeconds: this.#retentionSeconds };
   }
 
   /** Newest first. */
