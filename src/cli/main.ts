@@ -14,6 +14,10 @@ import { RegisterError } from "./register.ts";
 import { TOKEN_USAGE, tokenCommand } from "./token.ts";
 import { WEBHOOK_USAGE, webhookCommand } from "./webhook.ts";
 
+/** The guide ships with the package, so the path holds in this repository and in an installed one. */
+const GUIDE =
+  "Guide: docs/plugin-guide.md (node_modules/@dvp/kernel/docs/plugin-guide.md where the package is installed)";
+
 const HELP = `dvp — the DVP kernel's plugin toolkit
 
   ${NEW_PLUGIN_USAGE}
@@ -21,7 +25,7 @@ const HELP = `dvp — the DVP kernel's plugin toolkit
   ${WEBHOOK_USAGE}
   ${TOKEN_USAGE}
 
-Guide: docs/plugin-guide.md`;
+${GUIDE}`;
 
 /** Runs one command; resolves to the exit code. Usage problems print a message and exit 2. */
 const USAGE: Record<string, string> = {
@@ -34,7 +38,7 @@ const USAGE: Record<string, string> = {
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const [command, ...rest] = argv;
   if (command !== undefined && Object.hasOwn(USAGE, command) && rest.some((a) => a === "--help" || a === "-h")) {
-    io.out(`${USAGE[command]}\n\nGuide: docs/plugin-guide.md`);
+    io.out(`${USAGE[command]}\n\n${GUIDE}`);
     return 0;
   }
   try {
