@@ -52,6 +52,8 @@ export interface DenoKernel {
   kv: Deno.Kv;
   /** The URL the server listens on. */
   url: string;
+  /** Resolves when the work requests and deliveries left running (dispatches, queue deliveries) has settled. */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -152,6 +154,10 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
       for (const outcome of outcomes) if (!outcome.ack) throw new Error(outcome.error);
     });
   }
+  const idle = async () => {
+    await runtime.events.idle();
+    while (inFlight.size) await Promise.allSettled([...inFlight]);
+  };
   const cron = options.cron ?? Deno.cron;
   cron(TICK_NAME, TICK_SCHEDULE, async () => {
     await runtime.tick();
@@ -180,10 +186,10 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
     server,
     kv,
     url: `http://${host}:${address.port}`,
+    idle,
     async close() {
       await server.shutdown();
-      await runtime.events.idle();
-      while (inFlight.size) await Promise.allSettled([...inFlight]); // deliveries and dispatches in progress finish first
+      await idle(); // deliveries and dispatches in progress finish first
       if (!options.kv) kv.close();
     },
   };
