@@ -656,7 +656,11 @@ export function storageSuite(h: Harness, target: StorageTarget): void {
         await k.putTenant(bad, { slug: "bad", plan: "free" });
         await k.setSecrets(bad, "alpha", { api_key: "will-be-tampered" });
         const raw = await rawTenant(driver, bad);
-        const tampered = raw.plugins.alpha!.secrets!.slice(0, -2) + "AA";
+        // One character of the ciphertext changed for certain (inside it, where every bit counts): the old
+        // "last two characters become AA" was no change at all when they were AA already.
+        const sealed = raw.plugins.alpha!.secrets!;
+        const at = sealed.length - 8;
+        const tampered = sealed.slice(0, at) + (sealed[at] === "A" ? "B" : "A") + sealed.slice(at + 1);
         raw.plugins.alpha!.secrets = tampered;
         await driver.put(`tenant:${bad}`, JSON.stringify(raw));
         const report = await isolate(`${generateMasterKey("new")},${old}`).rotateSecrets();
