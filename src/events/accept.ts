@@ -66,6 +66,8 @@ export async function commitAccept(
     value: JSON.stringify({ due: inboxDue() }),
   };
   const claim = { key: eventKey, value: JSON.stringify(stored) };
+  // No plugin to run: nothing to re-drive, so no marker; the event is kept for dedupe and replay.
+  if (stored.plugins.length === 0) return driver.putIfAbsent(claim.key, claim.value, ttl);
   if (driver.claimWith) return driver.claimWith({ ...claim, ...ttl }, [{ ...marker, ...ttl }]);
   await driver.put(marker.key, marker.value, ttl);
   return driver.putIfAbsent(claim.key, claim.value, ttl);

@@ -59,7 +59,9 @@ export class EventLedger {
    * record and its key: from then on the plugin does not run again for this event, whatever
    * happens to the record's own write. If that write fails (or commits but reports a failure),
    * this throws, the delivery is retried, and the retry writes the same record under the same
-   * key (restoreRecords): never none, never two.
+   * key (restoreRecords): never none, never two. `deletes` (the event's inbox marker, when this
+   * is its last plugin) go with the record where the store commits them together; true when they
+   * were removed, false when the caller still has to.
    */
   async finalize(
     stored: StoredEvent,
@@ -67,7 +69,8 @@ export class EventLedger {
     status: ExecutionStatus,
     fresh: boolean,
     details: { attempt?: number; durationMs?: number; error?: string; reason?: string; spans?: TraceSpan[] },
-  ): Promise<void> {
+    deletes: readonly string[] = [],
+  ): Promise<boolean> {
     const kernel = this.#kernel;
     const driver = kernel.driver;
     const { event, hook } = stored;
@@ -88,12 +91,17 @@ export class EventLedger {
     if (driver.claimWith) {
       // The done-key and the record in one commit (one request to the tenant's Durable Object):
       // both or neither, and nothing when another report holds the done-key already.
-      await driver.claimWith({ key: doneKey, value: marker, ...ttl }, [kernel.history.keyWrite(prepared)]);
-      return;
+      const committed = await driver.claimWith(
+        { key: doneKey, value: marker, ...ttl },
+        [kernel.history.keyWrite(prepared)],
+        deletes,
+      );
+      return committed && deletes.length > 0;
     }
     if (fresh) await driver.put(doneKey, marker, ttl);
-    else if (!(await driver.putIfAbsent(doneKey, marker, ttl))) return;
+    else if (!(await driver.putIfAbsent(doneKey, marker, ttl))) return false;
     await kernel.history.write(prepared);
+    return false;
   }
 
   /** Writes the final records that done-keys promise but the history lacks (their first write failed). */

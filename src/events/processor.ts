@@ -118,6 +118,7 @@ export class KernelEventProcessor implements EventProcessor {
     const deps = { driver, queue: this.queue, ttlSeconds: this.#ttl, now: kernel.now };
     if (!(await commitAccept(deps, stored, inboxDue))) return "duplicate";
     if (this.queue) return "accepted"; // the consumer dispatches it
+    if (stored.plugins.length === 0) return "accepted"; // no plugin enabled for this hook: nothing to run
     const work = this.#dispatch(stored, tenant, true).catch((error) => {
       kernel.logger.error("event dispatch failed; the sweep will retry", {
         tenant_id: tenant.id,
@@ -391,6 +392,11 @@ export class KernelEventProcessor implements EventProcessor {
 
     let pending = 0;
     let nextAttempt = 0;
+    // An event with one plugin, dispatched here from the inbox: its final record, its ledger entry
+    // and the marker's removal can be one commit (one request to the tenant's Durable Object).
+    const inbox = eventKeys.inbox(tenant.id, event.id);
+    const lastWrites = !this.queue && names.length === 1 && run.length === 1 ? [inbox] : [];
+    let inboxCleared = false;
     if (run.length) {
       const ctx = kernel.context(tenant, {
         correlationId: event.correlationId ?? null,
@@ -413,9 +419,16 @@ export class KernelEventProcessor implements EventProcessor {
         });
         const details = { attempt, durationMs: Math.round(outcome.durationMs), error: outcome.error, spans };
         if (outcome.status === "ok") {
-          await this.#ledger.finalize(stored, outcome.plugin, "succeeded", fresh, details);
+          inboxCleared = await this.#ledger.finalize(stored, outcome.plugin, "succeeded", fresh, details, lastWrites);
         } else if (attempt >= this.maxAttempts || outcome.permanent) { // a PluginError is not retried
-          await this.#ledger.finalize(stored, outcome.plugin, outcome.status, fresh, details);
+          inboxCleared = await this.#ledger.finalize(
+            stored,
+            outcome.plugin,
+            outcome.status,
+            fresh,
+            details,
+            lastWrites,
+          );
         } else {
           pending++;
           nextAttempt = Math.max(nextAttempt, attempt);
@@ -440,9 +453,9 @@ export class KernelEventProcessor implements EventProcessor {
     const retryInSeconds = Math.round(backoffDelay(nextAttempt, this.#retry) / 1000);
     // Queue mode writes no inbox marker (the queue redelivers), so there is none to update.
     if (!this.queue) {
-      const inbox = eventKeys.inbox(tenant.id, event.id);
-      if (pending === 0) await driver.delete(inbox);
-      else {
+      if (pending === 0) {
+        if (!inboxCleared) await driver.delete(inbox);
+      } else {
         await driver.put(inbox, JSON.stringify({ due: kernel.now() + retryInSeconds * 1000 }), {
           ttlSeconds: this.#ttl,
         });

@@ -58,11 +58,13 @@ export interface KVDriver {
    */
   deleteIfUnchanged?(key: string, expected: string): Promise<boolean>;
   /**
-   * Write `claim` only if its key is absent and, in the same atomic commit, `writes` with it;
-   * nothing when the claim is taken (false). One round trip where offered (memory, a tenant's
-   * Durable Object): accepting a webhook is its dedupe row and its event in one commit.
+   * Write `claim` only if its key is absent and, in the same atomic commit, `writes` with it and
+   * `deletes` removed; nothing when the claim is taken (false). One round trip where offered
+   * (memory, a tenant's Durable Object): accepting a webhook is its dedupe row and its event in
+   * one commit; a single plugin's final record is its ledger entry, the record and the event's
+   * inbox marker removed, in one commit.
    */
-  claimWith?(claim: KeyWrite, writes: readonly KeyWrite[]): Promise<boolean>;
+  claimWith?(claim: KeyWrite, writes: readonly KeyWrite[], deletes?: readonly string[]): Promise<boolean>;
   delete(key: string): Promise<void>;
   list(options: ListOptions): Promise<ListPage>;
 }

@@ -79,13 +79,14 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       write(key, value, opts);
       return Promise.resolve(true);
     },
-    claimWith(claim, writes) {
+    claimWith(claim, writes, deletes = []) {
       const all = [claim, ...writes];
       const bad = all.find((w) => !validTtl(w));
       if (bad) return Promise.reject(ttlError(bad));
       stats.writes++;
       if (live(claim.key) !== null) return Promise.resolve(false);
       for (const w of all) write(w.key, w.value, w);
+      for (const key of deletes) remove(key);
       return Promise.resolve(true);
     },
     deleteIfUnchanged(key, expected) {

@@ -61,14 +61,18 @@ export function createSplitDriver(options: SplitDriverOptions): KVDriver {
       await driver.delete(key);
       return true;
     },
-    async claimWith(claim: KeyWrite, writes: readonly KeyWrite[]) {
+    async claimWith(claim: KeyWrite, writes: readonly KeyWrite[], deletes: readonly string[] = []) {
       const driver = route(claim.key);
       const owner = coordinationTenant(claim.key);
-      const together = writes.every((w) => coordinationTenant(w.key) === owner);
-      if (together && driver.claimWith) return driver.claimWith(claim, writes);
-      // Across stores: the other writes first, so a claim never stands without them.
+      const together = writes.every((w) => coordinationTenant(w.key) === owner) &&
+        deletes.every((key) => coordinationTenant(key) === owner);
+      if (together && driver.claimWith) return driver.claimWith(claim, writes, deletes);
+      // Across stores: the other writes first, so a claim never stands without them; the deletes
+      // once the claim is made.
       for (const w of writes) await route(w.key).put(w.key, w.value, ttlOf(w));
-      return route(claim.key).putIfAbsent(claim.key, claim.value, ttlOf(claim));
+      if (!(await route(claim.key).putIfAbsent(claim.key, claim.value, ttlOf(claim)))) return false;
+      for (const key of deletes) await route(key).delete(key);
+      return true;
     },
     delete: (key) => route(key).delete(key),
     list: (opts) => route(opts.prefix).list(opts),

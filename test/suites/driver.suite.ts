@@ -227,6 +227,21 @@ export function driverSuite(h: Harness, target: DriverUnderTest): void {
         expect(await driver.getMany([`${p}evt`, `${p}inbox`])).toEqual(["event", null]);
       });
 
+      it("removes its deletes in the same commit, and none when the claim is taken", async () => {
+        const driver = await target.create();
+        if (!driver.claimWith) return;
+        const p = ns();
+        await driver.put(`${p}inbox`, "due");
+        await driver.put(`${p}other`, "kept");
+        expect(
+          await driver.claimWith({ key: `${p}done`, value: "ok" }, [{ key: `${p}rec`, value: "r" }], [`${p}inbox`]),
+        )
+          .toBe(true);
+        expect(await driver.getMany([`${p}done`, `${p}rec`, `${p}inbox`])).toEqual(["ok", "r", null]);
+        expect(await driver.claimWith({ key: `${p}done`, value: "again" }, [], [`${p}other`])).toBe(false);
+        expect(await driver.get(`${p}other`)).toBe("kept");
+      });
+
       it("of many concurrent claims of one key, exactly one commits", async () => {
         const driver = await target.create();
         if (!driver.claimWith) return;

@@ -85,8 +85,12 @@ export function namespacedDriver(inner: KVDriver, ns: string): KVDriver {
       : {}),
     ...(inner.claimWith
       ? {
-        claimWith: (claim: KeyWrite, writes: readonly KeyWrite[]) =>
-          inner.claimWith!({ ...claim, key: ns + claim.key }, writes.map((w) => ({ ...w, key: ns + w.key }))),
+        claimWith: (claim: KeyWrite, writes: readonly KeyWrite[], deletes: readonly string[] = []) =>
+          inner.claimWith!(
+            { ...claim, key: ns + claim.key },
+            writes.map((w) => ({ ...w, key: ns + w.key })),
+            deletes.map((key) => ns + key),
+          ),
       }
       : {}),
     delete: (key) => inner.delete(ns + key),

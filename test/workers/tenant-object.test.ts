@@ -100,9 +100,9 @@ describe("the tenant object in workerd", () => {
     plugin.open();
     await waitOnExecutionContext(ctx);
     expect(atAccept).toEqual({ objectRequests: 1, kvReads: 0, kvWrites: 0 });
-    // With its dispatch: the plugin's ledger entry and final record are one commit, then the inbox
-    // marker is removed: three object requests for the whole webhook.
-    expect(costs.objectRequests).toBe(3);
+    // With its dispatch: the plugin's ledger entry, its final record and the inbox marker's removal
+    // are one commit: two object requests for the whole webhook.
+    expect(costs.objectRequests).toBe(2);
     // The whole webhook, dispatch and records included, writes nothing to KV.
     expect(costs.kvWrites).toBe(0);
     console.log(
@@ -126,6 +126,25 @@ describe("the tenant object in workerd", () => {
     expect(coldRes.status).toBe(202);
     expect(cold.costs.kvReads).toBeLessThanOrEqual(1);
     expect(cold.costs.kvWrites).toBe(0);
+  });
+
+  it("a webhook no enabled plugin takes is one object request in all, and leaves no inbox marker", async () => {
+    const worker = createWorker({ plugins: () => [new GatedPlugin()] });
+    const { env, costs } = countingEnv();
+    const send = sender(worker, env);
+    const tenant = await createTenant(send); // "gated" is not enabled
+    const url = `${BASE}/v1/webhooks/${tenant.id}`;
+    expect((await send(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_warm" }))).status).toBe(202);
+    costs.reset();
+    expect((await send(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_none" }))).status).toBe(202);
+    expect({ objectRequests: costs.objectRequests, kvWrites: costs.kvWrites }).toEqual({
+      objectRequests: 1,
+      kvWrites: 0,
+    });
+    expect(await objectKeys(tenant.id, "inbox:%")).toEqual([]);
+    // Kept for dedupe: the sender's retry is a duplicate.
+    const again = await send(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_none" }));
+    expect(await again.json()).toMatchObject({ status: "duplicate" });
   });
 
   it("200 concurrent deliveries of one webhook through two isolates: one accept, one run, one final record", async () => {

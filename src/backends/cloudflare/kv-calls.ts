@@ -15,7 +15,7 @@ export type KvCall =
   | { op: "deleteIfUnchanged"; key: string; expected: string }
   | { op: "delete"; key: string }
   | { op: "list"; prefix: string; cursor?: string | null; limit?: number }
-  | { op: "claimWith"; claim: KeyWrite; writes: KeyWrite[] };
+  | { op: "claimWith"; claim: KeyWrite; writes: KeyWrite[]; deletes?: string[] };
 
 export type KvResult = string | null | (string | null)[] | boolean | ListPage | undefined;
 
@@ -46,7 +46,7 @@ export function applyKvCall(store: SqlKeyValue, call: KvCall): KvResult {
         ...(call.limit ? { limit: call.limit } : {}),
       });
     case "claimWith":
-      return store.claimWith(call.claim, call.writes);
+      return store.claimWith(call.claim, call.writes, call.deletes ?? []);
   }
 }
 
@@ -58,7 +58,7 @@ export function writtenKeys(call: KvCall): string[] {
     case "list":
       return [];
     case "claimWith":
-      return [call.claim.key, ...call.writes.map((w) => w.key)];
+      return [call.claim.key, ...call.writes.map((w) => w.key), ...(call.deletes ?? [])];
     default:
       return [call.key];
   }
@@ -79,7 +79,13 @@ export function kvCallDriver(name: string, send: (call: KvCall) => Promise<KvRes
     putIfUnchanged: async (key, expected, value, opts) =>
       (await send({ op: "putIfUnchanged", key, expected, value, ...ttl(opts) })) as boolean,
     deleteIfUnchanged: async (key, expected) => (await send({ op: "deleteIfUnchanged", key, expected })) as boolean,
-    claimWith: async (claim, writes) => (await send({ op: "claimWith", claim, writes: [...writes] })) as boolean,
+    claimWith: async (claim, writes, deletes) =>
+      (await send({
+        op: "claimWith",
+        claim,
+        writes: [...writes],
+        ...(deletes?.length ? { deletes: [...deletes] } : {}),
+      })) as boolean,
     delete: async (key) => void (await send({ op: "delete", key })),
     list: async (opts) =>
       (await send({

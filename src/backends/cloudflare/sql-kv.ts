@@ -73,11 +73,12 @@ export class SqlKeyValue {
     return true;
   }
 
-  /** The claim and the writes in one commit, or nothing when the claim is taken. */
-  claimWith(claim: KeyWrite, writes: readonly KeyWrite[]): boolean {
+  /** The claim, the writes and the deletes in one commit, or nothing when the claim is taken. */
+  claimWith(claim: KeyWrite, writes: readonly KeyWrite[], deletes: readonly string[] = []): boolean {
     return this.#transact(() => {
       if (this.get(claim.key) !== null) return false;
       for (const w of [claim, ...writes]) this.put(w.key, w.value, w);
+      for (const key of deletes) this.delete(key);
       return true;
     });
   }
