@@ -85,9 +85,6 @@ export interface ConfigCheck {
   readonly errors: readonly FieldError[];
 }
 
-/** Config checks kept in an isolate: one per (tenant, plugin) in use. */
-const CONFIG_CHECKS_MAX = 10_000;
-
 /** Sealing scope of webhook secrets: the `@` keeps it apart from every plugin name. */
 const WEBHOOK_SECRET_SCOPE = "@webhook";
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -106,7 +103,11 @@ export class Kernel implements PluginHost {
   readonly now: () => number;
   readonly #listeners: PluginStateListener[] = [];
   readonly #pluginLoggers = new Map<string, Logger>();
-  readonly #configChecks = new Map<string, { schema: JsonSchema; json: string; check: ConfigCheck }>();
+  /**
+   * Keyed on a tenant record's frozen config object (it lives as long as the record, and is that
+   * tenant's alone), or on the plugin's schema when none is stored.
+   */
+  readonly #configChecks = new WeakMap<object, { schema: JsonSchema; check: ConfigCheck }>();
 
   readonly #urlGuard: { allowInsecure: boolean };
 
@@ -297,22 +298,23 @@ export class Kernel implements PluginHost {
 
   /**
    * The tenant's stored config for `plugin` checked against the plugin's CONFIG_SCHEMA now
-   * (frozen). Cached per tenant, plugin, schema and stored value, so a hot hook does not validate
-   * on every call, and one tenant's result never answers for another's config.
+   * (frozen). Cached on the stored config object itself, which tenant records hold deep-frozen
+   * (store/tenants.ts): a hot hook does not validate on every call, a changed config is a new
+   * object, one tenant's result never answers for another's config, and an entry made under
+   * another schema (a plugin upgrade) is not used.
    */
   configCheck(tenant: Readonly<TenantRecord>, plugin: string): ConfigCheck {
     const schema = this.registry.require(plugin).plugin.CONFIG_SCHEMA;
-    const stored = tenant.plugins[plugin]?.config ?? {};
-    const json = JSON.stringify(stored);
-    const key = `${tenant.id}\u0000${plugin}`;
-    const cached = this.#configChecks.get(key);
-    if (cached && cached.schema === schema && cached.json === json) return cached.check;
-    const { valid, value, errors } = validate(schema, stored);
+    const stored = tenant.plugins[plugin]?.config;
+    // No config stored: the check of the schema's defaults, the same for every tenant, keyed on the schema.
+    const key: object = stored ?? schema;
+    // A config that is not frozen could change under its entry: it is checked each time.
+    const cacheable = key === schema || Object.isFrozen(key);
+    const cached = cacheable ? this.#configChecks.get(key) : undefined;
+    if (cached?.schema === schema) return cached.check;
+    const { valid, value, errors } = validate(schema, stored ?? {});
     const check: ConfigCheck = deepFreeze({ valid, value, errors });
-    this.#configChecks.delete(key);
-    this.#configChecks.set(key, { schema, json, check });
-    // Bounded: the oldest entry goes (a Map iterates in insertion order; a hit is not moved).
-    if (this.#configChecks.size > CONFIG_CHECKS_MAX) this.#configChecks.delete(this.#configChecks.keys().next().value!);
+    if (cacheable) this.#configChecks.set(key, { schema, check });
     return check;
   }
 

@@ -114,6 +114,23 @@ describe("getConfig validates what it returns", () => {
     expect(await kernel.getConfig(TENANT_A, "site-sync")).toMatchObject({ site_id: "a-1" });
   });
 
+  it("checks a stored config once while it is unchanged, again after a change, and never caches one that is not frozen", async () => {
+    const kernel = await kernelWithTenants();
+    await kernel.setConfig(TENANT_A, "site-sync", { endpoint: "https://aaaa.example/" });
+    const record = await kernel.requireTenant(TENANT_A);
+    const first = kernel.configCheck(record, "site-sync");
+    expect(kernel.configCheck(await kernel.requireTenant(TENANT_A), "site-sync")).toBe(first);
+    await kernel.setConfig(TENANT_A, "site-sync", { endpoint: "https://bbbb.example/" });
+    expect(kernel.configCheck(await kernel.requireTenant(TENANT_A), "site-sync").value)
+      .toEqual({ endpoint: "https://bbbb.example/" });
+    // Not frozen (a record a caller built itself): a change in place is seen.
+    const config: Record<string, unknown> = { endpoint: 1 };
+    const loose = { ...record, plugins: { "site-sync": { ...record.plugins["site-sync"]!, config } } };
+    expect(kernel.configCheck(loose, "site-sync").valid).toBe(false);
+    config.endpoint = "https://cccc.example/";
+    expect(kernel.configCheck(loose, "site-sync")).toMatchObject({ valid: true, value: config });
+  });
+
   it("the admin API says needs_configuration and the dashboard marks the plugin, naming the field", async () => {
     const env = await setupDashboard({ plugins: [v1()] });
     await upgraded(env.kernel);
