@@ -20,19 +20,28 @@ export function cloudflareRows({ row, fmtRatio }) {
   const text = run.stdout;
   const { webhook, alarm } = JSON.parse(text.slice(text.indexOf("{"), text.lastIndexOf("}") + 1));
   const ms = (x) => `${x.toFixed(2)} ms`;
+  const [many, single] = webhook;
   row(
-    `signed webhook → 202 under wrangler dev (${webhook.connections} in flight, one tenant)`,
-    `${webhook.kernel_rps.toLocaleString("en")} req/s`,
-    `hand-written Worker, HMAC + one Durable Object row: ${webhook.receiver_rps.toLocaleString("en")} req/s`,
-    fmtRatio(webhook.ratio),
+    `signed webhook → 202 under wrangler dev (${many.connections} in flight, one tenant, no plugin enabled)`,
+    `${many.kernel_rps.toLocaleString("en")} req/s`,
+    `hand-written Worker, HMAC + one Durable Object row: ${many.receiver_rps.toLocaleString("en")} req/s`,
+    fmtRatio(many.ratio),
     "≥ 0.8×",
-    webhook.ratio >= 0.8,
+    many.ratio >= 0.8,
   );
   row(
-    "workerd CPU per signed webhook under wrangler dev (accept and dispatch)",
-    ms(webhook.kernel_cpu_ms),
-    `hand-written Worker: ${ms(webhook.receiver_cpu_ms)}`,
-    fmtRatio(webhook.kernel_cpu_ms / webhook.receiver_cpu_ms),
+    "signed webhook → 202 under wrangler dev, one at a time",
+    `${single.kernel_rps.toLocaleString("en")} req/s`,
+    `hand-written Worker: ${single.receiver_rps.toLocaleString("en")} req/s`,
+    fmtRatio(single.ratio),
+    "–",
+    null,
+  );
+  row(
+    `workerd CPU per signed webhook under wrangler dev (${many.connections} in flight)`,
+    ms(many.kernel_cpu_ms),
+    `hand-written Worker: ${ms(many.receiver_cpu_ms)}`,
+    fmtRatio(many.kernel_cpu_ms / many.receiver_cpu_ms),
     "–",
     null,
   );

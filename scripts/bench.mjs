@@ -227,10 +227,11 @@ const WHY = [
   ],
   [
     /^signed webhook → 202 under wrangler dev/,
-    "Every webhook of one tenant goes to that tenant's one Durable Object, which runs its requests one at a time: " +
-    "the throughput is the object's, and the kernel asks more of it per webhook than the hand-written Worker's one " +
-    "row (the accept, then the end of the dispatch: the inbox marker removed and, with plugins enabled, their ledger entries and records). The workerd CPU row of the same run shows that CPU is " +
-    "not what limits either. Under wrangler dev every request also crosses wrangler's local proxy, which both pay.",
+    "With no plugin enabled the kernel makes one request to the tenant's Durable Object per webhook, as the " +
+    "hand-written Worker does, and its workerd CPU per webhook is close to the reference's (the CPU row). One at a " +
+    "time it comes near the reference; with many in flight the reference gains from concurrency and the kernel " +
+    "does not (it answers fewer than one at a time), so the gap is in how the kernel's concurrent requests overlap (not found yet), not in CPU or object " +
+    "requests. Under wrangler dev every request also crosses wrangler's local proxy, which both pay.",
   ],
   [
     /^signed webhook → 202/,
