@@ -156,19 +156,27 @@ export class S3StaticDeployerPlugin extends Plugin<S3DeployerConfig>
     const storage = this.storage(ctx.tenantId);
     const keys = await storage.list(PENDING, MAX_PATHS_PER_FLUSH);
     if (keys.length === 0) return { invalidated: 0 };
-    const tokens = (await storage.getMany(keys)).map((token) => JSON.stringify(token));
-    const entries = keys.map((k, i): [string, string] => [decodeURIComponent(k.slice(PENDING.length)), tokens[i]!]);
-    const paths = entries.map(([path]) => path);
+    const paths = keys.map((k) => decodeURIComponent(k.slice(PENDING.length)));
+    // A path written again while its batch is in flight must stay pending: its upload may finish
+    // after this invalidation. Where storage compares and deletes atomically (memory, Deno KV), an
+    // entry is deleted only if it still holds the token read here, before CreateInvalidation.
+    // Where it cannot (Cloudflare KV), the flush reads no tokens and deletes what it sent: a
+    // re-read there can return this location's cached copy for up to a minute, so comparing would
+    // guarantee nothing. There the check is best effort at most, and an edit that lands during the
+    // CreateInvalidation call can go uninvalidated until the page's cache lifetime ends.
+    const compare = storage.deleteIfUnchanged?.bind(storage);
+    const tokens = compare ? await storage.getMany(keys) : null;
     const created = await cloudFront.createInvalidation(
       config.distribution_id!,
       paths,
       callerReference(this.host.now()),
       signal,
     );
-    // Only entries not written again since they were read: a path edited meanwhile keeps its new
-    // token and goes out with the next batch (its upload may have finished after this invalidation).
-    const current = await storage.getMany(keys);
-    await Promise.all(keys.map((k, i) => JSON.stringify(current[i]) === tokens[i] ? storage.delete(k) : undefined));
+    await Promise.all(keys.map((k, i) => {
+      if (!tokens || !compare) return storage.delete(k);
+      // Expired since the list: nothing to delete.
+      return tokens[i] === null ? undefined : compare(k, tokens[i]);
+    }));
     this.logger.info("invalidation created", { ...this.#log(ctx), invalidation_id: created.id, paths: paths.length });
     return { invalidated: paths.length, invalidation_id: created.id, status: created.status };
   }

@@ -27,6 +27,14 @@ export interface PluginStorage {
   putIfAbsent(key: string, value: unknown, options?: PutOptions): Promise<boolean>;
   delete(key: string): Promise<void>;
   /**
+   * Delete `key` only if it still holds `expected` (compared as JSON text); true when this call
+   * deleted it. Present only where the backend compares and deletes in one atomic step (memory,
+   * Deno KV). Absent where plugin data is on Cloudflare KV: a read there can be up to a minute
+   * stale (a location serves what it cached), so a read-compare-delete would only look like a
+   * check. Fall back to `delete` and accept that a write racing it can be lost.
+   */
+  deleteIfUnchanged?(key: string, expected: unknown): Promise<boolean>;
+  /**
    * Every key (without the private prefix) under `prefix`, in order, or the first `limit` of
    * them. It pages through the backend: one list operation per 1,000 keys, so a large prefix
    * costs several; `listPage` walks it a page at a time instead.
@@ -47,7 +55,13 @@ export function createPluginStorage(driver: KVDriver, tenantId: string, plugin: 
       cursor: answer.cursor,
     };
   };
+  // A split driver offers deleteIfUnchanged everywhere, but over Cloudflare KV it reads, compares
+  // and deletes; `atomic` says whether the store that holds plugin data really compares.
+  const compareAndDelete = driver.atomic && driver.deleteIfUnchanged ? driver.deleteIfUnchanged.bind(driver) : null;
   return {
+    ...(compareAndDelete && {
+      deleteIfUnchanged: (key: string, expected: unknown) => compareAndDelete(base + key, JSON.stringify(expected)),
+    }),
     async get<T>(key: string) {
       return decode<T>(await driver.get(base + key));
     },

@@ -75,7 +75,7 @@ export const instantRetries = { sleep: async () => {}, random: () => 0.5 };
 
 /** One call a plugin's storage made to the backend, at the fake clock's instant. */
 export interface StorageCall {
-  op: "get" | "getMany" | "put" | "putIfAbsent" | "delete" | "list";
+  op: "get" | "getMany" | "put" | "putIfAbsent" | "delete" | "deleteIfUnchanged" | "list";
   keys: string[];
   at: number;
 }
@@ -88,6 +88,8 @@ export function recordingDriver(
   calls: StorageCall[],
   /** An error for a call to fail with (recorded all the same), like a KV 429. */
   refuse: (call: StorageCall) => Error | undefined = () => undefined,
+  /** Offer the memory driver's atomic compare-and-delete, as Deno KV does; without it, as on KV. */
+  backend: { compareAndDelete?: boolean } = {},
 ): (clock: { now: number }) => KVDriver {
   return (clock) => {
     const inner = createMemoryDriver({ now: () => clock.now });
@@ -110,6 +112,11 @@ export function recordingDriver(
       ) => (note("putIfAbsent", [key]), await inner.putIfAbsent(key, value, options)),
       delete: async (key) => (note("delete", [key]), await inner.delete(key)),
       list: async (options) => (note("list", [options.prefix]), await inner.list(options)),
+      ...(backend.compareAndDelete && {
+        deleteIfUnchanged: async (key: string, expected: string) => (
+          note("deleteIfUnchanged", [key]), await inner.deleteIfUnchanged!(key, expected)
+        ),
+      }),
     };
   };
 }

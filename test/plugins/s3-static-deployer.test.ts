@@ -24,6 +24,7 @@ async function setup(
   config: Record<string, unknown> = {},
   secrets: Record<string, string> = SECRETS,
   calls?: StorageCall[],
+  backend: { compareAndDelete?: boolean } = {},
 ) {
   const clock = { now: START };
   s3 = await startFakeS3({ ...CREDS, now: () => clock.now, region: "eu-west-1", buckets: ["site-bucket"] });
@@ -43,7 +44,7 @@ async function setup(
     ...config,
   };
   for (const [k, v] of Object.entries(full)) if (v === null) delete full[k];
-  const bench = await benchFor(plugin, full, secrets, clock, calls && recordingDriver(calls));
+  const bench = await benchFor(plugin, full, secrets, clock, calls && recordingDriver(calls, undefined, backend));
   return { bench, s3, cf };
 }
 
@@ -279,6 +280,43 @@ describe("s3-static-deployer", () => {
     cf.beforeAnswer = undefined;
     expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 1 } });
     expect(cf.invalidations.map((i) => i.paths)).toEqual([["/a.html"], ["/a.html"]]);
+  });
+
+  // Where storage compares and deletes atomically, one read of the batch's tokens (before
+  // CreateInvalidation) decides what the flush deletes: no second read afterwards.
+  it("with compare-and-delete, a flush reads the batch's tokens once and deletes only unchanged entries", async () => {
+    const calls: StorageCall[] = [];
+    const { bench, cf } = await setup({}, SECRETS, calls, { compareAndDelete: true });
+    await bench.publish("c1", page("/a.html", "<h1>first</h1>"));
+    await bench.publish("c2", page("/b.html"));
+    calls.length = 0;
+    cf.beforeAnswer = () => bench.kernel.dispatch(TENANT, "contentUpdated", ["c1", page("/a.html", "<h1>2</h1>")]);
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 2 } });
+    cf.beforeAnswer = undefined;
+    const pending = (c: StorageCall) => c.keys.some((k) => k.includes(":inval:"));
+    expect(calls.filter((c) => c.op === "getMany" && pending(c))).toHaveLength(1);
+    expect(calls.filter((c) => c.op === "delete" && pending(c))).toEqual([]);
+    const compared = calls.filter((c) => c.op === "deleteIfUnchanged" && pending(c));
+    expect(compared.map((c) => c.keys[0]!.split(":inval:")[1]).sort()).toEqual(["%2Fa.html", "%2Fb.html"]);
+    // /a.html was written again meanwhile: its entry stays for the next batch, /b.html's is gone.
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 1 } });
+    expect(cf.invalidations.map((i) => i.paths.sort())).toEqual([["/a.html", "/b.html"], ["/a.html"]]);
+  });
+
+  // Without compare-and-delete (Cloudflare KV), a re-read can be a minute stale and checks
+  // nothing: the flush reads no tokens and deletes what it sent.
+  it("without compare-and-delete, a flush reads no tokens and deletes the entries it sent", async () => {
+    const calls: StorageCall[] = [];
+    const { bench, cf } = await setup({}, SECRETS, calls);
+    await bench.publish("c1", page("/a.html"));
+    await bench.publish("c2", page("/b.html"));
+    calls.length = 0;
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 2 } });
+    const pending = (c: StorageCall) => c.keys.some((k) => k.includes(":inval:"));
+    expect(calls.filter((c) => c.op !== "list" && c.op !== "delete" && pending(c))).toEqual([]);
+    expect(calls.filter((c) => c.op === "delete" && pending(c))).toHaveLength(2);
+    expect(await bench.runTask()).toMatchObject({ success: true, data: { invalidated: 0 } });
+    expect(cf.invalidations).toHaveLength(1);
   });
 
   it("rejects content without rendered_html or with a traversal path", async () => {
