@@ -173,13 +173,30 @@ export function abortHookContext(ctx: HookContext, reason: Error): void {
   if (ctx instanceof Context) Context.abort(ctx, reason);
 }
 
-/** Freezes a JSON-like value in place and returns it. */
+/** Values deepFreeze froze whole: nothing in them can change any more, so a second call skips the walk. */
+const deeplyFrozen = new WeakSet<object>();
+
+/**
+ * Freezes a value and everything reachable from it, in place, and returns it. Unlike a check for
+ * `Object.isFrozen` at the top, it also walks into parts someone froze shallowly. Typed arrays
+ * cannot be frozen and are left alone; a cycle ends the walk.
+ */
 export function deepFreeze<T>(value: T): T {
-  if (value && typeof value === "object" && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  if (value !== null && typeof value === "object" && !deeplyFrozen.has(value)) {
+    freezeReachable(value, new Set());
+    deeplyFrozen.add(value);
   }
   return value;
+}
+
+function freezeReachable(value: object, seen: Set<object>): void {
+  if (ArrayBuffer.isView(value) || seen.has(value)) return;
+  seen.add(value);
+  Object.freeze(value);
+  for (const key of Object.keys(value)) {
+    const child = (value as Record<string, unknown>)[key];
+    if (child !== null && typeof child === "object") freezeReachable(child, seen);
+  }
 }
 
 /** What a scheduled task receives besides its definition and the HookContext. */

@@ -4,7 +4,7 @@
  * plugins. Filter hooks run one after another in priority order, each receiving the previous
  * output; the first failure stops the chain and names the plugin.
  */
-import { abortHookContext, contextForCall, type HookContext } from "./context.ts";
+import { abortHookContext, contextForCall, deepFreeze, type HookContext } from "./context.ts";
 import { errorMessage, FilterRejectedError, PluginError } from "./errors.ts";
 import type { ActionHookArgs, ActionHookName, Content, FilterHookName, Metadata } from "./hooks.ts";
 import type { Logger } from "./logger.ts";
@@ -53,8 +53,8 @@ export async function runActionHook<H extends ActionHookName>(
   // Every plugin of the dispatch gets the same objects, so they are deep-frozen: no plugin can
   // change what another sees. Freezing once costs less than a copy per plugin (BENCHMARKS.md).
   const [a0, a1, a2] = args as unknown[];
-  freezeInput(a1);
-  freezeInput(a2);
+  deepFreeze(a1);
+  deepFreeze(a2);
 
   const settle = (i: number, error: unknown, timedOut = false) => {
     if (outcomes[i]) return; // already timed out; a late result changes nothing
@@ -140,30 +140,6 @@ export async function runActionHook<H extends ActionHookName>(
         deadlines.push(deadline);
       }
     }).finally(() => deadlines.forEach((d) => d.clear()));
-  }
-}
-
-/** Values freezeInput froze whole: nothing in them can change any more, so a second dispatch skips the walk. */
-const deepFrozen = new WeakSet<object>();
-
-/**
- * Freezes a hook's argument and everything reachable from it, in place. Unlike a check for
- * `Object.isFrozen` at the top, it also walks into parts someone froze shallowly. Typed arrays
- * cannot be frozen and are left alone (content is JSON).
- */
-export function freezeInput(value: unknown): void {
-  if (value === null || typeof value !== "object" || deepFrozen.has(value)) return;
-  freezeAll(value, new Set());
-  deepFrozen.add(value);
-}
-
-function freezeAll(value: object, seen: Set<object>): void {
-  if (ArrayBuffer.isView(value) || seen.has(value)) return; // `seen` ends cycles
-  seen.add(value);
-  Object.freeze(value);
-  for (const key of Object.keys(value)) {
-    const child = (value as Record<string, unknown>)[key];
-    if (child !== null && typeof child === "object") freezeAll(child, seen);
   }
 }
 

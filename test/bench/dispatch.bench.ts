@@ -9,8 +9,7 @@
  * With one plugin, the group also times two clock reads alone: what timing the hooks costs.
  */
 import { bench, describe } from "vitest";
-import { freezeInput } from "../../src/dispatch.ts";
-import { createHookContext } from "../../src/context.ts";
+import { createHookContext, deepFreeze } from "../../src/context.ts";
 import { createKernel } from "../../src/entries/runtime.ts";
 import { type HookContext, Plugin } from "../../src/index.ts";
 import type { RegisteredPlugin } from "../../src/registry.ts";
@@ -96,7 +95,7 @@ for (const count of [1, 10]) {
       JSON.parse(pageJson);
     });
     bench("deep-freeze once per dispatch (what the kernel does)", () => {
-      freezeInput(JSON.parse(pageJson));
+      deepFreeze(JSON.parse(pageJson));
     });
     bench("structuredClone per plugin", () => {
       const page = JSON.parse(pageJson);
