@@ -126,20 +126,32 @@ export async function runActionHook<H extends ActionHookName>(
     );
   }
 
-  /** Until every plugin still running has settled or reached its own time limit. */
+  /**
+   * Until every plugin still running has settled or reached its own time limit: one deadline, at
+   * the nearest limit of those running, times out the plugins whose limit that is and is armed again.
+   */
   function waitOrTimeOut(): Promise<void> {
-    const deadlines: Deadline[] = [];
+    let deadline: Deadline | undefined;
+    const limitOf = (i: number) => entries[i]!.plugin.hookTimeoutMs ?? options.timeoutMs;
+    const arm = () => {
+      let nearest = Infinity;
+      for (let i = 0; i < n; i++) if (!outcomes[i]) nearest = Math.min(nearest, limitOf(i));
+      if (nearest === Infinity) return;
+      const armed = startDeadline(nearest - (performance.now() - start));
+      armed.signal.addEventListener("abort", () => {
+        for (let i = 0; i < n; i++) {
+          if (!outcomes[i] && limitOf(i) <= nearest) {
+            settle(i, new DeadlineExceeded(`timed out after ${limitOf(i)} ms`, limitOf(i)), true);
+          }
+        }
+        arm();
+      }, { once: true });
+      deadline = armed;
+    };
     return new Promise<void>((resolve) => {
       wake = resolve;
-      const elapsed = performance.now() - start;
-      for (let i = 0; i < n; i++) {
-        if (outcomes[i]) continue;
-        const limit = entries[i]!.plugin.hookTimeoutMs ?? options.timeoutMs;
-        const deadline = startDeadline(limit - elapsed, { message: `timed out after ${limit} ms` });
-        deadline.signal.addEventListener("abort", () => settle(i, deadline.signal.reason, true), { once: true });
-        deadlines.push(deadline);
-      }
-    }).finally(() => deadlines.forEach((d) => d.clear()));
+      arm();
+    }).finally(() => deadline?.clear());
   }
 }
 
