@@ -1,12 +1,11 @@
 /**
  * The admin API (DESIGN §4), a Hono router the app mounts with `app.route("/v1", adminApi(deps))`.
  * Every route checks its Bearer JWT itself (see admin/guard.ts for why there is no `use("*")`),
- * every error is problem+json (admin/errors.ts maps them in one place), wire JSON is snake_case.
+ * every refusal is thrown and answered as problem+json by ../problem.ts, wire JSON is snake_case.
  */
 import { Hono } from "hono";
-import { problem } from "./problem.ts";
+import { problemFor, refuse } from "./problem.ts";
 import type { HttpDeps } from "./deps.ts";
-import { errorResponse } from "./admin/errors.ts";
 import { type AdminEnv, createGuards } from "./admin/guard.ts";
 import { revocationsFor } from "./revocations.ts";
 import { platformRoutes } from "./admin/platform.ts";
@@ -51,10 +50,10 @@ export function adminApi(deps: Pick<HttpDeps, "kernel" | "scheduler" | "events" 
   for (const [path, allow] of Object.entries(ALLOWED)) {
     app.all(
       path,
-      (c) => problem(405, "method-not-allowed", `${c.req.method} is not allowed here; use ${allow}`, {}, { allow }),
+      (c) => refuse(405, "method-not-allowed", `${c.req.method} is not allowed here; use ${allow}`, {}, { allow }),
     );
   }
 
-  app.onError((error, c) => errorResponse(error, logger, c));
+  app.onError((error, c) => problemFor(error, logger, c));
   return app;
 }

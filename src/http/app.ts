@@ -2,15 +2,14 @@
  * createApp(): the whole HTTP surface as one Hono app: webhooks and filters, the admin API under
  * /v1, the dashboard under /admin, /healthz. No runtime-specific code: serve it alone
  * (`export default app`, `Deno.serve(app.fetch)`) or mount it in another Hono app
- * (`parent.route("/cms", app)`). Every error, 404 and 405 included, is problem+json.
+ * (`parent.route("/cms", app)`). Every refusal, 404 and 405 included, is thrown and answered as
+ * problem+json by the one path in ./problem.ts.
  */
 import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
-import { errorResponse } from "./admin/errors.ts";
 import type { HttpDeps } from "./deps.ts";
 import { ConfigurationError } from "../errors.ts";
 import { openApiRoute } from "./openapi/route.ts";
-import { problem } from "./problem.ts";
+import { problemFor, refuse } from "./problem.ts";
 import { webhookRoutes } from "./webhooks.ts";
 
 /** Builds a router; `basePath` is the full path it answers under (e.g. "/cms/admin"), for its own links. */
@@ -44,25 +43,13 @@ export function createApp(deps: HttpDeps, options: AppOptions = {}): Hono {
   app.all("*", (c) => {
     const allowed = allowedMethods(app, c.req.path, c.req.routePath);
     if (allowed.length && !allowed.includes(c.req.method)) {
-      return problem(405, "method-not-allowed", `${c.req.method} is not allowed here`, {}, {
-        allow: allowed.join(", "),
-      });
+      refuse(405, "method-not-allowed", `${c.req.method} is not allowed here`, {}, { allow: allowed.join(", ") });
     }
-    return problem(404, "not-found", "no such resource");
+    refuse(404, "not-found", "no such resource");
   });
-  app.notFound(() => problem(404, "not-found", "no such resource"));
-  app.onError((error) => {
-    if (error instanceof HTTPException) {
-      const status = error.status;
-      return problem(
-        status,
-        status >= 500 ? "internal-error" : "http-error",
-        status >= 500 ? undefined : error.message,
-      );
-    }
-    // Kernel errors get the statuses the admin API gives them: one mapping for the whole app.
-    return errorResponse(error, logger);
-  });
+  app.notFound(() => refuse(404, "not-found", "no such resource"));
+  // Refusals, kernel errors (by STATUS_BY_CODE) and failures: one mapping for the whole app.
+  app.onError((error, c) => problemFor(error, logger, c));
   return app;
 }
 

@@ -3,7 +3,14 @@
  * while reading, so an oversized upload is refused after at most `limit` bytes instead of being
  * buffered whole. A declared content-length over the limit is refused without keeping anything;
  * refused bodies are drained (read and dropped, bounded), never left unread.
+ *
+ * The one JSON body reader of the HTTP layer: webhooks, the filter endpoint and the admin API read
+ * through `refuseUnlessJson` → `readBody` → `parseJson` (webhooks check the signature on the
+ * bytes in between), so every one of them refuses the same way: 415 not JSON, 413 too large,
+ * 400 `invalid-json` (empty, not UTF-8, too deep, not JSON; the body is never quoted: it may
+ * hold a secret).
  */
+import { refuse } from "./problem.ts";
 
 /** The body is larger than the limit (answer 413). */
 export class BodyTooLargeError extends Error {
@@ -119,4 +126,60 @@ export function isJsonContentType(value: string | null): boolean {
   if (!value) return false;
   const type = value.split(";", 1)[0]!.trim().toLowerCase();
   return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
+}
+
+/** Refuse, before reading anything, a body that is not JSON (415) or declares more than `limit` bytes (413). */
+export async function refuseUnlessJson(request: Request, limit: number): Promise<void> {
+  if (!isJsonContentType(request.headers.get("content-type"))) {
+    await discardBody(request, limit);
+    refuse(415, "unsupported-media-type", "the request body must be application/json");
+  }
+  const declared = request.headers.get("content-length");
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > limit) {
+    await discardBody(request, limit);
+    refuseTooLarge(limit);
+  }
+}
+
+/** The body's bytes, at most `limit` (else 413, the rest drained). */
+export async function readBody(request: Request, limit: number): Promise<Uint8Array> {
+  try {
+    return await readBoundedBody(request, limit);
+  } catch (error) {
+    if (error instanceof BodyTooLargeError) refuseTooLarge(limit);
+    throw error;
+  }
+}
+
+/**
+ * The JSON value in `bytes`, or a 400 `invalid-json` refusal: not UTF-8, empty (or only
+ * whitespace), nested more than `maxDepth` deep (counted on the bytes, before parsing, so a
+ * hostile body cannot exhaust a stack), or not JSON.
+ */
+export function parseJson(bytes: Uint8Array, maxDepth: number): unknown {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    refuse(400, "invalid-json", "the request body is not valid UTF-8");
+  }
+  if (text.trim() === "") refuse(400, "invalid-json", "the request body is empty");
+  if (jsonDepthExceeds(bytes, maxDepth)) {
+    refuse(400, "invalid-json", `the request body is nested more than ${maxDepth} deep`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    refuse(400, "invalid-json", "the request body is not valid JSON");
+  }
+}
+
+/** A JSON request body (the admin API's): content type, size, then parsing, each refused as above. */
+export async function readJsonBody(request: Request, limit: number, maxDepth: number): Promise<unknown> {
+  await refuseUnlessJson(request, limit);
+  return parseJson(await readBody(request, limit), maxDepth);
+}
+
+function refuseTooLarge(limit: number): never {
+  refuse(413, "body-too-large", `the request body is larger than ${limit} bytes`);
 }

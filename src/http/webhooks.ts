@@ -13,9 +13,9 @@ import { type FieldError, FilterRejectedError, KernelError, PluginError } from "
 import type { Content, FilterHookName, Metadata } from "../hooks.ts";
 import type { Kernel } from "../kernel.ts";
 import type { TenantRecord } from "../store/tenants.ts";
-import { BodyTooLargeError, discardBody, isJsonContentType, jsonDepthExceeds, readBoundedBody } from "./body.ts";
+import { discardBody, parseJson, readBody, refuseUnlessJson } from "./body.ts";
 import type { HttpDeps } from "./deps.ts";
-import { problem } from "./problem.ts";
+import { refuse } from "./problem.ts";
 import { acceptSpan } from "../trace/accept.ts";
 import {
   checkWebhookHeaders,
@@ -33,8 +33,9 @@ const FILTER_HOOKS: Record<string, FilterHookName> = {
   "content.before_update": "beforeContentUpdate",
 };
 
-const unauthorized = () =>
-  problem(401, "invalid-signature", "the webhook signature, its timestamp or the tenant is not valid");
+function unauthorized(): never {
+  refuse(401, "invalid-signature", "the webhook signature, its timestamp or the tenant is not valid");
+}
 
 interface Verified {
   tenant: Readonly<TenantRecord>;
@@ -48,11 +49,8 @@ export function webhookRoutes(deps: HttpDeps): Hono {
 
   app.post("/webhooks/:tenant_id", async (c) => {
     const arrived = Date.now();
-    const verified = await verify(c, deps, keysOf);
-    if (verified instanceof Response) return verified;
-    const { tenant, id, body } = verified;
+    const { tenant, id, body } = await verify(c, deps, keysOf);
     const parsed = parseEvent(body);
-    if (parsed instanceof Response) return parsed;
     const event: ContentEvent = {
       id,
       tenantId: tenant.id,
@@ -65,26 +63,25 @@ export function webhookRoutes(deps: HttpDeps): Hono {
     try {
       result = await deps.events.accept(event, waitUntilOf(c));
     } catch (error) {
-      if (error instanceof KernelError && error.code === "ERR_TENANT_NOT_FOUND") return unauthorized();
+      if (error instanceof KernelError && error.code === "ERR_TENANT_NOT_FOUND") unauthorized();
       // The store cannot keep an event this large (Deno KV: 64 KiB per value): a retry cannot help.
       if (error instanceof KernelError && error.code === "ERR_TOO_LARGE") {
-        return problem(413, "event-too-large", error.message);
+        refuse(413, "event-too-large", error.message);
       }
       deps.kernel.logger.error("webhook could not be made durable", {
         tenant_id: tenant.id,
         webhook_id: id,
         error: (error as Error)?.message ?? String(error),
       });
-      return problem(503, "not-durable", "the event could not be stored; retry later", {}, { "retry-after": "5" });
+      refuse(503, "not-durable", "the event could not be stored; retry later", {}, { "retry-after": "5" });
     }
     return c.json({ id, status: result }, result === "accepted" ? 202 : 200);
   });
 
   app.post("/tenants/:tenant_id/filters/:hook", async (c) => {
     const hook = FILTER_HOOKS[c.req.param("hook")];
-    if (!hook) return problem(404, "not-found", `no filter ${c.req.param("hook")}`);
+    if (!hook) refuse(404, "not-found", `no filter ${c.req.param("hook")}`);
     const verified = await verify(c, deps, keysOf);
-    if (verified instanceof Response) return verified;
     const body = verified.body;
     const errors: FieldError[] = [];
     if (!isObject(body)) errors.push({ path: "", message: "must be an object" });
@@ -94,7 +91,7 @@ export function webhookRoutes(deps: HttpDeps): Hono {
         errors.push({ path: "/metadata", message: "must be an object" });
       }
     }
-    if (errors.length) return problem(400, "invalid-body", "the request body is not valid", { errors });
+    if (errors.length) refuse(400, "invalid-body", "the request body is not valid", { errors });
     const { content, metadata } = body as { content: Content; metadata?: Metadata };
     try {
       const result = await deps.kernel.filter(verified.tenant.id, hook, content, metadata, {
@@ -109,9 +106,9 @@ export function webhookRoutes(deps: HttpDeps): Hono {
         // failure (a throw, a time-out) says nothing about the content: the CMS may retry, and the
         // error's own text stays in the log, which scrubs it.
         if (error.cause instanceof PluginError) {
-          return problem(422, "filter-rejected", deps.kernel.log.scrub(error.message), fields);
+          refuse(422, "filter-rejected", deps.kernel.log.scrub(error.message), fields);
         }
-        return problem(
+        refuse(
           503,
           "filter-failed",
           `plugin ${error.plugin} could not check the content; retry later`,
@@ -128,22 +125,14 @@ export function webhookRoutes(deps: HttpDeps): Hono {
   return app;
 }
 
-/** Content type, size, headers, timestamp, body, tenant, signature: a Verified delivery or the refusal. */
+/** Content type, size, headers, timestamp, body, tenant, signature: a Verified delivery, or refused. */
 async function verify(
   c: Context,
   deps: HttpDeps,
   keysOf: (tenant: Readonly<TenantRecord>) => Promise<CryptoKey[]>,
-): Promise<Verified | Response> {
+): Promise<Verified> {
   const request = c.req.raw;
-  if (!isJsonContentType(request.headers.get("content-type"))) {
-    await discardBody(request, deps.bodyLimitBytes);
-    return problem(415, "unsupported-media-type", "the body must be application/json");
-  }
-  const declared = request.headers.get("content-length");
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > deps.bodyLimitBytes) {
-    await discardBody(request, deps.bodyLimitBytes);
-    return tooLarge(deps.bodyLimitBytes);
-  }
+  await refuseUnlessJson(request, deps.bodyLimitBytes);
   let checked;
   try {
     checked = checkWebhookHeaders(readWebhookHeaders(request.headers), {
@@ -153,15 +142,9 @@ async function verify(
   } catch (error) {
     if (!(error instanceof WebhookVerificationError)) throw error;
     await discardBody(request, deps.bodyLimitBytes);
-    return unauthorized();
+    unauthorized();
   }
-  let bytes: Uint8Array;
-  try {
-    bytes = await readBoundedBody(request, deps.bodyLimitBytes);
-  } catch (error) {
-    if (error instanceof BodyTooLargeError) return tooLarge(deps.bodyLimitBytes);
-    throw error;
-  }
+  const bytes = await readBody(request, deps.bodyLimitBytes);
   const tenantId = c.req.param("tenant_id") ?? "";
   let tenant: Readonly<TenantRecord> | null;
   try {
@@ -169,7 +152,7 @@ async function verify(
   } catch (error) {
     // Storage is down: nothing was accepted, so the sender must retry (a 5xx it understands).
     deps.kernel.logger.error("tenant could not be read for a webhook", { error: (error as Error)?.message });
-    return problem(503, "storage-unavailable", "the tenant could not be read; retry later", {}, { "retry-after": "5" });
+    refuse(503, "storage-unavailable", "the tenant could not be read; retry later", {}, { "retry-after": "5" });
   }
   // An unknown tenant still costs an HMAC (with a decoy key), so its refusal is not instantly
   // distinguishable; a tenant rotating secrets costs one HMAC more per extra secret.
@@ -186,32 +169,19 @@ async function verify(
     keys = [await decoyKey()];
     usable = false;
   }
-  if (!(await matchesAny(keys, checked, bytes)) || !tenant || !usable) return unauthorized();
-
-  if (bytes.length === 0) return problem(400, "invalid-json", "the body is empty");
-  if (jsonDepthExceeds(bytes, MAX_JSON_DEPTH)) {
-    return problem(400, "invalid-json", `the body is nested deeper than ${MAX_JSON_DEPTH} levels`);
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
-  } catch {
-    return problem(400, "invalid-json", "the body is not valid UTF-8 JSON");
-  }
-  return { tenant, id: checked.id, body };
+  if (!(await matchesAny(keys, checked, bytes)) || !tenant || !usable) unauthorized();
+  return { tenant, id: checked.id, body: parseJson(bytes, MAX_JSON_DEPTH) };
 }
 
-/** The event fields of a webhook body, or the 400/422 problem. */
-function parseEvent(
-  body: unknown,
-): Pick<ContentEvent, "type" | "timestamp" | "contentId" | "content" | "metadata"> | Response {
+/** The event fields of a webhook body, or refused with 400/422. */
+function parseEvent(body: unknown): Pick<ContentEvent, "type" | "timestamp" | "contentId" | "content" | "metadata"> {
   if (!isObject(body)) {
-    return problem(400, "invalid-body", "the body must be a JSON object", {
+    refuse(400, "invalid-body", "the body must be a JSON object", {
       errors: [{ path: "", message: "must be an object" }],
     });
   }
   if (typeof body.type !== "string") {
-    return problem(
+    refuse(
       400,
       "invalid-body",
       body.type === undefined ? "the event type is missing" : "the event type must be a string",
@@ -221,7 +191,7 @@ function parseEvent(
     );
   }
   if (!Object.hasOwn(EVENT_HOOKS, body.type)) {
-    return problem(422, "unknown-event-type", `unknown event type ${JSON.stringify(body.type.slice(0, 100))}`, {
+    refuse(422, "unknown-event-type", `unknown event type ${JSON.stringify(body.type.slice(0, 100))}`, {
       errors: [{ path: "/type", message: `must be one of ${Object.keys(EVENT_HOOKS).join(", ")}` }],
     });
   }
@@ -245,7 +215,7 @@ function parseEvent(
       errors.push({ path: "/data/metadata", message: "must be an object" });
     }
   }
-  if (errors.length) return problem(400, "invalid-body", "the event is not valid", { errors });
+  if (errors.length) refuse(400, "invalid-body", "the event is not valid", { errors });
   const d = data as Record<string, unknown>;
   return {
     type,
@@ -316,10 +286,6 @@ function waitUntilOf(c: Context): ((work: Promise<unknown>) => void) | undefined
   } catch {
     return undefined; // served without an execution context (Node embedding, app.request in tests)
   }
-}
-
-function tooLarge(limit: number): Response {
-  return problem(413, "body-too-large", `the body is larger than ${limit} bytes`);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

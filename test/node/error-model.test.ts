@@ -8,7 +8,7 @@ import * as client from "../../src/entries/client.ts";
 import * as runtime from "../../src/entries/runtime.ts";
 import * as root from "../../src/index.ts";
 import { KernelError } from "../../src/errors.ts";
-import { STATUS_BY_CODE } from "../../src/http/admin/errors.ts";
+import { STATUS_BY_CODE } from "../../src/http/problem.ts";
 
 it("every exported error class is a KernelError whose code has a status", () => {
   const classes = Object.entries({ ...root, ...runtime, ...client }).filter(([name, value]) =>

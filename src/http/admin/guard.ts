@@ -10,10 +10,9 @@ import { isUuid } from "../../context.ts";
 import type { Logger } from "../../logger.ts";
 import { type AdminAuth, type AdminPrincipal, canAccess, MAX_TOKEN_LENGTH } from "../auth.ts";
 import type { SessionRevocations } from "../revocations.ts";
-import { problem } from "../problem.ts";
+import { refuse, refuseForbidden, refuseUnauthorized } from "../problem.ts";
 import { discardBody } from "../body.ts";
 import { ADMIN_BODY_LIMIT_BYTES } from "./body.ts";
-import { errorResponse, forbidden, unauthorized } from "./errors.ts";
 
 export type AdminEnv = { Variables: { principal: AdminPrincipal; tenantId: string } };
 export type AdminContext = Context<AdminEnv>;
@@ -36,11 +35,13 @@ export function createGuards(auth: AdminAuth, logger: Logger, revocations?: Sess
 /** A refusal reads and drops the request's body first (see discardBody), so the sender's connection stays usable. */
 function drainingRefusals(guard: MiddlewareHandler<AdminEnv>): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
-    const refused = await guard(c, next);
-    if (refused instanceof Response && c.req.raw.body && !c.req.raw.bodyUsed) {
-      await discardBody(c.req.raw, ADMIN_BODY_LIMIT_BYTES);
+    try {
+      return await guard(c, next);
+    } catch (refusal) {
+      // Thrown by the guard itself: what the route throws is answered inside `next()`.
+      if (c.req.raw.body && !c.req.raw.bodyUsed) await discardBody(c.req.raw, ADMIN_BODY_LIMIT_BYTES);
+      throw refusal;
     }
-    return refused;
   };
 }
 
@@ -59,17 +60,13 @@ export function requireToken(
 ): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     const header = c.req.header("authorization");
-    if (header === undefined || header.trim() === "") return unauthorized("a Bearer token is required", false);
-    if (header.length > MAX_TOKEN_LENGTH + 16) return unauthorized("token is too long", true);
+    if (header === undefined || header.trim() === "") refuseUnauthorized("a Bearer token is required", false);
+    if (header.length > MAX_TOKEN_LENGTH + 16) refuseUnauthorized("token is too long", true);
     const match = BEARER.exec(header);
-    if (!match) return unauthorized("the Authorization header must be 'Bearer <JWT>'", true);
-    let principal: AdminPrincipal;
-    try {
-      principal = await auth.verify(match[1]!);
-    } catch (error) {
-      return errorResponse(error, logger, c);
-    }
-    if (await revocations?.isRevoked(match[1]!)) return unauthorized("token was signed out", true);
+    if (!match) refuseUnauthorized("the Authorization header must be 'Bearer <JWT>'", true);
+    // A token refused (AuthError) or unverifiable (AuthUnavailableError) is thrown on: problemFor answers it.
+    const principal: AdminPrincipal = await auth.verify(match[1]!);
+    if (await revocations?.isRevoked(match[1]!)) refuseUnauthorized("token was signed out", true);
     c.set("principal", principal);
     c.header("cache-control", "no-store");
     await next();
@@ -91,8 +88,8 @@ export function requireToken(
 export function requireTenantScope(): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
     const id = c.req.param("id") ?? "";
-    if (!isUuid(id)) return problem(404, "not-found", "tenant ids are UUIDs; no tenant has this id");
-    if (!canAccess(c.get("principal"), id)) return forbidden("this token is not for this tenant");
+    if (!isUuid(id)) refuse(404, "not-found", "tenant ids are UUIDs; no tenant has this id");
+    if (!canAccess(c.get("principal"), id)) refuseForbidden("this token is not for this tenant");
     c.set("tenantId", id.toLowerCase());
     await next();
   };
@@ -101,7 +98,7 @@ export function requireTenantScope(): MiddlewareHandler<AdminEnv> {
 /** Platform operations need a token whose `tenants` claim is "*". */
 export function requirePlatform(): MiddlewareHandler<AdminEnv> {
   return async (c, next) => {
-    if (c.get("principal").tenants !== "*") return forbidden('this operation needs a platform token (tenants: "*")');
+    if (c.get("principal").tenants !== "*") refuseForbidden('this operation needs a platform token (tenants: "*")');
     await next();
   };
 }

@@ -8,7 +8,7 @@ import { KernelError } from "../../errors.ts";
 import type { Kernel } from "../../kernel.ts";
 import type { Scheduler } from "../../scheduler/types.ts";
 import type { ExecutionKind } from "../../store/history.ts";
-import { problem } from "../problem.ts";
+import { refuse } from "../problem.ts";
 import { correlationOf } from "../webhooks.ts";
 import type { AdminEnv, Guards } from "./guard.ts";
 import { executionView, healthCheckView, healthRecordView, taskResultView, taskView } from "./wire.ts";
@@ -36,13 +36,13 @@ export function taskRoutes(app: Hono<AdminEnv>, kernel: Kernel, scheduler: Sched
     const limitText = c.req.query("limit") ?? "50";
     const limit = /^\d{1,3}$/.test(limitText) ? Number(limitText) : NaN;
     if (!(limit >= 1 && limit <= 500)) {
-      return problem(400, "invalid-query", "limit must be an integer from 1 to 500", {
+      refuse(400, "invalid-query", "limit must be an integer from 1 to 500", {
         errors: [{ path: "limit", message: "must be an integer from 1 to 500" }],
       });
     }
     const kind = c.req.query("kind");
     if (kind !== undefined && !KINDS.includes(kind as ExecutionKind)) {
-      return problem(400, "invalid-query", `kind must be one of ${KINDS.join(", ")}`, {
+      refuse(400, "invalid-query", `kind must be one of ${KINDS.join(", ")}`, {
         errors: [{ path: "kind", message: `must be one of ${KINDS.join(", ")}` }],
       });
     }

@@ -7,7 +7,7 @@ import type { Hono } from "hono";
 import { ValidationError } from "../../errors.ts";
 import type { Kernel } from "../../kernel.ts";
 import { readJsonBody } from "./body.ts";
-import { forbidden } from "./errors.ts";
+import { refuseForbidden } from "../problem.ts";
 import type { AdminEnv, Guards } from "./guard.ts";
 import { tenantView } from "./wire.ts";
 
@@ -22,7 +22,7 @@ export function tenantRoutes(app: Hono<AdminEnv>, kernel: Kernel, guards: Guards
     const id = c.get("tenantId");
     // Creating a tenant is a platform act; a scoped token may only change its own tenant.
     if (c.get("principal").tenants !== "*" && !(await kernel.getTenant(id))) {
-      return forbidden('creating a tenant needs a platform token (tenants: "*")');
+      refuseForbidden('creating a tenant needs a platform token (tenants: "*")');
     }
     const input = tenantInput(await readJsonBody(c.req.raw));
     const { tenant, created, generatedSecret } = await kernel.putTenant(id, input);

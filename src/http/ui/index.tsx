@@ -7,7 +7,8 @@ import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { AuthError } from "../auth.ts";
 import type { HttpDeps } from "../deps.ts";
-import { KernelError, ValidationError } from "../../errors.ts";
+import type { KernelErrorCode } from "../../errors.ts";
+import { statusOf } from "../problem.ts";
 import { APP_JS } from "./assets.ts";
 import { PageError, type Ui, type UiEnv } from "./context.ts";
 import { ErrorPage } from "./routes/error-page.tsx";
@@ -54,7 +55,9 @@ export function adminUi(deps: HttpDeps, options: AdminUiOptions = {}): Hono<UiEn
     "*",
     bodyLimit({
       maxSize: options.formLimitBytes ?? 256 * 1024,
-      onError: (c) => c.html(<ErrorPage ui={ui} status={413} message="The form was too large." />, 413),
+      onError: () => {
+        throw new PageError(413, "The form was too large.");
+      },
     }),
   );
 
@@ -93,13 +96,9 @@ export function adminUi(deps: HttpDeps, options: AdminUiOptions = {}): Hono<UiEn
       const form = await c.req.formData().catch(() => null);
       const sent = form?.get("csrf");
       if (!sameOrigin(c.req.raw) || typeof sent !== "string" || !safeEqual(sent, c.get("csrf"))) {
-        return c.html(
-          <ErrorPage
-            ui={ui}
-            status={403}
-            message="This form could not be accepted (its security token is missing or stale, or it came from another site). Reload the page and try again."
-          />,
+        throw new PageError(
           403,
+          "This form could not be accepted (its security token is missing or stale, or it came from another site). Reload the page and try again.",
         );
       }
     }
@@ -114,8 +113,11 @@ export function adminUi(deps: HttpDeps, options: AdminUiOptions = {}): Hono<UiEn
   registerHealthRoutes(app, ui);
   registerDataRoutes(app, ui);
   registerHistoryRoutes(app, ui);
-  app.all("*", (c) => c.html(<ErrorPage ui={ui} c={c} status={404} message="There is no such page." />, 404));
+  app.all("*", () => {
+    throw new PageError(404, "There is no such page.");
+  });
 
+  // The dashboard's one refusal path: anything thrown (a PageError, a KernelError) becomes its page.
   app.onError((error, c) => {
     const { status, message } = describeError(error);
     if (status >= 500) deps.kernel.logger.error("dashboard request failed", { path: c.req.path, error: message });
@@ -127,20 +129,19 @@ export function adminUi(deps: HttpDeps, options: AdminUiOptions = {}): Hono<UiEn
   return app;
 }
 
+/** Where a code's message is not written for a person using the dashboard, the page says this. */
+const PAGE_MESSAGE: Partial<Record<KernelErrorCode, string>> = {
+  ERR_TENANT_INVALID: "There is no tenant with this id.",
+  ERR_CONFLICT: "The tenant changed while this was being saved. Please try again.",
+  ERR_TOO_LARGE: "That is larger than the store keeps (Deno KV: 64 KiB per value).",
+};
+
+/** A thrown error's page: its status from the API's table (STATUS_BY_CODE), so both answer alike. */
 function describeError(error: unknown): { status: number; message: string } {
   if (error instanceof PageError) return { status: error.status, message: error.message };
-  if (error instanceof ValidationError) return { status: 422, message: error.message };
-  if (error instanceof KernelError) {
-    if (error.code.endsWith("_NOT_FOUND")) return { status: 404, message: error.message };
-    if (error.code === "ERR_TENANT_INVALID") return { status: 404, message: "There is no tenant with this id." };
-    if (error.code === "ERR_CONFLICT") {
-      return { status: 409, message: "The tenant changed while this was being saved. Please try again." };
-    }
-    if (error.code === "ERR_TOO_LARGE") {
-      return { status: 413, message: "That is larger than the store keeps (Deno KV: 64 KiB per value)." };
-    }
-  }
-  return { status: 500, message: error instanceof Error ? error.message : String(error) };
+  const code = (error as { code?: KernelErrorCode } | null)?.code;
+  const message = (code && PAGE_MESSAGE[code]) ?? (error instanceof Error ? error.message : String(error));
+  return { status: statusOf(error), message };
 }
 
 function querySuffix(url: string): string {
