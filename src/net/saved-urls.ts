@@ -8,7 +8,7 @@
  */
 import type { FieldError } from "../errors.ts";
 import type { Plugin } from "../plugin.ts";
-import type { JsonSchema } from "../schema/index.ts";
+import { escapePointer, type JsonSchema } from "../schema/index.ts";
 import { checkUrl, type UrlGuardOptions } from "./url-guard.ts";
 
 /** A URL inside a saved value, with the JSON pointer of the field that holds it. */
@@ -41,7 +41,7 @@ export function uriFields(schema: JsonSchema | undefined, value: unknown, path =
   if (!value || typeof value !== "object") return [];
   const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
   return Object.entries(value).flatMap(([name, v]) =>
-    Object.hasOwn(properties, name) ? uriFields(properties[name], v, `${path}/${pointerToken(name)}`) : []
+    Object.hasOwn(properties, name) ? uriFields(properties[name], v, `${path}/${escapePointer(name)}`) : []
   );
 }
 
@@ -51,8 +51,4 @@ export function urlProblems(urls: readonly SavedUrl[], options: UrlGuardOptions)
     const check = checkUrl(url, options);
     return check.ok ? [] : [{ path, message: `${name ? `${name} ` : ""}is not an allowed URL: ${check.reason}` }];
   });
-}
-
-function pointerToken(name: string): string {
-  return name.replace(/~/g, "~0").replace(/\//g, "~1");
 }

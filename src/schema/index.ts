@@ -137,6 +137,7 @@ function at(schema: JsonSchema, location: string): unknown {
   return node;
 }
 
-function escapePointer(token: string): string {
+/** One JSON-pointer reference token (RFC 6901): `~` as `~0`, `/` as `~1`. */
+export function escapePointer(token: string): string {
   return token.replace(/~/g, "~0").replace(/\//g, "~1");
 }

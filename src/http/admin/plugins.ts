@@ -6,6 +6,7 @@
 import type { Hono } from "hono";
 import { type FieldError, ValidationError } from "../../errors.ts";
 import type { Kernel } from "../../kernel.ts";
+import { escapePointer } from "../../schema/index.ts";
 import { readJsonBody } from "./body.ts";
 import type { AdminContext, AdminEnv, Guards } from "./guard.ts";
 import { maskedSecrets, pluginInfo, tenantPluginView } from "./wire.ts";
@@ -83,7 +84,7 @@ function secretChanges(plugin: string, body: unknown): Record<string, string | n
   }
   const errors: FieldError[] = [];
   for (const [name, value] of Object.entries(body)) {
-    const path = `/${name.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+    const path = `/${escapePointer(name)}`;
     if (name === "" || name.length > 128) errors.push({ path, message: "secret names are 1 to 128 characters" });
     else if (value !== null && typeof value !== "string") {
       errors.push({ path, message: "must be a string (set) or null (clear)" });

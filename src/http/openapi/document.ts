@@ -7,6 +7,7 @@
  */
 import { type Operation, OPERATIONS, statusesOf } from "./routes.ts";
 import { SCHEMAS } from "./schemas.ts";
+import { escapePointer } from "../../schema/index.ts";
 
 type Json = Record<string, unknown>;
 
@@ -134,7 +135,7 @@ function embedded(schema: unknown, description: string, name: string): Json {
   const copy = { ...(schema && typeof schema === "object" ? schema as Json : {}) };
   delete copy.$schema;
   delete copy.$id;
-  const root = `#/components/schemas/${name.replaceAll("~", "~0").replaceAll("/", "~1")}`;
+  const root = `#/components/schemas/${escapePointer(name)}`;
   return { description, ...(rebased(copy, root) as Json) };
 }
 

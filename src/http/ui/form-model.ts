@@ -6,7 +6,7 @@
  * objects, …) becomes a JSON editor for that subtree instead of a lossy widget.
  */
 import type { FieldError } from "../../errors.ts";
-import type { JsonSchema } from "../../schema/index.ts";
+import { escapePointer, type JsonSchema } from "../../schema/index.ts";
 
 export type FieldKind =
   | "text"
@@ -189,10 +189,6 @@ function isScalar(value: unknown): value is Scalar {
 export function humanize(key: string): string {
   const words = key.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/[_-]+/g, " ").trim().toLowerCase();
   return words ? words[0]!.toUpperCase() + words.slice(1) : "Configuration";
-}
-
-export function escapePointer(token: string): string {
-  return token.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
 /**
