@@ -89,10 +89,15 @@ export async function newPlugin(args: ParsedArgs, io: CliIo): Promise<number> {
 }
 
 /** plugins/index.ts for a project that has none yet: the list its createRuntime({ plugins }) uses. */
-const PACKAGE_INDEX = `/** This project's plugins: pass them to createRuntime({ plugins: () => bundledPlugins() }). */
+const PACKAGE_INDEX =
+  `/** This project's plugins: createWorker({ plugins: bundledPlugins }) (or createRuntime, createTenantObject). */
 import type { Plugin } from "@dvp/kernel";
 
-export function bundledPlugins(): Plugin[] {
+/**
+ * The kernel calls this with its settings: allowInsecureUrls is the deployment's DVP_ALLOW_INSECURE_URLS
+ * (http and loopback upstreams, for local fakes only), handed on to each plugin's HTTP client.
+ */
+export function bundledPlugins(settings: { allowInsecureUrls?: boolean } = {}): Plugin[] {
   return [];
 }
 `;

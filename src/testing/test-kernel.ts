@@ -58,6 +58,8 @@ export interface TestKernelOptions {
   hookTimeoutMs?: number;
   upstream?: FakeUpstream;
   scheduler?: SchedulerOptions;
+  /** Accept http and loopback URLs in config (a real server of the test's own on 127.0.0.1), as DVP_ALLOW_INSECURE_URLS does. */
+  allowInsecureUrls?: boolean;
 }
 
 /** A content event as a CMS webhook carries it (`t.deliver`). */
@@ -149,6 +151,7 @@ export async function createTestKernel(options: TestKernelOptions): Promise<Test
     fetch: upstream.fetch,
     log: { level: options.logLevel ?? "debug", sink: logs.sink },
     hookTimeoutMs: options.hookTimeoutMs,
+    allowInsecureUrls: options.allowInsecureUrls,
   });
   // Created before the tenants are seeded: it listens for enable/config changes to sync schedules.
   const scheduler = createScheduler(kernel, options.scheduler);

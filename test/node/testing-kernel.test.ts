@@ -81,6 +81,13 @@ describe("TestMyPluginContentPublished", () => {
     expect(t.logs.find({ plugin: "my-plugin", msg: "Content published: content-123" })).toHaveLength(1);
   });
 
+  it("takes a loopback endpoint in seeded config only with allowInsecureUrls (a real server of the test's own)", async () => {
+    const local = { plugins: { "my-plugin": { config: { api_endpoint: "http://127.0.0.1:9" } } } };
+    await expect(createTestKernel({ plugins: [new MyPlugin()], tenants: [local] })).rejects.toThrow(/invalid config/);
+    const t = await createTestKernel({ plugins: [new MyPlugin()], tenants: [local], allowInsecureUrls: true });
+    expect(await t.kernel.getConfig(t.tenantId, "my-plugin")).toMatchObject({ api_endpoint: "http://127.0.0.1:9" });
+  });
+
   it("handles content published (direct call, getConfig mocked as the seed patches _get_config)", async () => {
     const t = await createTestKernel({ plugins: [new MyPlugin()] });
     const plugin = t.plugin<MyPlugin>("my-plugin");
