@@ -85,6 +85,9 @@ export interface ConfigCheck {
   readonly errors: readonly FieldError[];
 }
 
+/** A hook's time limit when neither the plugin nor the kernel's options set one (ms). */
+export const DEFAULT_HOOK_TIMEOUT_MS = 10_000;
+
 /** Sealing scope of webhook secrets: the `@` keeps it apart from every plugin name. */
 const WEBHOOK_SECRET_SCOPE = "@webhook";
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -119,7 +122,7 @@ export class Kernel implements PluginHost {
     this.logger = getLogger("dvp.kernel", this.log);
     const fetchImpl = options.fetch ?? globalThis.fetch;
     this.fetch = (input, init) => fetchImpl(input, init); // unbound global fetch throws in workerd
-    this.hookTimeoutMs = options.hookTimeoutMs ?? 10_000;
+    this.hookTimeoutMs = options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
     if (!validTimeoutMs(this.hookTimeoutMs)) {
       throw new ConfigurationError("hookTimeoutMs", `must be a number of ms from 1 to ${MAX_TIMEOUT_MS}`);
     }

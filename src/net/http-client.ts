@@ -97,6 +97,14 @@ export interface HttpClient {
   request<T = unknown>(request: HttpRequest): Promise<HttpResult<T>>;
 }
 
+/** What a client uses for the settings its options leave out (`plugin check` budgets with them too). */
+export const HTTP_CLIENT_DEFAULTS = Object.freeze({
+  timeoutMs: 30_000,
+  retries: 3,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+});
+
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 const BODY_SNIPPET = 2000;
 
@@ -128,7 +136,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (req.signal?.aborted) {
       return { success: false, code: "aborted", status: 0, error: "aborted by the caller", attempts: attemptNo };
     }
-    const timeoutMs = req.timeoutMs ?? options.timeoutMs ?? 30_000;
+    const timeoutMs = req.timeoutMs ?? options.timeoutMs ?? HTTP_CLIENT_DEFAULTS.timeoutMs;
     // Combined with the caller's signal: a caller abort ends the attempt too, and is not a timeout.
     const deadline = startDeadline(timeoutMs, req.signal ? { signal: req.signal } : {});
     const fail = (code: HttpErrorCode, status: number, error: string, extra: object = {}) =>
@@ -218,7 +226,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   return {
     async request<T>(req: HttpRequest): Promise<HttpResult<T>> {
-      const retries = req.retries ?? options.retries ?? 3;
+      const retries = req.retries ?? options.retries ?? HTTP_CLIENT_DEFAULTS.retries;
       const where = describeUrl(req.url, { hidePath: req.secretUrl });
       const method = req.method ?? (req.body !== undefined || req.json !== undefined ? "POST" : "GET");
       const log = { ...options.logContext, method: method.toUpperCase(), url: where };
@@ -253,8 +261,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           return { ...failure, retryAfterMs: retryAfter };
         }
         const delay = retryAfter ?? backoffDelay(attemptNo, {
-          baseDelayMs: options.baseDelayMs ?? 500,
-          maxDelayMs: options.maxDelayMs ?? 30_000,
+          baseDelayMs: options.baseDelayMs ?? HTTP_CLIENT_DEFAULTS.baseDelayMs,
+          maxDelayMs: options.maxDelayMs ?? HTTP_CLIENT_DEFAULTS.maxDelayMs,
           random: options.random,
         });
         options.logger?.warn("request failed, retrying", {

@@ -11,12 +11,12 @@
  * before a call leaves that call alone (a client only tasks use, whose limit is their timeoutSeconds).
  */
 import { ACTION_HOOKS, detectHooks, FILTER_HOOKS, type HookName } from "../hooks.ts";
+import { DEFAULT_HOOK_TIMEOUT_MS } from "../kernel.ts";
+import { HTTP_CLIENT_DEFAULTS } from "../net/http-client.ts";
 import type { Plugin } from "../plugin.ts";
+import { backoffDelay } from "../timing/backoff.ts";
 import type { LintProblem } from "./lint-plugin.ts";
 
-/** The kernel's default `hookTimeoutMs`. */
-const HOOK_LIMIT_MS = 10_000;
-const CLIENT_DEFAULTS = { timeoutMs: 30_000, retries: 3, baseDelayMs: 500, maxDelayMs: 30_000 };
 const IGNORE = "dvp-check-ignore: client-budget";
 
 export interface ClientSettings {
@@ -39,11 +39,13 @@ export interface ClientBudget {
   call?: Exclude<ClientCall, "createHttpClient">;
 }
 
-/** Every attempt's time limit plus the backoff before each retry at its longest (the step itself). */
+/** Every attempt's time limit plus the backoff before each retry at its longest (jitter at its top: the step itself). */
 export function clientBudgetMs(settings: ClientSettings): number {
-  const { timeoutMs, retries, baseDelayMs, maxDelayMs } = { ...CLIENT_DEFAULTS, ...settings };
+  const { timeoutMs, retries, baseDelayMs, maxDelayMs } = { ...HTTP_CLIENT_DEFAULTS, ...settings };
   let waits = 0;
-  for (let retry = 1; retry <= retries; retry++) waits += Math.min(maxDelayMs, baseDelayMs * 2 ** (retry - 1));
+  for (let retry = 1; retry <= retries; retry++) {
+    waits += backoffDelay(retry, { baseDelayMs, maxDelayMs, jitter: [1, 1] });
+  }
   return (retries + 1) * timeoutMs + waits;
 }
 
@@ -95,7 +97,7 @@ export function findClientBudgets(source: string, configSchema: object | undefin
         if (settings.timeoutMs === undefined) continue;
         settings.retries ??= 0;
       }
-      const full = { ...CLIENT_DEFAULTS, ...settings };
+      const full = { ...HTTP_CLIENT_DEFAULTS, ...settings };
       budgets.push({
         line: source.slice(0, call === "createHttpClient" ? match.index : open).split("\n").length,
         timeoutMs: full.timeoutMs,
@@ -113,7 +115,7 @@ export function findClientBudgets(source: string, configSchema: object | undefin
 export function lintClientBudget(plugin: Plugin, files: { path: string; text: string }[]): LintProblem[] {
   const limited: readonly HookName[] = [...ACTION_HOOKS, ...FILTER_HOOKS];
   if (!detectHooks(plugin).hooks.some((hook) => limited.includes(hook))) return [];
-  const limit = plugin.hookTimeoutMs ?? HOOK_LIMIT_MS;
+  const limit = plugin.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS;
   const problems: LintProblem[] = [];
   for (const file of files) {
     const lines = file.text.split("\n");
