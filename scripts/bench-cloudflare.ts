@@ -6,7 +6,7 @@
  *    Object, no plugin enabled) against a hand-written Worker that checks the Standard Webhooks
  *    HMAC and commits one row to a SQLite Durable Object before answering
  *    (test/bench/cloudflare/receiver.ts). Both servers run side by side and are loaded in turn,
- *    ROUNDS times, with the same number of requests in flight and a fresh webhook-id each; the
+ *    ROUNDS times each with 16 in flight, then one at a time, a fresh webhook-id per request; the
  *    CPU time their workerd processes spend is read from /proc.
  * 2. The tenant object's alarm with one due job (test/bench/cloudflare/alarm.ts): N alarms in a
  *    row inside the object, each running one slot of a minutely task and recording it; wall time
@@ -18,7 +18,7 @@ import { webhookHeaders } from "../src/http/standard-webhooks.ts";
 /** In flight at once: many (the target's figure), and one at a time (each request's own latency). */
 const CONNECTIONS = [16, 1];
 const SECONDS = Number(Deno.env.get("DVP_BENCH_SECONDS") ?? 5);
-const ROUNDS = 2;
+const ROUNDS = 3;
 const ALARMS = 200;
 const ADMIN_SECRET = "bench-admin-secret-0123456789abcdefghij";
 const RECEIVER_SECRET = "whsec_AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";

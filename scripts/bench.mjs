@@ -228,10 +228,10 @@ const WHY = [
   [
     /^signed webhook → 202 under wrangler dev/,
     "With no plugin enabled the kernel makes one request to the tenant's Durable Object per webhook, as the " +
-    "hand-written Worker does, and its workerd CPU per webhook is close to the reference's (the CPU row). One at a " +
-    "time it comes near the reference; with many in flight the reference gains from concurrency and the kernel " +
-    "does not (it answers fewer than one at a time), so the gap is in how the kernel's concurrent requests overlap (not found yet), not in CPU or object " +
-    "requests. Under wrangler dev every request also crosses wrangler's local proxy, which both pay.",
+    "hand-written Worker does, and spends about as much workerd CPU per webhook (the CPU row). Under wrangler dev " +
+    "each request also crosses wrangler's local proxy, and the load generator, the proxy and both workerd processes " +
+    "share this machine's two cores with other work: between runs this ratio has moved by more than the target's " +
+    "margin in both directions, so read it with the one-at-a-time and CPU rows of the same run.",
   ],
   [
     /^signed webhook → 202/,
