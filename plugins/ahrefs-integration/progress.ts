@@ -10,6 +10,7 @@
  * 429) is logged and retried with the next one; at worst a later run fetches a few targets again.
  */
 import type { PluginStorage } from "@dvp/kernel";
+import { addDays } from "../_shared/calendar-date.ts";
 
 const PREFIX = "progress:";
 /** An unfinished day is continued by the runs of the following days for this long, then dropped. */
@@ -46,10 +47,7 @@ export class Progress {
 
   /** The unfinished earlier days (oldest first), then `today`: what this run should do. */
   async load(today: string): Promise<DayWork[]> {
-    const oldest = new Date(Date.parse(`${today}T00:00:00Z`) - CARRY_OVER_DAYS * 86_400_000).toISOString().slice(
-      0,
-      10,
-    );
+    const oldest = addDays(today, -CARRY_OVER_DAYS);
     const earlier = (await this.storage.list(PREFIX, 100)).filter((key) => key.slice(PREFIX.length) < today);
     const records = await this.storage.getMany<{ done: string[] }>([...earlier, PREFIX + today]);
     const work: DayWork[] = [];

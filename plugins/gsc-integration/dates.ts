@@ -4,26 +4,22 @@
  * computed from the UTC date is a day ahead for the 7 or 8 hours after midnight UTC.
  * Intl.DateTimeFormat with a time zone works the same on workerd, Deno and Node.
  */
+import { addDays } from "../_shared/calendar-date.ts";
+
 export const GSC_TIME_ZONE = "America/Los_Angeles";
 
-const DAY = 86_400_000;
-const formats = new Map<string, Intl.DateTimeFormat>();
+const PACIFIC = new Intl.DateTimeFormat("en-US", {
+  timeZone: GSC_TIME_ZONE,
+  year: "numeric",
+  month: "2-digit",
+  day: "2-digit",
+});
 
-/** The calendar date (YYYY-MM-DD) of `instant` in `timeZone`. */
-export function dateInZone(instant: Date, timeZone: string = GSC_TIME_ZONE): string {
-  let format = formats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat("en-US", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
-    formats.set(timeZone, format);
-  }
+/** The calendar date (YYYY-MM-DD) of `instant` in Search Console's time zone. */
+export function dateInZone(instant: Date): string {
   const parts: Record<string, string> = {};
-  for (const { type, value } of format.formatToParts(instant)) parts[type] = value;
+  for (const { type, value } of PACIFIC.formatToParts(instant)) parts[type] = value;
   return `${parts.year}-${parts.month}-${parts.day}`;
-}
-
-/** `date` (YYYY-MM-DD) moved by whole calendar days. */
-export function addDays(date: string, days: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
 }
 
 /** The run's range: `rangeDays` days ending `endOffsetDays` before the Pacific date of `runAt`. */
