@@ -47,7 +47,7 @@ export class AhrefsClient {
     private readonly http: HttpClient,
     private readonly token: string,
     private readonly baseUrl: string = AHREFS_API_BASE,
-    /** Spaces the requests to the plan's limit and waits out 429s (none: unpaced, as before). */
+    /** Spaces the requests to the plan's limit and waits out 429s (none: requests go out unpaced). */
     private readonly pacer?: Pacer,
   ) {}
 

@@ -2,7 +2,7 @@
  * How far a day's snapshots got, so the next run continues where the last one stopped (rate
  * limit, time limit, units, an outage) instead of starting over: `progress:{date}` holds the
  * targets finished for that date. It is deleted when the date is complete, so a manual re-run
- * on a finished day takes every snapshot again (overwriting), as before.
+ * on a finished day takes every snapshot again (overwriting).
  *
  * Workers KV takes about one write per second per key and 1,000 operations per invocation, and a
  * run at 6,000 requests a minute finishes a target every 10 ms: the record is written at most

@@ -67,7 +67,7 @@ export class SyncProgress {
     await this.storage.put(this.key, { done: [...this.done] }, { ttlSeconds: TTL_SECONDS });
   }
 
-  /** After a run that got through every site: the record is no longer needed. */
+  /** After a run that got through every site: nothing is left to continue, so the record goes. */
   async clear(): Promise<void> {
     if (this.#stored) await this.storage.delete(this.key);
   }

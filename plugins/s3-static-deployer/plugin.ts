@@ -216,8 +216,8 @@ function newToken(): string {
  *
  * CloudFront treats a repeated CallerReference as a repeated request: with the same paths it
  * answers with the earlier invalidation and invalidates nothing; with other paths it refuses
- * (InvalidationBatchAlreadyExists). The reference used to be the paths plus the minute, so a
- * second edit of a page within the minute was silently not invalidated. Now:
+ * (InvalidationBatchAlreadyExists). So the reference is not derived from the paths and the
+ * minute (a second edit of a page within the minute would silently not be invalidated):
  * - the HTTP client's retries of one call (a timeout, a 5xx, a lost response) send the same
  *   request with the same reference, so CloudFront creates one invalidation, not two;
  * - any other call, whether a new edit, a new flush, or a retried or replayed event, gets a new
