@@ -175,6 +175,17 @@ describe("OpenAPI document", () => {
     expect(allAll.size).toBeGreaterThan(0); // the 405 answers exist, and are checked below
   });
 
+  it("follows the registry: a plugin registered or removed after a request is in or out of the next document", async () => {
+    const own = runtime();
+    expect(Object.keys((await documentOf(own)).components.schemas)).not.toContain("plugin-late-config");
+    const late = new MyPlugin();
+    Object.defineProperty(late, "name", { value: "late" });
+    own.kernel.register(late);
+    expect(Object.keys((await documentOf(own)).components.schemas)).toContain("plugin-late-config");
+    own.kernel.unregister("late");
+    expect(Object.keys((await documentOf(own)).components.schemas)).not.toContain("plugin-late-config");
+  });
+
   it("a mounted app describes its own prefix", async () => {
     const { Hono } = await import("hono");
     const parent = new Hono();

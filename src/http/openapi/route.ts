@@ -1,18 +1,35 @@
 /** `GET /v1/openapi.json`: the document for this app, as registered and where it is mounted (no auth). */
 import type { Hono } from "hono";
+import type { RegisteredPlugin } from "../../registry.ts";
 import { KERNEL_VERSION } from "../../version.ts";
 import type { HttpDeps } from "../deps.ts";
 import { OPENAPI_PATH, openApiDocument } from "./document.ts";
 
 export function openApiRoute(app: Hono, deps: Pick<HttpDeps, "kernel">): void {
+  // The route is unauthenticated: each prefix's document is built once (on its first request) and
+  // served as the same text until a plugin is registered or removed, or a route is added.
+  const built = new Map<string, { plugins: readonly RegisteredPlugin[]; routeCount: number; body: string }>();
   app.get(OPENAPI_PATH, (c) => {
     // Under a base path or a parent's prefix the request path is longer than ours by exactly that.
     const prefix = c.req.path.endsWith(OPENAPI_PATH) ? c.req.path.slice(0, -OPENAPI_PATH.length) : "";
-    const routes = app.routes.map((r) => ({
-      method: r.method,
-      path: prefix && r.path.startsWith(`${prefix}/`) ? r.path.slice(prefix.length) : r.path,
-    }));
-    const document = openApiDocument({ version: KERNEL_VERSION, plugins: deps.kernel.registry.list(), routes, prefix });
-    return c.json(document, 200, { "cache-control": "no-store", "access-control-allow-origin": "*" });
+    const plugins = deps.kernel.registry.list();
+    let cached = built.get(prefix);
+    if (
+      !cached || cached.routeCount !== app.routes.length || cached.plugins.length !== plugins.length ||
+      cached.plugins.some((entry, i) => entry !== plugins[i])
+    ) {
+      const routes = app.routes.map((r) => ({
+        method: r.method,
+        path: prefix && r.path.startsWith(`${prefix}/`) ? r.path.slice(prefix.length) : r.path,
+      }));
+      const document = openApiDocument({ version: KERNEL_VERSION, plugins, routes, prefix });
+      cached = { plugins, routeCount: app.routes.length, body: JSON.stringify(document) };
+      built.set(prefix, cached);
+    }
+    return c.body(cached.body, 200, {
+      "content-type": "application/json",
+      "cache-control": "no-store",
+      "access-control-allow-origin": "*",
+    });
   });
 }
