@@ -15,8 +15,9 @@
  */
 import type { Logger } from "../logger.ts";
 import { collectorOf } from "../trace/collector.ts";
+import { backoffDelay } from "../timing/backoff.ts";
 import { startDeadline } from "../timing/deadline.ts";
-import { backoffDelay, isRetryableStatus, parseRetryAfter } from "./retry.ts";
+import { isRetryableStatus, parseRetryAfter } from "./retry.ts";
 import { checkUrl, describeUrl } from "./url-guard.ts";
 
 export interface HttpClientOptions {

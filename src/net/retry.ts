@@ -1,7 +1,4 @@
-/** Backoff and `Retry-After` arithmetic for the HTTP client, kept pure so it is easy to test. */
-
-/** The kernel's one backoff (equal jitter by default), shared with event and task retries. */
-export { backoffDelay, type BackoffPolicy } from "../timing/backoff.ts";
+/** `Retry-After` and retryable-status rules of the HTTP client, kept pure so they are easy to test (its backoff is src/timing/backoff.ts). */
 
 /**
  * `Retry-After` as a delay in ms: delta-seconds or an HTTP date (RFC 9110 §10.2.3), or null

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createHttpClient, type HttpClientOptions } from "../../src/net/http-client.ts";
-import { backoffDelay, parseRetryAfter } from "../../src/net/retry.ts";
+import { parseRetryAfter } from "../../src/net/retry.ts";
+import { backoffDelay } from "../../src/timing/backoff.ts";
 import { getLogger, LogConfig, type LogRecord } from "../../src/logger.ts";
 import { type FakeServer, sendJson, startFakeServer } from "../fakes/server.ts";
 
