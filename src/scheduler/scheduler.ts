@@ -105,10 +105,7 @@ export class KernelScheduler implements Scheduler {
     return report;
   }
 
-  async runTenant(
-    tenantId: string,
-    now: Date = new Date(this.#deps.kernel.now()),
-  ): Promise<{ ran: number; failed: number; skipped: number; next: number | null }> {
+  async runTenant(tenantId: string, now: Date = new Date(this.#deps.kernel.now())): Promise<void> {
     const nowMs = now.getTime();
     const states = await this.#deps.store.readAll(tenantId.toLowerCase());
     const due = states.filter((s) => (attentionAt(s) ?? Infinity) <= nowMs);
@@ -117,16 +114,7 @@ export class KernelScheduler implements Scheduler {
       jobId: s.jobId,
       minutes: s.dueMinute === null ? [] : [s.dueMinute],
     }));
-    const tallies = await pool(entries, this.#deps.options.concurrency, (e) => this.#processSafely(e, nowMs));
-    const total = { ran: 0, failed: 0, skipped: 0 };
-    for (const t of tallies) {
-      total.ran += t.ran;
-      total.failed += t.failed;
-      total.skipped += t.skipped;
-    }
-    const after = await this.#deps.store.readAll(tenantId.toLowerCase());
-    const times = after.map(attentionAt).filter((t): t is number => t !== null);
-    return { ...total, next: times.length ? Math.min(...times) : null };
+    await pool(entries, this.#deps.options.concurrency, (e) => this.#processSafely(e, nowMs));
   }
 
   async runNow(tenantId: string, taskId: string, options: { correlationId?: string | null } = {}): Promise<TaskResult> {

@@ -80,12 +80,9 @@ export interface Scheduler {
   tick(now?: Date, options?: TickOptions): Promise<TickReport>;
   /**
    * One tenant's jobs that need attention at `now`, from its own job states (no due index): what
-   * the tenant's Durable Object runs when its alarm fires. `next` is when one next needs it.
+   * the tenant's Durable Object runs when its alarm fires (it re-arms from the stored states).
    */
-  runTenant(
-    tenantId: string,
-    now?: Date,
-  ): Promise<{ ran: number; failed: number; skipped: number; next: number | null }>;
+  runTenant(tenantId: string, now?: Date): Promise<void>;
   /** Run a task now, through the same path as a scheduled run (recorded). */
   runNow(tenantId: string, taskId: string, options?: { correlationId?: string | null }): Promise<TaskResult>;
   tasks(tenantId: string): Promise<TaskView[]>;

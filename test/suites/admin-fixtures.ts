@@ -110,7 +110,7 @@ export function fakeScheduler(kernel: Kernel): Scheduler & { fail: boolean; ran:
     runHealthCycle: () => Promise.resolve([]),
     handleMessage: () => Promise.resolve(),
     sync: () => Promise.resolve(),
-    runTenant: () => Promise.resolve({ ran: 0, failed: 0, skipped: 0, next: null }),
+    runTenant: () => Promise.resolve(),
   };
   return self;
 }
