@@ -6,7 +6,8 @@
  */
 import { parseMasterKeys } from "./crypto/master-keys.ts";
 import { ConfigurationError, errorMessage } from "./errors.ts";
-import { createEventProcessor, type KernelEventProcessor, RetryLaterError } from "./events/processor.ts";
+import { createEventProcessor, type KernelEventProcessor } from "./events/processor.ts";
+import { RetryLaterError } from "./events/stored-event.ts";
 import { type AdminAuth, createAdminAuth } from "./http/auth.ts";
 import { type AppOptions, createApp } from "./http/app.ts";
 import type { HttpDeps } from "./http/deps.ts";

@@ -27,8 +27,6 @@ import { listDueInbox } from "./sweep.ts";
 import { commitAccept } from "./accept.ts";
 import { type DoneMarker, EventLedger, readDone } from "./ledger.ts";
 import { EVENT_HOOKS, RetryLaterError, type StoredEvent } from "./stored-event.ts";
-
-export { EVENT_HOOKS, RetryLaterError } from "./stored-event.ts";
 import type { AcceptResult, ContentEvent, EventProcessor } from "./types.ts";
 
 export interface EventProcessorOptions {

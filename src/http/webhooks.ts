@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import { isUuid } from "../context.ts";
-import { EVENT_HOOKS } from "../events/processor.ts";
+import { EVENT_HOOKS } from "../events/stored-event.ts";
 import type { ContentEvent, ContentEventType } from "../events/types.ts";
 import { type FieldError, FilterRejectedError, KernelError, PluginError } from "../errors.ts";
 import type { Content, FilterHookName, Metadata } from "../hooks.ts";
