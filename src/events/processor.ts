@@ -171,9 +171,9 @@ export class KernelEventProcessor implements EventProcessor {
   /**
    * The consumer's entry for the event messages of one delivery, one run per message. Their stored
    * events are read together first: a Deno KV group or a Cloudflare Queue batch carries dozens,
-   * and one read each was the largest KV cost of the consumer. If that read fails (or answers
-   * for fewer keys than asked), each run reads its own event, as handleMessage does: a value the
-   * batch did not return is never taken for a missing event, which would be acknowledged unrun.
+   * and one read per message would be the consumer's largest KV cost. If that read fails (or
+   * answers for fewer keys than asked), each run reads its own event, as handleMessage does: a value
+   * the batch did not return is never taken for a missing event, which would be acknowledged unrun.
    */
   handleMessages(messages: readonly WorkMessage[]): Promise<void>[] {
     if (messages.length < 2) return messages.map((message) => this.handleMessage(message));

@@ -44,8 +44,8 @@ export async function withDeadline<T>(
 
 /**
  * A plugin's return value as a TaskResult, or the reason it is not one. Never throws: a proxy
- * that throws on access, a BigInt or a circular value used to escape from here and leave the
- * run's lease to expire, recorded minutes later as "did not finish" (test/reliability/
+ * that throws on access, a BigInt or a circular value escaping from here would leave the run's
+ * lease to expire, recorded minutes later as "did not finish" (test/reliability/
  * tick-faults.test.ts). `data` is copied through JSON, so the stored record is plain JSON.
  */
 export function checkTaskResult(value: unknown): { result: TaskResult } | { error: string } {

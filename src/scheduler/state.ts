@@ -64,8 +64,8 @@ export function attentionAt(state: JobState): number | null {
 export class JobStore {
   readonly #driver: KVDriver;
   readonly #claimTtlSeconds: number;
-  // No isolate-local claim or lock maps: claims and locks live in the tenant's authority (memory,
-  // Deno KV, the tenant's Durable Object), whose putIfAbsent and compare-and-sets are atomic.
+  // Claims and locks live only in the tenant's authority (memory, Deno KV, the tenant's Durable
+  // Object), whose putIfAbsent and compare-and-sets are atomic; an isolate's memory never decides.
   /** The value this isolate last wrote to each lock: its release needs no read to know its holder. */
   readonly #written = new Map<string, { executionId: string; raw: string }>();
 
