@@ -17,12 +17,14 @@
  * Tenant ids are UUIDs and job ids contain no `:`, so every key splits unambiguously.
  */
 export const DUE_PREFIX = "sched:due:";
+/** Every tenant's job states (`sched:state:<tenant>:<job>`). */
+export const STATE_PREFIX = "sched:state:";
 const MINUTE_MS = 60_000;
 
 export const schedKeys = {
   due: (minute: number, tenantId: string, jobId: string) => `${DUE_PREFIX}${padMinute(minute)}:${tenantId}:${jobId}`,
-  state: (tenantId: string, jobId: string) => `sched:state:${tenantId}:${jobId}`,
-  statePrefix: (tenantId: string) => `sched:state:${tenantId}:`,
+  state: (tenantId: string, jobId: string) => `${STATE_PREFIX}${tenantId}:${jobId}`,
+  statePrefix: (tenantId: string) => `${STATE_PREFIX}${tenantId}:`,
   claim: (tenantId: string, jobId: string, slot: number, attempt: number | string) =>
     `sched:slot:${tenantId}:${jobId}:${new Date(slot).toISOString()}:${attempt}`,
   lock: (tenantId: string, jobId: string) => `sched:lock:${tenantId}:${jobId}`,

@@ -50,17 +50,17 @@ export function applyKvCall(store: SqlKeyValue, call: KvCall): KvResult {
   }
 }
 
-/** The keys a call writes (the object arms its alarm when one of them is an inbox marker). */
-export function writtenKeys(call: KvCall): string[] {
+/** The keys and values a call writes (the object brings its alarm forward for a marker or job state). */
+export function writtenValues(call: KvCall): [string, string][] {
   switch (call.op) {
-    case "get":
-    case "getMany":
-    case "list":
-      return [];
+    case "put":
+    case "putIfAbsent":
+    case "putIfUnchanged":
+      return [[call.key, call.value]];
     case "claimWith":
-      return [call.claim.key, ...call.writes.map((w) => w.key), ...(call.deletes ?? [])];
+      return [call.claim, ...call.writes].map((w) => [w.key, w.value]);
     default:
-      return [call.key];
+      return [];
   }
 }
 

@@ -19,8 +19,9 @@ import { eventKeys } from "../../events/keys.ts";
 import type { Plugin } from "../../plugin.ts";
 import { createRuntime, type Runtime, type RuntimeSettings } from "../../runtime.ts";
 import { cloudflareBackend, type CloudflareEnv } from "./backend.ts";
-import { applyKvCall, type KvCall, type KvResult, writtenKeys } from "./kv-calls.ts";
+import { applyKvCall, type KvCall, type KvResult, writtenValues } from "./kv-calls.ts";
 import { SqlKeyValue } from "./sql-kv.ts";
+import { STATE_PREFIX } from "../../scheduler/keys.ts";
 import { attentionAt, type JobState } from "../../scheduler/state.ts";
 import { coordinationTenant } from "../../store/coordination-keys.ts";
 
@@ -28,9 +29,6 @@ export type PluginFactory = (settings: RuntimeSettings) => Plugin[];
 
 /** Expired rows are cleaned up at most this often. */
 const PURGE_EVERY_MS = 86_400_000;
-
-/** The job states' prefix (`sched:state:<tenant>:<job>`). */
-const JOB_STATE = "sched:state:";
 
 /** Test seam: the plugins an object's re-drive runs (set on an instance through runInDurableObject). */
 const pluginsOverride = new WeakMap<object, PluginFactory>();
@@ -53,8 +51,12 @@ export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
   return class TenantObject extends DurableObject<CloudflareEnv> {
     #sql: SqlKeyValue | undefined;
     #runtime: Runtime | undefined;
-    /** The time the alarm was last armed for: when it fires, whatever was due by then is due. */
-    #armedFor = 0;
+    /**
+     * The time the alarm is armed for (null: none), kept so a write compares with it instead of
+     * rescanning the tenant; undefined until this instance has read it (its first write rescans).
+     * While the alarm runs it still names the running alarm: whatever was due by then is due.
+     */
+    #armedFor: number | null | undefined;
 
     get #store(): SqlKeyValue {
       const storage = this.ctx.storage;
@@ -64,17 +66,38 @@ export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
     /** One key-value operation on this tenant's coordination state. */
     async kv(call: KvCall): Promise<KvResult> {
       const result = applyKvCall(this.#store, call);
-      if (writtenKeys(call).some((key) => key.startsWith(eventKeys.inboxPrefix) || key.startsWith(JOB_STATE))) {
-        await this.#arm();
+      // A write that failed its condition wrote nothing; a delete never needs the alarm earlier.
+      if (result !== false) {
+        let at: number | null = null;
+        for (const [key, value] of writtenValues(call)) {
+          const due = key.startsWith(eventKeys.inboxPrefix)
+            ? dueOf(value)
+            : key.startsWith(STATE_PREFIX)
+            ? jobAttention(value)
+            : null;
+          if (due !== null && (at === null || due < at)) at = due;
+        }
+        if (at !== null) await this.#bringForward(at);
       }
       return result;
+    }
+
+    /** The alarm at `at` when that is earlier than the armed one: only what was written is new. */
+    async #bringForward(at: number): Promise<void> {
+      // First use of this instance: the rows already stored (an alarm lost with an earlier
+      // instance) count too, once.
+      if (this.#armedFor === undefined) await this.#arm();
+      if (this.#armedFor === null || this.#armedFor === undefined || at < this.#armedFor) {
+        this.#armedFor = at;
+        await this.ctx.storage.setAlarm(at);
+      }
     }
 
     override async alarm(): Promise<void> {
       try {
         this.#store.purgeExpired();
         const tenantId = this.#tenant();
-        const now = new Date(Math.max(Date.now(), this.#armedFor));
+        const now = new Date(Math.max(Date.now(), this.#armedFor ?? 0));
         if (tenantId) {
           const runtime = this.#runtimeFor(tenantId);
           await runtime.events.sweep(now, { tenantId });
@@ -85,6 +108,8 @@ export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
         throw error;
       } finally {
         // Exactly for what is next: the alarms armed while it ran (a lease, a lease moved) are past.
+        // Unknown until that is done, so a failure here leaves the next write to rescan.
+        this.#armedFor = undefined;
         await this.#arm(true);
       }
     }
@@ -92,6 +117,7 @@ export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
     /**
      * The alarm at the earliest moment something needs attention: an unfinished event, a job, else
      * the next clean-up. `exact`: replace the current alarm (after a run), not only bring it forward.
+     * A scan of every marker and job state: after an alarm and on an instance's first write only.
      */
     async #arm(exact = false): Promise<void> {
       const storage = this.ctx.storage;
@@ -100,7 +126,7 @@ export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
         if (at !== null && (next === null || at < next)) next = at;
       };
       for (const [, value] of this.#store.entries(eventKeys.inboxPrefix)) consider(dueOf(value));
-      for (const [, value] of this.#store.entries(JOB_STATE)) consider(jobAttention(value));
+      for (const [, value] of this.#store.entries(STATE_PREFIX)) consider(jobAttention(value));
       const expiry = this.#store.nextExpiry();
       if (expiry !== null) {
         const purge = Math.max(expiry, Date.now() + PURGE_EVERY_MS);
@@ -109,11 +135,14 @@ export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
       const current = await storage.getAlarm();
       if (next === null) {
         if (exact && current !== null) await storage.deleteAlarm();
+        this.#armedFor = exact ? null : current;
         return;
       }
       if (current === null || next < current || (exact && next !== current)) {
-        this.#armedFor = next;
         await storage.setAlarm(next);
+        this.#armedFor = next;
+      } else {
+        this.#armedFor = current;
       }
     }
 
