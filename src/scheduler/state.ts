@@ -4,7 +4,7 @@
  * one read and is cleaned up when met, so the index needs no transaction with the state.
  */
 import type { HealthCheckDefinition } from "../hooks.ts";
-import type { KVDriver } from "../store/driver.ts";
+import { comparesAt, type KVDriver } from "../store/driver.ts";
 import type { ExecutionRecord } from "../store/history.ts";
 import type { NormalizedTask } from "./definitions.ts";
 import { minuteAtOrAfter, schedKeys } from "./keys.ts";
@@ -169,8 +169,9 @@ export class JobStore {
         // Taking over a lock whose lease ran out: compare-and-set from exactly that lock where the
         // store can, so that of two ticks taking it over at once only one holds it. (Delete and
         // put-if-absent would let the second delete the first one's fresh lock.)
-        if (this.#driver.putIfUnchanged) held = await this.#driver.putIfUnchanged(key, raw, value, { ttlSeconds });
-        else {
+        if (this.#driver.putIfUnchanged && comparesAt(this.#driver, key)) {
+          held = await this.#driver.putIfUnchanged(key, raw, value, { ttlSeconds });
+        } else {
           await this.#driver.delete(key);
           held = await this.#driver.putIfAbsent(key, value, { ttlSeconds });
         }
@@ -195,7 +196,8 @@ export class JobStore {
     const release = () => {
       if (this.#written.get(key)?.executionId === executionId) this.#written.delete(key);
     };
-    if (this.#driver.deleteIfUnchanged && mine?.executionId === executionId) {
+    const compares = comparesAt(this.#driver, key);
+    if (this.#driver.deleteIfUnchanged && compares && mine?.executionId === executionId) {
       // Against the value this run wrote: gone if the lock was taken over since.
       release();
       return this.#driver.deleteIfUnchanged(key, mine.raw);
@@ -205,7 +207,7 @@ export class JobStore {
     release();
     // Compare-and-delete against the value read; a driver without it (Cloudflare KV) has the
     // window between that read and this delete.
-    if (this.#driver.deleteIfUnchanged) return this.#driver.deleteIfUnchanged(key, raw);
+    if (this.#driver.deleteIfUnchanged && compares) return this.#driver.deleteIfUnchanged(key, raw);
     await this.#driver.delete(key);
     return true;
   }

@@ -46,8 +46,9 @@ export interface KVDriver {
   /**
    * Write only if the key still holds `expected` (null: absent or expired); true when this call
    * wrote. Atomic, so a read-modify-write that lost a race can retry instead of undoing the
-   * other write. Offered where the backend can compare and set (memory, Deno KV); Cloudflare KV
-   * cannot, and has none.
+   * other write. Offered where the backend can compare and set (memory, Deno KV, a tenant's
+   * Durable Object); Cloudflare KV cannot, and has none. A driver over several stores says per
+   * key whether it applies (`canCompare`).
    */
   putIfUnchanged?(key: string, expected: string | null, value: string, options?: PutOptions): Promise<boolean>;
   /**
@@ -65,6 +66,12 @@ export interface KVDriver {
    * inbox marker removed, in one commit.
    */
   claimWith?(claim: KeyWrite, writes: readonly KeyWrite[], deletes?: readonly string[]): Promise<boolean>;
+  /**
+   * Whether `putIfUnchanged` and `deleteIfUnchanged` apply to `key`, for a driver that routes keys
+   * to stores with and without them (the split driver: a tenant's authority has them, Cloudflare
+   * KV not). Absent: they apply to every key when offered. Ask through `comparesAt()`.
+   */
+  canCompare?(key: string): boolean;
   delete(key: string): Promise<void>;
   list(options: ListOptions): Promise<ListPage>;
 }
@@ -77,4 +84,10 @@ export async function* listAll(driver: KVDriver, prefix: string, pageSize = 1000
     yield* page.keys;
     cursor = page.cursor;
   } while (cursor);
+}
+
+/** Whether `driver` can compare-and-set (`putIfUnchanged`, `deleteIfUnchanged`) at `key`. */
+export function comparesAt(driver: KVDriver, key: string): boolean {
+  return driver.putIfUnchanged !== undefined && driver.deleteIfUnchanged !== undefined &&
+    (driver.canCompare?.(key) ?? true);
 }

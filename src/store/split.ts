@@ -4,8 +4,9 @@
  * else to the shared read-mostly store (KV). The rules above (dedupe, ledger, claims, locks) are
  * the ones every backend runs; only where a key lives differs.
  */
+import { KernelError } from "../errors.ts";
 import { coordinationTenant } from "./coordination-keys.ts";
-import type { KeyWrite, KVDriver } from "./driver.ts";
+import { comparesAt, type KeyWrite, type KVDriver } from "./driver.ts";
 
 export interface SplitDriverOptions {
   /** Read-mostly state: tenant documents, plugin config, sealed secrets, plugin data. */
@@ -46,20 +47,19 @@ export function createSplitDriver(options: SplitDriverOptions): KVDriver {
     },
     put: (key, value, opts) => route(key).put(key, value, opts),
     putIfAbsent: (key, value, opts) => route(key).putIfAbsent(key, value, opts),
+    // Only where the key's store has them (its tenant's authority): over read-mostly KV a read,
+    // compare and write guarantees nothing, so callers ask `comparesAt` and take their
+    // last-writer-wins path there.
+    canCompare: (key) => comparesAt(route(key), key),
     async putIfUnchanged(key, expected, value, opts) {
       const driver = route(key);
-      if (driver.putIfUnchanged) return driver.putIfUnchanged(key, expected, value, opts);
-      // Read-mostly KV has no compare-and-set: read, compare, write (as callers without it do).
-      if ((await driver.get(key)) !== expected) return false;
-      await driver.put(key, value, opts);
-      return true;
+      if (!driver.putIfUnchanged) throw cannotCompare(driver, key);
+      return driver.putIfUnchanged(key, expected, value, opts);
     },
     async deleteIfUnchanged(key, expected) {
       const driver = route(key);
-      if (driver.deleteIfUnchanged) return driver.deleteIfUnchanged(key, expected);
-      if ((await driver.get(key)) !== expected) return false;
-      await driver.delete(key);
-      return true;
+      if (!driver.deleteIfUnchanged) throw cannotCompare(driver, key);
+      return driver.deleteIfUnchanged(key, expected);
     },
     async claimWith(claim: KeyWrite, writes: readonly KeyWrite[], deletes: readonly string[] = []) {
       const driver = route(claim.key);
@@ -80,3 +80,6 @@ export function createSplitDriver(options: SplitDriverOptions): KVDriver {
 }
 
 const ttlOf = (w: KeyWrite) => (w.ttlSeconds === undefined ? undefined : { ttlSeconds: w.ttlSeconds });
+
+const cannotCompare = (driver: KVDriver, key: string) =>
+  new KernelError("ERR_STORAGE", `${driver.name} cannot compare and set ${key} (ask comparesAt first)`);

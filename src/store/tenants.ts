@@ -8,7 +8,7 @@ import type { TenantPlan } from "../context.ts";
 import { deepFreeze } from "../context.ts";
 import { KernelError } from "../errors.ts";
 import type { KVDriver } from "./driver.ts";
-import { listAll } from "./driver.ts";
+import { comparesAt, listAll } from "./driver.ts";
 import { keys } from "./keys.ts";
 
 export interface PluginState {
@@ -95,9 +95,10 @@ export class TenantStore {
    * `change` returns the new record, or null to leave it as it was; it may run more than once.
    * Updates of one tenant in this isolate run one after another: interleaved, a secret rotation
    * and an admin write each read the same record and the later write silently undid the earlier
-   * one (test/reliability/key-rotation.test.ts). Across isolates, a driver with `putIfUnchanged`
-   * (memory, Deno KV) writes only over the record that was read, and a lost race reads again and
-   * re-applies the change; Cloudflare KV has no compare-and-set, so there the last writer wins.
+   * one (test/reliability/key-rotation.test.ts). Across isolates, a driver that compares and sets
+   * at the tenant's key (`comparesAt`: memory, Deno KV) writes only over the record that was read,
+   * and a lost race reads again and re-applies the change; Cloudflare KV has no compare-and-set,
+   * so there the last writer wins (one read, one write).
    */
   update(
     tenantId: string,
@@ -125,7 +126,7 @@ export class TenantStore {
       if (!changed) return current && deepFreeze(current);
       next = changed;
       const json = JSON.stringify(next);
-      if (!this.#driver.putIfUnchanged) {
+      if (!this.#driver.putIfUnchanged || !comparesAt(this.#driver, key)) {
         await this.#driver.put(key, json);
         break;
       }

@@ -115,6 +115,7 @@ export function createFaultyDriver(inner: KVDriver, options: { seed?: number } =
     async putIfAbsent(key: string, value: string, opts?: PutOptions) {
       return gate("putIfAbsent", [key], () => inner.putIfAbsent(key, value, opts));
     },
+    ...(inner.canCompare ? { canCompare: (key: string) => inner.canCompare!(key) } : {}),
     ...(inner.putIfUnchanged
       ? {
         async putIfUnchanged(key: string, expected: string | null, value: string, opts?: PutOptions) {

@@ -42,6 +42,7 @@ export function countingDriver(inner: KVDriver): CountingDriver {
     atomic: inner.atomic,
     counts,
     reset: () => Object.assign(counts, { reads: 0, writes: 0, lists: 0, deletes: 0 }),
+    ...(inner.canCompare ? { canCompare: (key: string) => inner.canCompare!(key) } : {}),
     get: (key) => (counts.reads++, inner.get(key)),
     getMany: (keys) => (counts.reads++, inner.getMany(keys)),
     put: (key, value, opts) => (counts.writes++, inner.put(key, value, opts)),
@@ -74,6 +75,7 @@ export function namespacedDriver(inner: KVDriver, ns: string): KVDriver {
     getMany: (keys) => inner.getMany(keys.map((k) => ns + k)),
     put: (key, value, opts) => inner.put(ns + key, value, opts),
     putIfAbsent: (key, value, opts) => inner.putIfAbsent(ns + key, value, opts),
+    ...(inner.canCompare ? { canCompare: (key: string) => inner.canCompare!(ns + key) } : {}),
     ...(inner.putIfUnchanged
       ? {
         putIfUnchanged: (key: string, expected: string | null, value: string, opts?: PutOptions) =>

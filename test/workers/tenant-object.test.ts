@@ -147,6 +147,25 @@ describe("the tenant object in workerd", () => {
     expect(await again.json()).toMatchObject({ status: "duplicate" });
   });
 
+  it("a tenant update on Cloudflare reads KV once: KV cannot compare and set, so its last writer wins", async () => {
+    const worker = createWorker({ plugins: () => [new GatedPlugin()] });
+    const { env, costs } = countingEnv();
+    const send = sender(worker, env);
+    const tenant = await createTenant(send);
+    costs.reset();
+    const res = await send(
+      new Request(`${BASE}/v1/tenants/${tenant.id}`, {
+        method: "PUT",
+        headers: { authorization: `Bearer ${tenant.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ slug: "renamed", plan: "pro" }),
+      }),
+    );
+    expect(res.status).toBe(200);
+    // The record read to change it and its write; no second read standing in for a compare-and-set.
+    expect({ kvReads: costs.kvReads, kvWrites: costs.kvWrites }).toEqual({ kvReads: 1, kvWrites: 1 });
+    console.log(`per tenant update: KV ${costs.kvReads} read, ${costs.kvWrites} write`);
+  });
+
   it("200 concurrent deliveries of one webhook through two isolates: one accept, one run, one final record", async () => {
     const recorders = [new RecorderPlugin(), new RecorderPlugin()];
     const a = createWorker({ plugins: () => [recorders[0]!] });
