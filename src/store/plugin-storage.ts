@@ -55,8 +55,8 @@ export function createPluginStorage(driver: KVDriver, tenantId: string, plugin: 
       cursor: answer.cursor,
     };
   };
-  // A split driver offers deleteIfUnchanged everywhere, but over Cloudflare KV it reads, compares
-  // and deletes; `atomic` says whether the store that holds plugin data really compares.
+  // Offered only where the store that holds plugin data compares atomically (memory, Deno KV): on
+  // Cloudflare plugin data lives in KV, whose split driver has no compare there (`atomic` is false).
   const compareAndDelete = driver.atomic && driver.deleteIfUnchanged ? driver.deleteIfUnchanged.bind(driver) : null;
   return {
     ...(compareAndDelete && {

@@ -19,7 +19,7 @@ describe("plugin storage's deleteIfUnchanged", () => {
     // The shared store as Cloudflare KV presents it: not atomic, no compare-and-delete of its own.
     const { deleteIfUnchanged: _none, ...kv } = { ...memory, atomic: false, name: "cloudflare-kv" };
     const split = createSplitDriver({ shared: kv, authority: () => memory });
-    expect(split.deleteIfUnchanged).toBeTypeOf("function"); // a read-compare-delete over KV
+    expect(split.canCompare?.("data:t1:p:k")).toBe(false); // plugin data is on the shared KV, which cannot compare
     expect(createPluginStorage(split, "t1", "p").deleteIfUnchanged).toBeUndefined();
     expect(createPluginStorage(createSplitDriver({ shared: memory, authority: () => memory }), "t1", "p"))
       .toHaveProperty("deleteIfUnchanged");

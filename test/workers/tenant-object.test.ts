@@ -19,6 +19,7 @@ import { setTenantObjectPlugins } from "../../src/backends/cloudflare/tenant-obj
 import { Plugin } from "../../src/index.ts";
 import type { WorkMessage } from "../../src/queue.ts";
 import { eventBody, RecorderPlugin, signedRequest } from "../fixtures/webhook-kit.ts";
+import { captureConsoleLogs } from "./console-logs.ts";
 import { BASE, countingEnv, createTenant, enable, type Env, executions, type Fetcher, tenantStub } from "./kit.ts";
 
 type Worker = ReturnType<typeof createWorker>;
@@ -211,7 +212,16 @@ describe("the tenant object in workerd", () => {
       },
     };
     const url = `${BASE}/v1/webhooks/${tenant.id}`;
-    const down = await sender(worker, failing)(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_503" }));
+    const logs = captureConsoleLogs();
+    let down: Response;
+    try {
+      down = await sender(worker, failing)(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_503" }));
+    } finally {
+      logs.restore();
+    }
+    expect(logs.find({ level: "error", msg: "webhook could not be made durable" })).toMatchObject([
+      { webhook_id: "msg_503", error: "object unavailable" },
+    ]);
     expect(down.status).toBe(503);
     expect(down.headers.get("retry-after")).toMatch(/^\d+$/);
     const retried = await send(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_503" }));
