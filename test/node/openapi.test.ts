@@ -195,6 +195,32 @@ describe("OpenAPI document", () => {
     expect(Object.keys(mounted.paths)).toContain("/v1/tenants/{id}");
   });
 
+  it("mounted under a parameter, keeps a few documents, not one per prefix a caller names", async () => {
+    const { Hono } = await import("hono");
+    const parent = new Hono();
+    parent.route("/:org", rt.app);
+    const kept: string[] = [];
+    const set = Map.prototype.set;
+    const remove = Map.prototype.delete;
+    const spySet = vi.spyOn(Map.prototype, "set").mockImplementation(function (this: Map<unknown, unknown>, k, v) {
+      if (typeof k === "string" && k.startsWith("/org-") && v && typeof v === "object" && "body" in v) kept.push(k);
+      return set.call(this, k, v);
+    });
+    const spyDelete = vi.spyOn(Map.prototype, "delete").mockImplementation(function (this: Map<unknown, unknown>, k) {
+      if (typeof k === "string" && k.startsWith("/org-")) kept.splice(kept.indexOf(k), 1);
+      return remove.call(this, k);
+    });
+    try {
+      for (let i = 0; i < 50; i++) {
+        expect((await parent.request(`http://kernel.test/org-${i}/v1/openapi.json`)).status).toBe(200);
+      }
+    } finally {
+      spySet.mockRestore();
+      spyDelete.mockRestore();
+    }
+    expect(kept.length).toBeLessThanOrEqual(8);
+  });
+
   it("the webhook and filter endpoints answer as documented", async () => {
     const doc = await documentOf(rt);
     const check = conformance(doc);

@@ -5,6 +5,9 @@ import { KERNEL_VERSION } from "../../version.ts";
 import type { HttpDeps } from "../deps.ts";
 import { OPENAPI_PATH, openApiDocument } from "./document.ts";
 
+/** Documents kept per isolate, one per mount prefix (a host mounts the app under one or a few). */
+const MAX_PREFIXES = 8;
+
 export function openApiRoute(app: Hono, deps: Pick<HttpDeps, "kernel">): void {
   // The route is unauthenticated: each prefix's document is built once (on its first request) and
   // served as the same text until a plugin is registered or removed, or a route is added.
@@ -24,6 +27,9 @@ export function openApiRoute(app: Hono, deps: Pick<HttpDeps, "kernel">): void {
       }));
       const document = openApiDocument({ version: KERNEL_VERSION, plugins, routes, prefix });
       cached = { plugins, routeCount: app.routes.length, body: JSON.stringify(document) };
+      // The prefix comes from the request: mounted under a parameter (`/:org`), every caller could
+      // name a new one, so only the few most recent documents are kept.
+      if (built.size >= MAX_PREFIXES && !built.has(prefix)) built.delete(built.keys().next().value!);
       built.set(prefix, cached);
     }
     return c.body(cached.body, 200, {
