@@ -327,6 +327,34 @@ describe("the tenant object in workerd", () => {
     console.log(`tenant object: SQL reads per marker write after its first: ${reads / 3}`);
   });
 
+  it("a setAlarm that fails leaves no armed time behind: the next write arms the alarm it needs", async () => {
+    const tenantId = crypto.randomUUID();
+    const stub = tenantStub(tenantId) as { kv(call: KvCall): Promise<unknown> };
+    const minute = 60_000;
+    const now = Date.now();
+    const marker = (id: string, due: number): KvCall => ({
+      op: "put",
+      key: `inbox:${tenantId}:${id}`,
+      value: JSON.stringify({ due }),
+    });
+    type Storage = ObjectState["storage"] & { getAlarm(): Promise<number | null>; setAlarm(at: number): Promise<void> };
+    const inObject = <T>(work: (storage: Storage) => T | Promise<T>) =>
+      runInDurableObject(
+        stub as never,
+        (_instance: unknown, state: unknown) => work((state as { storage: Storage }).storage),
+      );
+    await stub.kv(marker("first", now + 60 * minute));
+    await inObject((storage) => {
+      const real = storage.setAlarm.bind(storage);
+      let failed = false;
+      storage.setAlarm = (at: number) => failed ? real(at) : (failed = true, Promise.reject(new Error("transient")));
+    });
+    await expect(stub.kv(marker("a", now + 5 * minute))).rejects.toThrow();
+    await stub.kv(marker("b", now + 10 * minute));
+    // The failed write's row is stored; the next write rescans and arms for the earliest of them.
+    expect(await inObject((s) => s.getAlarm())).toBeLessThanOrEqual(now + 10 * minute);
+  });
+
   it("scheduling by alarm: the job's next slot arms it; after a missed hour one run, the missed slot skipped", async () => {
     const worker = createWorker({ plugins: () => [new HourlyPlugin()] });
     const { env } = countingEnv();

@@ -88,8 +88,13 @@ export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
       // instance) count too, once.
       if (this.#armedFor === undefined) await this.#arm();
       if (this.#armedFor === null || this.#armedFor === undefined || at < this.#armedFor) {
-        this.#armedFor = at;
-        await this.ctx.storage.setAlarm(at);
+        this.#armedFor = at; // before the await, so concurrent writes compare with it
+        try {
+          await this.ctx.storage.setAlarm(at);
+        } catch (error) {
+          this.#armedFor = undefined; // unknown now: the next write rescans what is stored
+          throw error;
+        }
       }
     }
 
