@@ -22,6 +22,24 @@ import { eventBody, RecorderPlugin, signedRequest } from "../fixtures/webhook-ki
 import { captureConsoleLogs } from "./console-logs.ts";
 import { BASE, countingEnv, createTenant, enable, type Env, executions, type Fetcher, tenantStub } from "./kit.ts";
 
+/** `env` with its tenant objects' kv calls passed through `intercept`, which may call the real object. */
+function interceptKv(
+  env: Env,
+  intercept: (call: KvCall, real: (call: KvCall) => Promise<unknown>) => Promise<unknown>,
+): Env {
+  const objects = env.DVP_TENANT as {
+    idFromName(name: string): unknown;
+    get(id: unknown): { kv(call: KvCall): Promise<unknown> };
+  };
+  return {
+    ...env,
+    DVP_TENANT: {
+      idFromName: (name: string) => objects.idFromName(name),
+      get: (id: unknown) => ({ kv: (call: KvCall) => intercept(call, (c) => objects.get(id).kv(c)) }),
+    },
+  } as Env;
+}
+
 type Worker = ReturnType<typeof createWorker>;
 
 function sender(worker: Worker, env: Env): Fetcher {
@@ -197,20 +215,10 @@ describe("the tenant object in workerd", () => {
     const send = sender(worker, env);
     const tenant = await createTenant(send);
     await enable(send, tenant, "recorder");
-    const real = env.DVP_TENANT as {
-      idFromName(n: string): unknown;
-      get(id: unknown): { kv(c: KvCall): Promise<unknown> };
-    };
-    const failing: Env = {
-      ...env,
-      DVP_TENANT: {
-        idFromName: (name: string) => real.idFromName(name),
-        get: (id: unknown) => ({
-          kv: (call: KvCall) =>
-            call.op === "claimWith" ? Promise.reject(new Error("object unavailable")) : real.get(id).kv(call),
-        }),
-      },
-    };
+    const failing = interceptKv(
+      env,
+      (call, real) => call.op === "claimWith" ? Promise.reject(new Error("object unavailable")) : real(call),
+    );
     const url = `${BASE}/v1/webhooks/${tenant.id}`;
     const logs = captureConsoleLogs();
     let down: Response;
@@ -414,22 +422,13 @@ describe("the tenant object in workerd", () => {
 
     // The first consumer dies after its plugin ran and its ledger entry and record were committed,
     // before it heard back (the object commits, the answer is lost, as for a cut-off invocation).
-    const real = env.DVP_TENANT as {
-      idFromName(n: string): unknown;
-      get(id: unknown): { kv(c: KvCall): Promise<unknown> };
-    };
-    const cut: Env = {
-      ...env,
-      DVP_TENANT: {
-        idFromName: (name: string) => real.idFromName(name),
-        get: (id: unknown) => ({
-          kv: (call: KvCall) =>
-            call.op === "claimWith" && call.claim.key.startsWith("evdone:")
-              ? real.get(id).kv(call).then(() => Promise.reject(new Error("invocation cut off")))
-              : real.get(id).kv(call),
-        }),
-      },
-    };
+    const cut = interceptKv(
+      env,
+      (call, real) =>
+        call.op === "claimWith" && call.claim.key.startsWith("evdone:")
+          ? real(call).then(() => Promise.reject(new Error("invocation cut off")))
+          : real(call),
+    );
     const deliver = async (target: Env, attempts: number) => {
       const batch = createMessageBatch("dvp-events", [{
         id: "m-cut",
