@@ -22,6 +22,11 @@ import { eventBody, RecorderPlugin, signedRequest } from "../fixtures/webhook-ki
 import { captureConsoleLogs } from "./console-logs.ts";
 import { BASE, countingEnv, createTenant, enable, type Env, executions, type Fetcher, tenantStub } from "./kit.ts";
 
+/** The write of an inbox marker due at `due` (ms): what an accept leaves for the object's alarm. */
+function inboxMarker(tenantId: string, id: string, due: number): KvCall {
+  return { op: "put", key: `inbox:${tenantId}:${id}`, value: JSON.stringify({ due }) };
+}
+
 /** `env` with its tenant objects' kv calls passed through `intercept`, which may call the real object. */
 function interceptKv(
   env: Env,
@@ -292,11 +297,7 @@ describe("the tenant object in workerd", () => {
     const stub = tenantStub(tenantId) as { kv(call: KvCall): Promise<unknown> };
     const minute = 60_000;
     const now = Date.now();
-    const marker = (id: string, due: number): KvCall => ({
-      op: "put",
-      key: `inbox:${tenantId}:${id}`,
-      value: JSON.stringify({ due }),
-    });
+    const marker = (id: string, due: number) => inboxMarker(tenantId, id, due);
     type Storage = ObjectState["storage"] & { getAlarm(): Promise<number | null> };
     const inObject = <T>(work: (storage: Storage) => T | Promise<T>) =>
       runInDurableObject(
@@ -340,11 +341,7 @@ describe("the tenant object in workerd", () => {
     const stub = tenantStub(tenantId) as { kv(call: KvCall): Promise<unknown> };
     const minute = 60_000;
     const now = Date.now();
-    const marker = (id: string, due: number): KvCall => ({
-      op: "put",
-      key: `inbox:${tenantId}:${id}`,
-      value: JSON.stringify({ due }),
-    });
+    const marker = (id: string, due: number) => inboxMarker(tenantId, id, due);
     type Storage = ObjectState["storage"] & { getAlarm(): Promise<number | null>; setAlarm(at: number): Promise<void> };
     await stub.kv(marker("first", now + 60 * minute));
     // Inside the object (a rejection through the RPC stub would surface as an unhandled one).
