@@ -29,6 +29,15 @@ export interface KeyWrite {
   ttlSeconds?: number;
 }
 
+/** What a history query selects (`queryHistory`); absent fields do not filter. */
+export interface HistoryFilter {
+  kind?: string;
+  plugin?: string;
+  status?: string;
+  /** Records at most (the caller clamps it). */
+  limit: number;
+}
+
 export interface KVDriver {
   /** For logs and docs: "memory", "cloudflare-kv", "deno-kv". */
   readonly name: string;
@@ -74,6 +83,14 @@ export interface KVDriver {
   canCompare?(key: string): boolean;
   delete(key: string): Promise<void>;
   list(options: ListOptions): Promise<ListPage>;
+  /**
+   * The stored values of the execution-history records under `prefix` (`hist:<tenant>:`) that
+   * match `filter`, newest first (key order), expired ones left out: one request to a store that
+   * keeps history as an indexed table (a tenant's Durable Object). Null where the store under
+   * `prefix` has no such query (a driver over several stores tells per prefix): the caller then
+   * scans the keys. Absent: the caller scans the keys.
+   */
+  queryHistory?(prefix: string, filter: HistoryFilter): Promise<string[] | null>;
 }
 
 /** Every key under `prefix`, page by page. */

@@ -1,14 +1,27 @@
 /**
  * The tenant's execution history: hook outcomes, task runs, health checks. One key per record
  * (so each key has one writer), ordered newest first by an inverted timestamp, bounded by a
- * retention TTL. Kind and plugin are in the key, so filtering needs no extra reads.
+ * retention TTL. A store that keeps history as an indexed table (the tenant's Durable Object)
+ * answers a filtered list in one query (`queryHistory`); elsewhere (memory, Deno KV) the list
+ * scans the tenant's keys newest first: kind and plugin are in the key, status is read from the
+ * value.
  */
-import { type KeyWrite, type KVDriver, listAll } from "./driver.ts";
+import { type HistoryFilter, type KeyWrite, type KVDriver, listAll } from "./driver.ts";
+import { parseHistoryKey } from "./history-keys.ts";
 import { invertedTime, keys } from "./keys.ts";
 import type { TraceSpan } from "../trace/span.ts";
 
 export type ExecutionKind = "hook" | "task" | "health";
 export type ExecutionStatus = "succeeded" | "failed" | "timed_out" | "skipped" | "retrying";
+
+export const EXECUTION_KINDS: readonly ExecutionKind[] = ["hook", "task", "health"];
+export const EXECUTION_STATUSES: readonly ExecutionStatus[] = [
+  "succeeded",
+  "failed",
+  "timed_out",
+  "skipped",
+  "retrying",
+];
 
 export interface ExecutionRecord {
   id: string;
@@ -40,6 +53,7 @@ export interface HistoryQuery {
   limit?: number;
   kind?: ExecutionKind;
   plugin?: string;
+  status?: ExecutionStatus;
 }
 
 /** A record with its key and stored text, chosen before it is written (so a retry can write the same). */
@@ -117,19 +131,42 @@ export class ExecutionHistory {
     return { key: prepared.key, value: prepared.json, ttlSeconds: this.#retentionSeconds };
   }
 
-  /** Newest first. */
+  /** Newest first; at most `limit` (1 to 500, default 50) records of the given kind, plugin and status. */
   async list(tenantId: string, query: HistoryQuery = {}): Promise<ExecutionRecord[]> {
-    const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+    const filter: HistoryFilter = { limit: Math.min(Math.max(query.limit ?? 50, 1), 500) };
+    if (query.kind) filter.kind = query.kind;
+    if (query.plugin) filter.plugin = query.plugin;
+    if (query.status) filter.status = query.status;
     const prefix = keys.historyPrefix(tenantId);
-    const wanted: string[] = [];
+    const values = (await this.#driver.queryHistory?.(prefix, filter)) ?? (await this.#scan(prefix, filter));
+    return values.map((v) => JSON.parse(v) as ExecutionRecord);
+  }
+
+  /**
+   * The key scan: the tenant's keys newest first, kind and plugin matched on the key, the values
+   * read in batches (one when no status filters: the first `limit` matching keys are the answer).
+   */
+  async #scan(prefix: string, filter: HistoryFilter): Promise<string[]> {
+    const out: string[] = [];
+    let batch: string[] = [];
+    const flush = async () => {
+      for (const value of await this.#driver.getMany(batch)) {
+        if (value === null || out.length >= filter.limit) continue;
+        if (filter.status && (JSON.parse(value) as ExecutionRecord).status !== filter.status) continue;
+        out.push(value);
+      }
+      batch = [];
+    };
     for await (const key of listAll(this.#driver, prefix)) {
-      const [, kind, plugin] = key.slice(prefix.length).split(":");
-      if (query.kind && kind !== query.kind) continue;
-      if (query.plugin && plugin !== query.plugin) continue;
-      wanted.push(key);
-      if (wanted.length >= limit) break;
+      const parts = parseHistoryKey(key);
+      if (filter.kind && parts?.kind !== filter.kind) continue;
+      if (filter.plugin && parts?.plugin !== filter.plugin) continue;
+      batch.push(key);
+      const need = filter.limit - out.length;
+      if (batch.length >= (filter.status ? Math.max(need, 100) : need)) await flush();
+      if (out.length >= filter.limit) return out;
     }
-    const values = await this.#driver.getMany(wanted);
-    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as ExecutionRecord);
+    if (batch.length) await flush();
+    return out;
   }
 }

@@ -76,6 +76,11 @@ export function createSplitDriver(options: SplitDriverOptions): KVDriver {
     },
     delete: (key) => route(key).delete(key),
     list: (opts) => route(opts.prefix).list(opts),
+    // One request to the tenant's authority when it keeps history as a table; else the caller scans.
+    async queryHistory(prefix, filter) {
+      const driver = route(prefix);
+      return driver.queryHistory ? driver.queryHistory(prefix, filter) : null;
+    },
   };
 }
 

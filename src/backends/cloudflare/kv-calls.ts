@@ -3,7 +3,7 @@
  * Worker to the object, and what the object applies to its SQL store. The same client serves a
  * remote stub and the object's own runtime (which calls its store directly, no round trip).
  */
-import type { KeyWrite, KVDriver, ListPage } from "../../store/driver.ts";
+import type { HistoryFilter, KeyWrite, KVDriver, ListPage } from "../../store/driver.ts";
 import type { SqlKeyValue } from "./sql-kv.ts";
 
 export type KvCall =
@@ -15,7 +15,8 @@ export type KvCall =
   | { op: "deleteIfUnchanged"; key: string; expected: string }
   | { op: "delete"; key: string }
   | { op: "list"; prefix: string; cursor?: string | null; limit?: number }
-  | { op: "claimWith"; claim: KeyWrite; writes: KeyWrite[]; deletes?: string[] };
+  | { op: "claimWith"; claim: KeyWrite; writes: KeyWrite[]; deletes?: string[] }
+  | { op: "queryHistory"; prefix: string; filter: HistoryFilter };
 
 export type KvResult = string | null | (string | null)[] | boolean | ListPage | undefined;
 
@@ -47,6 +48,8 @@ export function applyKvCall(store: SqlKeyValue, call: KvCall): KvResult {
       });
     case "claimWith":
       return store.claimWith(call.claim, call.writes, call.deletes ?? []);
+    case "queryHistory":
+      return store.queryHistory(call.prefix, call.filter);
   }
 }
 
@@ -94,5 +97,6 @@ export function kvCallDriver(name: string, send: (call: KvCall) => Promise<KvRes
         cursor: opts.cursor ?? null,
         ...(opts.limit ? { limit: opts.limit } : {}),
       })) as ListPage,
+    queryHistory: async (prefix, filter) => (await send({ op: "queryHistory", prefix, filter })) as string[],
   };
 }

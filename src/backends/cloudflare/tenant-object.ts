@@ -27,9 +27,6 @@ import { coordinationTenant } from "../../store/coordination-keys.ts";
 
 export type PluginFactory = (settings: RuntimeSettings) => Plugin[];
 
-/** Expired rows are cleaned up at most this often. */
-const PURGE_EVERY_MS = 86_400_000;
-
 /** Test seam: the plugins an object's re-drive runs (set on an instance through runInDurableObject). */
 const pluginsOverride = new WeakMap<object, PluginFactory>();
 export function setTenantObjectPlugins(instance: object, plugins: PluginFactory): void {
@@ -132,11 +129,7 @@ export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
       };
       for (const [, value] of this.#store.entries(eventKeys.inboxPrefix)) consider(dueOf(value));
       for (const [, value] of this.#store.entries(STATE_PREFIX)) consider(jobAttention(value));
-      const expiry = this.#store.nextExpiry();
-      if (expiry !== null) {
-        const purge = Math.max(expiry, Date.now() + PURGE_EVERY_MS);
-        if (next === null || purge < next) next = purge;
-      }
+      consider(this.#store.nextPurgeAt(Date.now()));
       const current = await storage.getAlarm();
       if (next === null) {
         if (exact && current !== null) await storage.deleteAlarm();

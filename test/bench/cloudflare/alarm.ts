@@ -29,7 +29,7 @@ export class TenantObject extends createTenantObject({ plugins }) {
   async benchAlarms(n: number): Promise<number> {
     const count = () =>
       Number(
-        this.ctx.storage.sql.exec("SELECT COUNT(*) AS n FROM kv WHERE key LIKE 'hist:%:task:%'").toArray()[0]!.n,
+        this.ctx.storage.sql.exec("SELECT COUNT(*) AS n FROM history WHERE kind = 'task'").toArray()[0]!.n,
       );
     const before = count();
     for (let i = 0; i < n; i++) await this.alarm();
