@@ -755,7 +755,20 @@ export function adminSuite(t: Harness, options: AdminSuiteOptions = {}): void {
         expectProblem(bad, 400);
         expect(bad.json.errors).toEqual([{ path: "limit", message: "must be an integer from 1 to 500" }]);
       }
+      const failed = await f.call("GET", `/v1/tenants/${TENANT_A}/executions?status=failed`);
+      expect(failed.json.executions.map((e: { name: string }) => e.name)).toEqual(["n2"]);
+      const hookOk = await f.call("GET", `/v1/tenants/${TENANT_A}/executions?kind=hook&status=succeeded`);
+      expect(hookOk.json.executions.map((e: { name: string }) => e.name)).toEqual(["n0"]);
+      const none = await f.call("GET", `/v1/tenants/${TENANT_A}/executions?plugin=reporter&status=failed`);
+      expect(none.json.executions).toEqual([]);
       expectProblem(await f.call("GET", `/v1/tenants/${TENANT_A}/executions?kind=cron`), 400);
+      for (const status of ["done", "", "FAILED"]) {
+        const bad = await f.call("GET", `/v1/tenants/${TENANT_A}/executions?status=${status}`);
+        expectProblem(bad, 400);
+        expect(bad.json.errors).toEqual([
+          { path: "status", message: "must be one of succeeded, failed, timed_out, skipped, retrying" },
+        ]);
+      }
       expectProblem(await f.call("GET", `/v1/tenants/${TENANT_A}/executions?plugin=nope`), 404);
       expect((await f.call("GET", `/v1/tenants/${TENANT_B}/executions`)).json.executions).toEqual([]);
       expectProblem(await f.call("GET", `/v1/tenants/${TENANT_NEW}/executions`), 404);

@@ -7,13 +7,11 @@ import type { Hono } from "hono";
 import { KernelError } from "../../errors.ts";
 import type { Kernel } from "../../kernel.ts";
 import type { Scheduler } from "../../scheduler/types.ts";
-import type { ExecutionKind } from "../../store/history.ts";
+import { EXECUTION_KINDS, EXECUTION_STATUSES } from "../../store/history.ts";
 import { refuse } from "../problem.ts";
 import { correlationOf } from "../webhooks.ts";
 import type { AdminEnv, Guards } from "./guard.ts";
 import { executionView, healthCheckView, healthRecordView, taskResultView, taskView } from "./wire.ts";
-
-const KINDS: readonly ExecutionKind[] = ["hook", "task", "health"];
 
 export function taskRoutes(app: Hono<AdminEnv>, kernel: Kernel, scheduler: Scheduler, guards: Guards): void {
   const { token, tenant } = guards;
@@ -40,16 +38,12 @@ export function taskRoutes(app: Hono<AdminEnv>, kernel: Kernel, scheduler: Sched
         errors: [{ path: "limit", message: "must be an integer from 1 to 500" }],
       });
     }
-    const kind = c.req.query("kind");
-    if (kind !== undefined && !KINDS.includes(kind as ExecutionKind)) {
-      refuse(400, "invalid-query", `kind must be one of ${KINDS.join(", ")}`, {
-        errors: [{ path: "kind", message: `must be one of ${KINDS.join(", ")}` }],
-      });
-    }
+    const kind = oneOf(c.req.query("kind"), "kind", EXECUTION_KINDS);
+    const status = oneOf(c.req.query("status"), "status", EXECUTION_STATUSES);
     const plugin = c.req.query("plugin");
     if (plugin !== undefined) kernel.registry.require(plugin);
     await kernel.requireTenant(id);
-    const records = await kernel.history.list(id, { limit, kind: kind as ExecutionKind | undefined, plugin });
+    const records = await kernel.history.list(id, { limit, kind, plugin, status });
     return c.json({ executions: records.map(executionView) });
   });
 
@@ -72,4 +66,11 @@ export function taskRoutes(app: Hono<AdminEnv>, kernel: Kernel, scheduler: Sched
     await kernel.requireTenant(id);
     return c.json({ checks: (await scheduler.health(id)).map(healthCheckView) });
   });
+}
+
+/** A query parameter that must be one of `allowed` when given; 400 problem naming it otherwise. */
+function oneOf<T extends string>(value: string | undefined, name: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined || allowed.includes(value as T)) return value as T | undefined;
+  const message = `must be one of ${allowed.join(", ")}`;
+  return refuse(400, "invalid-query", `${name} ${message}`, { errors: [{ path: name, message }] });
 }

@@ -4,6 +4,8 @@
  * from it (./document.ts) and a test checks it against the routes the app registers and the
  * answers it gives (test/node/openapi.test.ts), so the table cannot drift from the code.
  */
+import { EXECUTION_KINDS, EXECUTION_STATUSES } from "../../store/history.ts";
+
 export type Method = "get" | "put" | "post";
 export type Security = "admin" | "platform" | "webhook" | "none";
 
@@ -212,8 +214,13 @@ export const OPERATIONS: Operation[] = [
     security: "admin",
     query: [
       { name: "limit", schema: { type: "integer", minimum: 1, maximum: 500, default: 50 }, description: "1 to 500" },
-      { name: "kind", schema: { enum: ["hook", "task", "health"] }, description: "only this kind" },
+      { name: "kind", schema: { enum: [...EXECUTION_KINDS] }, description: "only this kind" },
       { name: "plugin", schema: { type: "string" }, description: "only this plugin" },
+      {
+        name: "status",
+        schema: { enum: [...EXECUTION_STATUSES] },
+        description: "only this status (combines with kind and plugin)",
+      },
     ],
     ok: { 200: "ExecutionList" },
     errors: [400],

@@ -4,6 +4,8 @@
  * closed (`additionalProperties: false`) where the kernel builds them field by field (admin/wire.ts);
  * plugin-provided values (config, task data, health details) stay open.
  */
+import { EXECUTION_KINDS, EXECUTION_STATUSES } from "../../store/history.ts";
+
 type Schema = Record<string, unknown>;
 
 const str: Schema = { type: "string" };
@@ -107,10 +109,10 @@ export const SCHEMAS: Record<string, Schema> = {
   Enabled: closed({ enabled: { type: "boolean" } }),
   Execution: closed({
     id: str,
-    kind: { enum: ["hook", "task", "health"] },
+    kind: { enum: [...EXECUTION_KINDS] },
     plugin: str,
     name: str,
-    status: { enum: ["succeeded", "failed", "timed_out", "skipped", "retrying"] },
+    status: { enum: [...EXECUTION_STATUSES] },
     at: dateTime,
     final: { type: "boolean" },
     duration_ms: { type: "number" },
