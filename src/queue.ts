@@ -4,11 +4,17 @@
  * small JSON and may be delivered more than once; their handlers are idempotent.
  */
 export type WorkMessage =
-  /** `at`: when the event was accepted (ms), to tell "not visible yet" from "gone" on eventually consistent KV. */
+  /**
+   * One (event, plugin) pair: its consumer runs that plugin alone and reports its outcome. A
+   * message without `plugin` (sent by an earlier version, still in flight) runs every plugin of
+   * its event that has no final record yet. `at`: when the event was accepted (ms), to tell "not
+   * visible yet" from "gone" on eventually consistent KV.
+   */
   | {
     kind: "event";
     tenantId: string;
     eventId: string;
+    plugin?: string;
     at?: number;
     /** A replay: these plugins' final records are cleared (once per id) before the event runs. */
     replay?: { id: string; plugins: string[] };
@@ -22,9 +28,23 @@ export interface WorkQueue {
   /** Many messages in one call where the backend allows (Cloudflare: 100 per batch). */
   sendBatch?(messages: WorkMessage[]): Promise<void>;
   /**
-   * Claim `key` in the kernel's KV (write it only if absent) and send `message`, in one atomic
-   * step where the backend allows (Deno KV: one commit instead of a read and two writes).
-   * Resolves false, sending nothing, when the key already exists.
+   * Claim `key` in the kernel's KV (write it only if absent) and send `messages` (one per plugin
+   * of the event, possibly none), in one atomic step where the backend allows (Deno KV: one
+   * commit instead of a read and several writes). Resolves false, sending nothing, when the key
+   * already exists.
    */
-  claimAndSend?(claim: { key: string; value: string; ttlSeconds: number }, message: WorkMessage): Promise<boolean>;
+  claimAndSend?(claim: { key: string; value: string; ttlSeconds: number }, messages: WorkMessage[]): Promise<boolean>;
+}
+
+/** Messages one Cloudflare Queue `sendBatch` takes at most. */
+const BATCH_MAX = 100;
+
+/** Sends `messages` in as few calls as the queue allows (one batch per 100); nothing for none. */
+export async function sendAll(queue: WorkQueue, messages: readonly WorkMessage[]): Promise<void> {
+  if (messages.length === 0) return;
+  if (messages.length === 1 || !queue.sendBatch) {
+    for (const message of messages) await queue.send(message);
+    return;
+  }
+  for (let i = 0; i < messages.length; i += BATCH_MAX) await queue.sendBatch(messages.slice(i, i + BATCH_MAX));
 }

@@ -84,7 +84,8 @@ export interface Runtime {
   consume(messages: readonly unknown[]): Promise<ConsumeOutcome[]>;
   /**
    * Messages the queue stopped redelivering (a dead-letter queue's, Deno KV's undelivered keys):
-   * an event's plugins without a final record get a final "failed" one; ack unless that write fails.
+   * the message's (event, plugin) pair gets a final "failed" record unless it has a final one
+   * (an earlier one-per-event message: each plugin without one); ack unless that write fails.
    */
   deadLetters(messages: readonly unknown[]): Promise<ConsumeOutcome[]>;
 }
@@ -247,8 +248,10 @@ export function createRuntime(config: RuntimeConfig): Runtime {
           return { ack: true };
         }
         try {
-          const { finalized } = await events.abandon(message.tenantId, message.eventId, DEAD_LETTER_REASON);
-          const fields = { tenant_id: message.tenantId, event_id: message.eventId };
+          // One pair's message: that pair alone; a message of the earlier one-per-event shape: all.
+          const { plugin } = message;
+          const { finalized } = await events.abandon(message.tenantId, message.eventId, DEAD_LETTER_REASON, plugin);
+          const fields = { tenant_id: message.tenantId, event_id: message.eventId, ...(plugin ? { plugin } : {}) };
           if (finalized.length) {
             logger.error("the queue gave up on an event; its unfinished plugins are recorded as failed", {
               ...fields,
@@ -272,7 +275,9 @@ function isWorkMessage(value: unknown): value is WorkMessage {
   if (typeof value !== "object" || value === null) return false;
   const m = value as Record<string, unknown>;
   if (typeof m.tenantId !== "string") return false;
-  if (m.kind === "event") return typeof m.eventId === "string";
+  if (m.kind === "event") {
+    return typeof m.eventId === "string" && (m.plugin === undefined || typeof m.plugin === "string");
+  }
   if (m.kind === "task") return typeof m.taskId === "string" && typeof m.slot === "string";
   if (m.kind === "health") return typeof m.plugin === "string" && typeof m.slot === "string";
   return false;

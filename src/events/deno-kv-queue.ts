@@ -2,7 +2,7 @@
  * The work queue over Deno KV's `enqueue`/`listenQueue`, with group commit for accepted
  * webhooks: while one commit is in flight, the claims that arrive wait and then go together in
  * the next commit (the checks and sets of up to maxGroup events and ONE queue message carrying
- * all of their work messages, in one transaction). An idle server commits each claim at once; a
+ * all of their work messages, one per (event, plugin), in one transaction). An idle server commits each claim at once; a
  * busy one pays one KV transaction and one queue delivery per group instead of one per webhook.
  * The consumer unpacks a delivery with `queuedMessages`; a delivery is retried as a whole, which
  * is safe because processing is idempotent per (event, plugin). The Kv comes in through a
@@ -49,7 +49,7 @@ export interface DenoKvWorkQueueOptions {
 
 interface Pending {
   claim: { key: string; value: string; ttlSeconds: number };
-  message: WorkMessage;
+  messages: WorkMessage[];
   resolve(claimed: boolean): void;
   reject(error: unknown): void;
 }
@@ -88,8 +88,14 @@ export function createDenoKvWorkQueue(kv: DenoKvQueueLike, options: DenoKvWorkQu
     return op.check({ key: [p.claim.key], versionstamp })
       .set([p.claim.key], { v: p.claim.value, exp: now() + ms }, { expireIn: ms });
   };
+  /** The messages as one queue value: the message itself when alone, a group otherwise; none for none. */
+  const enqueueAll = (op: DenoKvQueueAtomicLike, messages: WorkMessage[]) => {
+    if (messages.length === 0) return op;
+    const value: WorkMessage | QueuedGroup = messages.length === 1 ? messages[0]! : { group: messages };
+    return op.enqueue(value, enqueueOptions(value));
+  };
   const add = (op: DenoKvQueueAtomicLike, p: Pending, versionstamp: string | null) =>
-    claim(op, p, versionstamp).enqueue(p.message, enqueueOptions(p.message));
+    enqueueAll(claim(op, p, versionstamp), p.messages);
 
   /** One claim on its own; a leftover the driver already treats as expired ({v, exp} past exp) is taken over. */
   const single = async (p: Pending): Promise<boolean> => {
@@ -134,8 +140,7 @@ export function createDenoKvWorkQueue(kv: DenoKvQueueLike, options: DenoKvWorkQu
       try {
         let op = kv.atomic();
         for (const p of group) op = claim(op, p, null);
-        const value: QueuedGroup = { group: group.map((p) => p.message) };
-        op = op.enqueue(value, enqueueOptions(value));
+        op = enqueueAll(op, group.flatMap((p) => p.messages));
         committed = (await op.commit()).ok;
       } catch {
         // One member the store refuses (too large, say) must not fail the others: settle each alone.
@@ -153,9 +158,9 @@ export function createDenoKvWorkQueue(kv: DenoKvQueueLike, options: DenoKvWorkQu
       const result = await kv.enqueue(message, enqueueOptions(message));
       if (!result.ok) throw new Error("Deno KV refused to enqueue the message");
     },
-    claimAndSend(claim, message) {
+    claimAndSend(claim, messages) {
       return new Promise<boolean>((resolve, reject) => {
-        waiting.push({ claim, message, resolve, reject });
+        waiting.push({ claim, messages, resolve, reject });
         if (!committing) void flush();
       });
     },

@@ -8,22 +8,26 @@
  *   written again from the copy;
  * - `sweep.ts`: which unfinished events are due to be re-driven (the tenant object's alarm, or
  *   the tick);
+ * - `messages.ts`: the queue messages, one per (event, plugin);
  * - `replay.ts`: a replay's reset, applied once per replay id;
  * - `stored-event.ts`: what an accepted event is in storage.
  *
  * Here: dispatch to the plugins enabled when the event arrived, one attempt each per run, retries
  * with jittered backoff, and the final record after the last attempt (kept, visible, replayable).
+ * With a queue, each (event, plugin) pair is a message of its own, run, retried and finalized on
+ * its own; the re-drive sends the unfinished pairs to the queue again instead of running them.
  */
 import { KernelError, ValidationError } from "../errors.ts";
 import type { Kernel } from "../kernel.ts";
-import type { WorkMessage, WorkQueue } from "../queue.ts";
+import { sendAll, type WorkMessage, type WorkQueue } from "../queue.ts";
 import type { RegisteredPlugin } from "../registry.ts";
 import { traceOf } from "../context.ts";
 import type { TenantRecord } from "../store/tenants.ts";
 import { backoffDelay, type BackoffPolicy } from "../timing/backoff.ts";
 import { eventKeys } from "./keys.ts";
 import { applyReplay } from "./replay.ts";
-import { listDueInbox } from "./sweep.ts";
+import { type DueEvent, listDueInbox } from "./sweep.ts";
+import { pairMessages } from "./messages.ts";
 import { commitAccept } from "./accept.ts";
 import { type DoneMarker, EventLedger, readDone } from "./ledger.ts";
 import { EVENT_HOOKS, RetryLaterError, type StoredEvent } from "./stored-event.ts";
@@ -44,7 +48,20 @@ export interface EventProcessorOptions {
   random?: () => number;
   /** Inbox events one sweep handles (default 100). */
   sweepLimit?: number;
+  /**
+   * With a queue beside the store: seconds after acceptance before the re-drive sends an
+   * unfinished pair's message again, doubled per re-drive (default 900: the queue's own retries
+   * are over by then). After MAX_REDRIVES the pair is recorded as failed.
+   */
+  queueRedriveSeconds?: number;
 }
+
+/** Re-drives through the queue before an unfinished pair is recorded as failed (15 min doubling: ~8 h). */
+const MAX_REDRIVES = 5;
+
+/** What the history says of a pair the queue never finished, however often it was sent again. */
+export const REDRIVE_REASON =
+  `gave up: the queue did not finish it, re-driven ${MAX_REDRIVES} times; replay it to run it again`;
 
 /** Time a dispatch is given to write its records after its slowest plugin's limit, before the sweep may take over. */
 const RECORDING_MARGIN_MS = 30_000;
@@ -76,6 +93,13 @@ export class KernelEventProcessor implements EventProcessor {
   readonly #sweepDelayMs: number;
   readonly #retry: BackoffPolicy;
   readonly #sweepLimit: number;
+  readonly #redriveMs: number;
+  /**
+   * Whether inbox markers track unfinished events: without a queue, and with a queue beside the
+   * store (its send is not one commit with the claim). A queue that claims and sends in one
+   * commit (Deno KV) keeps what it cannot deliver itself, so its events have no marker.
+   */
+  readonly #markers: boolean;
   readonly #ledger: EventLedger;
   /** Event runs in flight in this isolate. */
   readonly #processing = new Map<string, Promise<Processed>>();
@@ -92,6 +116,8 @@ export class KernelEventProcessor implements EventProcessor {
     const baseDelayMs = (options.retryBaseSeconds ?? 30) * 1000;
     this.#retry = { baseDelayMs, maxDelayMs: 43_200_000, jitter: [1, 1.5], random: options.random };
     this.#sweepLimit = options.sweepLimit ?? 100;
+    this.#redriveMs = (options.queueRedriveSeconds ?? 900) * 1000;
+    this.#markers = !this.queue?.claimAndSend;
     this.#ledger = new EventLedger(kernel, this.#ttl);
   }
 
@@ -112,7 +138,7 @@ export class KernelEventProcessor implements EventProcessor {
       hook,
       plugins: enabled.map((p) => p.name),
     };
-    const inboxDue = () => this.#inboxDue(enabled);
+    const inboxDue = () => this.queue ? this.#redriveDue(enabled, 0) : this.#inboxDue(enabled);
     const deps = { driver, queue: this.queue, ttlSeconds: this.#ttl, now: kernel.now };
     if (!(await commitAccept(deps, stored, inboxDue))) return "duplicate";
     if (this.queue) return "accepted"; // the consumer dispatches it
@@ -129,9 +155,18 @@ export class KernelEventProcessor implements EventProcessor {
     return "accepted";
   }
 
-  /** `raw`: the stored event when the caller has read it already (null: not there), else it is read here. */
-  async process(tenantId: string, eventId: string, acceptedAt?: number, raw?: string | null): Promise<void> {
-    const finished = await this.#shared(tenantId, eventId, raw);
+  /**
+   * `raw`: the stored event when the caller has read it already (null: not there), else it is read
+   * here. `plugin`: that plugin alone (a pair's message), else every plugin without a final record.
+   */
+  async process(
+    tenantId: string,
+    eventId: string,
+    acceptedAt?: number,
+    raw?: string | null,
+    plugin?: string,
+  ): Promise<void> {
+    const finished = await this.#shared(tenantId, eventId, raw, plugin);
     // On an eventually consistent store (Cloudflare KV) a consumer in another location may not see
     // the event a moment after it was accepted there: retry until it has had time to propagate,
     // rather than acknowledge an accepted event that never ran.
@@ -149,12 +184,12 @@ export class KernelEventProcessor implements EventProcessor {
     }
   }
 
-  /** Runs of one event that overlap in this isolate (deliveries, a sweep, a replay) share one instead of racing. */
-  #shared(tenantId: string, eventId: string, raw?: string | null): Promise<Processed> {
-    const key = `${tenantId.toLowerCase()}:${eventId}`;
+  /** Runs of one event (or pair) that overlap in this isolate (deliveries, a sweep, a replay) share one instead of racing. */
+  #shared(tenantId: string, eventId: string, raw?: string | null, plugin?: string): Promise<Processed> {
+    const key = `${tenantId.toLowerCase()}:${eventId}:${plugin ?? "*"}`;
     let running = this.#processing.get(key);
     if (!running) {
-      running = this.#processStored(tenantId, eventId, raw).finally(() => this.#processing.delete(key));
+      running = this.#processStored(tenantId, eventId, raw, plugin).finally(() => this.#processing.delete(key));
       this.#processing.set(key, running);
     }
     return running;
@@ -165,7 +200,7 @@ export class KernelEventProcessor implements EventProcessor {
     if (message.replay && Array.isArray(message.replay.plugins)) {
       await applyReplay(this.kernel.driver, this.#ttl, message.tenantId, message.eventId, message.replay);
     }
-    await this.process(message.tenantId, message.eventId, message.at);
+    await this.process(message.tenantId, message.eventId, message.at, undefined, pluginOf(message));
   }
 
   /**
@@ -178,7 +213,8 @@ export class KernelEventProcessor implements EventProcessor {
   handleMessages(messages: readonly WorkMessage[]): Promise<void>[] {
     if (messages.length < 2) return messages.map((message) => this.handleMessage(message));
     const keyOf = (m: WorkMessage) => m.kind === "event" ? eventKeys.event(m.tenantId.toLowerCase(), m.eventId) : "";
-    const keys = messages.map(keyOf).filter((k) => k !== "");
+    // The pairs of one event share its read.
+    const keys = [...new Set(messages.map(keyOf).filter((k) => k !== ""))];
     const read = Promise.resolve()
       .then(() => this.kernel.driver.getMany(keys))
       .then((values) => {
@@ -195,13 +231,16 @@ export class KernelEventProcessor implements EventProcessor {
       });
     return messages.map(async (message) => {
       if (message.kind !== "event" || message.replay) return this.handleMessage(message);
-      await this.process(message.tenantId, message.eventId, message.at, (await read).get(keyOf(message)));
+      const raw = (await read).get(keyOf(message));
+      await this.process(message.tenantId, message.eventId, message.at, raw, pluginOf(message));
     });
   }
 
   /**
-   * Re-dispatch the inbox events whose marker is due: every tenant's (the tick, on a store that
-   * can list them all), or one tenant's (its Durable Object's alarm).
+   * Re-drive the inbox events whose marker is due: every tenant's (the tick, on a store that can
+   * list them all), or one tenant's (its Durable Object's alarm). Without a queue they run here;
+   * with one, their unfinished pairs are sent to it again and the marker moves on, so the next
+   * alarm checks again later (nothing runs inside the alarm).
    */
   async sweep(
     now: Date = new Date(this.kernel.now()),
@@ -211,31 +250,75 @@ export class KernelEventProcessor implements EventProcessor {
     const prefix = scope.tenantId ? eventKeys.inbox(scope.tenantId.toLowerCase(), "") : eventKeys.inboxPrefix;
     const due = await listDueInbox(driver, prefix, now.getTime(), this.#sweepLimit);
     if (due.length === 0) return { retried: 0 };
+    if (this.queue) {
+      await this.#eachDue(
+        due,
+        (event) => this.#redrive(event, now.getTime()),
+        "inbox re-drive could not send an event",
+      );
+      return { retried: due.length };
+    }
     // Side by side, a few at a time: one after another, a plugin that hangs until its time limit
     // would make a sweep cost (events × limit) and outlast the scheduled invocation, starving
     // the events listed after it (test/reliability/plugin-faults.test.ts).
     // Each swept event's marker moves past what its dispatch may take as the dispatch starts: a
     // tick that comes meanwhile does not run the same plugins beside it.
     const plugins = this.kernel.registry.list();
+    await this.#eachDue(due, async ({ tenantId, eventId }) => {
+      const lease = JSON.stringify({ due: this.#inboxDue(plugins) });
+      await driver.put(eventKeys.inbox(tenantId, eventId), lease, { ttlSeconds: this.#ttl });
+      await this.#shared(tenantId, eventId);
+    }, "inbox sweep could not process an event");
+    return { retried: due.length };
+  }
+
+  /** `work` for each due event, a few side by side; a failure is logged and left to the next sweep. */
+  async #eachDue(due: DueEvent[], work: (event: DueEvent) => Promise<void>, failure: string): Promise<void> {
     let next = 0;
     const worker = async () => {
       while (next < due.length) {
-        const { tenantId, eventId } = due[next++]!;
+        const event = due[next++]!;
         try {
-          const lease = JSON.stringify({ due: this.#inboxDue(plugins) });
-          await driver.put(eventKeys.inbox(tenantId, eventId), lease, { ttlSeconds: this.#ttl });
-          await this.#shared(tenantId, eventId);
+          await work(event);
         } catch (error) {
-          this.kernel.logger.error("inbox sweep could not process an event", {
-            tenant_id: tenantId,
-            event_id: eventId,
+          this.kernel.logger.error(failure, {
+            tenant_id: event.tenantId,
+            event_id: event.eventId,
             error: (error as Error)?.message ?? String(error),
           });
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, due.length) }, worker));
-    return { retried: due.length };
+  }
+
+  /**
+   * An event whose marker is due, with a queue: its pairs without a final record are sent again
+   * (the marker moved on first, so a failed send is tried again at the next due time); after
+   * MAX_REDRIVES they are recorded as failed. All final: the marker goes.
+   */
+  async #redrive({ tenantId, eventId, drives }: DueEvent, now: number): Promise<void> {
+    const driver = this.kernel.driver;
+    const inbox = eventKeys.inbox(tenantId, eventId);
+    const raw = await driver.get(eventKeys.event(tenantId, eventId));
+    if (raw === null) return driver.delete(inbox); // past retention, or its claim was released
+    const stored = JSON.parse(raw) as StoredEvent;
+    const progress = await this.#ledger.readProgress(tenantId, eventId, stored.plugins);
+    const open = stored.plugins.filter((name) => progress.get(name)!.done === null);
+    if (open.length === 0) return driver.delete(inbox);
+    if (drives >= MAX_REDRIVES) {
+      const finalized = await this.#finalizeOpen(stored, open, progress, REDRIVE_REASON);
+      this.kernel.logger.error("the queue did not finish an event's plugins; they are recorded as failed", {
+        tenant_id: tenantId,
+        event_id: eventId,
+        plugins: finalized.join(", "),
+      });
+      return;
+    }
+    const entries = open.map((p) => this.kernel.registry.get(p)).filter((e) => e !== undefined);
+    const lease = JSON.stringify({ due: this.#redriveDue(entries, drives + 1), drives: drives + 1 });
+    await driver.put(inbox, lease, { ttlSeconds: this.#ttl });
+    await sendAll(this.queue!, pairMessages(tenantId, eventId, open, now));
   }
 
   /**
@@ -286,7 +369,8 @@ export class KernelEventProcessor implements EventProcessor {
     if (again.length === 0) return { replayed: [] };
     const replay = { id: crypto.randomUUID(), plugins: again };
     if (this.queue) {
-      await this.queue.send({ kind: "event", tenantId: id, eventId, at: kernel.now(), replay });
+      // One message per replayed plugin; each carries the whole reset, which the first delivered applies.
+      await sendAll(this.queue, pairMessages(id, eventId, again, kernel.now(), replay));
     } else {
       // The marker first (due after the whole event's slowest plugin): should this request die
       // before the reset, the sweep finds the event as it was, with its final records.
@@ -302,25 +386,46 @@ export class KernelEventProcessor implements EventProcessor {
 
   /**
    * The queue gave up on this event (its dead-letter queue delivered it): every plugin without a
-   * final record gets one now, "failed" with `reason`, so the history says what became of it and
-   * an operator can replay it. Plugins already final are left as they are.
+   * final record (or `plugin` alone, a pair's message) gets one now, "failed" with `reason`, so
+   * the history says what became of it and an operator can replay it. Plugins already final are
+   * left as they are: a second report changes nothing.
    */
-  async abandon(tenantId: string, eventId: string, reason: string): Promise<{ finalized: string[] }> {
+  async abandon(tenantId: string, eventId: string, reason: string, plugin?: string): Promise<{ finalized: string[] }> {
     const id = tenantId.toLowerCase();
-    const driver = this.kernel.driver;
-    const raw = await driver.get(eventKeys.event(id, eventId));
+    const raw = await this.kernel.driver.get(eventKeys.event(id, eventId));
     if (raw === null) return { finalized: [] }; // past retention, or never claimed: nothing is waiting for it
     const stored = JSON.parse(raw) as StoredEvent;
     const progress = await this.#ledger.readProgress(id, eventId, stored.plugins);
-    const finalized: string[] = [];
-    for (const name of stored.plugins) {
-      const { done, tries } = progress.get(name)!;
-      if (done !== null) continue;
-      await this.#ledger.finalize(stored, name, "failed", false, { ...(tries ? { attempt: tries } : {}), reason });
-      finalized.push(name);
+    const names = plugin === undefined ? stored.plugins : stored.plugins.filter((p) => p === plugin);
+    return { finalized: await this.#finalizeOpen(stored, names, progress, reason) };
+  }
+
+  /**
+   * A final "failed" record with `reason` for each of `names` that has none (per `progress`); the
+   * event's marker goes with the last one when no other plugin is left open. The ledger's claim
+   * decides: a pair finalized meanwhile by another report keeps its record.
+   */
+  async #finalizeOpen(
+    stored: StoredEvent,
+    names: readonly string[],
+    progress: Map<string, { done: DoneMarker | null; tries: number }>,
+    reason: string,
+  ): Promise<string[]> {
+    const { tenantId, id } = stored.event;
+    const open = names.filter((name) => progress.get(name)?.done === null);
+    const othersOpen = stored.plugins.some((p) => !open.includes(p) && progress.get(p)?.done === null);
+    const inbox = this.#markers && !othersOpen ? [eventKeys.inbox(tenantId, id)] : [];
+    let cleared = false;
+    for (const [i, name] of open.entries()) {
+      const { tries } = progress.get(name)!;
+      const deletes = i === open.length - 1 ? inbox : [];
+      cleared = await this.#ledger.finalize(stored, name, "failed", false, {
+        ...(tries ? { attempt: tries } : {}),
+        reason,
+      }, deletes);
     }
-    if (!this.queue) await driver.delete(eventKeys.inbox(id, eventId));
-    return { finalized };
+    if (inbox.length && !cleared) await this.kernel.driver.delete(inbox[0]!);
+    return open;
   }
 
   /** Resolves when the background dispatches started without a waitUntil have settled. */
@@ -328,7 +433,7 @@ export class KernelEventProcessor implements EventProcessor {
     while (this.#background.size) await Promise.allSettled([...this.#background]);
   }
 
-  async #processStored(tenantId: string, eventId: string, known?: string | null): Promise<Processed> {
+  async #processStored(tenantId: string, eventId: string, known?: string | null, plugin?: string): Promise<Processed> {
     const id = tenantId.toLowerCase();
     const driver = this.kernel.driver;
     const raw = known !== undefined ? known : await driver.get(eventKeys.event(id, eventId));
@@ -350,27 +455,39 @@ export class KernelEventProcessor implements EventProcessor {
       await driver.delete(eventKeys.inbox(id, eventId));
       return { done: true, pending: 0, retryInSeconds: 0 };
     }
-    return this.#dispatch(stored, tenant, false);
+    return this.#dispatch(stored, tenant, false, plugin);
   }
 
-  /** One attempt for every plugin of the event that has no final record yet. */
+  /**
+   * One attempt for every plugin of the event that has no final record yet, or for `only` (a
+   * pair's message: the other plugins are read, not run, to know whether this pair is the last).
+   */
   async #dispatch(
     stored: StoredEvent,
     tenant: Readonly<TenantRecord>,
     fresh: boolean,
+    only?: string,
   ): Promise<{ done: boolean; pending: number; retryInSeconds: number }> {
     const { kernel } = this;
     const driver = kernel.driver;
     const { event, hook } = stored;
-    const names = stored.plugins;
+    const names = only === undefined ? stored.plugins : stored.plugins.filter((p) => p === only);
     const progress = new Map<string, PluginProgress>();
+    /** Whether every plugin other than `only` has its final record: then this pair's final one ends the event. */
+    let othersFinal = only === undefined;
     if (fresh) {
       // Just claimed: no plugin has a record yet, so no reads are needed.
       for (const name of names) progress.set(name, { final: false, tries: 0 });
     } else if (names.length) {
-      const read = await this.#ledger.readProgress(tenant.id, event.id, names);
+      // One read either way; the others' done-keys only where a marker waits for the last pair.
+      const read = await this.#ledger.readProgress(tenant.id, event.id, this.#markers ? stored.plugins : names);
       const finals: DoneMarker[] = [];
+      othersFinal = true;
       for (const [name, { done, tries }] of read) {
+        if (!names.includes(name)) {
+          othersFinal &&= done !== null;
+          continue;
+        }
         if (done) finals.push(done);
         progress.set(name, { final: done !== null, tries });
       }
@@ -390,10 +507,11 @@ export class KernelEventProcessor implements EventProcessor {
 
     let pending = 0;
     let nextAttempt = 0;
-    // An event with one plugin, dispatched here from the inbox: its final record, its ledger entry
-    // and the marker's removal can be one commit (one request to the tenant's Durable Object).
+    // The event's last plugin to run: its final record, its ledger entry and the marker's removal
+    // can be one commit (one request to the tenant's Durable Object).
     const inbox = eventKeys.inbox(tenant.id, event.id);
-    const lastWrites = !this.queue && names.length === 1 && run.length === 1 ? [inbox] : [];
+    const last = only === undefined ? names.length === 1 : othersFinal;
+    const lastWrites = this.#markers && last && run.length === 1 ? [inbox] : [];
     let inboxCleared = false;
     if (run.length) {
       const ctx = kernel.context(tenant, {
@@ -449,11 +567,12 @@ export class KernelEventProcessor implements EventProcessor {
     }
 
     const retryInSeconds = Math.round(backoffDelay(nextAttempt, this.#retry) / 1000);
-    // Queue mode writes no inbox marker (the queue redelivers), so there is none to update.
-    if (!this.queue) {
+    // With a queue the marker stays put while a pair is retried (the queue redelivers it), and goes
+    // once every pair is final; without one, it comes due for the retry.
+    if (this.#markers) {
       if (pending === 0) {
-        if (!inboxCleared) await driver.delete(inbox);
-      } else {
+        if (!inboxCleared && othersFinal) await driver.delete(inbox);
+      } else if (!this.queue) {
         await driver.put(inbox, JSON.stringify({ due: kernel.now() + retryInSeconds * 1000 }), {
           ttlSeconds: this.#ttl,
         });
@@ -469,10 +588,24 @@ export class KernelEventProcessor implements EventProcessor {
     return this.kernel.now() + Math.max(this.#sweepDelayMs, longest + RECORDING_MARGIN_MS);
   }
 
+  /**
+   * With a queue, when the re-drive may send a pair again: after the queue's own retries (the
+   * re-drive delay, doubled per re-drive so far) and never before the slowest plugin's time limit.
+   */
+  #redriveDue(plugins: readonly RegisteredPlugin[], drives: number): number {
+    const wait = this.#redriveMs * 2 ** Math.min(drives, MAX_REDRIVES);
+    return Math.max(this.#inboxDue(plugins), this.kernel.now() + wait);
+  }
+
   #track(work: Promise<unknown>): void {
     this.#background.add(work);
     work.finally(() => this.#background.delete(work));
   }
+}
+
+/** The plugin a pair's message names; undefined for a message of the earlier one-per-event shape. */
+function pluginOf(message: WorkMessage): string | undefined {
+  return message.kind === "event" && typeof message.plugin === "string" ? message.plugin : undefined;
 }
 
 export function createEventProcessor(kernel: Kernel, options: EventProcessorOptions = {}): KernelEventProcessor {

@@ -1,7 +1,9 @@
 /**
  * Which unfinished events are due to be re-driven: their inbox markers (`inbox:<tenant>:<event>`,
- * `{ due }`) under `prefix` whose time has come. The processor's sweep runs them; on Cloudflare
- * each tenant's object sweeps only its own (its alarm), on Deno and in memory the tick sweeps all.
+ * `{ due, drives? }`) under `prefix` whose time has come. The processor's sweep runs them (without
+ * a queue) or sends their unfinished (event, plugin) pairs to the queue again (`drives`: how often
+ * it did so); on Cloudflare each tenant's object sweeps only its own (its alarm), on Deno and in
+ * memory the tick sweeps all.
  */
 import type { KVDriver } from "../store/driver.ts";
 import { parseInboxKey } from "./keys.ts";
@@ -9,13 +11,15 @@ import { parseInboxKey } from "./keys.ts";
 /** Pages of 1,000 inbox markers one sweep reads at most. */
 const SWEEP_MAX_PAGES = 3;
 
-export async function listDueInbox(
-  driver: KVDriver,
-  prefix: string,
-  now: number,
-  limit: number,
-): Promise<{ tenantId: string; eventId: string }[]> {
-  const due: { tenantId: string; eventId: string }[] = [];
+export interface DueEvent {
+  tenantId: string;
+  eventId: string;
+  /** Re-drives through the queue so far. */
+  drives: number;
+}
+
+export async function listDueInbox(driver: KVDriver, prefix: string, now: number, limit: number): Promise<DueEvent[]> {
+  const due: DueEvent[] = [];
   // Markers are in key order, not due order: page on past markers that are not due yet, so a
   // thousand of them cannot hold back the due ones of later tenants (bounded, for KV's limits).
   let cursor: string | null = null;
@@ -28,10 +32,13 @@ export async function listDueInbox(
       const raw = markers[i];
       if (!parsed || raw === null || raw === undefined) continue;
       let at = 0;
+      let drives = 0;
       try {
-        at = Number((JSON.parse(raw) as { due?: number }).due ?? 0);
+        const marker = JSON.parse(raw) as { due?: number; drives?: number };
+        at = Number(marker.due ?? 0);
+        drives = Number(marker.drives ?? 0) || 0;
       } catch { /* a garbled marker is due now */ }
-      if (at <= now) due.push(parsed);
+      if (at <= now) due.push({ ...parsed, drives });
     }
     cursor = page.cursor;
     if (!cursor) break;

@@ -31,7 +31,7 @@ export interface EventProcessor {
   accept(event: ContentEvent, waitUntil?: (work: Promise<unknown>) => void): Promise<AcceptResult>;
   /** Dispatch an accepted event to the plugins that have no final record for it yet. */
   process(tenantId: string, eventId: string): Promise<void>;
-  /** The queue consumer's entry for `event` messages. */
+  /** The queue consumer's entry for `event` messages: one (event, plugin) pair each (or every plugin, for the earlier shape). */
   handleMessage(message: WorkMessage): Promise<void>;
   /** The same for the messages of one delivery, one run each; their stored events are read together. */
   handleMessages(messages: readonly WorkMessage[]): Promise<void>[];
@@ -45,8 +45,14 @@ export interface EventProcessor {
     plugins?: readonly string[],
     options?: { failedOnly?: boolean },
   ): Promise<{ replayed: string[] }>;
-  /** The queue gave up on the event: its plugins without a final record get a final "failed" one with `reason`. */
-  abandon(tenantId: string, eventId: string, reason: string): Promise<{ finalized: string[] }>;
-  /** Re-dispatch inbox events left unfinished: all (the tick), or one tenant's (its object's alarm). */
+  /**
+   * The queue gave up on the event (or on its pair with `plugin`): its plugins without a final
+   * record (that one alone) get a final "failed" one with `reason`; a final record is kept as it is.
+   */
+  abandon(tenantId: string, eventId: string, reason: string, plugin?: string): Promise<{ finalized: string[] }>;
+  /**
+   * Re-drive inbox events left unfinished: all (the tick), or one tenant's (its object's alarm).
+   * Without a queue they run; with one, their unfinished pairs are sent to it again.
+   */
   sweep(now?: Date, scope?: { tenantId?: string }): Promise<{ retried: number }>;
 }

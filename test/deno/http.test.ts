@@ -327,10 +327,10 @@ Deno.test({
       const message = (eventId: string) => ({ kind: "event", tenantId: "t", eventId }) as const;
       // Issued together: the first commits alone, the other three share the next commit.
       const results = await Promise.allSettled([
-        queue.claimAndSend!({ key: "evt:t:a", value: "a", ttlSeconds: 60 }, message("a")),
-        queue.claimAndSend!({ key: "evt:t:b", value: "b", ttlSeconds: 60 }, message("b")),
-        queue.claimAndSend!({ key: "evt:t:huge", value: "x".repeat(70_000), ttlSeconds: 60 }, message("huge")),
-        queue.claimAndSend!({ key: "evt:t:c", value: "c", ttlSeconds: 60 }, message("c")),
+        queue.claimAndSend!({ key: "evt:t:a", value: "a", ttlSeconds: 60 }, [message("a")]),
+        queue.claimAndSend!({ key: "evt:t:b", value: "b", ttlSeconds: 60 }, [message("b")]),
+        queue.claimAndSend!({ key: "evt:t:huge", value: "x".repeat(70_000), ttlSeconds: 60 }, [message("huge")]),
+        queue.claimAndSend!({ key: "evt:t:c", value: "c", ttlSeconds: 60 }, [message("c")]),
       ]);
       expect(results.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
       expect((results[2] as PromiseRejectedResult).reason).toMatchObject({ code: "ERR_TOO_LARGE" });
@@ -438,7 +438,7 @@ Deno.test({
       const keys = Array.from({ length: 60 }, (_, i) => `evt:t:${i % 40}`);
       const results = await Promise.all(
         keys.map((key, i) =>
-          queue.claimAndSend!({ key, value: `v${i}`, ttlSeconds: 60 }, { kind: "event", tenantId: "t", eventId: key })
+          queue.claimAndSend!({ key, value: `v${i}`, ttlSeconds: 60 }, [{ kind: "event", tenantId: "t", eventId: key }])
         ),
       );
       expect(results.filter(Boolean)).toHaveLength(40);
@@ -452,30 +452,30 @@ Deno.test({
       for (const value of deliveries) expect(queuedMessages(value).length).toBeLessThanOrEqual(8);
       // A key taken before is refused, and an expired leftover in the driver's format is taken over.
       expect(
-        await queue.claimAndSend!({ key: "evt:t:0", value: "again", ttlSeconds: 60 }, {
+        await queue.claimAndSend!({ key: "evt:t:0", value: "again", ttlSeconds: 60 }, [{
           kind: "event",
           tenantId: "t",
           eventId: "x",
-        }),
+        }]),
       ).toBe(false);
       await kv.set(["evt:t:old"], { v: "stale", exp: Date.now() - 1 });
       expect(
-        await queue.claimAndSend!({ key: "evt:t:old", value: "fresh", ttlSeconds: 60 }, {
+        await queue.claimAndSend!({ key: "evt:t:old", value: "fresh", ttlSeconds: 60 }, [{
           kind: "event",
           tenantId: "t",
           eventId: "old",
-        }),
+        }]),
       ).toBe(true);
       expect((await kv.get(["evt:t:old"])).value).toMatchObject({ v: "fresh" });
       // So is a claim of its own once its deadline has passed, even if Deno KV still returns it.
       let now = Date.now();
       const later = createDenoKvWorkQueue(kv, { now: () => now });
       const again = (value: string) =>
-        later.claimAndSend!({ key: "evt:t:own", value, ttlSeconds: 60 }, {
+        later.claimAndSend!({ key: "evt:t:own", value, ttlSeconds: 60 }, [{
           kind: "event",
           tenantId: "t",
           eventId: "own",
-        });
+        }]);
       expect(await again("first")).toBe(true);
       expect(await again("too soon")).toBe(false);
       now += 61_000;

@@ -120,7 +120,9 @@ describe("the event pipeline in workerd", () => {
   it("with DVP_QUEUE: enqueued on accept, dispatched by the consumer, acked or retried per message", async () => {
     const { recorder, worker, sent, queueEnv, send, tenant, url } = await queueSetup();
     expect((await send(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_q1" }))).status).toBe(202);
-    expect(sent).toEqual([{ kind: "event", tenantId: tenant.id, eventId: "msg_q1", at: expect.any(Number) }]);
+    expect(sent).toEqual([
+      { kind: "event", tenantId: tenant.id, eventId: "msg_q1", plugin: "recorder", at: expect.any(Number) },
+    ]);
     expect(recorder.seen).toHaveLength(0);
 
     recorder.failNext = 1;
