@@ -81,6 +81,33 @@ describe("the tenant object's history table", () => {
     expect(plans).toEqual(cases.map(([, index]) => `SEARCH history USING ${index}`));
   });
 
+  it("a query reads only the rows it returns: 1,500 records of another plugin are not read", async () => {
+    const tenantId = crypto.randomUUID();
+    const stub = tenants.get(tenants.idFromName(tenantId));
+    const history = new ExecutionHistory(kvCallDriver("tenant-object", (call) => stub.kv(call)));
+    const writes = [];
+    for (let i = 0; i < 1_503; i++) {
+      const rare = i % 500 === 250;
+      const status = rare && i > 1_000 ? "failed" : "succeeded";
+      const input = { tenantId, kind: "hook" as const, plugin: rare ? "rare" : "busy", name: "h", status, final: true };
+      writes.push(history.keyWrite(history.prepare(input)));
+    }
+    const [claim, ...rest] = writes;
+    await stub.kv({ op: "claimWith", claim: claim!, writes: rest });
+    const read = await inObject(tenantId, (sql) =>
+      cases.map(([filter]) => {
+        const rare = filter.plugin ? { ...filter, plugin: "rare" } : filter;
+        const [query, bindings] = historyQuery(`hist:${tenantId}:`, { limit: 5, ...rare }, Date.now());
+        const cursor = sql.exec(query, ...bindings) as ReturnType<SqlStorageLike["exec"]> & { rowsRead: number };
+        return [cursor.toArray().length, cursor.rowsRead];
+      }));
+    expect(read.map(([rows]) => rows)).toEqual([5, 5, 3, 1, 3, 1, 1, 1]);
+    // Each reads its matches (the limit caps them; all three filters read the plugin's 3 hooks) and
+    // at most the index entry that ends the range: never the other plugin's 1,500.
+    const extra = read.map(([rows, rowsRead], i) => rowsRead! - (i === 7 ? 3 : rows!));
+    expect(extra.every((n) => n === 0 || n === 1)).toBe(true);
+  });
+
   it("keeps the filtered parts as columns: kind, plugin, status and finality from the key and the record", async () => {
     const tenantId = crypto.randomUUID();
     const stub = tenants.get(tenants.idFromName(tenantId));
