@@ -9,6 +9,8 @@
  * of JSON elsewhere (Deno, Node, Deno Deploy: their collectors read stdout line by line). Both carry
  * the same fields: the object is the line parsed back (docs/observability.md).
  */
+import { BoundedMap } from "./cache/bounded-map.ts";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 export interface LogRecord {
@@ -85,9 +87,8 @@ export class LogConfig {
    * only its own oldest, never another tenant's (which would then reach logs and history).
    */
   readonly #platform: SecretList;
-  readonly #tenants = new Map<string, SecretList>();
+  readonly #tenants: BoundedMap<string, SecretList>;
   readonly #perTenant: number;
-  readonly #maxTenants: number;
   /** Bumped on every change: what a record naming no tenant is scrubbed with is rebuilt then. */
   #generation = 0;
   /** Bumped when the platform's values change: each tenant's scrubbers include them. */
@@ -108,7 +109,8 @@ export class LogConfig {
     this.sink = options.sink ?? consoleSink;
     this.#platform = new SecretList(MAX_PLATFORM_SECRETS);
     this.#perTenant = options.maxSecretsPerTenant ?? MAX_SECRETS_PER_TENANT;
-    this.#maxTenants = options.maxSecretTenants ?? MAX_SECRET_TENANTS;
+    // A tenant's values dropped: what records naming no tenant are scrubbed with is rebuilt.
+    this.#tenants = new BoundedMap(options.maxSecretTenants ?? MAX_SECRET_TENANTS, () => this.#generation++);
   }
 
   /**
@@ -159,18 +161,11 @@ export class LogConfig {
   /** The tenant's list, made the most recently used (made when `create`; the least recent dropped past the bound). */
   #tenant(tenantId: string, create: boolean): SecretList | undefined {
     const key = tenantId.toLowerCase();
-    let list = this.#tenants.get(key);
-    if (list) this.#tenants.delete(key);
-    else if (!create) return undefined;
-    else {
-      list = new SecretList(this.#perTenant);
-      if (this.#tenants.size >= this.#maxTenants) {
-        this.#tenants.delete(this.#tenants.keys().next().value!);
-        this.#generation++;
-      }
-    }
-    this.#tenants.set(key, list);
-    return list;
+    const list = this.#tenants.touch(key);
+    if (list || !create) return list;
+    const created = new SecretList(this.#perTenant);
+    this.#tenants.set(key, created);
+    return created;
   }
 }
 

@@ -11,6 +11,7 @@
  * `@` a plugin slug cannot contain). HKDF info and associated data are JSON arrays, so no
  * combination of tenant, scope and key id can be read as another.
  */
+import { BoundedMap } from "../cache/bounded-map.ts";
 import { KernelError } from "../errors.ts";
 import { base64ToBytes, bytesToBase64Url, utf8 } from "./base64.ts";
 import type { MasterKeyring } from "./master-keys.ts";
@@ -21,11 +22,9 @@ const SALT = utf8.encode("dvp-kernel/secrets/v1");
 export class SecretBox {
   readonly #ring: MasterKeyring;
   readonly #masters = new Map<string, Promise<CryptoKey>>();
-  readonly #derived = new Map<string, Promise<CryptoKey>>();
-  readonly #maxCached: number;
+  readonly #derived: BoundedMap<string, Promise<CryptoKey>>;
   /** Opened envelopes, by (tenant, scope, envelope): a warm webhook decrypts nothing. */
-  readonly #opened = new Map<string, string>();
-  readonly #maxOpened: number;
+  readonly #opened: BoundedMap<string, string> | null;
 
   /**
    * `maxCachedKeys` bounds the derived keys kept (default 10,000); `maxCachedPlaintexts` the
@@ -35,8 +34,9 @@ export class SecretBox {
    */
   constructor(ring: MasterKeyring, options: { maxCachedKeys?: number; maxCachedPlaintexts?: number } = {}) {
     this.#ring = ring;
-    this.#maxCached = options.maxCachedKeys ?? 10_000;
-    this.#maxOpened = options.maxCachedPlaintexts ?? 1_000;
+    this.#derived = new BoundedMap(options.maxCachedKeys ?? 10_000);
+    const opened = options.maxCachedPlaintexts ?? 1_000;
+    this.#opened = opened > 0 ? new BoundedMap(opened) : null;
   }
 
   get primaryKeyId(): string {
@@ -64,13 +64,10 @@ export class SecretBox {
   /** The plaintext, or a KernelError("ERR_DECRYPT") naming what failed (never a partial value). */
   async decrypt(tenantId: string, plugin: string, envelope: string): Promise<string> {
     const id = `${tenantId}\0${plugin}\0${envelope}`;
-    const hit = this.#opened.get(id);
+    const hit = this.#opened?.get(id);
     if (hit !== undefined) return hit;
     const plaintext = await this.#open(tenantId, plugin, envelope);
-    if (this.#maxOpened > 0) {
-      if (this.#opened.size >= this.#maxOpened) this.#opened.delete(this.#opened.keys().next().value!);
-      this.#opened.set(id, plaintext);
-    }
+    this.#opened?.set(id, plaintext);
     return plaintext;
   }
 
@@ -108,7 +105,6 @@ export class SecretBox {
     const id = `${kid}\0${tenantId}\0${plugin}`;
     let key = this.#derived.get(id);
     if (!key) {
-      if (this.#derived.size >= this.#maxCached) this.#derived.delete(this.#derived.keys().next().value!);
       key = this.#derive(kid, tenantId, plugin);
       this.#derived.set(id, key);
       key.catch(() => this.#derived.delete(id));

@@ -17,6 +17,7 @@
  * within its own propagation time (~60 s) on top. A revocation list is read-mostly and written
  * once per sign-out, which is what KV is good at; the window is the documented price.
  */
+import { BoundedMap } from "../cache/bounded-map.ts";
 import { bytesToBase64Url, utf8 } from "../crypto/base64.ts";
 import type { KVDriver } from "../store/driver.ts";
 import { keys } from "../store/keys.ts";
@@ -30,9 +31,9 @@ const MAX_LOCAL = 10_000;
 
 export class SessionRevocations {
   /** Known revocations: token id → the token's expiry (ms). */
-  readonly #revoked = new Map<string, number>();
+  readonly #revoked = new BoundedMap<string, number>(MAX_LOCAL);
   /** Tokens found not revoked: token id → when to read KV again (ms). */
-  readonly #clear = new Map<string, number>();
+  readonly #clear = new BoundedMap<string, number>(MAX_LOCAL);
 
   constructor(private readonly driver: KVDriver, private readonly now: () => number) {}
 
@@ -77,11 +78,9 @@ export async function tokenId(token: string): Promise<string> {
   return bytesToBase64Url(new Uint8Array(bytes));
 }
 
-function remember(map: Map<string, number>, id: string, until: number, now: number): void {
-  if (map.size >= MAX_LOCAL) {
-    for (const [k, u] of map) if (u <= now) map.delete(k);
-    if (map.size >= MAX_LOCAL) map.delete(map.keys().next().value!);
-  }
+/** Full, the entries already past go before the oldest live one does. */
+function remember(map: BoundedMap<string, number>, id: string, until: number, now: number): void {
+  if (map.size >= map.max) { for (const [k, u] of map) if (u <= now) map.delete(k); }
   map.set(id, until);
 }
 

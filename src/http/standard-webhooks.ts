@@ -5,6 +5,7 @@
  * space-separated signatures (secret rotation): any valid `v1` passes, other versions are skipped.
  * The `svix-id`/`svix-timestamp`/`svix-signature` names are accepted too (see readWebhookHeaders).
  */
+import { BoundedMap } from "../cache/bounded-map.ts";
 import { base64ToBytes, bytesToBase64, utf8 } from "../crypto/base64.ts";
 import { KernelError } from "../errors.ts";
 
@@ -44,8 +45,7 @@ const SIGNATURE_BYTES = 32;
 export const MAX_SIGNATURES = 16;
 
 // Importing a key costs more than the HMAC itself: keep the keys of recently seen secrets.
-const keyCache = new Map<string, Promise<CryptoKey>>();
-const KEY_CACHE_MAX = 1000;
+const keyCache = new BoundedMap<string, Promise<CryptoKey>>(1000);
 
 /** The HMAC key of a `whsec_…` secret (prefix optional). Throws ERR_WEBHOOK_SECRET when it is not base64. */
 export function webhookKey(secret: string): Promise<CryptoKey> {
@@ -59,7 +59,6 @@ export function webhookKey(secret: string): Promise<CryptoKey> {
     "sign",
     "verify",
   ]);
-  if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value!);
   keyCache.set(secret, key);
   return key;
 }

@@ -5,6 +5,7 @@
  * time zone costs ~0.05-0.2 ms a call).
  */
 import { Cron } from "croner";
+import { BoundedMap } from "../cache/bounded-map.ts";
 import { KernelError } from "../errors.ts";
 import type { TaskSchedule } from "../hooks.ts";
 
@@ -17,8 +18,7 @@ export interface NormalizedSchedule {
 
 export const MIN_INTERVAL_SECONDS = 60;
 const MAX_INTERVAL_SECONDS = 366 * 86_400;
-const CRON_CACHE_MAX = 1_000;
-const cronCache = new Map<string, Cron>();
+const cronCache = new BoundedMap<string, Cron>(1_000);
 
 /** Throws a message (without plugin/task, which the caller adds) when the schedule is unusable. */
 export function normalizeSchedule(input: unknown): NormalizedSchedule {
@@ -74,7 +74,6 @@ function compileCron(expr: string, timezone: string): Cron {
   let cron = cronCache.get(cacheKey);
   if (!cron) {
     cron = new Cron(expr, { timezone, mode: "5-part", paused: true });
-    if (cronCache.size >= CRON_CACHE_MAX) cronCache.delete(cronCache.keys().next().value!);
     cronCache.set(cacheKey, cron);
   }
   return cron;

@@ -4,6 +4,7 @@
  * sealed secrets. Reads go through an isolate cache with a bounded TTL (KV is eventually
  * consistent anyway); this isolate's own writes update the cache at once.
  */
+import { BoundedMap } from "../cache/bounded-map.ts";
 import type { TenantPlan } from "../context.ts";
 import { deepFreeze } from "../context.ts";
 import { KernelError } from "../errors.ts";
@@ -50,14 +51,13 @@ const MAX_UPDATE_ATTEMPTS = 8;
 
 export class TenantStore {
   readonly #driver: KVDriver;
-  readonly #cache = new Map<string, Entry>();
+  readonly #cache: BoundedMap<string, Entry>;
   /** Cold reads in flight: concurrent requests for one tenant share a single KV read. */
   readonly #loading = new Map<string, Promise<Readonly<TenantRecord> | null>>();
   /** The tail of each tenant's chain of updates in this isolate. */
   readonly #updating = new Map<string, Promise<void>>();
   readonly #ttl: number;
   readonly #negativeTtl: number;
-  readonly #max: number;
   readonly #now: () => number;
   #generation = 0;
 
@@ -65,7 +65,7 @@ export class TenantStore {
     this.#driver = driver;
     this.#ttl = options.ttlMs ?? 30_000;
     this.#negativeTtl = options.negativeTtlMs ?? 5_000;
-    this.#max = options.maxEntries ?? 10_000;
+    this.#cache = new BoundedMap(options.maxEntries ?? 10_000);
     this.#now = options.now ?? Date.now;
   }
 
@@ -169,10 +169,6 @@ export class TenantStore {
   }
 
   #remember(tenantId: string, record: Readonly<TenantRecord> | null): void {
-    if (this.#cache.size >= this.#max && !this.#cache.has(tenantId)) {
-      this.#cache.delete(this.#cache.keys().next().value!);
-    }
-    this.#cache.delete(tenantId); // re-insert: Map order is the eviction order
     this.#cache.set(tenantId, { record, expiresAt: this.#now() + (record ? this.#ttl : this.#negativeTtl) });
   }
 }
