@@ -17,7 +17,7 @@ import type { TenantNamespaceLike } from "../../src/backends/cloudflare/backend.
 import { kvCallDriver } from "../../src/backends/cloudflare/kv-calls.ts";
 import { historyQuery } from "../../src/backends/cloudflare/sql-history.ts";
 import { SqlKeyValue, type SqlStorageLike } from "../../src/backends/cloudflare/sql-kv.ts";
-import { EXECUTION_KINDS, ExecutionHistory, type HistoryQuery } from "../../src/store/history.ts";
+import { EXECUTION_KINDS, ExecutionHistory, type ExecutionStatus, type HistoryQuery } from "../../src/store/history.ts";
 import { RecorderPlugin } from "../fixtures/webhook-kit.ts";
 import { historySuite } from "../suites/history.suite.ts";
 import { BASE, countingEnv, createTenant, tenantStub } from "./kit.ts";
@@ -88,7 +88,7 @@ describe("the tenant object's history table", () => {
     const writes = [];
     for (let i = 0; i < 1_503; i++) {
       const rare = i % 500 === 250;
-      const status = rare && i > 1_000 ? "failed" : "succeeded";
+      const status: ExecutionStatus = rare && i > 1_000 ? "failed" : "succeeded";
       const input = { tenantId, kind: "hook" as const, plugin: rare ? "rare" : "busy", name: "h", status, final: true };
       writes.push(history.keyWrite(history.prepare(input)));
     }
