@@ -16,7 +16,7 @@ import type { LogLevel, LogSink } from "./logger.ts";
 import type { Plugin } from "./plugin.ts";
 import type { WorkMessage, WorkQueue } from "./queue.ts";
 import { createScheduler } from "./scheduler/index.ts";
-import type { Scheduler, TickReport } from "./scheduler/types.ts";
+import type { Scheduler, SchedulerOptions, TickReport } from "./scheduler/types.ts";
 import type { KVDriver } from "./store/driver.ts";
 import { adminApi } from "./http/admin.ts";
 import { adminUi } from "./http/ui/index.tsx";
@@ -49,6 +49,8 @@ export interface RuntimeConfig {
    * tenant's authority re-drives its own (Cloudflare: the tenant object's alarm).
    */
   sweepInbox?: boolean;
+  /** Scheduler options beyond the queue (Cloudflare: no due index, the Cron tick as safety net). */
+  scheduler?: Omit<SchedulerOptions, "queue">;
   /** The plugins, or a function of the settings (e.g. to pass allowInsecureUrls on). */
   plugins?: Plugin[] | ((settings: RuntimeSettings) => Plugin[]);
   fetch?: typeof fetch;
@@ -156,7 +158,7 @@ export function createRuntime(config: RuntimeConfig): Runtime {
     now: kernel.now,
     ...(config.fetch ? { fetch: config.fetch } : {}),
   });
-  const scheduler = createScheduler(kernel, config.queue ? { queue: config.queue } : {});
+  const scheduler = createScheduler(kernel, { ...config.scheduler, ...(config.queue ? { queue: config.queue } : {}) });
   const events = createEventProcessor(kernel, config.queue ? { queue: config.queue } : {});
   const deps: HttpDeps = {
     kernel,

@@ -29,6 +29,11 @@ export interface MessageLike {
 export interface WorkerOptions {
   /** The plugins (default: the bundled ones, given `connect` from cloudflare:sockets). */
   plugins?: (settings: RuntimeSettings) => Plugin[];
+  /**
+   * Tenants whose object the Cron safety net asks per tick to re-arm a missing alarm (default
+   * 100): every tenant is visited once every tenants ÷ tenantsPerTick minutes.
+   */
+  tenantsPerTick?: number;
 }
 
 export interface CloudflareRuntimeOptions extends WorkerOptions {
@@ -43,11 +48,20 @@ export interface CloudflareRuntimeOptions extends WorkerOptions {
  * createTenantObject({ plugins }) {}`.
  */
 export function createCloudflareRuntime(env: CloudflareEnv, options: CloudflareRuntimeOptions = {}): Runtime {
-  const { driver, queue } = cloudflareBackend(env);
+  const { driver, queue, rearm } = cloudflareBackend(env);
   return createRuntime({
     env,
     driver,
     ...(queue ? { queue } : {}),
+    // No due index: each tenant's object runs its own jobs when its alarm fires; the Cron tick
+    // only re-arms the alarms that went missing, a page of tenants at a time.
+    scheduler: {
+      dueIndex: false,
+      safetyNet: {
+        rearm,
+        ...(options.tenantsPerTick === undefined ? {} : { tenantsPerTick: options.tenantsPerTick }),
+      },
+    },
     plugins: pluginsOf(options),
     // No inbox sweep: each tenant's object re-drives its own unfinished events (its alarm).
     sweepInbox: false,
@@ -74,7 +88,7 @@ export function createWorker(options: WorkerOptions = {}): CloudflareWorker {
   const runtimeFor = (env: CloudflareEnv): Runtime => {
     let runtime = runtimes.get(env);
     if (!runtime) {
-      runtime = createCloudflareRuntime(env, { plugins });
+      runtime = createCloudflareRuntime(env, { ...options, plugins });
       runtimes.set(env, runtime);
     }
     return runtime;

@@ -17,6 +17,7 @@ export interface ResolvedOptions {
   leaseGraceMs: number;
   /** How long a fanned-out job's index entry waits before a tick offers it again. */
   queueLeaseMinutes: number;
+  maxInlinePerAlarm: number;
 }
 
 export interface SchedulerDeps {

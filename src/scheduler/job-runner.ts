@@ -253,7 +253,9 @@ export class JobRunner {
     if (attempt === 1) state.nextDue = slotClock(state).nextAfter(slot);
     state.retry = null;
     state.running = { slot, attempt, executionId, until };
-    // The index entry stays where it is: a tick during the run finds the lease and skips.
+    // The index entry stays where it is: a tick during the run finds the lease and skips. Without
+    // an index, the state itself says when to look next: the next slot or the lease's end.
+    if (!store.indexed) await store.placeIndex(state);
     await store.write(state);
     // Before the run, so the history reads in order, and never in its way: a failed write here
     // leaves a missed slot without its record, not the run without its own or its lock.
@@ -334,8 +336,8 @@ export class JobRunner {
   /**
    * A run holds the job's lock: the latest slot that came due meanwhile is skipped — claimed with
    * a skip marker, recorded once — and the index entry moved to when the job next needs a look.
-   * The state is not written (the run owns it): a later tick that finds the slot's skip marker
-   * moves `nextDue` past it.
+   * The state is not written (the run owns it; without an index only its `dueMinute`, by
+   * compare-and-set): a later tick that finds the slot's skip marker moves `nextDue` past it.
    */
   async #overlap(state: JobState, holder: string, until: number, now: number, seen: number[], tally: Tally) {
     const { store } = this.#deps;
@@ -350,9 +352,8 @@ export class JobRunner {
         tally.skipped++;
       }
     }
-    await store.placeIndex({ ...state, nextDue: next, retry: null, running: null, dueMinute: null }, seen);
-    // ...and a look when the lock's lease ends, in case that run never reports back.
-    await store.placeIndex({ ...state, nextDue: until, retry: null, running: null, dueMinute: null });
+    // A look at the next slot, and one when the lock's lease ends, in case that run never reports back.
+    await store.lookAgain(state, [next, until], seen);
   }
 
   /**
@@ -371,8 +372,7 @@ export class JobRunner {
     await store.markSkipped(state, slot, JSON.stringify({ skip: true, executionId, at: now }));
     await this.#recordSkip(state, slot, executionId, holder?.until);
     tally.skipped++;
-    const next = slotClock(state).nextAfter(slot);
-    await store.placeIndex({ ...state, nextDue: next, retry: null, running: null, dueMinute: null }, seen);
+    await store.lookAgain(state, [slotClock(state).nextAfter(slot)], seen);
   }
 
   /**

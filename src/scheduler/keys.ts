@@ -12,11 +12,15 @@
  * - `sched:lock:<tenant>:<job>`  held while a run of the job is in progress (TTL = its lease), so
  *   that two runs of one job never overlap, even when two ticks claimed different slots.
  * - `sched:hc:<tenant>:<plugin>:<checkType>:<target>`  one health check's bounded history.
+ * - `sched:net:cursor`  where the safety net's rotation over the tenants goes on (read-mostly
+ *   KV, one write per tick; only where there is no due index).
  *
  * A job is a scheduled task (`plugin.task`) or a plugin's health cycle (`plugin#health`).
  * Tenant ids are UUIDs and job ids contain no `:`, so every key splits unambiguously.
  */
 export const DUE_PREFIX = "sched:due:";
+/** The safety net's cursor over the tenants (no due index: Cloudflare). */
+export const SAFETY_NET_CURSOR = "sched:net:cursor";
 /** Every tenant's job states (`sched:state:<tenant>:<job>`). */
 export const STATE_PREFIX = "sched:state:";
 const MINUTE_MS = 60_000;

@@ -1,21 +1,25 @@
 /**
- * The Scheduler: one entry per clock tick, per queue message and per admin action. A tick lists
- * the due index up to `now` (cost: the work due, not the number of tenants), runs the first
- * `maxInlinePerTick` jobs here, fans the rest out to the queue when there is one, and leaves
- * whatever is over the ceiling for the next tick (the oldest entries come first, so nothing
- * starves).
+ * The Scheduler: one entry per clock tick, per tenant alarm, per queue message and per admin
+ * action. With a due index (memory, Deno KV) a tick lists it up to `now` (cost: the work due, not
+ * the number of tenants), runs the first `maxInlinePerTick` jobs here, fans the rest out to the
+ * queue when there is one, and leaves whatever is over the ceiling for the next tick (the oldest
+ * entries come first, so nothing starves). Without one (Cloudflare) each tenant's object runs its
+ * own due jobs when its alarm fires (`runTenant`), and the tick is only the safety net that
+ * re-arms missing alarms (safety-net.ts).
  */
 import { isUuid } from "../context.ts";
-import { KernelError } from "../errors.ts";
+import { errorMessage, KernelError } from "../errors.ts";
 import type { Kernel } from "../kernel.ts";
-import type { WorkMessage } from "../queue.ts";
+import type { WorkMessage, WorkQueue } from "../queue.ts";
 import type { SchedulerDeps } from "./context.ts";
 import { emptyTally, JobRunner, type Tally } from "./job-runner.ts";
 import { healthViews } from "./health.ts";
 import { runHealthNow, runTaskNow } from "./manual.ts";
 import { DUE_PREFIX, healthJobId, minuteOf, parseDueKey } from "./keys.ts";
+import { pool } from "./pool.ts";
+import { safetyNetTick } from "./safety-net.ts";
 import { scheduleText } from "./schedule-text.ts";
-import { attentionAt, JobStore } from "./state.ts";
+import { type JobState, JobStore, wakeAt } from "./state.ts";
 import { syncPlugin } from "./sync.ts";
 import type {
   HealthCheckRecord,
@@ -27,6 +31,7 @@ import type {
   TickReport,
 } from "./types.ts";
 import type { TaskResult } from "../hooks.ts";
+import type { TenantRecord } from "../store/tenants.ts";
 
 interface DueEntry {
   tenantId: string;
@@ -37,6 +42,7 @@ interface DueEntry {
 export class KernelScheduler implements Scheduler {
   readonly #deps: SchedulerDeps;
   readonly #runner: JobRunner;
+  readonly #safetyNet: SchedulerOptions["safetyNet"];
 
   constructor(kernel: Kernel, options: SchedulerOptions = {}) {
     const positive = (name: string, value: number | undefined, fallback: number, min = 1) => {
@@ -48,7 +54,7 @@ export class KernelScheduler implements Scheduler {
     };
     this.#deps = {
       kernel,
-      store: new JobStore(kernel.driver),
+      store: new JobStore(kernel.driver, { dueIndex: options.dueIndex ?? true }),
       options: {
         queue: options.queue,
         maxInlinePerTick: positive("maxInlinePerTick", options.maxInlinePerTick, 40),
@@ -61,8 +67,17 @@ export class KernelScheduler implements Scheduler {
         random: options.random ?? Math.random,
         leaseGraceMs: 60_000,
         queueLeaseMinutes: 5,
+        maxInlinePerAlarm: positive("maxInlinePerAlarm", options.maxInlinePerAlarm, 1, 0),
       },
     };
+    if (options.safetyNet) {
+      if (options.dueIndex !== false) {
+        throw new KernelError("ERR_CONFIGURATION", "scheduler option safetyNet needs dueIndex: false");
+      }
+      positive("safetyNet.tenantsPerTick", options.safetyNet.tenantsPerTick, 1);
+      positive("safetyNet.concurrency", options.safetyNet.concurrency, 1);
+      this.#safetyNet = options.safetyNet;
+    }
     this.#runner = new JobRunner(this.#deps, (tenantId, plugin) => this.sync(tenantId, plugin));
   }
 
@@ -70,31 +85,25 @@ export class KernelScheduler implements Scheduler {
     const started = performance.now();
     const nowMs = now.getTime();
     if (!Number.isFinite(nowMs)) throw new KernelError("ERR_VALIDATION", "tick: now is not a valid date");
+    if (!this.#deps.store.indexed) {
+      // Each tenant's authority runs its own jobs: this tick only re-arms what lost its alarm.
+      const report = emptyReport();
+      if (this.#safetyNet) report.safetyNet = await safetyNetTick(this.#deps.kernel, this.#safetyNet, now);
+      report.durationMs = Math.round((performance.now() - started) * 100) / 100;
+      return report;
+    }
     const { maxInlinePerTick, maxEnqueuePerTick, queue, concurrency } = this.#deps.options;
     const capacity = maxInlinePerTick + (queue ? maxEnqueuePerTick : 0);
     const { entries, more } = await this.#listDue(minuteOf(nowMs), capacity, options.only);
     const inline = entries.slice(0, maxInlinePerTick);
     const overflow = entries.slice(maxInlinePerTick);
-    const report: TickReport = {
-      due: entries.length,
-      ran: 0,
-      failed: 0,
-      skipped: 0,
-      enqueued: 0,
-      deferred: 0,
-      durationMs: 0,
-    };
+    const report: TickReport = { ...emptyReport(), due: entries.length };
     if (overflow.length) {
       if (queue) report.enqueued = await this.#fanOut(overflow, minuteOf(nowMs));
       report.deferred = overflow.length - report.enqueued;
     }
     if (more) report.deferred++;
-    const tallies = await pool(inline, concurrency, (e) => this.#processSafely(e, nowMs));
-    for (const t of tallies) {
-      report.ran += t.ran;
-      report.failed += t.failed;
-      report.skipped += t.skipped;
-    }
+    addTallies(report, await pool(inline, concurrency, (e) => this.#processSafely(e, nowMs)));
     report.durationMs = Math.round((performance.now() - started) * 100) / 100;
     if (report.deferred) {
       this.#deps.kernel.logger.warn("tick left due jobs for the next tick", {
@@ -105,16 +114,64 @@ export class KernelScheduler implements Scheduler {
     return report;
   }
 
-  async runTenant(tenantId: string, now: Date = new Date(this.#deps.kernel.now())): Promise<void> {
+  async runTenant(tenantId: string, now: Date = new Date(this.#deps.kernel.now())): Promise<TickReport> {
+    const started = performance.now();
     const nowMs = now.getTime();
-    const states = await this.#deps.store.readAll(tenantId.toLowerCase());
-    const due = states.filter((s) => (attentionAt(s) ?? Infinity) <= nowMs);
-    const entries = due.map((s) => ({
+    const id = tenantId.toLowerCase();
+    const { kernel, store, options } = this.#deps;
+    let states = await store.readAll(id);
+    // A deployment that changed a plugin's version: its current definitions before anything runs,
+    // so that an object whose alarm fires picks the deployment up by itself.
+    if (states.some((s) => outdated(kernel, s))) {
+      const tenant = await kernel.getTenant(id);
+      if (tenant) states = await this.#syncStale(tenant, states, false);
+    }
+    const due = states
+      .filter((s) => (wakeAt(s) ?? Infinity) <= nowMs)
+      .sort((a, b) => wakeAt(a)! - wakeAt(b)!);
+    const entry = (s: JobState): DueEntry => ({
       tenantId: s.tenantId,
       jobId: s.jobId,
       minutes: s.dueMinute === null ? [] : [s.dueMinute],
-    }));
-    await pool(entries, this.#deps.options.concurrency, (e) => this.#processSafely(e, nowMs));
+    });
+    const report: TickReport = { ...emptyReport(), due: due.length };
+    const inline = options.queue ? due.slice(0, options.maxInlinePerAlarm) : due;
+    if (options.queue && due.length > inline.length) {
+      const { sent, unsent } = await this.#handToQueue(due.slice(inline.length), nowMs);
+      report.enqueued = sent;
+      inline.push(...unsent);
+    }
+    addTallies(report, await pool(inline.map(entry), options.concurrency, (e) => this.#processSafely(e, nowMs)));
+    report.durationMs = Math.round((performance.now() - started) * 100) / 100;
+    return report;
+  }
+
+  /**
+   * Send due jobs to the queue from their tenant's alarm. Each job's `dueMinute` is moved past the
+   * queue's lease first (compare-and-set: a job whose state moved meanwhile is someone else's now,
+   * and is left out), so the alarm does not offer it again while the consumer has it; if the
+   * message is lost, the job comes due again when that lease ends. Slot claims keep the run once
+   * however often it is delivered. Jobs the queue refused are returned, to run here.
+   */
+  async #handToQueue(states: JobState[], nowMs: number): Promise<{ sent: number; unsent: JobState[] }> {
+    const { store, options, kernel } = this.#deps;
+    const parked = (minuteOf(nowMs) + options.queueLeaseMinutes) * 60_000;
+    const handed: JobState[] = [];
+    for (const state of states) if (await store.lookAgain(state, [parked])) handed.push(state);
+    const slot = new Date(parked).toISOString();
+    let sent = 0;
+    try {
+      for (let i = 0; i < handed.length; i += 100) {
+        await sendAll(options.queue!, handed.slice(i, i + 100).map((s) => workMessage(s.tenantId, s.jobId, slot)));
+        sent = Math.min(i + 100, handed.length);
+      }
+    } catch (error) {
+      kernel.logger.error("alarm could not fan out to the queue; running the jobs here", {
+        error: errorMessage(error),
+        sent,
+      });
+    }
+    return { sent, unsent: handed.slice(sent) };
   }
 
   async runNow(tenantId: string, taskId: string, options: { correlationId?: string | null } = {}): Promise<TaskResult> {
@@ -226,11 +283,32 @@ export class KernelScheduler implements Scheduler {
     return { tenants, failed };
   }
 
+  async syncIfStale(tenantId: string): Promise<string[]> {
+    const id = tenantId.toLowerCase();
+    const tenant = await this.#deps.kernel.getTenant(id);
+    if (!tenant) return [];
+    const synced: string[] = [];
+    await this.#syncStale(tenant, await this.#deps.store.readAll(id), true, synced);
+    return synced;
+  }
+
   /** The tenant's jobs; plugins enabled before their jobs were stored (a new deployment) are synced first. */
   async #ensureSynced(tenantId: string) {
+    const tenant = await this.#deps.kernel.requireTenant(tenantId);
+    return this.#syncStale(tenant, await this.#deps.store.readAll(tenantId), true);
+  }
+
+  /**
+   * Re-sync the plugins whose stored jobs came from another plugin version and, with `missing`,
+   * the enabled ones without stored jobs (a deployment added their tasks); the jobs as they are then.
+   */
+  async #syncStale(
+    tenant: Readonly<TenantRecord>,
+    states: JobState[],
+    missing: boolean,
+    synced: string[] = [],
+  ): Promise<JobState[]> {
     const { kernel, store } = this.#deps;
-    const tenant = await kernel.requireTenant(tenantId);
-    let states = await store.readAll(tenantId);
     const scheduled = new Set(states.map((s) => s.plugin));
     const versions = new Map(states.map((s) => [s.plugin, s.pluginVersion]));
     const stale = [
@@ -238,23 +316,22 @@ export class KernelScheduler implements Scheduler {
         ...kernel.enabledPlugins(tenant, "scheduledTasks"),
         ...kernel.enabledPlugins(tenant, "healthChecks"),
       ]),
-    ].filter((p) => !scheduled.has(p.name) || versions.get(p.name) !== p.plugin.version);
-    if (stale.length) {
-      for (const p of stale) {
-        try {
-          await syncPlugin(this.#deps, tenant, p.name, states.filter((s) => s.plugin === p.name));
-        } catch (error) {
-          // One plugin's broken definitions must not hide the tenant's other tasks.
-          kernel.logger.warn("could not sync a plugin's schedules", {
-            tenant_id: tenantId,
-            plugin: p.name,
-            error: (error as Error)?.message,
-          });
-        }
+    ].filter((p) => scheduled.has(p.name) ? versions.get(p.name) !== p.plugin.version : missing);
+    if (!stale.length) return states;
+    for (const p of stale) {
+      try {
+        await syncPlugin(this.#deps, tenant, p.name, states.filter((s) => s.plugin === p.name));
+        synced.push(p.name);
+      } catch (error) {
+        // One plugin's broken definitions must not hide the tenant's other tasks.
+        kernel.logger.warn("could not sync a plugin's schedules", {
+          tenant_id: tenant.id,
+          plugin: p.name,
+          error: (error as Error)?.message,
+        });
       }
-      states = await store.readAll(tenantId);
     }
-    return states;
+    return store.readAll(tenant.id);
   }
 
   async #listDue(
@@ -299,17 +376,12 @@ export class KernelScheduler implements Scheduler {
     const store = this.#deps.store;
     const parked = nowMinute + queueLeaseMinutes;
     const slot = new Date(parked * 60_000).toISOString();
-    const messages: WorkMessage[] = entries.map((e) =>
-      e.jobId.endsWith("#health")
-        ? { kind: "health", tenantId: e.tenantId, plugin: e.jobId.slice(0, -"#health".length), slot }
-        : { kind: "task", tenantId: e.tenantId, taskId: e.jobId, slot }
-    );
+    const messages = entries.map((e) => workMessage(e.tenantId, e.jobId, slot));
     let sent = 0;
     try {
       for (let i = 0; i < messages.length; i += 100) {
         const batch = messages.slice(i, i + 100);
-        if (queue!.sendBatch) await queue!.sendBatch(batch);
-        else for (const m of batch) await queue!.send(m);
+        await sendAll(queue!, batch);
         for (const e of entries.slice(i, i + 100)) {
           for (const minute of e.minutes) await store.moveEntry(e.tenantId, e.jobId, minute, parked);
         }
@@ -339,16 +411,38 @@ export class KernelScheduler implements Scheduler {
   }
 }
 
-/** Map with at most `limit` calls in flight. */
-async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
+const emptyReport = (): TickReport => ({
+  due: 0,
+  ran: 0,
+  failed: 0,
+  skipped: 0,
+  enqueued: 0,
+  deferred: 0,
+  durationMs: 0,
+});
+
+function addTallies(report: TickReport, tallies: readonly Tally[]): void {
+  for (const t of tallies) {
+    report.ran += t.ran;
+    report.failed += t.failed;
+    report.skipped += t.skipped;
+  }
+}
+
+/** A job whose plugin is registered in another version than the one its definition came from. */
+function outdated(kernel: Kernel, state: JobState): boolean {
+  const entry = kernel.registry.get(state.plugin);
+  return entry !== undefined && entry.plugin.version !== state.pluginVersion;
+}
+
+/** The queue message that has a consumer run one job (`handleMessage`). */
+function workMessage(tenantId: string, jobId: string, slot: string): WorkMessage {
+  return jobId.endsWith("#health")
+    ? { kind: "health", tenantId, plugin: jobId.slice(0, -"#health".length), slot }
+    : { kind: "task", tenantId, taskId: jobId, slot };
+}
+
+async function sendAll(queue: WorkQueue, messages: WorkMessage[]): Promise<void> {
+  if (queue.sendBatch) await queue.sendBatch(messages);
+  else for (const m of messages) await queue.send(m);
 }

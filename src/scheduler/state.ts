@@ -2,6 +2,10 @@
  * One job's persisted state and the due index that points at it. The state is the truth; an
  * index entry is a hint to look at the job at a given minute. A stale or duplicated entry costs
  * one read and is cleaned up when met, so the index needs no transaction with the state.
+ *
+ * Without a due index (`dueIndex: false`: Cloudflare, where each tenant's Durable Object arms its
+ * alarm from its own job states), the state's `dueMinute` alone says when to look at the job
+ * next (`wakeAt`), and nothing is written outside the tenant's authority.
  */
 import type { HealthCheckDefinition } from "../hooks.ts";
 import { comparesAt, type KVDriver } from "../store/driver.ts";
@@ -43,7 +47,10 @@ export interface JobState {
   phaseMs: number;
   /** The earliest slot not yet run or skipped (ms), or null when the cron never fires again. */
   nextDue: number | null;
-  /** The minute of this job's entry in the due index, or null when it has none. */
+  /**
+   * The minute of this job's entry in the due index, or null when it has none. Without a due
+   * index: the minute the job next needs a look (its tenant's alarm is armed for it).
+   */
   dueMinute: number | null;
   running: RunningLease | null;
   retry: PendingRetry | null;
@@ -61,30 +68,60 @@ export function attentionAt(state: JobState): number | null {
   return times.length ? Math.min(...times) : null;
 }
 
+/**
+ * When the job's tenant must look at it next: the minute its index entry (or, without an index,
+ * its `dueMinute`) names; a state that has none yet, its attention time. Later than
+ * `attentionAt` while the job is handed to the queue or a run elsewhere holds it.
+ */
+export function wakeAt(state: JobState): number | null {
+  return state.dueMinute !== null ? state.dueMinute * 60_000 : attentionAt(state);
+}
+
 export class JobStore {
   readonly #driver: KVDriver;
   readonly #claimTtlSeconds: number;
+  readonly #indexed: boolean;
+  /** The stored text each state was read or written as: a compare-and-set needs no second read. */
+  readonly #raw = new WeakMap<JobState, string>();
   // Claims and locks live only in the tenant's authority (memory, Deno KV, the tenant's Durable
   // Object), whose putIfAbsent and compare-and-sets are atomic; an isolate's memory never decides.
   /** The value this isolate last wrote to each lock: its release needs no read to know its holder. */
   readonly #written = new Map<string, { executionId: string; raw: string }>();
 
-  constructor(driver: KVDriver, options: { claimTtlSeconds?: number } = {}) {
+  /**
+   * `dueIndex: false`: keep no due index (Cloudflare: each tenant's object is armed from its job
+   * states, so a run writes nothing to KV); `dueMinute` in the state is then the only pointer.
+   */
+  constructor(driver: KVDriver, options: { claimTtlSeconds?: number; dueIndex?: boolean } = {}) {
     this.#driver = driver;
     this.#claimTtlSeconds = options.claimTtlSeconds ?? 3 * 86_400;
+    this.#indexed = options.dueIndex ?? true;
   }
 
   get driver(): KVDriver {
     return this.#driver;
   }
 
+  /** Whether a due index is kept (`sched:due:`, listed by the tick). */
+  get indexed(): boolean {
+    return this.#indexed;
+  }
+
   async read(tenantId: string, jobId: string): Promise<JobState | null> {
     const raw = await this.#driver.get(schedKeys.state(tenantId, jobId));
-    return raw === null ? null : JSON.parse(raw) as JobState;
+    return raw === null ? null : this.#parse(raw);
   }
 
   async write(state: JobState): Promise<void> {
-    await this.#driver.put(schedKeys.state(state.tenantId, state.jobId), JSON.stringify(state));
+    const raw = JSON.stringify(state);
+    await this.#driver.put(schedKeys.state(state.tenantId, state.jobId), raw);
+    this.#raw.set(state, raw);
+  }
+
+  #parse(raw: string): JobState {
+    const state = JSON.parse(raw) as JobState;
+    this.#raw.set(state, raw);
+    return state;
   }
 
   async readAll(tenantId: string): Promise<JobState[]> {
@@ -96,12 +133,12 @@ export class JobStore {
       cursor = page.cursor;
     } while (cursor);
     const values = keys.length ? await this.#driver.getMany(keys) : [];
-    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as JobState);
+    return values.filter((v): v is string => v !== null).map((v) => this.#parse(v));
   }
 
   /** Remove a job: its state and its index entry. */
   async remove(state: JobState): Promise<void> {
-    if (state.dueMinute !== null) {
+    if (this.#indexed && state.dueMinute !== null) {
       await this.#driver.delete(schedKeys.due(state.dueMinute, state.tenantId, state.jobId));
     }
     await this.#driver.delete(schedKeys.state(state.tenantId, state.jobId));
@@ -115,6 +152,10 @@ export class JobStore {
   async placeIndex(state: JobState, seen: readonly number[] = []): Promise<void> {
     const at = attentionAt(state);
     const minute = at === null ? null : minuteAtOrAfter(at);
+    if (!this.#indexed) {
+      state.dueMinute = minute;
+      return;
+    }
     const present = new Set(seen);
     if (minute !== null && minute !== state.dueMinute && !present.has(minute)) {
       await this.#driver.put(schedKeys.due(minute, state.tenantId, state.jobId), "");
@@ -126,13 +167,45 @@ export class JobStore {
   }
 
   async deleteEntries(tenantId: string, jobId: string, minutes: readonly number[]): Promise<void> {
+    if (!this.#indexed) return;
     for (const minute of minutes) await this.#driver.delete(schedKeys.due(minute, tenantId, jobId));
   }
 
   /** Move a fanned-out job's entry out of the next ticks' way while the queue delivers it. */
   async moveEntry(tenantId: string, jobId: string, from: number, to: number): Promise<void> {
+    if (!this.#indexed) return;
     await this.#driver.put(schedKeys.due(to, tenantId, jobId), "");
     await this.#driver.delete(schedKeys.due(from, tenantId, jobId));
+  }
+
+  /**
+   * Ask for a look at the job at each of `times` (nulls ignored) without taking over its state:
+   * a run elsewhere owns it, or the queue is about to deliver it. With a due index, one entry per
+   * time (`seen` are the entries the caller came from). Without one, the earliest time goes into
+   * the state's `dueMinute` by compare-and-set against the copy this store read: if the state
+   * moved meanwhile, whoever moved it placed its own `dueMinute`, and false is returned.
+   */
+  async lookAgain(state: JobState, times: readonly (number | null)[], seen: readonly number[] = []): Promise<boolean> {
+    const known = times.filter((t): t is number => t !== null);
+    if (this.#indexed) {
+      // No time at all still drops the entries the caller came from.
+      for (const [i, nextDue] of (known.length ? known : [null]).entries()) {
+        await this.placeIndex({ ...state, nextDue, retry: null, running: null, dueMinute: null }, i === 0 ? seen : []);
+      }
+      return true;
+    }
+    if (!known.length) return true;
+    const minute = minuteAtOrAfter(Math.min(...known));
+    if (minute === state.dueMinute) return true;
+    const key = schedKeys.state(state.tenantId, state.jobId);
+    const raw = this.#raw.get(state);
+    if (raw === undefined || !this.#driver.putIfUnchanged || !comparesAt(this.#driver, key)) return false;
+    const next = { ...state, dueMinute: minute };
+    const text = JSON.stringify(next);
+    if (!(await this.#driver.putIfUnchanged(key, raw, text))) return false;
+    state.dueMinute = minute;
+    this.#raw.set(state, text);
+    return true;
   }
 
   async readClaim(state: JobState, slot: number, attempt: number | string): Promise<string | null> {

@@ -22,6 +22,37 @@ export interface SchedulerOptions {
   retryBaseSeconds?: number;
   /** Random source for the jitter (default Math.random); tests pass a fixed one. */
   random?: () => number;
+  /**
+   * Keep the due index (`sched:due:`) that the tick lists (default true: memory, Deno KV). False
+   * where each tenant's authority arms an alarm from its own job states and calls `runTenant`
+   * (Cloudflare's tenant objects): no due index is written or read, and the tick is `safetyNet`.
+   */
+  dueIndex?: boolean;
+  /** With a queue, the due jobs one `runTenant` runs itself before it sends the rest to the queue (default 1). */
+  maxInlinePerAlarm?: number;
+  /** Without a due index: what the tick does instead (Cloudflare's Cron Trigger). */
+  safetyNet?: SafetyNet;
+}
+
+/**
+ * The tick where each tenant's authority schedules itself: per tick, the next page of tenants
+ * (a cursor in one KV key), each asked to re-arm its alarm if it is missing and to re-sync
+ * schedules a deployment changed. Its work per tick is the page, however many tenants there are.
+ */
+export interface SafetyNet {
+  /** Ask one tenant's authority (its Durable Object) to re-arm and re-sync. */
+  rearm(tenantId: string, now: Date): Promise<RearmReport>;
+  /** Tenants per tick (default 100): every tenant is visited once every tenants ÷ tenantsPerTick ticks. */
+  tenantsPerTick?: number;
+  /** Tenants asked at once (default 10). */
+  concurrency?: number;
+}
+
+export interface RearmReport {
+  /** The alarm was missing (or later than a job needs) and has been set. */
+  rearmed: boolean;
+  /** Plugins whose schedules were re-synced (a new version, or enabled before its jobs were stored). */
+  synced: string[];
 }
 
 export interface TickOptions {
@@ -40,6 +71,21 @@ export interface TickReport {
   /** Left for the next tick (no queue and over the per-tick ceiling). */
   deferred: number;
   durationMs: number;
+  /** The safety net's page, when the tick is one (no due index). */
+  safetyNet?: SafetyNetReport;
+}
+
+export interface SafetyNetReport {
+  /** Tenants asked this tick (the page). */
+  tenants: number;
+  /** Of them, whose alarm was missing and is armed again. */
+  rearmed: number;
+  /** Plugins re-synced, over all of them. */
+  synced: number;
+  /** Tenants whose authority could not be asked (asked again next rotation). */
+  failed: number;
+  /** This page was the last: the next tick starts the rotation over. */
+  wrapped: boolean;
 }
 
 export interface TaskView {
@@ -81,8 +127,15 @@ export interface Scheduler {
   /**
    * One tenant's jobs that need attention at `now`, from its own job states (no due index): what
    * the tenant's Durable Object runs when its alarm fires (it re-arms from the stored states).
+   * With a queue, all but `maxInlinePerAlarm` of them are sent to it; plugins of another version
+   * than their stored jobs are re-synced first.
    */
-  runTenant(tenantId: string, now?: Date): Promise<void>;
+  runTenant(tenantId: string, now?: Date): Promise<TickReport>;
+  /**
+   * Re-sync the tenant's plugins whose stored jobs are stale (another plugin version, or enabled
+   * before their jobs were stored); the names of those re-synced. The safety net's step per tenant.
+   */
+  syncIfStale(tenantId: string): Promise<string[]>;
   /** Run a task now, through the same path as a scheduled run (recorded). */
   runNow(tenantId: string, taskId: string, options?: { correlationId?: string | null }): Promise<TaskResult>;
   tasks(tenantId: string): Promise<TaskView[]>;

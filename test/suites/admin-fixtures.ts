@@ -110,7 +110,9 @@ export function fakeScheduler(kernel: Kernel): Scheduler & { fail: boolean; ran:
     runHealthCycle: () => Promise.resolve([]),
     handleMessage: () => Promise.resolve(),
     sync: () => Promise.resolve(),
-    runTenant: () => Promise.resolve(),
+    runTenant: () =>
+      Promise.resolve({ due: 0, ran: 0, failed: 0, skipped: 0, enqueued: 0, deferred: 0, durationMs: 0 }),
+    syncIfStale: () => Promise.resolve([]),
   };
   return self;
 }

@@ -786,6 +786,194 @@ export function schedulerSuite(h: Harness, target: SchedulerTarget): void {
     });
   });
 
+  describe("scheduling by alarms (no due index: each tenant's authority runs its own jobs)", () => {
+    const capture = () => {
+      const sent: WorkMessage[] = [];
+      const queue = {
+        send: (m: WorkMessage) => Promise.resolve(void sent.push(m)),
+        sendBatch: (ms: WorkMessage[]) => Promise.resolve(void sent.push(...ms)),
+      };
+      return { sent, queue };
+    };
+    const three = (name: string, cron: string) =>
+      new TaskPlugin(
+        name,
+        () => ["a", "b", "c"].map((id) => ({ taskId: `${name}.${id}`, name: id, schedule: { cronExpression: cron } })),
+      );
+
+    it("runTenant runs the tenant's due jobs from their states; no due-index entry is written", async () => {
+      const plugin = new TaskPlugin("own", () => [
+        { taskId: "own.five", name: "Five", schedule: { cronExpression: "*/5 * * * *" } },
+        { taskId: "own.hourly", name: "Hourly", schedule: { cronExpression: "0 * * * *" } },
+      ]);
+      const { kernel, scheduler, driver, at } = await setup([plugin], { dueIndex: false });
+      await kernel.enable(TENANT, "own");
+      // The tick lists nothing: there is no index (and no safety net configured here).
+      expect(await scheduler.tick(at("2026-01-05T00:05:00Z"))).toMatchObject({ due: 0, ran: 0 });
+      expect(await scheduler.runTenant(TENANT, at("2026-01-05T00:05:00Z"))).toMatchObject({ due: 1, ran: 1 });
+      expect(await scheduler.runTenant(TENANT, at("2026-01-05T00:05:00Z"))).toMatchObject({ due: 0, ran: 0 });
+      expect(await scheduler.runTenant(TENANT, at("2026-01-05T01:00:00Z"))).toMatchObject({ due: 2, ran: 2 });
+      expect(plugin.runs.map((r) => `${r.taskId} ${r.scheduledTime}`).sort()).toEqual([
+        "own.five 2026-01-05T00:05:00.000Z",
+        "own.five 2026-01-05T01:00:00.000Z",
+        "own.hourly 2026-01-05T01:00:00.000Z",
+      ]);
+      expect((await driver.list({ prefix: "sched:due:" })).keys).toEqual([]);
+      // The state names the minute of its next look: what the tenant's alarm is armed for.
+      const state = JSON.parse((await driver.get(schedKeys.state(TENANT, "own.five")))!);
+      expect(ISO(state.dueMinute * 60_000)).toBe("2026-01-05T01:05:00.000Z");
+    });
+
+    it("with a queue, the alarm runs maxInlinePerAlarm jobs and sends the rest; each runs once however delivered", async () => {
+      const plugin = three("fan", "*/5 * * * *");
+      const { sent, queue } = capture();
+      const { kernel, scheduler, at } = await setup([plugin], { dueIndex: false, queue, maxInlinePerAlarm: 1 });
+      await kernel.enable(TENANT, "fan");
+      expect(await scheduler.runTenant(TENANT, at("2026-01-05T00:05:00Z"))).toMatchObject({
+        due: 3,
+        ran: 1,
+        enqueued: 2,
+      });
+      expect(sent.map((m) => m.kind === "task" && m.taskId)).toEqual(["fan.b", "fan.c"]);
+      // Handed to the queue: the next alarm does not offer them again while the consumer has them.
+      expect(await scheduler.runTenant(TENANT, at("2026-01-05T00:06:00Z"))).toMatchObject({ due: 0 });
+      at("2026-01-05T00:06:10Z");
+      for (const m of [...sent, ...sent]) await scheduler.handleMessage(m); // redelivered: still once
+      expect(plugin.runs.map((r) => `${r.taskId} ${r.scheduledTime}`).sort()).toEqual([
+        "fan.a 2026-01-05T00:05:00.000Z",
+        "fan.b 2026-01-05T00:05:00.000Z",
+        "fan.c 2026-01-05T00:05:00.000Z",
+      ]);
+      // The consumer's runs pointed each job at its next slot.
+      expect(await scheduler.runTenant(TENANT, at("2026-01-05T00:10:00Z"))).toMatchObject({
+        due: 3,
+        ran: 1,
+        enqueued: 2,
+      });
+    });
+
+    it("a job whose queue message is lost comes due again when the queue's lease ends", async () => {
+      const plugin = three("lost", "0 * * * *");
+      const { sent, queue } = capture();
+      const { kernel, scheduler, at, records } = await setup([plugin], {
+        dueIndex: false,
+        queue,
+        maxInlinePerAlarm: 0,
+      });
+      await kernel.enable(TENANT, "lost");
+      expect(await scheduler.runTenant(TENANT, at("2026-01-05T01:00:00Z"))).toMatchObject({ due: 3, enqueued: 3 });
+      sent.length = 0; // never delivered
+      expect(await scheduler.runTenant(TENANT, at("2026-01-05T01:04:00Z"))).toMatchObject({ due: 0 });
+      expect(await scheduler.runTenant(TENANT, at("2026-01-05T01:05:00Z"))).toMatchObject({ due: 3, enqueued: 3 });
+      for (const m of sent) await scheduler.handleMessage(m);
+      expect(plugin.runs.map((r) => r.scheduledTime)).toEqual(Array(3).fill("2026-01-05T01:00:00.000Z"));
+      expect((await records()).map((r) => r.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
+    });
+
+    it("a queue that refuses the messages: the alarm runs the jobs itself, and says so", async () => {
+      const plugin = three("refused", "0 * * * *");
+      const queue = {
+        send: () => Promise.reject(new Error("queue unavailable")),
+        sendBatch: () => Promise.reject(new Error("queue unavailable")),
+      };
+      const { kernel, scheduler, at, logs } = await setup([plugin], { dueIndex: false, queue });
+      await kernel.enable(TENANT, "refused");
+      expect(await scheduler.runTenant(TENANT, at("2026-01-05T01:00:00Z"))).toMatchObject({
+        due: 3,
+        ran: 3,
+        enqueued: 0,
+      });
+      expect(logs.filter((r) => r.level === "error").map((r) => [r.msg, r.error])).toEqual([
+        ["alarm could not fan out to the queue; running the jobs here", "queue unavailable"],
+      ]);
+    });
+
+    it("a slot skipped beside a run elsewhere moves the job's next look on: the alarm does not fire again at once", async () => {
+      const plugin = daily("* * * * *", { timeoutSeconds: 600 })("busy");
+      const { kernel, scheduler, at, records } = await setup([plugin], { dueIndex: false });
+      await kernel.setConfig(TENANT, "busy", { cron: "* * * * *" });
+      await kernel.enable(TENANT, "busy");
+      const release = gate();
+      plugin.behave = async () => {
+        await release.opened;
+        return { success: true };
+      };
+      const first = scheduler.runTenant(TENANT, at("2026-01-05T00:01:00Z"));
+      await until(() => plugin.runs.length === 1, "the first run to start");
+      expect(await scheduler.runTenant(TENANT, at("2026-01-05T00:02:00Z"))).toMatchObject({ ran: 0, skipped: 1 });
+      // Without an index the skip leaves its mark in the job's state: nothing is due before 00:03.
+      expect(await scheduler.runTenant(TENANT, at("2026-01-05T00:02:30Z"))).toMatchObject({ due: 0 });
+      release.open();
+      expect(await first).toMatchObject({ ran: 1 });
+      await scheduler.runTenant(TENANT, at("2026-01-05T00:03:00Z"));
+      await scheduler.runTenant(TENANT, at("2026-01-05T00:03:00Z"));
+      expect(plugin.runs.map((r) => r.scheduledTime)).toEqual(["2026-01-05T00:01:00.000Z", "2026-01-05T00:03:00.000Z"]);
+      const history = (await records()).sort((a, b) => a.scheduledTime!.localeCompare(b.scheduledTime!));
+      expect(history.map((r) => [r.scheduledTime, r.status])).toEqual([
+        ["2026-01-05T00:01:00.000Z", "succeeded"],
+        ["2026-01-05T00:02:00.000Z", "skipped"],
+        ["2026-01-05T00:03:00.000Z", "succeeded"],
+      ]);
+    });
+
+    it("runTenant re-syncs a plugin deployed in a new version before running; syncIfStale finds what is stale", async () => {
+      const task = (id: string): ScheduledTaskDefinition => ({
+        taskId: `redeployed.${id}`,
+        name: id,
+        schedule: { cronExpression: "0 * * * *" },
+      });
+      const v1 = new TaskPlugin("redeployed", () => [task("a")]);
+      const { kernel, driver, at } = await setup([v1], { dueIndex: false });
+      await kernel.enable(TENANT, "redeployed");
+      const v2 = new TaskPlugin("redeployed", () => [task("a"), task("b")]);
+      Object.defineProperty(v2, "version", { value: "2.0.0" });
+      const next = createKernel({ driver, masterKeys: generateMasterKey("k1"), plugins: [v2], now: kernel.now });
+      const scheduler = createScheduler(next, { dueIndex: false });
+      const report = await scheduler.runTenant(TENANT, at("2026-01-05T01:00:00Z"));
+      expect(report).toMatchObject({ due: 1, ran: 1 });
+      const version = async (id: string) =>
+        JSON.parse((await driver.get(schedKeys.state(TENANT, `redeployed.${id}`)))!).pluginVersion;
+      expect([await version("a"), await version("b")]).toEqual(["2.0.0", "2.0.0"]);
+      expect(await scheduler.syncIfStale(TENANT)).toEqual([]);
+      Object.defineProperty(v2, "version", { value: "2.1.0" });
+      expect(await scheduler.syncIfStale(TENANT)).toEqual(["redeployed"]);
+    });
+
+    it("the tick is a safety net: a page of tenants per tick asked to re-arm, its cursor in one key", async () => {
+      const tenants = Array.from({ length: 5 }, (_, i) => `88888888-8888-4888-8888-${String(i).padStart(12, "0")}`);
+      const asked: string[] = [];
+      const rearm = (tenantId: string) => {
+        asked.push(tenantId);
+        if (tenantId === tenants[3]) return Promise.reject(new Error("object unavailable"));
+        return Promise.resolve({ rearmed: tenantId === tenants[1], synced: [] });
+      };
+      const { scheduler, driver, at, logs } = await setup([], {
+        dueIndex: false,
+        tenants,
+        safetyNet: { rearm, tenantsPerTick: 2 },
+      });
+      driver.reset();
+      const pages = [];
+      for (const minute of ["01", "02", "03", "04"]) {
+        pages.push((await scheduler.tick(at(`2026-01-05T00:${minute}:00Z`))).safetyNet);
+      }
+      expect(pages).toEqual([
+        { tenants: 2, rearmed: 1, synced: 0, failed: 0, wrapped: false },
+        { tenants: 2, rearmed: 0, synced: 0, failed: 1, wrapped: false },
+        { tenants: 1, rearmed: 0, synced: 0, failed: 0, wrapped: true },
+        { tenants: 2, rearmed: 1, synced: 0, failed: 0, wrapped: false },
+      ]);
+      expect(asked).toEqual([...tenants, tenants[0], tenants[1]]);
+      // Per tick: the cursor read, one page listed, the cursor written (or deleted when the rotation wraps).
+      expect(driver.counts).toEqual({ reads: 4, lists: 4, writes: 3, deletes: 1 });
+      expect(logs.filter((r) => r.level !== "info" && r.level !== "debug").map((r) => [r.level, r.msg])).toEqual([
+        ["warn", "safety net re-armed tenants whose alarm was missing"],
+        ["error", "safety net: could not re-arm a tenant's alarm"],
+        ["warn", "safety net re-armed tenants whose alarm was missing"],
+      ]);
+    });
+  });
+
   describe("scale", () => {
     it("a tick touches nothing of idle tenants: its KV cost follows the jobs due", async () => {
       const plugin = new TaskPlugin("idle", (config) => [{

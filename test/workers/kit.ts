@@ -7,6 +7,9 @@ import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { KvCall, KvResult } from "../../src/backends/cloudflare/kv-calls.ts";
 import { signAdminToken } from "../fixtures/webhook-kit.ts";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import type { createWorker } from "../../src/adapters/cloudflare.ts";
+import { Plugin } from "../../src/index.ts";
 
 export const ADMIN_SECRET = "workers-test-admin-secret-0123456789";
 export const BASE = "http://kernel.test";
@@ -63,9 +66,14 @@ interface KvBinding {
   list(options?: unknown): Promise<unknown>;
 }
 
+interface TenantStub {
+  kv(call: KvCall): Promise<KvResult>;
+  ensureScheduled(tenantId: string): Promise<unknown>;
+}
+
 interface TenantBinding {
   idFromName(name: string): unknown;
-  get(id: unknown): { kv(call: KvCall): Promise<KvResult> };
+  get(id: unknown): TenantStub;
 }
 
 /** The test env (real local KV and Durable Objects), with every KV and object request counted. */
@@ -90,7 +98,10 @@ export function countingEnv(extra: Env = {}): { env: Env; costs: Costs } {
     idFromName: (name) => tenants.idFromName(name),
     get(id) {
       const stub = tenants.get(id);
-      return { kv: (call) => (costs.objectRequests++, stub.kv(call)) };
+      return {
+        kv: (call) => (costs.objectRequests++, stub.kv(call)),
+        ensureScheduled: (tenantId) => (costs.objectRequests++, stub.ensureScheduled(tenantId)),
+      };
     },
   };
   return { env: { ...env, DVP_KV, DVP_TENANT, DVP_LOG_LEVEL: "warn", ...extra }, costs };
@@ -100,4 +111,28 @@ export function countingEnv(extra: Env = {}): { env: Env; costs: Costs } {
 export function tenantStub(tenantId: string) {
   const ns = env.DVP_TENANT as { idFromName(name: string): unknown; get(id: unknown): unknown };
   return ns.get(ns.idFromName(tenantId));
+}
+
+/** Requests through a Worker's fetch, its background work awaited. */
+export function sender(worker: ReturnType<typeof createWorker>, env: Env): Fetcher {
+  return async (request) => {
+    const ctx = createExecutionContext();
+    const res = await worker.fetch(request, env as never, ctx);
+    await waitOnExecutionContext(ctx);
+    return res;
+  };
+}
+
+/** A task at the top of every hour; it records the slots it ran. */
+export class HourlyPlugin extends Plugin {
+  readonly name = "hourly";
+  readonly version = "1.0.0";
+  readonly runs: string[] = [];
+  registerScheduledTasks() {
+    return [{ taskId: "hourly.sync", name: "Sync", schedule: { cronExpression: "0 * * * *" } }];
+  }
+  executeScheduledTask(_task: unknown, _ctx: unknown, exec: { scheduledTime: Date }) {
+    this.runs.push(exec.scheduledTime.toISOString());
+    return { success: true };
+  }
 }

@@ -20,7 +20,17 @@ import { Plugin } from "../../src/index.ts";
 import type { WorkMessage } from "../../src/queue.ts";
 import { eventBody, RecorderPlugin, signedRequest } from "../fixtures/webhook-kit.ts";
 import { captureConsoleLogs } from "./console-logs.ts";
-import { BASE, countingEnv, createTenant, enable, type Env, executions, type Fetcher, tenantStub } from "./kit.ts";
+import {
+  BASE,
+  countingEnv,
+  createTenant,
+  enable,
+  type Env,
+  executions,
+  HourlyPlugin,
+  sender,
+  tenantStub,
+} from "./kit.ts";
 
 /** The write of an inbox marker due at `due` (ms): what an accept leaves for the object's alarm. */
 function inboxMarker(tenantId: string, id: string, due: number): KvCall {
@@ -45,17 +55,6 @@ function interceptKv(
   } as Env;
 }
 
-type Worker = ReturnType<typeof createWorker>;
-
-function sender(worker: Worker, env: Env): Fetcher {
-  return async (request) => {
-    const ctx = createExecutionContext();
-    const res = await worker.fetch(request, env as never, ctx);
-    await waitOnExecutionContext(ctx);
-    return res;
-  };
-}
-
 /** A plugin whose hook waits until the test opens the gate. */
 class GatedPlugin extends Plugin {
   readonly name = "gated";
@@ -72,20 +71,6 @@ class GatedPlugin extends Plugin {
   async contentPublished() {
     this.calls++;
     await this.#gate;
-  }
-}
-
-/** A task at the top of every hour; it records the slots it ran. */
-class HourlyPlugin extends Plugin {
-  readonly name = "hourly";
-  readonly version = "1.0.0";
-  readonly runs: string[] = [];
-  registerScheduledTasks() {
-    return [{ taskId: "hourly.sync", name: "Sync", schedule: { cronExpression: "0 * * * *" } }];
-  }
-  executeScheduledTask(_task: unknown, _ctx: unknown, exec: { scheduledTime: Date }) {
-    this.runs.push(exec.scheduledTime.toISOString());
-    return { success: true };
   }
 }
 

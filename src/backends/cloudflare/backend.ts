@@ -7,6 +7,7 @@ import { ConfigurationError } from "../../errors.ts";
 import type { WorkMessage, WorkQueue } from "../../queue.ts";
 import { createCloudflareKVDriver, type KVNamespaceLike } from "../../store/cloudflare-kv.ts";
 import type { KVDriver } from "../../store/driver.ts";
+import type { RearmReport } from "../../scheduler/types.ts";
 import { createSplitDriver } from "../../store/split.ts";
 import { type KvCall, kvCallDriver, type KvResult } from "./kv-calls.ts";
 
@@ -19,6 +20,8 @@ export interface TenantNamespaceLike {
 /** The tenant object's RPC surface, as a stub sees it. */
 export interface TenantStubLike {
   kv(call: KvCall): Promise<KvResult>;
+  /** The Cron safety net's call: re-arm the alarm if it is missing, re-sync stale schedules. */
+  ensureScheduled(tenantId: string): Promise<RearmReport>;
 }
 
 export interface QueueLike {
@@ -38,6 +41,8 @@ export interface CloudflareEnv {
 export interface CloudflareBackend {
   driver: KVDriver;
   queue?: WorkQueue;
+  /** Ask a tenant's object to re-arm its alarm if missing (the scheduler's safety net). */
+  rearm(tenantId: string): Promise<RearmReport>;
 }
 
 /**
@@ -53,8 +58,9 @@ export function cloudflareBackend(
     throw new ConfigurationError("DVP_TENANT", "Durable Object binding is missing (see wrangler.toml)");
   }
   const namespace = env.DVP_TENANT;
+  const stubOf = (tenantId: string) => namespace.get(namespace.idFromName(tenantId));
   const remote = (tenantId: string) => {
-    const stub = namespace.get(namespace.idFromName(tenantId));
+    const stub = stubOf(tenantId);
     return kvCallDriver("tenant-object", (call) => stub.kv(call));
   };
   const own = local && kvCallDriver("tenant-object", local.send);
@@ -68,5 +74,6 @@ export function cloudflareBackend(
     sendBatch: (messages: WorkMessage[]) =>
       env.DVP_QUEUE!.sendBatch(messages.map((body) => ({ body, contentType: "json" as const }))),
   };
-  return { driver, ...(queue ? { queue } : {}) };
+  const rearm = (tenantId: string) => stubOf(tenantId).ensureScheduled(tenantId);
+  return { driver, rearm, ...(queue ? { queue } : {}) };
 }

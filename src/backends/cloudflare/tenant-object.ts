@@ -14,7 +14,6 @@
  */
 /// <reference path="./workers-module.d.ts" />
 import { DurableObject } from "cloudflare:workers";
-import { errorMessage } from "../../errors.ts";
 import { eventKeys } from "../../events/keys.ts";
 import type { Plugin } from "../../plugin.ts";
 import { createRuntime, type Runtime, type RuntimeSettings } from "../../runtime.ts";
@@ -22,7 +21,10 @@ import { cloudflareBackend, type CloudflareEnv } from "./backend.ts";
 import { applyKvCall, type KvCall, type KvResult, writtenValues } from "./kv-calls.ts";
 import { SqlKeyValue } from "./sql-kv.ts";
 import { STATE_PREFIX } from "../../scheduler/keys.ts";
-import { attentionAt, type JobState } from "../../scheduler/state.ts";
+import { type JobState, wakeAt } from "../../scheduler/state.ts";
+import type { RearmReport } from "../../scheduler/types.ts";
+import { isUuid } from "../../context.ts";
+import { errorMessage, KernelError } from "../../errors.ts";
 import { coordinationTenant } from "../../store/coordination-keys.ts";
 
 export type PluginFactory = (settings: RuntimeSettings) => Plugin[];
@@ -41,7 +43,11 @@ export function setTenantObjectPlugins(instance: object, plugins: PluginFactory)
 export interface TenantObjectClass {
   new (
     ...args: ConstructorParameters<typeof DurableObject<CloudflareEnv>>
-  ): DurableObject<CloudflareEnv> & { kv(call: KvCall): Promise<KvResult>; alarm(): Promise<void> };
+  ): DurableObject<CloudflareEnv> & {
+    kv(call: KvCall): Promise<KvResult>;
+    ensureScheduled(tenantId: string): Promise<RearmReport>;
+    alarm(): Promise<void>;
+  };
 }
 
 export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
@@ -93,6 +99,20 @@ export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
           throw error;
         }
       }
+    }
+
+    /**
+     * The Cron safety net's call, once per rotation over the tenants: re-sync the schedules a
+     * deployment changed (another plugin version, a plugin's first tasks), then arm the alarm
+     * if it is missing or later than the earliest job or event needs.
+     */
+    async ensureScheduled(tenantId: string): Promise<RearmReport> {
+      if (!isUuid(tenantId)) throw new KernelError("ERR_VALIDATION", "ensureScheduled: not a tenant id");
+      const before = await this.ctx.storage.getAlarm();
+      const synced = await this.#runtimeFor(tenantId.toLowerCase()).scheduler.syncIfStale(tenantId);
+      await this.#arm();
+      const after = await this.ctx.storage.getAlarm();
+      return { rearmed: before === null && after !== null, synced };
     }
 
     override async alarm(): Promise<void> {
@@ -162,6 +182,8 @@ export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
           ...(backend.queue ? { queue: backend.queue } : {}),
           plugins: pluginsOverride.get(this) ?? plugins,
           sweepInbox: false,
+          // The object is its tenant's scheduler: its alarm runs the due jobs, no KV index.
+          scheduler: { dueIndex: false },
         });
       }
       return this.#runtime;
@@ -169,10 +191,10 @@ export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
   };
 }
 
-/** When a stored job state next needs attention; a garbled one, never (the Cron tick still finds it). */
+/** When a stored job state next needs a look; a garbled one, never. */
 function jobAttention(value: string): number | null {
   try {
-    return attentionAt(JSON.parse(value) as JobState);
+    return wakeAt(JSON.parse(value) as JobState);
   } catch {
     return null;
   }
