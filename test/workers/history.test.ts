@@ -214,6 +214,23 @@ describe("the tenant object's history table", () => {
     expect(counts.nextAfter).toBeNull();
   });
 
+  it("history rows an earlier version kept in the kv table move to the history table", async () => {
+    const tenantId = crypto.randomUUID();
+    const key = `hist:${tenantId}:0000000000001:task:beta:r1`;
+    const record = JSON.stringify({ id: "r1", status: "failed", final: true });
+    const after = await inObject(tenantId, (sql) => {
+      new SqlKeyValue(sql);
+      sql.exec("INSERT INTO kv (key, value, expires) VALUES (?, ?, ?)", key, record, Date.now() + DAY);
+      const store = new SqlKeyValue(sql); // the next instance
+      return {
+        kv: sql.exec("SELECT key FROM kv").toArray(),
+        listed: store.queryHistory(`hist:${tenantId}:`, { plugin: "beta", status: "failed", limit: 5 }),
+        expires: Number(sql.exec("SELECT expires FROM history").toArray()[0]!.expires) > Date.now(),
+      };
+    });
+    expect(after).toEqual({ kv: [], listed: [record], expires: true });
+  });
+
   it("the object's alarm deletes expired history rows itself", async () => {
     const tenantId = crypto.randomUUID();
     const stub = tenantStub(tenantId);

@@ -44,6 +44,26 @@ export class SqlKeyValue {
     sql.exec("CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires INTEGER)");
     sql.exec("CREATE INDEX IF NOT EXISTS kv_expires ON kv (expires) WHERE expires IS NOT NULL");
     createHistoryTable(sql);
+    this.#transact(() => this.#moveHistoryRows());
+  }
+
+  /**
+   * History rows an earlier version kept in `kv` move to the history table, once (a range read
+   * that finds nothing afterwards), so no record is hidden by where it was written.
+   */
+  #moveHistoryRows(): void {
+    const range = [HISTORY_PREFIX, HISTORY_PREFIX + END] as const;
+    const rows = this.#sql.exec("SELECT key, value, expires FROM kv WHERE key >= ? AND key < ?", ...range).toArray();
+    if (!rows.length) return;
+    for (const row of rows) {
+      putHistoryRow(
+        this.#sql,
+        String(row.key),
+        String(row.value),
+        typeof row.expires === "number" ? row.expires : null,
+      );
+    }
+    this.#sql.exec("DELETE FROM kv WHERE key >= ? AND key < ?", ...range);
   }
 
   get(key: string): string | null {
