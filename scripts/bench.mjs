@@ -4,7 +4,8 @@
  * measured against in the same run and the ratio, and checked against its target:
  *
  *   1. vitest bench (test/bench/*.bench.ts): each group's "(reference)" bench (or its first) is the
- *      reference of the others; tick groups are compared with the 1,000-tenant tick.
+ *      reference of the others; tick groups are compared with the 1,000-tenant tick, safety-net
+ *      groups (Cloudflare's Cron tick) with the 1,000-tenant safety net.
  *   2. scripts/bench-facts.ts under Deno: counted facts (KV reads per webhook) and the signed
  *      webhook throughput on Deno.serve against bare Hono on Deno.serve.
  *   3. scripts/bench-cloudflare.ts under Deno, against `wrangler dev`: the signed webhook throughput
@@ -47,6 +48,7 @@ const report = existsSync(`${out}/vitest.json`)
   ? JSON.parse(readFileSync(`${out}/vitest.json`, "utf8"))
   : { files: [] };
 let tickBase = null;
+let netBase = null;
 for (const file of report.files) {
   for (const group of file.groups) {
     const name = group.fullName.replace(/^.*?\.bench\.ts > /, "");
@@ -59,6 +61,17 @@ for (const file of report.files) {
       const target = tenants === 10_000 ? "≤ 50 ms" : tenants > 1_000 ? "flat (≈1×)" : "";
       const met = tenants === 10_000 ? b.mean <= 50 : tenants > 1_000 ? ratio <= 2 : true;
       row(name, fmtTime(b.mean), `1,000 tenants: ${fmtTime(tickBase.mean)}`, fmtRatio(ratio), target, met);
+      continue;
+    }
+    if (/^safety net tick: /.test(name)) {
+      // Cloudflare's Cron tick: a page of tenants whatever their number, so flat is the target.
+      const b = benches[0];
+      const tenants = Number(/safety net tick: ([\d,]+)/.exec(name)[1].replace(/,/g, ""));
+      netBase ??= b;
+      const ratio = b.mean / netBase.mean;
+      const flat = tenants > 1_000;
+      const reference = `1,000 tenants: ${fmtTime(netBase.mean)}`;
+      row(name, fmtTime(b.mean), reference, fmtRatio(ratio), flat ? "flat (≈1×)" : "", flat ? ratio <= 2 : true);
       continue;
     }
     const ref = benches.find((b) => /\(reference\)|bare hono|afresh|cold/i.test(b.name)) ?? benches[0];
@@ -220,10 +233,16 @@ const WHY = [
   [
     /^tick: /,
     "An absolute target, so it moves with the machine's load: the 1,000-tenant tick of the same run shows how loaded it " +
-    "was. The ratio column says whether a tick stays flat as the number of tenants grows. On Cloudflare this tick " +
-    "is the Cron safety net beside the tenant objects' alarms: today it still reads the due index in KV and runs " +
-    "what is due there (each slot once, whether an alarm or the tick claims it first), not only re-arming missing " +
-    "alarms; idle tenants cost it nothing because the index is keyed by due minute.",
+    "was. The ratio column says whether a tick stays flat as the number of tenants grows. This is the tick of memory " +
+    "and Deno KV, which runs the jobs its due index lists; idle tenants cost it nothing because the index is keyed by " +
+    "due minute. On Cloudflare there is no due index: each tenant's object runs its own jobs from its alarm, and the " +
+    "Cron tick is the safety net of the rows below it.",
+  ],
+  [
+    /^safety net tick: /,
+    "The Worker's side of Cloudflare's Cron tick takes so little time that scheduling noise on a shared machine " +
+    "moves the ratio: its work is counted, not timed (the bench fails unless every tick reads the cursor, lists one " +
+    "page, asks that page's objects and writes the cursor, whatever the number of tenants).",
   ],
   [
     /^signed webhook → 202 under wrangler dev/,

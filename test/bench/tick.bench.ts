@@ -1,11 +1,19 @@
 /**
- * One scheduler tick over 1,000 / 10,000 / 100,000 tenants × 3 tasks, with 100 tasks due per
- * tick (memory driver). The 100 due tasks run every minute and each bench iteration moves the
+ * Two ticks, each over 1,000 / 10,000 / 100,000 tenants.
+ *
+ * The due-index tick (memory and Deno KV, where the tick runs the jobs): one scheduler tick over
+ * N tenants × 3 tasks, with 100 tasks due per tick (memory driver). The 100 due tasks run every minute and each bench iteration moves the
  * clock one minute on, so every iteration finds exactly 100 due; the other 3N - 100 tasks are
  * idle until June. The stores are seeded directly (sorted keys, one put each) from the states a
  * real enable/sync wrote for a template tenant, so 100k tenants take seconds, not minutes.
  *
  * Target: ≤ 50 ms per tick at 10,000 tenants, and flat in the number of idle tenants.
+ *
+ * The safety-net tick (Cloudflare, where each tenant's Durable Object runs its own jobs from its
+ * alarm and there is no due index): the Worker's side of one Cron tick, which reads the cursor,
+ * lists the next page of 100 tenants, asks each tenant's object to re-arm (one RPC each, stubbed
+ * here: counted, not timed) and writes the cursor. The bench fails unless every tick does exactly
+ * that. Target: flat in the number of tenants.
  */
 import { bench, describe } from "vitest";
 import { createKernel, createScheduler, type Kernel, type Scheduler } from "../../src/entries/runtime.ts";
@@ -150,4 +158,71 @@ for (const tenants of [1_000, 10_000, 100_000]) {
 function resetCounters(world: World): void {
   world.ticks.length = 0;
   Object.assign(world.driver.stats, { reads: 0, writes: 0, lists: 0, deletes: 0 });
+}
+
+// ── The safety net (no due index) ──────────────────────────────────────────────────────────────
+
+const NET_PAGE = 100;
+
+interface Net {
+  scheduler: Scheduler;
+  driver: MemoryDriver;
+  asked: number;
+  ticks: number;
+}
+
+async function seedNet(tenants: number): Promise<Net> {
+  const driver = createMemoryDriver();
+  const doc = JSON.stringify({ id: tenantId(0), slug: "bench", plan: "pro", plugins: {} });
+  for (let i = 0; i < tenants; i++) await driver.put(`tenant:${tenantId(i)}`, doc.replaceAll(tenantId(0), tenantId(i)));
+  const kernel = createKernel({ driver, plugins: [new BenchPlugin()], log: { level: "error" } });
+  const net: Net = { scheduler: undefined!, driver, asked: 0, ticks: 0 };
+  net.scheduler = createScheduler(kernel, {
+    dueIndex: false,
+    safetyNet: {
+      tenantsPerTick: NET_PAGE,
+      rearm: () => (net.asked++, Promise.resolve({ rearmed: false, synced: [] })),
+    },
+  });
+  return net;
+}
+
+/** One safety-net tick; fails the bench unless it asked one page and touched KV three times. */
+async function netTick(net: Net): Promise<void> {
+  const before = { ...net.driver.stats, asked: net.asked };
+  const report = await net.scheduler.tick(new Date());
+  const { reads, lists, writes, deletes } = net.driver.stats;
+  const work = {
+    asked: net.asked - before.asked,
+    reads: reads - before.reads,
+    lists: lists - before.lists,
+    writes: writes - before.writes + deletes - before.deletes,
+  };
+  if (
+    report.safetyNet?.tenants !== NET_PAGE ||
+    JSON.stringify(work) !== JSON.stringify({ asked: NET_PAGE, reads: 1, lists: 1, writes: 1 })
+  ) {
+    throw new Error(
+      `expected one page of ${NET_PAGE} and 1 read, 1 list, 1 write; got ${JSON.stringify({ report, work })}`,
+    );
+  }
+  net.ticks++;
+}
+
+for (const tenants of [1_000, 10_000, 100_000]) {
+  describe(`safety net tick: ${tenants.toLocaleString("en")} tenants, ${NET_PAGE} objects asked per tick (1 KV read, 1 list, 1 write)`, () => {
+    let net: Net | undefined;
+    bench(`safety net (${tenants} tenants)`, () => netTick(net!), {
+      time: 1_000,
+      warmupIterations: 2,
+      async setup() {
+        net ??= await seedNet(tenants);
+      },
+      teardown(_task, mode) {
+        if (mode !== "run" || !net) return;
+        console.log(`safety net, ${tenants} tenants: ${net.ticks} ticks, each ${NET_PAGE} objects asked`);
+        net = undefined;
+      },
+    });
+  });
 }
