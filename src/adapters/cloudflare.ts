@@ -30,8 +30,9 @@ export interface WorkerOptions {
   /** The plugins (default: the bundled ones, given `connect` from cloudflare:sockets). */
   plugins?: (settings: RuntimeSettings) => Plugin[];
   /**
-   * Tenants whose object the Cron safety net asks per tick to re-arm a missing alarm (default
-   * 100): every tenant is visited once every tenants ÷ tenantsPerTick minutes.
+   * Tenants whose object the Cron safety net asks per tick to re-arm a missing alarm (default 40,
+   * within the Free plan's 50 subrequests): every tenant is visited once every tenants ÷
+   * tenantsPerTick minutes. Each one asked is a request to a Durable Object.
    */
   tenantsPerTick?: number;
 }

@@ -42,7 +42,7 @@ export interface SchedulerOptions {
 export interface SafetyNet {
   /** Ask one tenant's authority (its Durable Object) to re-arm and re-sync. */
   rearm(tenantId: string, now: Date): Promise<RearmReport>;
-  /** Tenants per tick (default 100): every tenant is visited once every tenants ÷ tenantsPerTick ticks. */
+  /** Tenants per tick (default 40): every tenant is visited once every tenants ÷ tenantsPerTick ticks. */
   tenantsPerTick?: number;
   /** Tenants asked at once (default 10). */
   concurrency?: number;

@@ -11,7 +11,7 @@
  *
  * The safety-net tick (Cloudflare, where each tenant's Durable Object runs its own jobs from its
  * alarm and there is no due index): the Worker's side of one Cron tick, which reads the cursor,
- * lists the next page of 100 tenants, asks each tenant's object to re-arm (one RPC each, stubbed
+ * lists the next page of tenants (the default 40), asks each tenant's object to re-arm (one RPC each, stubbed
  * here: counted, not timed) and writes the cursor. The bench fails unless every tick does exactly
  * that. Target: flat in the number of tenants.
  */
@@ -26,6 +26,7 @@ import {
   type TaskResult,
 } from "../../src/index.ts";
 import { schedKeys } from "../../src/scheduler/keys.ts";
+import { DEFAULT_TENANTS_PER_TICK } from "../../src/scheduler/safety-net.ts";
 import type { JobState } from "../../src/scheduler/state.ts";
 
 const DUE_PER_TICK = 100;
@@ -162,7 +163,7 @@ function resetCounters(world: World): void {
 
 // ── The safety net (no due index) ──────────────────────────────────────────────────────────────
 
-const NET_PAGE = 100;
+const NET_PAGE = DEFAULT_TENANTS_PER_TICK;
 
 interface Net {
   scheduler: Scheduler;
@@ -180,7 +181,6 @@ async function seedNet(tenants: number): Promise<Net> {
   net.scheduler = createScheduler(kernel, {
     dueIndex: false,
     safetyNet: {
-      tenantsPerTick: NET_PAGE,
       rearm: () => (net.asked++, Promise.resolve({ rearmed: false, synced: [] })),
     },
   });
