@@ -27,7 +27,7 @@ import { backoffDelay, type BackoffPolicy } from "../timing/backoff.ts";
 import { eventKeys } from "./keys.ts";
 import { applyReplay } from "./replay.ts";
 import { type DueEvent, listDueInbox } from "./sweep.ts";
-import { pairMessages } from "./messages.ts";
+import { type EventMessage, pairMessages } from "./messages.ts";
 import { commitAccept } from "./accept.ts";
 import { type DoneMarker, EventLedger, readDone } from "./ledger.ts";
 import { EVENT_HOOKS, RetryLaterError, type StoredEvent } from "./stored-event.ts";
@@ -81,6 +81,9 @@ interface PluginProgress {
   final: boolean;
   tries: number;
 }
+
+/** One pair's ledger entry as read: its final record (if any) and attempts so far. */
+type PairProgress = { done: DoneMarker | null; tries: number };
 
 /** Inbox events one sweep processes side by side. */
 const SWEEP_CONCURRENCY = 16;
@@ -165,8 +168,9 @@ export class KernelEventProcessor implements EventProcessor {
     acceptedAt?: number,
     raw?: string | null,
     plugin?: string,
+    known?: PairProgress,
   ): Promise<void> {
-    const finished = await this.#shared(tenantId, eventId, raw, plugin);
+    const finished = await this.#shared(tenantId, eventId, raw, plugin, known);
     // On an eventually consistent store (Cloudflare KV) a consumer in another location may not see
     // the event a moment after it was accepted there: retry until it has had time to propagate,
     // rather than acknowledge an accepted event that never ran.
@@ -185,11 +189,17 @@ export class KernelEventProcessor implements EventProcessor {
   }
 
   /** Runs of one event (or pair) that overlap in this isolate (deliveries, a sweep, a replay) share one instead of racing. */
-  #shared(tenantId: string, eventId: string, raw?: string | null, plugin?: string): Promise<Processed> {
+  #shared(
+    tenantId: string,
+    eventId: string,
+    raw?: string | null,
+    plugin?: string,
+    known?: PairProgress,
+  ): Promise<Processed> {
     const key = `${tenantId.toLowerCase()}:${eventId}:${plugin ?? "*"}`;
     let running = this.#processing.get(key);
     if (!running) {
-      running = this.#processStored(tenantId, eventId, raw, plugin).finally(() => this.#processing.delete(key));
+      running = this.#processStored(tenantId, eventId, raw, plugin, known).finally(() => this.#processing.delete(key));
       this.#processing.set(key, running);
     }
     return running;
@@ -205,16 +215,26 @@ export class KernelEventProcessor implements EventProcessor {
 
   /**
    * The consumer's entry for the event messages of one delivery, one run per message. Their stored
-   * events are read together first: a Deno KV group or a Cloudflare Queue batch carries dozens,
-   * and one read per message would be the consumer's largest KV cost. If that read fails (or
-   * answers for fewer keys than asked), each run reads its own event, as handleMessage does: a value
-   * the batch did not return is never taken for a missing event, which would be acknowledged unrun.
+   * events, and each pair's done-key and attempts, are read together first (one read for the
+   * delivery; on Cloudflare one request per tenant object): a Deno KV group or a Cloudflare Queue
+   * batch carries dozens, and reads per message would be the consumer's largest cost. If that read
+   * fails (or answers for fewer keys than asked), each run reads its own, as handleMessage does: a
+   * value the batch did not return is never taken for a missing event, which would be acknowledged
+   * unrun.
    */
   handleMessages(messages: readonly WorkMessage[]): Promise<void>[] {
-    if (messages.length < 2) return messages.map((message) => this.handleMessage(message));
-    const keyOf = (m: WorkMessage) => m.kind === "event" ? eventKeys.event(m.tenantId.toLowerCase(), m.eventId) : "";
+    const batched = (m: WorkMessage): m is EventMessage => m.kind === "event" && !m.replay;
+    if (!messages.some(batched)) return messages.map((message) => this.handleMessage(message));
+    const keyOf = (m: EventMessage) => eventKeys.event(m.tenantId.toLowerCase(), m.eventId);
+    const pairKeys = (m: EventMessage) => {
+      const plugin = pluginOf(m);
+      const id = m.tenantId.toLowerCase();
+      return plugin === undefined
+        ? []
+        : [eventKeys.done(id, m.eventId, plugin), eventKeys.tries(id, m.eventId, plugin)];
+    };
     // The pairs of one event share its read.
-    const keys = [...new Set(messages.map(keyOf).filter((k) => k !== ""))];
+    const keys = [...new Set(messages.filter(batched).flatMap((m) => [keyOf(m), ...pairKeys(m)]))];
     const read = Promise.resolve()
       .then(() => this.kernel.driver.getMany(keys))
       .then((values) => {
@@ -230,9 +250,14 @@ export class KernelEventProcessor implements EventProcessor {
         return new Map<string, string | null>();
       });
     return messages.map(async (message) => {
-      if (message.kind !== "event" || message.replay) return this.handleMessage(message);
-      const raw = (await read).get(keyOf(message));
-      await this.process(message.tenantId, message.eventId, message.at, raw, pluginOf(message));
+      if (!batched(message)) return this.handleMessage(message);
+      const values = await read;
+      const raw = values.get(keyOf(message));
+      const [done, tries] = pairKeys(message).map((k) => values.get(k));
+      const known = raw !== undefined && done !== undefined && tries !== undefined
+        ? { done: readDone(done), tries: Number(tries ?? 0) || 0 }
+        : undefined;
+      await this.process(message.tenantId, message.eventId, message.at, raw, pluginOf(message), known);
     });
   }
 
@@ -433,10 +458,16 @@ export class KernelEventProcessor implements EventProcessor {
     while (this.#background.size) await Promise.allSettled([...this.#background]);
   }
 
-  async #processStored(tenantId: string, eventId: string, known?: string | null, plugin?: string): Promise<Processed> {
+  async #processStored(
+    tenantId: string,
+    eventId: string,
+    read?: string | null,
+    plugin?: string,
+    known?: PairProgress,
+  ): Promise<Processed> {
     const id = tenantId.toLowerCase();
     const driver = this.kernel.driver;
-    const raw = known !== undefined ? known : await driver.get(eventKeys.event(id, eventId));
+    const raw = read !== undefined ? read : await driver.get(eventKeys.event(id, eventId));
     if (raw === null) {
       // Expired, never claimed (a marker whose claim failed), or not visible here yet (see process).
       await driver.delete(eventKeys.inbox(id, eventId));
@@ -455,44 +486,47 @@ export class KernelEventProcessor implements EventProcessor {
       await driver.delete(eventKeys.inbox(id, eventId));
       return { done: true, pending: 0, retryInSeconds: 0 };
     }
-    return this.#dispatch(stored, tenant, false, plugin);
+    return this.#dispatch(stored, tenant, false, plugin, known);
   }
 
   /**
    * One attempt for every plugin of the event that has no final record yet, or for `only` (a
-   * pair's message: the other plugins are read, not run, to know whether this pair is the last).
+   * pair's message; `known`: its progress, read with the delivery's events). The other plugins of
+   * a pair's event are read, not run, and only where a marker waits for the event's last pair.
    */
   async #dispatch(
     stored: StoredEvent,
     tenant: Readonly<TenantRecord>,
     fresh: boolean,
     only?: string,
+    known?: PairProgress,
   ): Promise<{ done: boolean; pending: number; retryInSeconds: number }> {
     const { kernel } = this;
     const driver = kernel.driver;
     const { event, hook } = stored;
     const names = only === undefined ? stored.plugins : stored.plugins.filter((p) => p === only);
     const progress = new Map<string, PluginProgress>();
-    /** Whether every plugin other than `only` has its final record: then this pair's final one ends the event. */
-    let othersFinal = only === undefined;
     if (fresh) {
       // Just claimed: no plugin has a record yet, so no reads are needed.
       for (const name of names) progress.set(name, { final: false, tries: 0 });
     } else if (names.length) {
-      // One read either way; the others' done-keys only where a marker waits for the last pair.
-      const read = await this.#ledger.readProgress(tenant.id, event.id, this.#markers ? stored.plugins : names);
+      const read = only !== undefined && known
+        ? new Map([[only, known]])
+        : await this.#ledger.readProgress(tenant.id, event.id, names);
       const finals: DoneMarker[] = [];
-      othersFinal = true;
       for (const [name, { done, tries }] of read) {
-        if (!names.includes(name)) {
-          othersFinal &&= done !== null;
-          continue;
-        }
         if (done) finals.push(done);
         progress.set(name, { final: done !== null, tries });
       }
       await this.#ledger.restoreRecords(finals);
     }
+    // Whether this run ends the event (every other plugin has its final record), read when a marker needs to know.
+    const others = stored.plugins.filter((p) => !names.includes(p));
+    let othersFinal: Promise<boolean> | undefined;
+    const isLast = () =>
+      othersFinal ??= others.length === 0 ? Promise.resolve(true) : driver
+        .getMany(others.map((p) => eventKeys.done(tenant.id, event.id, p)))
+        .then((values) => values.every((v) => v !== null && v !== undefined));
 
     const run: RegisteredPlugin[] = [];
     for (const name of names) {
@@ -510,8 +544,7 @@ export class KernelEventProcessor implements EventProcessor {
     // The event's last plugin to run: its final record, its ledger entry and the marker's removal
     // can be one commit (one request to the tenant's Durable Object).
     const inbox = eventKeys.inbox(tenant.id, event.id);
-    const last = only === undefined ? names.length === 1 : othersFinal;
-    const lastWrites = this.#markers && last && run.length === 1 ? [inbox] : [];
+    const lastWrites = async () => this.#markers && run.length === 1 && await isLast() ? [inbox] : [];
     let inboxCleared = false;
     if (run.length) {
       const ctx = kernel.context(tenant, {
@@ -535,15 +568,23 @@ export class KernelEventProcessor implements EventProcessor {
         });
         const details = { attempt, durationMs: Math.round(outcome.durationMs), error: outcome.error, spans };
         if (outcome.status === "ok") {
-          inboxCleared = await this.#ledger.finalize(stored, outcome.plugin, "succeeded", fresh, details, lastWrites);
-        } else if (attempt >= this.maxAttempts || outcome.permanent) { // a PluginError is not retried
           inboxCleared = await this.#ledger.finalize(
             stored,
             outcome.plugin,
-            outcome.status,
+            "succeeded",
             fresh,
             details,
-            lastWrites,
+            await lastWrites(),
+          );
+        } else if (attempt >= this.maxAttempts || outcome.permanent) { // a PluginError is not retried
+          const status = outcome.status;
+          inboxCleared = await this.#ledger.finalize(
+            stored,
+            outcome.plugin,
+            status,
+            fresh,
+            details,
+            await lastWrites(),
           );
         } else {
           pending++;
@@ -571,7 +612,7 @@ export class KernelEventProcessor implements EventProcessor {
     // once every pair is final; without one, it comes due for the retry.
     if (this.#markers) {
       if (pending === 0) {
-        if (!inboxCleared && othersFinal) await driver.delete(inbox);
+        if (!inboxCleared && await isLast()) await driver.delete(inbox);
       } else if (!this.queue) {
         await driver.put(inbox, JSON.stringify({ due: kernel.now() + retryInSeconds * 1000 }), {
           ttlSeconds: this.#ttl,
