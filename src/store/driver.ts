@@ -36,7 +36,12 @@ export interface HistoryFilter {
   status?: string;
   /** Records at most (the caller clamps it). */
   limit: number;
+  /** Only keys after this one, i.e. older records: the last key of the previous page. */
+  after?: string;
 }
+
+/** One history record as stored: its key and its value. */
+export type HistoryRow = [key: string, value: string];
 
 export interface KVDriver {
   /** For logs and docs: "memory", "cloudflare-kv", "deno-kv". */
@@ -84,13 +89,13 @@ export interface KVDriver {
   delete(key: string): Promise<void>;
   list(options: ListOptions): Promise<ListPage>;
   /**
-   * The stored values of the execution-history records under `prefix` (`hist:<tenant>:`) that
+   * The keys and values of the execution-history records under `prefix` (`hist:<tenant>:`) that
    * match `filter`, newest first (key order), expired ones left out: one request to a store that
    * keeps history as an indexed table (a tenant's Durable Object). Null where the store under
    * `prefix` has no such query (a driver over several stores tells per prefix): the caller then
    * scans the keys. Absent: the caller scans the keys.
    */
-  queryHistory?(prefix: string, filter: HistoryFilter): Promise<string[] | null>;
+  queryHistory?(prefix: string, filter: HistoryFilter): Promise<HistoryRow[] | null>;
 }
 
 /** Every key under `prefix`, page by page. */

@@ -6,9 +6,10 @@
  * scans the tenant's keys newest first: kind and plugin are in the key, status is read from the
  * value.
  */
-import { type HistoryFilter, type KeyWrite, type KVDriver, listAll } from "./driver.ts";
+import { type HistoryFilter, type HistoryRow, type KeyWrite, type KVDriver, listAll } from "./driver.ts";
 import { parseHistoryKey } from "./history-keys.ts";
 import { invertedTime, keys } from "./keys.ts";
+import { codePointCompare } from "./memory.ts";
 import type { TraceSpan } from "../trace/span.ts";
 
 export type ExecutionKind = "hook" | "task" | "health";
@@ -54,6 +55,15 @@ export interface HistoryQuery {
   kind?: ExecutionKind;
   plugin?: string;
   status?: ExecutionStatus;
+  /** Only records older than those listed so far: a previous page's `next`. */
+  before?: string;
+}
+
+export interface HistoryPage {
+  /** Newest first. */
+  records: ExecutionRecord[];
+  /** Pass as `before` for the next (older) page; null when this page was not full (no older record matches). */
+  next: string | null;
 }
 
 /** A record with its key and stored text, chosen before it is written (so a retry can write the same). */
@@ -133,31 +143,44 @@ export class ExecutionHistory {
 
   /** Newest first; at most `limit` (1 to 500, default 50) records of the given kind, plugin and status. */
   async list(tenantId: string, query: HistoryQuery = {}): Promise<ExecutionRecord[]> {
+    return (await this.page(tenantId, query)).records;
+  }
+
+  /** One page of `list`, with the cursor of the next (older) one. */
+  async page(tenantId: string, query: HistoryQuery = {}): Promise<HistoryPage> {
+    const prefix = keys.historyPrefix(tenantId);
     const filter: HistoryFilter = { limit: Math.min(Math.max(query.limit ?? 50, 1), 500) };
     if (query.kind) filter.kind = query.kind;
     if (query.plugin) filter.plugin = query.plugin;
     if (query.status) filter.status = query.status;
-    const prefix = keys.historyPrefix(tenantId);
-    const values = (await this.#driver.queryHistory?.(prefix, filter)) ?? (await this.#scan(prefix, filter));
-    return values.map((v) => JSON.parse(v) as ExecutionRecord);
+    if (query.before !== undefined) filter.after = prefix + query.before;
+    const rows = (await this.#driver.queryHistory?.(prefix, filter)) ?? (await this.#scan(prefix, filter));
+    const last = rows.length === filter.limit ? rows[rows.length - 1] : undefined;
+    return {
+      records: rows.map(([, value]) => JSON.parse(value) as ExecutionRecord),
+      next: last ? last[0].slice(prefix.length) : null,
+    };
   }
 
   /**
    * The key scan: the tenant's keys newest first, kind and plugin matched on the key, the values
    * read in batches (one when no status filters: the first `limit` matching keys are the answer).
    */
-  async #scan(prefix: string, filter: HistoryFilter): Promise<string[]> {
-    const out: string[] = [];
+  async #scan(prefix: string, filter: HistoryFilter): Promise<HistoryRow[]> {
+    const out: HistoryRow[] = [];
     let batch: string[] = [];
     const flush = async () => {
-      for (const value of await this.#driver.getMany(batch)) {
-        if (value === null || out.length >= filter.limit) continue;
-        if (filter.status && (JSON.parse(value) as ExecutionRecord).status !== filter.status) continue;
-        out.push(value);
-      }
+      const values = await this.#driver.getMany(batch);
+      values.forEach((value, i) => {
+        if (value === null || out.length >= filter.limit) return;
+        if (filter.status && (JSON.parse(value) as ExecutionRecord).status !== filter.status) return;
+        out.push([batch[i]!, value]);
+      });
       batch = [];
     };
     for await (const key of listAll(this.#driver, prefix)) {
+      // Every newer key is listed to get past them: the scan's price for a cursor.
+      if (filter.after !== undefined && codePointCompare(key, filter.after) <= 0) continue;
       const parts = parseHistoryKey(key);
       if (filter.kind && parts?.kind !== filter.kind) continue;
       if (filter.plugin && parts?.plugin !== filter.plugin) continue;

@@ -761,6 +761,15 @@ export function adminSuite(t: Harness, options: AdminSuiteOptions = {}): void {
       expect(hookOk.json.executions.map((e: { name: string }) => e.name)).toEqual(["n0"]);
       const none = await f.call("GET", `/v1/tenants/${TENANT_A}/executions?plugin=reporter&status=failed`);
       expect(none.json.executions).toEqual([]);
+      const first = await f.call("GET", `/v1/tenants/${TENANT_A}/executions?limit=3`);
+      expect(first.json.executions.map((e: { name: string }) => e.name)).toEqual(["n3", "n2", "n1"]);
+      const rest = await f.call("GET", `/v1/tenants/${TENANT_A}/executions?limit=3&before=${first.json.next_before}`);
+      expect(rest.json).toEqual({ executions: [expect.objectContaining({ name: "n0" })] }); // the last page: no next_before
+      for (const before of ["", "x", "0000000000001", `${first.json.next_before} `]) {
+        const bad = await f.call("GET", `/v1/tenants/${TENANT_A}/executions?before=${encodeURIComponent(before)}`);
+        expectProblem(bad, 400);
+        expect(bad.json.errors).toEqual([{ path: "before", message: "must be a next_before of an earlier answer" }]);
+      }
       expectProblem(await f.call("GET", `/v1/tenants/${TENANT_A}/executions?kind=cron`), 400);
       for (const status of ["done", "", "FAILED"]) {
         const bad = await f.call("GET", `/v1/tenants/${TENANT_A}/executions?status=${status}`);

@@ -85,6 +85,27 @@ export function historySuite(h: Harness, target: HistoryStoreUnderTest): void {
         .toEqual(ids(failedBeta).slice(0, 2));
     });
 
+    it("pages older with the cursor of the page before, filters kept, until a page is not full", async () => {
+      const { tenantId, history, write } = await setup();
+      const written: ExecutionRecord[] = [];
+      for (let i = 0; i < 23; i++) {
+        written.push(await write(i % 2 ? "task" : "hook", PLUGINS[i % 3]!, i % 4 ? "succeeded" : "failed"));
+      }
+      for (const query of [{}, { kind: "hook" as const }, { plugin: "beta", status: "succeeded" as const }]) {
+        const pages: string[][] = [];
+        let before: string | undefined;
+        do {
+          const page = await history.page(tenantId, { ...query, limit: 4, ...(before ? { before } : {}) });
+          pages.push(ids(page.records));
+          before = page.next ?? undefined;
+          if (page.records.length < 4) expect(page.next).toBeNull();
+        } while (before && pages.length < 20);
+        const expected = ids(newestFirst(written).filter((r) => matches(r, query)));
+        expect({ query, pages: pages.flat() }).toEqual({ query, pages: expected });
+        expect(pages.slice(0, -1).every((p) => p.length === 4)).toBe(true);
+      }
+    });
+
     it("finds a plugin's few records among a thousand of others", async () => {
       const { tenantId, history, write } = await setup();
       const rare: ExecutionRecord[] = [];

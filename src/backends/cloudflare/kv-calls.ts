@@ -3,7 +3,7 @@
  * Worker to the object, and what the object applies to its SQL store. The same client serves a
  * remote stub and the object's own runtime (which calls its store directly, no round trip).
  */
-import type { HistoryFilter, KeyWrite, KVDriver, ListPage } from "../../store/driver.ts";
+import type { HistoryFilter, HistoryRow, KeyWrite, KVDriver, ListPage } from "../../store/driver.ts";
 import type { SqlKeyValue } from "./sql-kv.ts";
 
 export type KvCall =
@@ -18,7 +18,7 @@ export type KvCall =
   | { op: "claimWith"; claim: KeyWrite; writes: KeyWrite[]; deletes?: string[] }
   | { op: "queryHistory"; prefix: string; filter: HistoryFilter };
 
-export type KvResult = string | null | (string | null)[] | boolean | ListPage | undefined;
+export type KvResult = string | null | (string | null)[] | boolean | ListPage | HistoryRow[] | undefined;
 
 /** Applies one call to the store; synchronous, so the object commits it before anything else runs. */
 export function applyKvCall(store: SqlKeyValue, call: KvCall): KvResult {
@@ -97,6 +97,6 @@ export function kvCallDriver(name: string, send: (call: KvCall) => Promise<KvRes
         cursor: opts.cursor ?? null,
         ...(opts.limit ? { limit: opts.limit } : {}),
       })) as ListPage,
-    queryHistory: async (prefix, filter) => (await send({ op: "queryHistory", prefix, filter })) as string[],
+    queryHistory: async (prefix, filter) => (await send({ op: "queryHistory", prefix, filter })) as HistoryRow[],
   };
 }

@@ -7,7 +7,7 @@
  * still arrive as key writes (`hist:` keys through the key-value facade), so the ledger commits a
  * final record in the same transaction as its done-key.
  */
-import type { HistoryFilter } from "../../store/driver.ts";
+import type { HistoryFilter, HistoryRow } from "../../store/driver.ts";
 import { historyKeyTime, parseHistoryKey } from "../../store/history-keys.ts";
 import type { SqlStorageLike } from "./sql-kv.ts";
 
@@ -77,8 +77,9 @@ export function putHistoryRow(sql: SqlStorageLike, key: string, value: string, e
 
 /** The query `queryHistory` runs, with its bindings (also what the plan tests explain). */
 export function historyQuery(prefix: string, filter: HistoryFilter, now: number): [string, (string | number)[]] {
-  const where = ["key >= ?", "key < ?"];
-  const bindings: (string | number)[] = [prefix, prefix + END];
+  const after = filter.after !== undefined && filter.after >= prefix;
+  const where = [after ? "key > ?" : "key >= ?", "key < ?"];
+  const bindings: (string | number)[] = [after ? filter.after! : prefix, prefix + END];
   const filtered = FILTERS.filter((column) => filter[column] !== undefined);
   for (const column of filtered) {
     where.push(`${column} = ?`);
@@ -88,14 +89,21 @@ export function historyQuery(prefix: string, filter: HistoryFilter, now: number)
   bindings.push(now, Math.max(1, Math.floor(filter.limit)));
   const index = historyIndexFor(filtered);
   return [
-    `SELECT value FROM history${index ? ` INDEXED BY ${index}` : ""} WHERE ${where.join(" AND ")} ORDER BY key LIMIT ?`,
+    `SELECT key, value FROM history${index ? ` INDEXED BY ${index}` : ""} WHERE ${
+      where.join(" AND ")
+    } ORDER BY key LIMIT ?`,
     bindings,
   ];
 }
 
-export function queryHistoryRows(sql: SqlStorageLike, prefix: string, filter: HistoryFilter, now: number): string[] {
+export function queryHistoryRows(
+  sql: SqlStorageLike,
+  prefix: string,
+  filter: HistoryFilter,
+  now: number,
+): HistoryRow[] {
   const [query, bindings] = historyQuery(prefix, filter, now);
-  return sql.exec(query, ...bindings).toArray().map((row) => String(row.value));
+  return sql.exec(query, ...bindings).toArray().map((row) => [String(row.key), String(row.value)]);
 }
 
 /** Status and finality from a record's JSON; nulls for a value that is not one. */

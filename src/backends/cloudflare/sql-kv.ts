@@ -9,7 +9,7 @@
  * commit (a history row included). Expired rows are hidden at once and deleted by `purgeExpired`
  * (the object's alarm).
  */
-import type { HistoryFilter, KeyWrite, ListOptions, ListPage, PutOptions } from "../../store/driver.ts";
+import type { HistoryFilter, HistoryRow, KeyWrite, ListOptions, ListPage, PutOptions } from "../../store/driver.ts";
 import { HISTORY_PREFIX } from "../../store/history-keys.ts";
 import { createHistoryTable, putHistoryRow, queryHistoryRows } from "./sql-history.ts";
 
@@ -146,7 +146,7 @@ export class SqlKeyValue {
   }
 
   /** The history records under `prefix` that match `filter`, newest first: one indexed query. */
-  queryHistory(prefix: string, filter: HistoryFilter): string[] {
+  queryHistory(prefix: string, filter: HistoryFilter): HistoryRow[] {
     return queryHistoryRows(this.#sql, prefix, filter, this.#now());
   }
 

@@ -13,6 +13,9 @@ import { correlationOf } from "../webhooks.ts";
 import type { AdminEnv, Guards } from "./guard.ts";
 import { executionView, healthCheckView, healthRecordView, taskResultView, taskView } from "./wire.ts";
 
+/** A history cursor (`next_before`): a record's key after the tenant, `<inverted time>:<kind>:<plugin>:<id>`. */
+const CURSOR = /^\d{13}:[a-z]+:[a-z0-9-]+:[^\s]{1,200}$/;
+
 export function taskRoutes(app: Hono<AdminEnv>, kernel: Kernel, scheduler: Scheduler, guards: Guards): void {
   const { token, tenant } = guards;
 
@@ -40,11 +43,20 @@ export function taskRoutes(app: Hono<AdminEnv>, kernel: Kernel, scheduler: Sched
     }
     const kind = oneOf(c.req.query("kind"), "kind", EXECUTION_KINDS);
     const status = oneOf(c.req.query("status"), "status", EXECUTION_STATUSES);
+    const before = c.req.query("before");
+    if (before !== undefined && !CURSOR.test(before)) {
+      refuse(400, "invalid-query", "before must be a next_before of an earlier answer", {
+        errors: [{ path: "before", message: "must be a next_before of an earlier answer" }],
+      });
+    }
     const plugin = c.req.query("plugin");
     if (plugin !== undefined) kernel.registry.require(plugin);
     await kernel.requireTenant(id);
-    const records = await kernel.history.list(id, { limit, kind, plugin, status });
-    return c.json({ executions: records.map(executionView) });
+    const page = await kernel.history.page(id, { limit, kind, plugin, status, before });
+    return c.json({
+      executions: page.records.map(executionView),
+      ...(page.next === null ? {} : { next_before: page.next }),
+    });
   });
 
   // Health checks now, as the scheduled cycle runs them (recorded, status changes notified): all of

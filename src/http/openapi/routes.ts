@@ -221,6 +221,7 @@ export const OPERATIONS: Operation[] = [
         schema: { enum: [...EXECUTION_STATUSES] },
         description: "only this status (combines with kind and plugin)",
       },
+      { name: "before", schema: { type: "string" }, description: "the next_before of the previous page" },
     ],
     ok: { 200: "ExecutionList" },
     errors: [400],

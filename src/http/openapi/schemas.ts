@@ -146,7 +146,10 @@ export const SCHEMAS: Record<string, Schema> = {
     status: int(),
     error: str,
   }, ["parent_span_id", "status", "error"]),
-  ExecutionList: closed({ executions: list(ref("Execution")) }),
+  ExecutionList: closed({
+    executions: list(ref("Execution")),
+    next_before: { ...str, description: "Pass as ?before= for the next (older) page; absent on the last page." },
+  }, ["next_before"]),
   Task: closed({
     task_id: str,
     plugin: str,
