@@ -242,8 +242,9 @@ export function createRuntime(config: RuntimeConfig): Runtime {
     deadLetters(messages) {
       return Promise.all(messages.map(async (message): Promise<ConsumeOutcome> => {
         if (!isWorkMessage(message) || message.kind !== "event") {
-          // Tick work is not lost with its message: the fan-out parked the job's index entry for the
-          // queue's lease (5 minutes), after which it comes due again and a tick takes it.
+          // Scheduled work is not lost with its message: the fan-out parked the job (its index entry, or
+          // on Cloudflare its state's next look) for the queue's lease (5 minutes), after which it comes
+          // due again and a tick or the tenant's alarm takes it.
           logger.warn("a dead-lettered queue message that is not an event was dropped", {
             message: JSON.stringify(message).slice(0, 200),
           });

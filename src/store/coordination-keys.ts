@@ -1,7 +1,8 @@
 /**
  * Which keys are coordination state (DESIGN §5), and whose: the tenant id in them. These belong
  * to the tenant's authority (a Durable Object on Cloudflare); every other key (tenant documents,
- * plugin config, sealed secrets, plugin data, the tick's due index) is read-mostly state for KV.
+ * plugin config, sealed secrets, plugin data, the Deno tick's due index, the Cloudflare safety net's
+ * cursor) is read-mostly state for KV.
  *
  * Each prefix below is followed by the tenant id (a UUID, 36 characters) and a `:`.
  */

@@ -8,9 +8,11 @@
  * unfinished event (its inbox marker's due time), a job (its next slot, pending retry or lease
  * end) and, at most daily, the clean-up of expired rows. When it fires, the object re-drives its
  * own unfinished events and runs its own due jobs through the same processor and scheduler the
- * Worker runs (scoped to this tenant), then re-arms in `finally`: nothing the object accepted or
- * scheduled depends on a scan elsewhere. Slot claims and run locks stay what decides, so an
- * alarm and a Cron tick that meet run a slot once.
+ * Worker runs (scoped to this tenant; with DVP_QUEUE most jobs are handed to the queue), then
+ * re-arms in `finally`: nothing the object accepted or scheduled depends on a scan elsewhere.
+ * There is no due index: the Cron tick only calls `ensureScheduled` on a page of objects to
+ * re-arm a lost alarm. Slot claims and run locks stay what decides, so an alarm and a queue
+ * consumer that meet run a slot once.
  */
 /// <reference path="./workers-module.d.ts" />
 import { DurableObject } from "cloudflare:workers";
