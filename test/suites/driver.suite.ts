@@ -18,6 +18,8 @@ export interface DriverUnderTest {
    * checks that keys vanish at their TTL. Cloudflare KV has no such clock and a 60 s minimum.
    */
   clock?: { advance(ms: number): void };
+  /** Where the suite's keys live (default `conf:`): the tenant object keeps `hist:` keys in their own table. */
+  keyPrefix?: string;
 }
 
 /** Code point order: what Cloudflare KV (UTF-8 bytes) and Deno KV use, unlike JS `<` on UTF-16. */
@@ -30,7 +32,7 @@ export function codePointCompare(a: string, b: string): number {
 
 export function driverSuite(h: Harness, target: DriverUnderTest): void {
   const { describe, it, expect } = h;
-  const ns = () => `conf:${crypto.randomUUID().slice(0, 8)}:`;
+  const ns = () => `${target.keyPrefix ?? "conf:"}${crypto.randomUUID().slice(0, 8)}:`;
   const putAll = async (driver: KVDriver, keys: string[], value = (k: string) => `v(${k})`) => {
     for (let i = 0; i < keys.length; i += 50) {
       await Promise.all(keys.slice(i, i + 50).map((k) => driver.put(k, value(k))));
@@ -42,7 +44,7 @@ export function driverSuite(h: Harness, target: DriverUnderTest): void {
     return out;
   };
 
-  describe(`KVDriver conformance: ${target.name} on ${h.runtime}`, () => {
+  describe(`KVDriver conformance: ${target.name}${target.keyPrefix ? ` (${target.keyPrefix} keys)` : ""} on ${h.runtime}`, () => {
     it("names itself and states whether putIfAbsent is atomic", async () => {
       const driver = await target.create();
       expect(driver.name).toBe(target.name);

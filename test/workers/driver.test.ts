@@ -91,11 +91,21 @@ describe("Cloudflare KV driver specifics", () => {
 // The tenant's Durable Object behind the same interface (its SQL key-value facade), through real
 // RPC stubs: what the Cloudflare backend routes each tenant's coordination keys to.
 const tenants = (env as { DVP_TENANT: TenantNamespaceLike }).DVP_TENANT;
+const tenantObject = () => {
+  const stub = tenants.get(tenants.idFromName(crypto.randomUUID()));
+  return kvCallDriver("tenant-object", (call) => stub.kv(call));
+};
 driverSuite({ describe, it, expect, runtime: "workerd" }, {
   name: "tenant-object",
   atomic: true,
-  create: () => {
-    const stub = tenants.get(tenants.idFromName(crypto.randomUUID()));
-    return kvCallDriver("tenant-object", (call) => stub.kv(call));
-  },
+  create: tenantObject,
+});
+
+// The same under `hist:`, which the object keeps in its history table: every operation answers
+// the same, whichever table holds the key.
+driverSuite({ describe, it, expect, runtime: "workerd" }, {
+  name: "tenant-object",
+  atomic: true,
+  keyPrefix: "hist:",
+  create: tenantObject,
 });
