@@ -84,6 +84,8 @@ export interface Runtime {
   tick(now?: Date): Promise<TickOutcome>;
   /** Queue deliveries: one outcome per message, ack or retry. */
   consume(messages: readonly unknown[]): Promise<ConsumeOutcome[]>;
+  /** The same, each message's outcome as soon as it is known (a slow plugin holds back no other message's ack). */
+  consumeEach(messages: readonly unknown[]): Promise<ConsumeOutcome>[];
   /**
    * Messages the queue stopped redelivering (a dead-letter queue's, Deno KV's undelivered keys):
    * the message's (event, plugin) pair gets a final "failed" record unless it has a final one
@@ -209,13 +211,16 @@ export function createRuntime(config: RuntimeConfig): Runtime {
       };
     },
     consume(messages) {
+      return Promise.all(this.consumeEach(messages));
+    },
+    consumeEach(messages) {
       // The event messages of one delivery go together, so that their events are read in one step.
       const eventAt: number[] = [];
       messages.forEach((m, i) => isWorkMessage(m) && m.kind === "event" && eventAt.push(i));
       const eventRuns = events.handleMessages(eventAt.map((i) => messages[i] as WorkMessage));
       const runs = new Array<Promise<void> | undefined>(messages.length);
       eventAt.forEach((at, j) => (runs[at] = eventRuns[j]));
-      return Promise.all(messages.map(async (message, i): Promise<ConsumeOutcome> => {
+      return messages.map(async (message, i): Promise<ConsumeOutcome> => {
         if (!isWorkMessage(message)) {
           // Retrying a message nobody can read would only fill the dead-letter queue later.
           logger.error("dropped a queue message of unknown shape", { message: JSON.stringify(message).slice(0, 200) });
@@ -237,7 +242,7 @@ export function createRuntime(config: RuntimeConfig): Runtime {
             ...(error instanceof RetryLaterError ? { retryDelaySeconds: error.delaySeconds } : {}),
           };
         }
-      }));
+      });
     },
     deadLetters(messages) {
       return Promise.all(messages.map(async (message): Promise<ConsumeOutcome> => {

@@ -11,7 +11,7 @@ import { type PluginFactory, type TenantObjectClass, tenantObjectClass } from ".
 import { ConfigurationError } from "../errors.ts";
 import { problem } from "../http/problem.ts";
 import type { Plugin } from "../plugin.ts";
-import { createRuntime, type Runtime, type RuntimeSettings } from "../runtime.ts";
+import { type ConsumeOutcome, createRuntime, type Runtime, type RuntimeSettings } from "../runtime.ts";
 
 export type { CloudflareEnv } from "../backends/cloudflare/backend.ts";
 export type { TenantObjectClass } from "../backends/cloudflare/tenant-object.ts";
@@ -119,12 +119,15 @@ export function createWorker(options: WorkerOptions = {}): CloudflareWorker {
       const runtime = runtimeFor(env);
       const bodies = batch.messages.map((m) => m.body);
       const deadLetters = batch.queue !== undefined && batch.queue === (env.DVP_DEAD_LETTER_QUEUE ?? "dvp-events-dlq");
-      const outcomes = await (deadLetters ? runtime.deadLetters(bodies) : runtime.consume(bodies));
-      outcomes.forEach((outcome, i) => {
+      const settle = (outcome: ConsumeOutcome, i: number) => {
         const message = batch.messages[i]!;
         if (outcome.ack) message.ack();
         else message.retry(outcome.retryDelaySeconds ? { delaySeconds: outcome.retryDelaySeconds } : undefined);
-      });
+      };
+      if (deadLetters) (await runtime.deadLetters(bodies)).forEach(settle);
+      // Each message acked or retried as soon as its own (event, plugin) is done: should the invocation end early
+      // (a slow plugin past its limit), the finished ones are not delivered again.
+      else await Promise.all(runtime.consumeEach(bodies).map((outcome, i) => outcome.then((o) => settle(o, i))));
     },
   };
 }

@@ -495,12 +495,48 @@ describe("the tenant object with DVP_QUEUE", () => {
     expect(finals).toEqual([expect.objectContaining({ plugin: "recorder", status: "succeeded" })]);
     expect(await objectKeys(tenant.id, "inbox:%")).toEqual([]);
   });
+  it("a slow plugin holds back no other plugin's ack: each (event, plugin) message is acked as it finishes", async () => {
+    const gated = new GatedPlugin();
+    const { worker, sent, env, send, tenant } = await queueWorker(gated);
+    const url = `${BASE}/v1/webhooks/${tenant.id}`;
+    expect((await send(await signedRequest(url, tenant.secret, eventBody(), { id: "msg_slow" }))).status).toBe(202);
+    expect(sent.map((m) => m.kind === "event" && m.plugin).sort()).toEqual(["gated", "recorder"]);
+
+    gated.close();
+    let opened = false;
+    const open = () => opened || (opened = true, gated.open());
+    // Should the recorder's ack wait for the gated plugin, the gate opens anyway (late) and the test fails.
+    const fallback = setTimeout(open, 5_000);
+    const settled: string[] = [];
+    let gatedWaitedAtAck: boolean | undefined;
+    const messages = sent.map((body) => ({
+      body,
+      ack() {
+        const plugin = body.kind === "event" ? body.plugin! : "";
+        settled.push(`ack ${plugin}`);
+        if (plugin === "recorder") {
+          gatedWaitedAtAck = gated.calls === 1 && !opened;
+          open();
+        }
+      },
+      retry: () => void settled.push("retry"),
+    }));
+    try {
+      await worker.queue({ queue: "dvp-events", messages }, env as never);
+    } finally {
+      clearTimeout(fallback);
+    }
+    expect(gatedWaitedAtAck).toBe(true);
+    expect(settled).toEqual(["ack recorder", "ack gated"]);
+  });
 });
 
-/** A worker with a DVP_QUEUE that keeps what is sent (counted env), and a tenant with the recorder enabled. */
-async function queueWorker() {
+/** A worker with a DVP_QUEUE that keeps what is sent (counted env), and a tenant with the recorder (and `also`) enabled. */
+async function queueWorker(also?: Plugin) {
   const recorders: RecorderPlugin[] = [];
-  const worker = createWorker({ plugins: () => [recorders[recorders.push(new RecorderPlugin()) - 1]!] });
+  const worker = createWorker({
+    plugins: () => [recorders[recorders.push(new RecorderPlugin()) - 1]!, ...(also ? [also] : [])],
+  });
   const sent: WorkMessage[] = [];
   const queue = {
     send: (body: WorkMessage) => (sent.push(body), Promise.resolve()),
@@ -510,6 +546,7 @@ async function queueWorker() {
   const send = sender(worker, env);
   const tenant = await createTenant(send);
   await enable(send, tenant, "recorder");
+  if (also) await enable(send, tenant, also.name);
   return { recorders, worker, sent, queue, env, costs, send, tenant };
 }
 
