@@ -352,9 +352,10 @@ export class KernelEventProcessor implements EventProcessor {
    * them whose final record is failed or timed out); each must be enabled and implement the event's
    * hook. Only plugins with a final record are reset: one without is still on its way (running, or
    * waiting for its retry) and ends on its own. Nothing is cleared before the replay is durable:
-   * with a queue, the message carries the reset and its consumer applies it once (per replay id);
-   * without one, the event's inbox marker is written first. Each replayed plugin gets its retries
-   * and ends in one new final record.
+   * with a queue, each replayed pair's message carries the reset and the first consumer applies it
+   * once (per replay id); the event's inbox marker is written first (but with a queue that keeps
+   * what it cannot deliver), so that the re-drive finishes a pair whose message was lost. Each
+   * replayed plugin gets its retries and ends in one new final record.
    */
   async replay(
     tenantId: string,
@@ -393,16 +394,18 @@ export class KernelEventProcessor implements EventProcessor {
     });
     if (again.length === 0) return { replayed: [] };
     const replay = { id: crypto.randomUUID(), plugins: again };
+    // The marker first (due after the whole event's slowest plugin, or the queue's re-drive): should
+    // this request die before the reset, the re-drive finds the event as it was, with its final
+    // records; should a replayed pair's message be lost after the reset, the re-drive sends it again.
+    const entries = stored.plugins.concat(again).map((p) => kernel.registry.get(p)).filter((e) => e !== undefined);
+    const due = this.queue ? this.#redriveDue(entries, 0) : this.#inboxDue(entries);
+    if (this.#markers) {
+      await driver.put(eventKeys.inbox(id, eventId), JSON.stringify({ due }), { ttlSeconds: this.#ttl });
+    }
     if (this.queue) {
       // One message per replayed plugin; each carries the whole reset, which the first delivered applies.
       await sendAll(this.queue, pairMessages(id, eventId, again, kernel.now(), replay));
     } else {
-      // The marker first (due after the whole event's slowest plugin): should this request die
-      // before the reset, the sweep finds the event as it was, with its final records.
-      const entries = stored.plugins.concat(again).map((p) => kernel.registry.get(p)).filter((e) => e !== undefined);
-      await driver.put(eventKeys.inbox(id, eventId), JSON.stringify({ due: this.#inboxDue(entries) }), {
-        ttlSeconds: this.#ttl,
-      });
       await applyReplay(this.kernel.driver, this.#ttl, id, eventId, replay);
       await this.#shared(id, eventId);
     }

@@ -445,6 +445,36 @@ export function eventsSuite(h: Harness, target: EventsTarget): void {
       expect(await marker()).toBeNull();
     });
 
+    it("a replayed pair whose message is lost after its reset is sent again by the re-drive, to one new record", async () => {
+      const t = await setup({ queue: true });
+      t.flaky.failNext = 3;
+      await t.events.accept(event("rl"));
+      for (let i = 0; i < 3; i++) await deliver(t, t.sent.slice(0, 2));
+      expect(await t.driver.get(eventKeys.inbox(TENANT, "rl"))).toBeNull(); // all final
+      expect(await t.events.replay(TENANT, "rl")).toEqual({ replayed: ["flaky"] });
+      // The replay's delivery applies the reset, then its invocation dies before the run is recorded;
+      // the queue never delivers it again.
+      const replayed = t.sent.at(-1)!;
+      const { putIfAbsent, claimWith } = t.kernel.driver;
+      const cut = () => Promise.reject(new Error("invocation cut off"));
+      Object.assign(t.kernel.driver, { putIfAbsent: cut, ...(claimWith ? { claimWith: cut } : {}) });
+      await t.events.handleMessage(replayed).catch(() => {});
+      Object.assign(t.kernel.driver, { putIfAbsent, ...(claimWith ? { claimWith } : {}) });
+      const raw = await t.driver.get(eventKeys.inbox(TENANT, "rl"));
+      expect(raw).not.toBeNull();
+      t.clock.now = (JSON.parse(raw!) as { due: number }).due;
+      const before = t.sent.length;
+      expect(await t.events.sweep(new Date(t.clock.now))).toEqual({ retried: 1 });
+      expect(t.sent.slice(before)).toEqual([expect.objectContaining({ eventId: "rl", plugin: "flaky" })]);
+      await t.events.handleMessage(t.sent.at(-1)!);
+      expect(finals(await t.kernel.history.list(TENANT, { kind: "hook" }), "rl")).toEqual([
+        "flaky:failed",
+        "flaky:succeeded",
+        "good:succeeded",
+      ]);
+      expect(await t.driver.get(eventKeys.inbox(TENANT, "rl"))).toBeNull();
+    });
+
     it("a pair the queue never finishes ends, after its re-drives, in one failed record", async () => {
       const t = await setup({ queue: true });
       await t.events.accept(event("never"));
