@@ -151,13 +151,19 @@ export class KernelScheduler implements Scheduler {
    * queue's lease first (compare-and-set: a job whose state moved meanwhile is someone else's now,
    * and is left out), so the alarm does not offer it again while the consumer has it; if the
    * message is lost, the job comes due again when that lease ends. Slot claims keep the run once
-   * however often it is delivered. Jobs the queue refused are returned, to run here.
+   * however often it is delivered. Jobs the queue refused, or that could not be parked (a store
+   * without compare-and-set), are returned, to run here.
    */
   async #handToQueue(states: JobState[], nowMs: number): Promise<{ sent: number; unsent: JobState[] }> {
     const { store, options, kernel } = this.#deps;
     const parked = (minuteOf(nowMs) + options.queueLeaseMinutes) * 60_000;
     const handed: JobState[] = [];
-    for (const state of states) if (await store.lookAgain(state, [parked])) handed.push(state);
+    const here: JobState[] = []; // where the job cannot be parked, the alarm runs it
+    for (const state of states) {
+      const placed = await store.lookAgain(state, [parked]);
+      if (placed === "placed") handed.push(state);
+      else if (placed === "cannot") here.push(state);
+    }
     const slot = new Date(parked).toISOString();
     let sent = 0;
     try {
@@ -171,7 +177,7 @@ export class KernelScheduler implements Scheduler {
         sent,
       });
     }
-    return { sent, unsent: handed.slice(sent) };
+    return { sent, unsent: [...here, ...handed.slice(sent)] };
   }
 
   async runNow(tenantId: string, taskId: string, options: { correlationId?: string | null } = {}): Promise<TaskResult> {

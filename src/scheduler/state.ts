@@ -182,30 +182,34 @@ export class JobStore {
    * Ask for a look at the job at each of `times` (nulls ignored) without taking over its state:
    * a run elsewhere owns it, or the queue is about to deliver it. With a due index, one entry per
    * time (`seen` are the entries the caller came from). Without one, the earliest time goes into
-   * the state's `dueMinute` by compare-and-set against the copy this store read: if the state
-   * moved meanwhile, whoever moved it placed its own `dueMinute`, and false is returned.
+   * the state's `dueMinute` by compare-and-set against the copy this store read: "moved" when the
+   * state changed meanwhile (whoever changed it placed its own `dueMinute`), "cannot" where no
+   * compare-and-set is possible (nothing is written then: a plain write could undo a run's).
    */
-  async lookAgain(state: JobState, times: readonly (number | null)[], seen: readonly number[] = []): Promise<boolean> {
+  async lookAgain(
+    state: JobState,
+    times: readonly (number | null)[],
+    seen: readonly number[] = [],
+  ): Promise<"placed" | "moved" | "cannot"> {
     const known = times.filter((t): t is number => t !== null);
     if (this.#indexed) {
       // No time at all still drops the entries the caller came from.
       for (const [i, nextDue] of (known.length ? known : [null]).entries()) {
         await this.placeIndex({ ...state, nextDue, retry: null, running: null, dueMinute: null }, i === 0 ? seen : []);
       }
-      return true;
+      return "placed";
     }
-    if (!known.length) return true;
+    if (!known.length) return "placed";
     const minute = minuteAtOrAfter(Math.min(...known));
-    if (minute === state.dueMinute) return true;
+    if (minute === state.dueMinute) return "placed";
     const key = schedKeys.state(state.tenantId, state.jobId);
     const raw = this.#raw.get(state);
-    if (raw === undefined || !this.#driver.putIfUnchanged || !comparesAt(this.#driver, key)) return false;
-    const next = { ...state, dueMinute: minute };
-    const text = JSON.stringify(next);
-    if (!(await this.#driver.putIfUnchanged(key, raw, text))) return false;
+    if (raw === undefined || !this.#driver.putIfUnchanged || !comparesAt(this.#driver, key)) return "cannot";
+    const text = JSON.stringify({ ...state, dueMinute: minute });
+    if (!(await this.#driver.putIfUnchanged(key, raw, text))) return "moved";
     state.dueMinute = minute;
     this.#raw.set(state, text);
-    return true;
+    return "placed";
   }
 
   async readClaim(state: JobState, slot: number, attempt: number | string): Promise<string | null> {

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { createKernel, createScheduler, type ExecutionRecord } from "../../src/entries/runtime.ts";
+import { createKernel, createScheduler, type ExecutionRecord, type Kernel } from "../../src/entries/runtime.ts";
+import type { WorkMessage } from "../../src/queue.ts";
 import { createMemoryDriver } from "../../src/entries/drivers.ts";
 import {
   Plugin,
@@ -41,15 +42,18 @@ class Coin extends Plugin implements ScheduledTaskHooks {
   }
 }
 
+/** When a tick or alarm comes (minutes and seconds after 00:00), how many at once, and whether the next overlaps it. */
+const WAKE_UPS = {
+  minute: fc.integer({ min: 0, max: 180 }),
+  second: fc.integer({ min: 0, max: 59 }),
+  copies: fc.integer({ min: 1, max: 3 }),
+  overlap: fc.boolean(),
+};
+
 describe("scheduler invariants under random ticks (duplicated, concurrent, late, missing)", () => {
   it("one attempt per (slot, attempt), consecutive attempts, at most one final record per slot, no overlap", async () => {
     const tickGroups = fc.array(
-      fc.record({
-        minute: fc.integer({ min: 0, max: 180 }),
-        second: fc.integer({ min: 0, max: 59 }),
-        copies: fc.integer({ min: 1, max: 3 }),
-        overlap: fc.boolean(),
-      }),
+      fc.record(WAKE_UPS),
       { minLength: 1, maxLength: 60 },
     );
     await fc.assert(
@@ -76,28 +80,108 @@ describe("scheduler invariants under random ticks (duplicated, concurrent, late,
           else await done;
         }
         await Promise.all(inFlight.map((g) => g.done));
-        const records = (await kernel.history.list(TENANT, { kind: "task", limit: 500 })) as ExecutionRecord[];
-        const seen = new Set<string>();
-        for (const run of plugin.runs) {
-          const id = `${run.slot}#${run.attempt}`;
-          expect(seen.has(id)).toBe(false);
-          seen.add(id);
-        }
-        expect(plugin.overlapped).toBe(false);
-        const bySlot = new Map<string, ExecutionRecord[]>();
-        for (const r of records) bySlot.set(r.scheduledTime!, [...(bySlot.get(r.scheduledTime!) ?? []), r]);
-        for (const [, list] of bySlot) {
-          expect(list.filter((r) => r.final)).toHaveLength(list.some((r) => r.final) ? 1 : 0);
-          const attempts = list.filter((r) => r.status !== "skipped").map((r) => r.attempt!).sort((a, b) => a - b);
-          const ranAttempts = [...new Set(attempts)];
-          expect(ranAttempts).toEqual(ranAttempts.map((_, i) => i + 1)); // 1, 2, 3 … without gaps
-          expect(Math.max(0, ...attempts)).toBeLessThanOrEqual(3); // maxRetries 2
-        }
-        // Every attempt that ran left exactly one record (a superseded retry adds its final record).
-        const attemptRecords = records.filter((r) => r.status !== "skipped" && !r.reason?.startsWith("gave up"));
-        expect(attemptRecords).toHaveLength(plugin.runs.length);
+        await expectInvariants(kernel, plugin);
       }),
       { numRuns: 60 },
     );
+  });
+
+  it("the same without a due index: random alarms (doubled, concurrent) fanning out to a queue that redelivers", async () => {
+    const alarms = fc.array(
+      fc.record({
+        ...WAKE_UPS,
+        // What the queue does with the messages sent so far: nothing yet, deliver them, or deliver them twice.
+        deliver: fc.constantFrom(0, 1, 2),
+        lose: fc.boolean(),
+      }),
+      { minLength: 1, maxLength: 60 },
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        alarms,
+        fc.array(fc.boolean(), { maxLength: 80 }),
+        fc.constantFrom(0, 1),
+        async (groups, outcomes, inline) => {
+          let time = Date.parse("2026-01-05T00:00:30Z");
+          const plugin = new Coin();
+          plugin.outcomes = [...outcomes];
+          const sent: WorkMessage[] = [];
+          const queue = { send: (m: WorkMessage) => Promise.resolve(void sent.push(m)) };
+          const kernel = createKernel({ plugins: [plugin], now: () => time, log: { level: "error" } });
+          const scheduler = createScheduler(kernel, {
+            random: () => 0.5,
+            dueIndex: false,
+            queue,
+            maxInlinePerAlarm: inline,
+          });
+          await kernel.putTenant(TENANT, { slug: "coin", plan: "free" });
+          await kernel.enable(TENANT, "coin");
+          const sorted = [...groups].sort((a, b) => a.minute - b.minute || a.second - b.second);
+          let inFlight: { at: number; done: Promise<unknown> }[] = [];
+          for (const { minute, second, copies, overlap, deliver, lose } of sorted) {
+            time = Date.parse("2026-01-05T00:00:00Z") + minute * 60_000 + second * 1000;
+            await Promise.all(inFlight.filter((g) => g.at < time - 10 * 60_000).map((g) => g.done));
+            inFlight = inFlight.filter((g) => g.at >= time - 10 * 60_000);
+            const at = time;
+            const batch = sent.splice(0);
+            const work = [
+              ...Array.from({ length: copies }, () => scheduler.runTenant(TENANT, new Date(at))),
+              ...(lose
+                ? []
+                : Array.from({ length: deliver }, () => batch).flat().map((m) => scheduler.handleMessage(m))),
+            ];
+            const done = Promise.all(work);
+            if (overlap) inFlight.push({ at, done });
+            else await done;
+          }
+          await Promise.all(inFlight.map((g) => g.done));
+          for (const m of sent.splice(0)) await scheduler.handleMessage(m);
+          await expectInvariants(kernel, plugin);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
+
+/** One attempt per (slot, attempt), no overlap, at most one final record per slot, consecutive attempts. */
+async function expectInvariants(kernel: Kernel, plugin: Coin): Promise<void> {
+  const records = (await kernel.history.list(TENANT, { kind: "task", limit: 500 })) as ExecutionRecord[];
+  const seen = new Set<string>();
+  for (const run of plugin.runs) {
+    const id = `${run.slot}#${run.attempt}`;
+    expect(seen.has(id)).toBe(false);
+    seen.add(id);
+  }
+  expect(plugin.overlapped).toBe(false);
+  const bySlot = new Map<string, ExecutionRecord[]>();
+  for (const r of records) bySlot.set(r.scheduledTime!, [...(bySlot.get(r.scheduledTime!) ?? []), r]);
+  for (const [, list] of bySlot) {
+    expect(list.filter((r) => r.final)).toHaveLength(list.some((r) => r.final) ? 1 : 0);
+    const attempts = list.filter((r) => r.status !== "skipped").map((r) => r.attempt!).sort((a, b) => a - b);
+    const ranAttempts = [...new Set(attempts)];
+    expect(ranAttempts).toEqual(ranAttempts.map((_, i) => i + 1)); // 1, 2, 3 … without gaps
+    expect(Math.max(0, ...attempts)).toBeLessThanOrEqual(3); // maxRetries 2
+  }
+  // Every attempt that ran left exactly one record (a superseded retry adds its final record).
+  const attemptRecords = records.filter((r) => r.status !== "skipped" && !r.reason?.startsWith("gave up"));
+  expect(attemptRecords).toHaveLength(plugin.runs.length);
+}
+
+describe("fan-out from an alarm where the store cannot compare and set", () => {
+  it("the alarm runs the jobs it cannot park itself, rather than send them and find them due again at once", async () => {
+    const inner = createMemoryDriver();
+    const { putIfUnchanged: _p, deleteIfUnchanged: _d, ...driver } = inner;
+    const plugin = new Coin();
+    const sent: WorkMessage[] = [];
+    let time = Date.parse("2026-01-05T00:04:30Z");
+    const kernel = createKernel({ driver, plugins: [plugin], now: () => time, log: { level: "error" } });
+    const queue = { send: (m: WorkMessage) => Promise.resolve(void sent.push(m)) };
+    const scheduler = createScheduler(kernel, { dueIndex: false, queue, maxInlinePerAlarm: 0 });
+    await kernel.putTenant(TENANT, { slug: "coin", plan: "free" });
+    await kernel.enable(TENANT, "coin");
+    time = Date.parse("2026-01-05T00:05:00Z");
+    expect(await scheduler.runTenant(TENANT, new Date(time))).toMatchObject({ due: 1, ran: 1, enqueued: 0 });
+    expect(sent).toEqual([]);
   });
 });
