@@ -7,7 +7,7 @@ export { createKernel, generateWebhookSecret, Kernel } from "../kernel.ts";
 export type { DispatchResult, KernelOptions, PluginStateListener, TenantInput } from "../kernel.ts";
 export { consoleSink, getLogger, LogConfig, redact } from "../logger.ts";
 export type { PluginState, TenantRecord } from "../store/tenants.ts";
-export type { ExecutionKind, ExecutionRecord, ExecutionStatus, HistoryQuery } from "../store/history.ts";
+export type { ExecutionKind, ExecutionRecord, ExecutionStatus, HistoryPage, HistoryQuery } from "../store/history.ts";
 export { generateMasterKey, parseMasterKeys } from "../crypto/master-keys.ts";
 export type { MasterKeyring } from "../crypto/master-keys.ts";
 export { createScheduler, scheduleText } from "../scheduler/index.ts";
