@@ -22,7 +22,7 @@ import { sendAll, type WorkQueue } from "../queue.ts";
 import type { KVDriver } from "../store/driver.ts";
 import { eventKeys } from "./keys.ts";
 import { pairMessages } from "./messages.ts";
-import type { StoredEvent } from "./stored-event.ts";
+import { encodeStoredEvent, type StoredEvent } from "./stored-event.ts";
 
 export interface AcceptDeps {
   driver: KVDriver;
@@ -42,7 +42,7 @@ export async function commitAccept(
 
   if (queue?.claimAndSend) {
     // One atomic step: claimed and sent, or neither, so a duplicate needs no second message.
-    return queue.claimAndSend({ key: eventKey, value: JSON.stringify(stored), ttlSeconds }, messages());
+    return queue.claimAndSend({ key: eventKey, value: encodeStoredEvent(stored), ttlSeconds }, messages());
   }
   const claimed = await commitEvent(driver, ttlSeconds, stored, inboxDue);
   if (!queue) return claimed;
@@ -71,7 +71,7 @@ export async function commitAccept(
  */
 function commitEvent(driver: KVDriver, ttlSeconds: number, stored: StoredEvent, inboxDue: () => number) {
   const ttl = { ttlSeconds };
-  const claim = { key: eventKeys.event(stored.event.tenantId, stored.event.id), value: JSON.stringify(stored) };
+  const claim = { key: eventKeys.event(stored.event.tenantId, stored.event.id), value: encodeStoredEvent(stored) };
   // No plugin to run: nothing to re-drive, so no marker; the event is kept for dedupe and replay.
   if (stored.plugins.length === 0) return driver.putIfAbsent(claim.key, claim.value, ttl);
   const marker = {

@@ -30,7 +30,7 @@ import { type DueEvent, listDueInbox } from "./sweep.ts";
 import { type EventMessage, pairMessages } from "./messages.ts";
 import { commitAccept } from "./accept.ts";
 import { type DoneMarker, EventLedger, readDone } from "./ledger.ts";
-import { EVENT_HOOKS, RetryLaterError, type StoredEvent } from "./stored-event.ts";
+import { decodeStoredEvent, EVENT_HOOKS, RetryLaterError, type StoredEvent } from "./stored-event.ts";
 import type { AcceptResult, ContentEvent, EventProcessor } from "./types.ts";
 
 export interface EventProcessorOptions {
@@ -327,7 +327,7 @@ export class KernelEventProcessor implements EventProcessor {
     const inbox = eventKeys.inbox(tenantId, eventId);
     const raw = await driver.get(eventKeys.event(tenantId, eventId));
     if (raw === null) return driver.delete(inbox); // past retention, or its claim was released
-    const stored = JSON.parse(raw) as StoredEvent;
+    const stored = decodeStoredEvent(raw, tenantId, eventId);
     const progress = await this.#ledger.readProgress(tenantId, eventId, stored.plugins);
     const open = stored.plugins.filter((name) => progress.get(name)!.done === null);
     if (open.length === 0) return driver.delete(inbox);
@@ -370,7 +370,7 @@ export class KernelEventProcessor implements EventProcessor {
     if (raw === null) {
       throw new KernelError("ERR_EVENT_NOT_FOUND", `event ${eventId} is not kept any more (or never arrived)`);
     }
-    const stored = JSON.parse(raw) as StoredEvent;
+    const stored = decodeStoredEvent(raw, id, eventId);
     const tenant = await kernel.requireTenant(id);
     const runnable = (name: string) =>
       tenant.plugins[name]?.enabled === true && kernel.registry.get(name)?.hooks.has(stored.hook) === true;
@@ -422,7 +422,7 @@ export class KernelEventProcessor implements EventProcessor {
     const id = tenantId.toLowerCase();
     const raw = await this.kernel.driver.get(eventKeys.event(id, eventId));
     if (raw === null) return { finalized: [] }; // past retention, or never claimed: nothing is waiting for it
-    const stored = JSON.parse(raw) as StoredEvent;
+    const stored = decodeStoredEvent(raw, id, eventId);
     const progress = await this.#ledger.readProgress(id, eventId, stored.plugins);
     const names = plugin === undefined ? stored.plugins : stored.plugins.filter((p) => p === plugin);
     return { finalized: await this.#finalizeOpen(stored, names, progress, reason) };
@@ -476,7 +476,7 @@ export class KernelEventProcessor implements EventProcessor {
       await driver.delete(eventKeys.inbox(id, eventId));
       return { done: true, pending: 0, retryInSeconds: 0, missing: true };
     }
-    const stored = JSON.parse(raw) as StoredEvent;
+    const stored = decodeStoredEvent(raw, id, eventId);
     const tenant = await this.kernel.getTenant(id);
     if (!tenant) {
       // On an eventually consistent store, a tenant created a moment ago in another location may

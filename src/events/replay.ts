@@ -5,7 +5,7 @@
  */
 import type { KVDriver } from "../store/driver.ts";
 import { eventKeys } from "./keys.ts";
-import type { StoredEvent } from "./stored-event.ts";
+import { decodeStoredEvent, encodeStoredEvent } from "./stored-event.ts";
 
 /**
  * A replay's reset, applied once per replay id (a redelivered replay message must not clear the
@@ -28,11 +28,11 @@ export async function applyReplay(
   const eventKey = eventKeys.event(id, eventId);
   const raw = await driver.get(eventKey);
   if (raw === null) return; // past retention: nothing left to run
-  const stored = JSON.parse(raw) as StoredEvent;
+  const stored = decodeStoredEvent(raw, id, eventId);
   const added = replay.plugins.filter((p) => !stored.plugins.includes(p));
   if (added.length) {
     stored.plugins = [...stored.plugins, ...added];
-    await driver.put(eventKey, JSON.stringify(stored), ttl);
+    await driver.put(eventKey, encodeStoredEvent(stored), ttl);
   }
   for (const plugin of replay.plugins) {
     await driver.delete(eventKeys.done(id, eventId, plugin));

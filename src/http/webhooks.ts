@@ -57,7 +57,7 @@ export function webhookRoutes(deps: HttpDeps): Hono {
       ...parsed,
       correlationId: correlationOf(c.req.raw.headers),
       receivedAt: new Date(deps.kernel.now()).toISOString(),
-      trace: acceptSpan(c.req.raw.headers, "POST /v1/webhooks/{tenant_id}", arrived),
+      trace: acceptSpan(c.req.raw.headers, arrived),
     };
     let result;
     try {

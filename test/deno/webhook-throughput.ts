@@ -11,8 +11,15 @@
  * each event durable in Deno KV (the least the contract allows), so the report separates the
  * kernel's own cost from the price of a POST and of durability.
  *
+ * Beside the throughput it reports the servers' CPU per request (this process less the load worker's
+ * thread, from /proc): on a shared machine other work moves each round's throughput far more than
+ * what a request costs. The body's size matters on Deno KV: a stored row over about 1000 bytes
+ * (key and value) takes a 4 KiB SQLite overflow page of its own, for the kernel and the
+ * hand-written receiver alike; BENCH_CONTENT_BYTES moves the body across that line.
+ *
  * Options (env): BENCH_REQUESTS (default 20000), BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32),
- * BENCH_ROUNDS (default 2: each server is measured that many times, taking turns).
+ * BENCH_ROUNDS (default 2: each server is measured that many times, taking turns), BENCH_CONTENT_BYTES
+ * (default 512: the length of the content's body text).
  */
 import { Hono } from "hono";
 import { startDeno } from "../../src/adapters/deno.ts";
@@ -21,6 +28,7 @@ import { webhookHeaders } from "../../src/http/standard-webhooks.ts";
 const REQUESTS = Number(Deno.env.get("BENCH_REQUESTS") ?? 20_000);
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 32);
+const CONTENT_BYTES = Number(Deno.env.get("BENCH_CONTENT_BYTES") ?? 512);
 const WARMUP = 500;
 
 interface Job {
@@ -38,6 +46,22 @@ interface LoadResult {
   statuses: Record<string, number>;
   /** Connections the server closed, so the client had to open another (keep-alive not kept). */
   reconnects: number;
+  /**
+   * CPU seconds the servers' side of this process spent meanwhile (every thread but the load
+   * worker's: the isolate, Deno KV's, the HTTP and GC threads), or null where /proc cannot tell.
+   */
+  serverCpu: number | null;
+}
+
+/** CPU seconds (user + system) of `/proc/<what>/stat`, or null off Linux. */
+function procCpu(what: string): number | null {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${what}/stat`);
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
+  } catch {
+    return null;
+  }
 }
 
 // Answers are read by content-length (every server here sends one). An answer that says
@@ -114,7 +138,14 @@ self.onmessage = async ({ data: job }) => {
     conn.close();
   };
   await Promise.all(Array.from({ length: job.connections }, loop));
-  self.postMessage({ ok, failed, reconnects, seconds: (performance.now() - start) / 1000, statuses });
+  // This thread's own CPU, for the caller to subtract from the process's: what is left is the servers'.
+  let clientCpu = null;
+  try {
+    const stat = Deno.readTextFileSync("/proc/thread-self/stat");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    clientCpu = (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch { /* not Linux */ }
+  self.postMessage({ ok, failed, reconnects, seconds: (performance.now() - start) / 1000, statuses, clientCpu });
 };`;
 
 /** HTTP/1.1 bytes of each request, made before the load starts (as autocannon does). */
@@ -138,10 +169,17 @@ function load(job: Job): Promise<LoadResult> {
   const url = URL.createObjectURL(new Blob([workerSource], { type: "application/javascript" }));
   const worker = new Worker(url, { type: "module" });
   const { hostname, port } = new URL(job.url);
+  const requests = serialise(job);
+  const cpuBefore = procCpu("self");
   return new Promise((resolve, reject) => {
     worker.onmessage = ({ data }) => {
+      const cpuAfter = procCpu("self");
       worker.terminate();
-      resolve(data as LoadResult);
+      const { clientCpu, ...result } = data as Omit<LoadResult, "serverCpu"> & { clientCpu: number | null };
+      const serverCpu = cpuBefore === null || cpuAfter === null || clientCpu === null
+        ? null
+        : cpuAfter - cpuBefore - clientCpu;
+      resolve({ ...result, serverCpu });
     };
     worker.onerror = (event) => {
       event.preventDefault();
@@ -151,7 +189,7 @@ function load(job: Job): Promise<LoadResult> {
     worker.postMessage({
       hostname,
       port: Number(port),
-      requests: serialise(job),
+      requests,
       connections: job.connections,
       seconds: job.seconds,
     });
@@ -231,7 +269,7 @@ const floorUrl = `http://127.0.0.1:${floorServer.addr.port}/`;
 const body = JSON.stringify({
   type: "content.published",
   timestamp: new Date().toISOString(),
-  data: { content_id: "post-1", content: { title: "Benchmark", body: "x".repeat(512) }, metadata: { a: 1 } },
+  data: { content_id: "post-1", content: { title: "Benchmark", body: "x".repeat(CONTENT_BYTES) }, metadata: { a: 1 } },
 });
 
 async function signedRequests(n: number): Promise<Job["requests"]> {
@@ -274,6 +312,7 @@ function merge(runs: LoadResult[]): LoadResult & { runs: number[] } {
     failed: sum((r) => r.failed),
     seconds: sum((r) => r.seconds),
     reconnects: sum((r) => r.reconnects),
+    serverCpu: runs.some((r) => r.serverCpu === null) ? null : sum((r) => r.serverCpu!),
     statuses,
     runs: runs.map((r) => Math.round(rps(r))),
   };
@@ -302,10 +341,14 @@ const webhook = merge(results.webhook);
 const helloPost = merge(results.post);
 const durable = merge(results.durable);
 
-// Let the consumer drain what was accepted (bounded), so closing the KV does not cut it off.
-const accepted = WARMUP + webhook.ok;
+// Let the consumer drain what was accepted (bounded), so closing the KV does not cut it off: until
+// no delivery has come for half a second. With no plugin enabled, an accepted event sends no
+// message (one per (event, plugin)), so there is nothing to wait for.
 const drainStart = performance.now();
-while (consumed < accepted && performance.now() - drainStart < 60_000) await new Promise((r) => setTimeout(r, 50));
+for (let seen = -1; seen !== consumed && performance.now() - drainStart < 60_000;) {
+  seen = consumed;
+  await new Promise((r) => setTimeout(r, 500));
+}
 const drainSeconds = (performance.now() - drainStart) / 1000;
 
 const helloRps = rps(helloGet);
@@ -313,6 +356,14 @@ const helloPostRps = rps(helloPost);
 const webhookRps = rps(webhook);
 const durableRps = rps(durable);
 const ratio = webhookRps / helloRps;
+/** The servers' CPU per answered request, in µs (null off Linux). */
+const cpuPer = (r: LoadResult) => r.serverCpu === null ? null : Math.round((r.serverCpu * 1e6) / Math.max(r.ok, 1));
+const cpu = {
+  hello: cpuPer(helloGet),
+  webhook: cpuPer(webhook),
+  hello_post: cpuPer(helloPost),
+  durable: cpuPer(durable),
+};
 console.log(JSON.stringify(
   {
     benchmark: "signed webhook → 2xx on Deno.serve vs bare Hono hello-world",
@@ -329,6 +380,13 @@ console.log(JSON.stringify(
     ratio: Number(ratio.toFixed(3)),
     ratio_to_same_posts: Number((webhookRps / helloPostRps).toFixed(3)),
     ratio_to_hand_written_durable: Number((webhookRps / durableRps).toFixed(3)),
+    // The servers' CPU per request (this process, less the load worker's thread), and the
+    // hand-written receiver's over the kernel's: on a shared machine, where other work moves the
+    // throughput of each round, the CPU each request costs moves much less.
+    server_cpu_us_per_request: cpu,
+    cpu_ratio_to_hand_written_durable: cpu.webhook && cpu.durable
+      ? Number((cpu.durable / cpu.webhook).toFixed(3))
+      : null,
     webhook_statuses: webhook.statuses,
     hand_written_durable_statuses: durable.statuses,
     // Sockets the servers closed after an answer: 0 while Deno keeps HTTP/1.1 keep-alive after a body.

@@ -9,6 +9,10 @@ import { createHttpClient } from "../../src/entries/client.ts";
 import { createMemoryDriver } from "../../src/entries/drivers.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { parseTraceparent } from "../../src/trace/ids.ts";
+import { ACCEPT_SPAN_NAME, packAcceptSpan, unpackAcceptSpan } from "../../src/trace/accept.ts";
+import type { TraceSpan } from "../../src/trace/span.ts";
+import { decodeStoredEvent, encodeStoredEvent, type StoredEvent } from "../../src/events/stored-event.ts";
+import type { ContentEvent } from "../../src/events/types.ts";
 import { eventBody, signAdminToken, signedRequest } from "../fixtures/webhook-kit.ts";
 
 const ENV = {
@@ -208,5 +212,54 @@ describe("traces", () => {
     await http.request({ url: "http://upstream.test/x", signal: new AbortController().signal });
     await http.request({ url: "http://upstream.test/x" });
     expect(seen).toEqual([null, null]);
+  });
+});
+
+describe("the accept span in the stored event", () => {
+  const span = (extra: Partial<TraceSpan> = {}): TraceSpan => ({
+    kind: "accept",
+    name: ACCEPT_SPAN_NAME,
+    traceId: TRACE,
+    spanId: "b7ad6b7169203331",
+    startMs: 1_796_539_555_816,
+    durationMs: 12,
+    ...extra,
+  });
+  const event: ContentEvent = {
+    id: "msg_1",
+    tenantId: "3f1c1e6e-9a55-4c1e-8f38-0d8b1f6f7a10",
+    type: "content.published",
+    timestamp: "2026-11-24T00:00:00Z",
+    contentId: "post-1",
+    content: { title: "Hello" },
+    correlationId: null,
+    receivedAt: "2026-11-24T00:00:01.000Z",
+  };
+
+  it("is packed into a short text and read back whole, with or without the sender's parent", () => {
+    for (const s of [span(), span({ parentSpanId: PARENT, flags: "00" })]) {
+      const packed = packAcceptSpan(s);
+      expect(packed.length).toBeLessThan(JSON.stringify(s).length / 2);
+      expect(unpackAcceptSpan(packed)).toEqual(s);
+    }
+    expect(unpackAcceptSpan("not a span")).toBeUndefined();
+  });
+
+  it("comes back from the stored text with the event, which leaves out what its key says", () => {
+    const stored: StoredEvent = { v: 1, event: { ...event, trace: span() }, hook: "contentPublished", plugins: ["a"] };
+    const text = encodeStoredEvent(stored);
+    expect(text).not.toContain(event.tenantId);
+    expect(text).not.toContain('"msg_1"');
+    expect(decodeStoredEvent(text, event.tenantId, event.id)).toEqual(stored);
+  });
+
+  it("is read from events stored in the earlier shape (every field, the span as an object)", () => {
+    const earlier = {
+      v: 1,
+      event: { ...event, correlationId: "c-1", trace: span() },
+      hook: "contentPublished",
+      plugins: [],
+    };
+    expect(decodeStoredEvent(JSON.stringify(earlier), event.tenantId, event.id)).toEqual(earlier);
   });
 });
