@@ -8,7 +8,7 @@
  * read followed by a write, NOT atomic: two isolates can both "win" a claim. Callers that need
  * a real compare-and-set check `driver.atomic` and key state so each key has one writer.
  */
-import type { KVDriver, ListOptions, ListPage, PutOptions } from "./driver.ts";
+import { type KVDriver, type ListOptions, type ListPage, type PutOptions, ttlMs } from "./driver.ts";
 
 /** The part of a `KVNamespace` binding this driver uses. */
 export interface KVNamespaceLike {
@@ -30,9 +30,7 @@ const LIST_MAX = 1000;
 
 /** Whole seconds, at least 60: what Cloudflare KV accepts for a requested TTL. */
 export function cloudflareTtl(ttlSeconds: number): number {
-  if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
-    throw new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`);
-  }
+  ttlMs(ttlSeconds); // refuses what every driver refuses
   return Math.max(CLOUDFLARE_MIN_TTL_SECONDS, Math.ceil(ttlSeconds));
 }
 

@@ -13,7 +13,7 @@
  * carry their deadline and reads hide them once it has passed.
  */
 import { KernelError } from "../errors.ts";
-import type { KVDriver, ListOptions, ListPage, PutOptions } from "./driver.ts";
+import { type KVDriver, type ListOptions, type ListPage, type PutOptions, ttlMs } from "./driver.ts";
 
 /** `Deno.KvKey`: the driver only ever writes one string part. */
 type DenoKey = readonly (string | number | bigint | boolean | symbol | Uint8Array)[];
@@ -84,10 +84,7 @@ export function createDenoKVDriver(kv: DenoKvLike, options: DenoKVDriverOptions 
   };
   const encode = (value: string, opts?: PutOptions): [unknown, { expireIn: number } | undefined] => {
     if (opts?.ttlSeconds === undefined) return [value, undefined];
-    if (!Number.isFinite(opts.ttlSeconds) || opts.ttlSeconds <= 0) {
-      throw new RangeError(`ttlSeconds must be a positive number, got ${opts.ttlSeconds}`);
-    }
-    const ms = Math.ceil(opts.ttlSeconds * 1000);
+    const ms = ttlMs(opts.ttlSeconds);
     return [{ v: value, exp: now() + ms } satisfies Expiring, { expireIn: ms }];
   };
 

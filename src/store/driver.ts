@@ -109,6 +109,30 @@ export async function* listAll(driver: KVDriver, prefix: string, pageSize = 1000
 }
 
 /** Whether `driver` can compare-and-set (`putIfUnchanged`, `deleteIfUnchanged`) at `key`. */
+/**
+ * A requested TTL in milliseconds. Every driver refuses the same values the same way (the
+ * conformance suite checks it): a RangeError unless the TTL is a positive, finite number.
+ */
+export function ttlMs(ttlSeconds: number): number {
+  if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
+    throw new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`);
+  }
+  return Math.ceil(ttlSeconds * 1000);
+}
+
+/** The RangeError `ttlMs` throws for the first refused TTL among `writes`; null when all are fine. */
+export function ttlProblem(...writes: (PutOptions | undefined)[]): RangeError | null {
+  for (const w of writes) {
+    if (w?.ttlSeconds === undefined) continue;
+    try {
+      ttlMs(w.ttlSeconds);
+    } catch (error) {
+      return error as RangeError;
+    }
+  }
+  return null;
+}
+
 export function comparesAt(driver: KVDriver, key: string): boolean {
   return driver.putIfUnchanged !== undefined && driver.deleteIfUnchanged !== undefined &&
     (driver.canCompare?.(key) ?? true);

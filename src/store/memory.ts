@@ -3,7 +3,7 @@
  * binary search plus a slice, whatever the number of keys; expiry follows the given clock.
  * The order is code point order, as Cloudflare KV and Deno KV sort (by UTF-8 bytes).
  */
-import type { KVDriver, ListOptions, ListPage, PutOptions } from "./driver.ts";
+import { type KVDriver, type ListOptions, type ListPage, type PutOptions, ttlMs, ttlProblem } from "./driver.ts";
 import { SortedKeys } from "./sorted-keys.ts";
 
 export interface MemoryDriverOptions {
@@ -38,7 +38,7 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
   };
   const write = (key: string, value: string, opts?: PutOptions): void => {
     const ttl = opts?.ttlSeconds;
-    const expiresAt = ttl === undefined ? Infinity : now() + ttl * 1000;
+    const expiresAt = ttl === undefined ? Infinity : now() + ttlMs(ttl);
     if (!values.has(key)) sorted.insert(key);
     values.set(key, { value, expiresAt });
   };
@@ -60,20 +60,23 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
       return Promise.resolve(keys.map(live));
     },
     put(key, value, opts) {
-      if (!validTtl(opts)) return Promise.reject(ttlError(opts));
+      const bad = ttlProblem(opts);
+      if (bad) return Promise.reject(bad);
       stats.writes++;
       write(key, value, opts);
       return Promise.resolve();
     },
     putIfAbsent(key, value, opts) {
-      if (!validTtl(opts)) return Promise.reject(ttlError(opts));
+      const bad = ttlProblem(opts);
+      if (bad) return Promise.reject(bad);
       stats.writes++;
       if (live(key) !== null) return Promise.resolve(false);
       write(key, value, opts);
       return Promise.resolve(true);
     },
     putIfUnchanged(key, expected, value, opts) {
-      if (!validTtl(opts)) return Promise.reject(ttlError(opts));
+      const bad = ttlProblem(opts);
+      if (bad) return Promise.reject(bad);
       stats.writes++;
       if (live(key) !== expected) return Promise.resolve(false);
       write(key, value, opts);
@@ -81,8 +84,8 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
     },
     claimWith(claim, writes, deletes = []) {
       const all = [claim, ...writes];
-      const bad = all.find((w) => !validTtl(w));
-      if (bad) return Promise.reject(ttlError(bad));
+      const bad = ttlProblem(...all);
+      if (bad) return Promise.reject(bad);
       stats.writes++;
       if (live(claim.key) !== null) return Promise.resolve(false);
       for (const w of all) write(w.key, w.value, w);
@@ -119,10 +122,6 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
     },
   };
 }
-
-const validTtl = (opts?: PutOptions) =>
-  opts?.ttlSeconds === undefined || (Number.isFinite(opts.ttlSeconds) && opts.ttlSeconds > 0);
-const ttlError = (opts?: PutOptions) => new RangeError(`ttlSeconds must be a positive number, got ${opts?.ttlSeconds}`);
 
 /**
  * Code point order without decoding: JS `<` compares UTF-16 code units, which puts astral

@@ -3,7 +3,14 @@
  * Worker to the object, and what the object applies to its SQL store. The same client serves a
  * remote stub and the object's own runtime (which calls its store directly, no round trip).
  */
-import type { HistoryFilter, HistoryRow, KeyWrite, KVDriver, ListPage } from "../../store/driver.ts";
+import {
+  type HistoryFilter,
+  type HistoryRow,
+  type KeyWrite,
+  type KVDriver,
+  type ListPage,
+  ttlProblem,
+} from "../../store/driver.ts";
 import type { SqlKeyValue } from "./sql-kv.ts";
 
 export type KvCall =
@@ -69,9 +76,13 @@ export function writtenValues(call: KvCall): [string, string][] {
 
 /** A KVDriver whose every operation is one call (one round trip to the object, when remote). */
 export function kvCallDriver(name: string, send: (call: KvCall) => Promise<KvResult>): KVDriver {
-  const ttl = (
-    opts?: { ttlSeconds?: number },
-  ) => (opts?.ttlSeconds === undefined ? {} : { ttlSeconds: opts.ttlSeconds });
+  // A TTL the object would refuse is refused here, before the round trip: the same RangeError,
+  // without the object reporting an exception of its own for the caller's mistake.
+  const ttl = (opts?: { ttlSeconds?: number }) => {
+    const bad = ttlProblem(opts);
+    if (bad) throw bad;
+    return opts?.ttlSeconds === undefined ? {} : { ttlSeconds: opts.ttlSeconds };
+  };
   return {
     name,
     atomic: true,
@@ -82,13 +93,16 @@ export function kvCallDriver(name: string, send: (call: KvCall) => Promise<KvRes
     putIfUnchanged: async (key, expected, value, opts) =>
       (await send({ op: "putIfUnchanged", key, expected, value, ...ttl(opts) })) as boolean,
     deleteIfUnchanged: async (key, expected) => (await send({ op: "deleteIfUnchanged", key, expected })) as boolean,
-    claimWith: async (claim, writes, deletes) =>
-      (await send({
+    claimWith: async (claim, writes, deletes) => {
+      const bad = ttlProblem(claim, ...writes);
+      if (bad) throw bad;
+      return (await send({
         op: "claimWith",
         claim,
         writes: [...writes],
         ...(deletes?.length ? { deletes: [...deletes] } : {}),
-      })) as boolean,
+      })) as boolean;
+    },
     delete: async (key) => void (await send({ op: "delete", key })),
     list: async (opts) =>
       (await send({

@@ -9,7 +9,15 @@
  * commit (a history row included). Expired rows are hidden at once and deleted by `purgeExpired`
  * (the object's alarm).
  */
-import type { HistoryFilter, HistoryRow, KeyWrite, ListOptions, ListPage, PutOptions } from "../../store/driver.ts";
+import {
+  type HistoryFilter,
+  type HistoryRow,
+  type KeyWrite,
+  type ListOptions,
+  type ListPage,
+  type PutOptions,
+  ttlMs,
+} from "../../store/driver.ts";
 import { HISTORY_PREFIX } from "../../store/history-keys.ts";
 import { createHistoryTable, putHistoryRow, queryHistoryRows } from "./sql-history.ts";
 
@@ -200,8 +208,5 @@ function tablesUnder(prefix: string): Table[] {
 
 function expiry(ttlSeconds: number | undefined, now: number): number | null {
   if (ttlSeconds === undefined) return null;
-  if (!Number.isFinite(ttlSeconds) || ttlSeconds <= 0) {
-    throw new RangeError(`ttlSeconds must be a positive number, got ${ttlSeconds}`);
-  }
-  return now + Math.ceil(ttlSeconds * 1000);
+  return now + ttlMs(ttlSeconds);
 }
