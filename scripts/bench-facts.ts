@@ -5,7 +5,7 @@
  * Prints one JSON line.
  */
 import { createRuntime } from "../src/runtime.ts";
-import { createMemoryDriver } from "../src/store/memory.ts";
+import { createMemoryDriver } from "../src/backends/memory.ts";
 import type { KVDriver } from "../src/store/driver.ts";
 import { eventBody, RecorderPlugin, signedRequest } from "../test/fixtures/webhook-kit.ts";
 

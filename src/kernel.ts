@@ -32,7 +32,7 @@ import { Secrets } from "./secrets.ts";
 import type { KVDriver } from "./store/driver.ts";
 import { ExecutionHistory } from "./store/history.ts";
 import { refusedUrls } from "./net/saved-urls.ts";
-import { createMemoryDriver } from "./store/memory.ts";
+import { createMemoryDriver } from "./backends/memory.ts";
 import { createPluginStorage, type PluginStorage } from "./store/plugin-storage.ts";
 import { type PluginState, type TenantRecord, TenantStore } from "./store/tenants.ts";
 import { KERNEL_VERSION } from "./version.ts";

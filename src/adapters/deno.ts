@@ -11,9 +11,9 @@ import { ConfigurationError } from "../errors.ts";
 import type { LogSink } from "../logger.ts";
 import type { TcpConnect } from "../net/tcp.ts";
 import type { Plugin } from "../plugin.ts";
-import { createDenoKvWorkQueue, queuedMessages } from "../events/deno-kv-queue.ts";
+import { createDenoKvWorkQueue, queuedMessages } from "../backends/deno/queue.ts";
 import { createRuntime, type Runtime, type RuntimeSettings } from "../runtime.ts";
-import { createDenoKVDriver } from "../store/deno-kv.ts";
+import { createDenoKVDriver } from "../backends/deno/kv.ts";
 
 export interface DenoStartOptions {
   /** Variables (default Deno.env). */

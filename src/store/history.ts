@@ -9,7 +9,7 @@
 import { type HistoryFilter, type HistoryRow, type KeyWrite, type KVDriver, listAll } from "./driver.ts";
 import { parseHistoryKey } from "./history-keys.ts";
 import { invertedTime, keys } from "./keys.ts";
-import { codePointCompare } from "./memory.ts";
+import { codePointCompare } from "./sorted-keys.ts";
 import type { TraceSpan } from "../trace/span.ts";
 
 export type ExecutionKind = "hook" | "task" | "health";

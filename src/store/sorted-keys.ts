@@ -86,3 +86,19 @@ export class SortedKeys {
     return lo;
   }
 }
+
+/**
+ * Code point order without decoding: JS `<` compares UTF-16 code units, which puts astral
+ * characters (surrogate pairs) before U+E000..U+FFFF. Shifting the two ranges at the first
+ * differing unit restores code point order, which is UTF-8 byte order.
+ */
+export function codePointCompare(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i), y = b.charCodeAt(i);
+    if (x !== y) return fix(x) - fix(y);
+  }
+  return a.length - b.length;
+}
+
+const fix = (unit: number) => (unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit);

@@ -6,7 +6,7 @@ import { expect } from "expect";
 import { type DenoKernel, type DenoStartOptions, keepsAliveAfterBodies, startDeno } from "../../src/adapters/deno.ts";
 import { Plugin } from "../../src/plugin.ts";
 import type { HookContext } from "../../src/context.ts";
-import { createDenoKvWorkQueue, queuedMessages } from "../../src/events/deno-kv-queue.ts";
+import { createDenoKvWorkQueue, queuedMessages } from "../../src/backends/deno/queue.ts";
 import { ConfigurationError } from "../../src/errors.ts";
 import { captureLogs } from "../../src/testing/logs.ts";
 import { eventBody, RecorderPlugin, signedRequest } from "../fixtures/webhook-kit.ts";

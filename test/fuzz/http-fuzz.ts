@@ -19,7 +19,7 @@ import type { HookContext } from "../../src/context.ts";
 import type { Content } from "../../src/hooks.ts";
 import { Plugin } from "../../src/plugin.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
-import { createMemoryDriver } from "../../src/store/memory.ts";
+import { createMemoryDriver } from "../../src/backends/memory.ts";
 
 export const REQUEST_BOUND_MS = 2_000;
 const ADMIN_SECRET = "fuzz-admin-jwt-secret-0123456789abcdef-xyz";

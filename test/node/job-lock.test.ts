@@ -7,7 +7,7 @@ import { createKernel, createScheduler } from "../../src/entries/runtime.ts";
 import { Plugin } from "../../src/index.ts";
 import { type JobState, JobStore } from "../../src/scheduler/state.ts";
 import { schedKeys } from "../../src/scheduler/keys.ts";
-import { createMemoryDriver } from "../../src/store/memory.ts";
+import { createMemoryDriver } from "../../src/backends/memory.ts";
 import type { KVDriver } from "../../src/store/driver.ts";
 
 it("two ticks taking over an expired lock at once: one holds it, the other does not", async () => {

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { signAdminToken } from "../../src/http/auth.ts";
 import { RECHECK_MS, SessionRevocations, tokenId } from "../../src/http/revocations.ts";
-import { createMemoryDriver } from "../../src/store/memory.ts";
+import { createMemoryDriver } from "../../src/backends/memory.ts";
 import { respelled } from "./token-spelling.ts";
 
 const SECRET = "revocation-test-secret-0123456789abcdef";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { expect, it } from "vitest";
-import { codePointCompare } from "../../src/store/memory.ts";
+import { codePointCompare } from "../../src/store/sorted-keys.ts";
 import { SortedKeys } from "../../src/store/sorted-keys.ts";
 
 it("SortedKeys agrees with a sorted array under random inserts, removes and range reads", () => {

@@ -11,7 +11,7 @@ import { S3StaticDeployerPlugin } from "../../plugins/s3-static-deployer/index.t
 import { generateMasterKey } from "../../src/crypto/master-keys.ts";
 import { signAdminToken } from "../../src/http/auth.ts";
 import { createRuntime, type Runtime } from "../../src/runtime.ts";
-import { createMemoryDriver } from "../../src/store/memory.ts";
+import { createMemoryDriver } from "../../src/backends/memory.ts";
 import { type FakeCloudFront, type FakeS3, startFakeCloudFront, startFakeS3 } from "../fakes/aws.ts";
 import { type FakeGoogle, makeServiceAccount, type ServiceAccountFixture, startFakeGoogle } from "../fakes/google.ts";
 import { instantRetries } from "./helpers.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMemoryDriver } from "../../src/store/memory.ts";
+import { createMemoryDriver } from "../../src/backends/memory.ts";
 import { createPluginStorage } from "../../src/store/plugin-storage.ts";
 import { createSplitDriver } from "../../src/store/split.ts";
 

@@ -9,7 +9,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { KVDriver } from "../../src/store/driver.ts";
-import { createMemoryDriver } from "../../src/store/memory.ts";
+import { createMemoryDriver } from "../../src/backends/memory.ts";
 import { createSplitDriver } from "../../src/store/split.ts";
 import { createFakeClock } from "../../src/testing/clock.ts";
 import { createFaultyDriver } from "./faulty-driver.ts";

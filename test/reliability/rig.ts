@@ -16,7 +16,7 @@ import { createRuntime, type Runtime } from "../../src/runtime.ts";
 import { listAll } from "../../src/store/driver.ts";
 import type { ExecutionRecord } from "../../src/store/history.ts";
 import { keys } from "../../src/store/keys.ts";
-import { createMemoryDriver } from "../../src/store/memory.ts";
+import { createMemoryDriver } from "../../src/backends/memory.ts";
 import { type CapturedLogs, captureLogs } from "../../src/testing/logs.ts";
 import { createFakeClock, type FakeClock } from "../../src/testing/clock.ts";
 import { createFaultyDriver, type FaultyDriver } from "./faulty-driver.ts";

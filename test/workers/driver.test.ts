@@ -1,7 +1,7 @@
 // @ts-ignore: workerd's built-in module; @cloudflare/workers-types is not in test/tsconfig's types
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { cloudflareTtl } from "../../src/store/cloudflare-kv.ts";
+import { cloudflareTtl } from "../../src/backends/cloudflare/kv.ts";
 import { createCloudflareKVDriver, type KVNamespaceLike } from "../../src/entries/drivers.ts";
 import type { TenantNamespaceLike } from "../../src/backends/cloudflare/backend.ts";
 import { kvCallDriver } from "../../src/backends/cloudflare/kv-calls.ts";

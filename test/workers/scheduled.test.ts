@@ -16,7 +16,7 @@ import {
 import { describe, expect, it } from "vitest";
 import { createWorker } from "../../src/adapters/cloudflare.ts";
 import { setTenantObjectPlugins } from "../../src/backends/cloudflare/tenant-object.ts";
-import type { KVNamespaceLike } from "../../src/store/cloudflare-kv.ts";
+import type { KVNamespaceLike } from "../../src/backends/cloudflare/kv.ts";
 import { signAdminToken, TickerPlugin } from "../fixtures/webhook-kit.ts";
 import { captureConsoleLogs } from "./console-logs.ts";
 

@@ -5,7 +5,7 @@
  */
 import { ConfigurationError } from "../../errors.ts";
 import type { WorkMessage, WorkQueue } from "../../queue.ts";
-import { createCloudflareKVDriver, type KVNamespaceLike } from "../../store/cloudflare-kv.ts";
+import { createCloudflareKVDriver, type KVNamespaceLike } from "./kv.ts";
 import type { KVDriver } from "../../store/driver.ts";
 import type { RearmReport } from "../../scheduler/types.ts";
 import { createSplitDriver } from "../../store/split.ts";

@@ -8,7 +8,7 @@
  * read followed by a write, NOT atomic: two isolates can both "win" a claim. Callers that need
  * a real compare-and-set check `driver.atomic` and key state so each key has one writer.
  */
-import { type KVDriver, type ListOptions, type ListPage, type PutOptions, ttlMs } from "./driver.ts";
+import { type KVDriver, type ListOptions, type ListPage, type PutOptions, ttlMs } from "../../store/driver.ts";
 
 /** The part of a `KVNamespace` binding this driver uses. */
 export interface KVNamespaceLike {

@@ -3,8 +3,8 @@
  * binary search plus a slice, whatever the number of keys; expiry follows the given clock.
  * The order is code point order, as Cloudflare KV and Deno KV sort (by UTF-8 bytes).
  */
-import { type KVDriver, type ListOptions, type ListPage, type PutOptions, ttlMs, ttlProblem } from "./driver.ts";
-import { SortedKeys } from "./sorted-keys.ts";
+import { type KVDriver, type ListOptions, type ListPage, type PutOptions, ttlMs, ttlProblem } from "../store/driver.ts";
+import { codePointCompare, SortedKeys } from "../store/sorted-keys.ts";
 
 export interface MemoryDriverOptions {
   /** The clock that expiry follows (ms since the epoch). */
@@ -122,19 +122,3 @@ export function createMemoryDriver(options: MemoryDriverOptions = {}): MemoryDri
     },
   };
 }
-
-/**
- * Code point order without decoding: JS `<` compares UTF-16 code units, which puts astral
- * characters (surrogate pairs) before U+E000..U+FFFF. Shifting the two ranges at the first
- * differing unit restores code point order, which is UTF-8 byte order.
- */
-export function codePointCompare(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i), y = b.charCodeAt(i);
-    if (x !== y) return fix(x) - fix(y);
-  }
-  return a.length - b.length;
-}
-
-const fix = (unit: number) => (unit >= 0xe000 ? unit - 0x800 : unit >= 0xd800 ? unit + 0x2000 : unit);

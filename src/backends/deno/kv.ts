@@ -12,8 +12,8 @@
  * Deno KV may still return a key for a while after its `expireIn`, so values written with a TTL
  * carry their deadline and reads hide them once it has passed.
  */
-import { KernelError } from "../errors.ts";
-import { type KVDriver, type ListOptions, type ListPage, type PutOptions, ttlMs } from "./driver.ts";
+import { KernelError } from "../../errors.ts";
+import { type KVDriver, type ListOptions, type ListPage, type PutOptions, ttlMs } from "../../store/driver.ts";
 
 /** `Deno.KvKey`: the driver only ever writes one string part. */
 type DenoKey = readonly (string | number | bigint | boolean | symbol | Uint8Array)[];

@@ -12,9 +12,9 @@
  * `[key]`, the value `{ v, exp }` (its text and deadline) and `expireIn`. Deno KV may return a key
  * for a while after its expireIn, so the driver's reads and the takeover in `single` go by `exp`.
  */
-import { KernelError } from "../errors.ts";
-import type { WorkMessage, WorkQueue } from "../queue.ts";
-import { isTooLarge } from "../store/deno-kv.ts";
+import { KernelError } from "../../errors.ts";
+import type { WorkMessage, WorkQueue } from "../../queue.ts";
+import { isTooLarge } from "./kv.ts";
 
 type DenoKey = readonly (string | number | bigint | boolean | symbol | Uint8Array)[];
 
