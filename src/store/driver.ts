@@ -41,7 +41,10 @@ export interface HistoryFilter {
 }
 
 /** One history record as stored: its key and its value. */
-export type HistoryRow = [key: string, value: string];
+export interface HistoryRow {
+  key: string;
+  value: string;
+}
 
 export interface KVDriver {
   /** For logs and docs: "memory", "cloudflare-kv", "deno-kv". */

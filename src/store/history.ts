@@ -157,8 +157,8 @@ export class ExecutionHistory {
     const rows = (await this.#driver.queryHistory?.(prefix, filter)) ?? (await this.#scan(prefix, filter));
     const last = rows.length === filter.limit ? rows[rows.length - 1] : undefined;
     return {
-      records: rows.map(([, value]) => JSON.parse(value) as ExecutionRecord),
-      next: last ? last[0].slice(prefix.length) : null,
+      records: rows.map((row) => JSON.parse(row.value) as ExecutionRecord),
+      next: last ? last.key.slice(prefix.length) : null,
     };
   }
 
@@ -174,7 +174,7 @@ export class ExecutionHistory {
       values.forEach((value, i) => {
         if (value === null || out.length >= filter.limit) return;
         if (filter.status && (JSON.parse(value) as ExecutionRecord).status !== filter.status) return;
-        out.push([batch[i]!, value]);
+        out.push({ key: batch[i]!, value });
       });
       batch = [];
     };

@@ -228,7 +228,7 @@ describe("the tenant object's history table", () => {
         expires: Number(sql.exec("SELECT expires FROM history").toArray()[0]!.expires) > Date.now(),
       };
     });
-    expect(after).toEqual({ kv: [], listed: [[key, record]], expires: true });
+    expect(after).toEqual({ kv: [], listed: [{ key, value: record }], expires: true });
   });
 
   it("the object's alarm deletes expired history rows itself", async () => {

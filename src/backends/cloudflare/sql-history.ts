@@ -103,7 +103,7 @@ export function queryHistoryRows(
   now: number,
 ): HistoryRow[] {
   const [query, bindings] = historyQuery(prefix, filter, now);
-  return sql.exec(query, ...bindings).toArray().map((row) => [String(row.key), String(row.value)]);
+  return sql.exec(query, ...bindings).toArray().map((row) => ({ key: String(row.key), value: String(row.value) }));
 }
 
 /** Status and finality from a record's JSON; nulls for a value that is not one. */
