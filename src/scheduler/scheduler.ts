@@ -142,8 +142,25 @@ export class KernelScheduler implements Scheduler {
       inline.push(...unsent);
     }
     addTallies(report, await pool(inline.map(entry), options.concurrency, (e) => this.#processSafely(e, nowMs)));
+    if (due.length && !store.indexed) await this.#lookAgainLater(id, due, nowMs);
     report.durationMs = Math.round((performance.now() - started) * 100) / 100;
     return report;
+  }
+
+  /**
+   * The jobs this alarm looked at and left due (a slot claimed by a run elsewhere that has not
+   * written the job yet, or never will; a tenant unreadable for a moment) are looked at again at
+   * the next minute, as the tick a minute later did: armed for a moment already past, the alarm
+   * would fire again at once, and again, for as long as that lasts. Compare-and-set: a job whose
+   * state moved meanwhile placed its own next look.
+   */
+  async #lookAgainLater(tenantId: string, looked: readonly JobState[], nowMs: number): Promise<void> {
+    const { store } = this.#deps;
+    const jobs = new Set(looked.map((s) => s.jobId));
+    const next = (minuteOf(nowMs) + 1) * 60_000;
+    for (const state of await store.readAll(tenantId)) {
+      if (jobs.has(state.jobId) && (wakeAt(state) ?? Infinity) <= nowMs) await store.lookAgain(state, [next]);
+    }
   }
 
   /**

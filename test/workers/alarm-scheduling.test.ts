@@ -16,7 +16,18 @@ import { setTenantObjectPlugins } from "../../src/backends/cloudflare/tenant-obj
 import { Plugin } from "../../src/index.ts";
 import type { WorkMessage } from "../../src/queue.ts";
 import { captureConsoleLogs } from "./console-logs.ts";
-import { countingEnv, createTenant, enable, type Env, executions, HourlyPlugin, sender, tenantStub } from "./kit.ts";
+import {
+  countingEnv,
+  createTenant,
+  enable,
+  type Env,
+  executions,
+  HourlyPlugin,
+  inObject,
+  type ObjectStorage,
+  sender,
+  tenantStub,
+} from "./kit.ts";
 
 /** `hourly` in another version, with a second task at half past. */
 function hourlyV2(): HourlyPlugin {
@@ -47,22 +58,10 @@ class MinutelyPlugin extends Plugin {
   }
 }
 
-interface Storage {
-  getAlarm(): Promise<number | null>;
-  deleteAlarm(): Promise<void>;
-  sql: { exec(query: string, ...args: unknown[]): { toArray(): Record<string, unknown>[] } };
-}
-
 interface KvNamespace {
   list(options: { prefix: string }): Promise<{ keys: { name: string }[] }>;
   delete(key: string): Promise<void>;
 }
-
-const inObject = <T>(tenantId: string, work: (storage: Storage, instance: object) => T | Promise<T>) =>
-  runInDurableObject(
-    tenantStub(tenantId) as never,
-    (instance: object, state: unknown) => work((state as { storage: Storage }).storage, instance),
-  );
 
 /** Inside the tenant's object: its plugins are `plugins`, and each KV write it makes is noted in `writes`. */
 function instrumentObject(tenantId: string, plugins: () => Plugin[], writes: string[]) {
@@ -91,7 +90,7 @@ function instrumentObject(tenantId: string, plugins: () => Plugin[], writes: str
 const alarmOf = (tenantId: string) =>
   runInDurableObject(
     tenantStub(tenantId) as never,
-    (_i: unknown, state: unknown) => (state as { storage: Storage }).storage.getAlarm(),
+    (_i: unknown, state: unknown) => (state as { storage: ObjectStorage }).storage.getAlarm(),
   );
 
 describe("scheduling by the tenant object's alarm", () => {

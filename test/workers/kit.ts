@@ -7,7 +7,7 @@ import { env } from "cloudflare:workers";
 import { expect } from "vitest";
 import type { KvCall, KvResult } from "../../src/backends/cloudflare/kv-calls.ts";
 import { signAdminToken } from "../fixtures/webhook-kit.ts";
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import type { createWorker } from "../../src/adapters/cloudflare.ts";
 import { Plugin } from "../../src/index.ts";
 
@@ -112,6 +112,20 @@ export function tenantStub(tenantId: string) {
   const ns = env.DVP_TENANT as { idFromName(name: string): unknown; get(id: unknown): unknown };
   return ns.get(ns.idFromName(tenantId));
 }
+
+/** The part of a tenant object's storage the tests read and set directly. */
+export interface ObjectStorage {
+  getAlarm(): Promise<number | null>;
+  deleteAlarm(): Promise<void>;
+  sql: { exec(query: string, ...args: unknown[]): { toArray(): Record<string, unknown>[] } };
+}
+
+/** `work` inside the tenant's object, with its storage and instance. */
+export const inObject = <T>(tenantId: string, work: (storage: ObjectStorage, instance: object) => T | Promise<T>) =>
+  runInDurableObject(
+    tenantStub(tenantId) as never,
+    (instance: object, state: unknown) => work((state as { storage: ObjectStorage }).storage, instance),
+  );
 
 /** Requests through a Worker's fetch, its background work awaited. */
 export function sender(worker: ReturnType<typeof createWorker>, env: Env): Fetcher {
