@@ -455,9 +455,14 @@ export function eventsSuite(h: Harness, target: EventsTarget): void {
       // The replay's delivery applies the reset, then its invocation dies before the run is recorded;
       // the queue never delivers it again.
       const replayed = t.sent.at(-1)!;
-      const { putIfAbsent, claimWith } = t.kernel.driver;
-      const cut = () => Promise.reject(new Error("invocation cut off"));
-      Object.assign(t.kernel.driver, { putIfAbsent: cut, ...(claimWith ? { claimWith: cut } : {}) });
+      const driver = t.kernel.driver;
+      const { putIfAbsent, claimWith } = driver;
+      // The ledger's claim of the pair's final record fails; the reset before it commits.
+      const cut = (call: (...args: never[]) => Promise<boolean>) => (key: string | { key: string }, ...rest: never[]) =>
+        (typeof key === "string" ? key : key.key).startsWith("evdone:")
+          ? Promise.reject(new Error("invocation cut off"))
+          : call.call(driver, key as never, ...rest);
+      Object.assign(driver, { putIfAbsent: cut(putIfAbsent), ...(claimWith ? { claimWith: cut(claimWith) } : {}) });
       await t.events.handleMessage(replayed).catch(() => {});
       Object.assign(t.kernel.driver, { putIfAbsent, ...(claimWith ? { claimWith } : {}) });
       const raw = await t.driver.get(eventKeys.inbox(TENANT, "rl"));
@@ -675,6 +680,41 @@ export function eventsSuite(h: Harness, target: EventsTarget): void {
       await deliver(t, [replayMessage]);
       const after = await t.kernel.history.list(TENANT, { kind: "hook" });
       expect(finals(after, "q-replay").filter((f) => f === "good:succeeded")).toHaveLength(2); // the first run's and the replay's
+      expect(t.good.seen).toHaveLength(2);
+    });
+
+    it("a replay message delivered twice, the second's reset held up until the first has run: one new final record", async () => {
+      const t = await setup({ queue: true });
+      await t.events.accept(event("q-replay-twice"));
+      await deliver(t, [...t.sent]);
+      expect(await t.events.replay(TENANT, "q-replay-twice", ["good"])).toEqual({ replayed: ["good"] });
+      const message = t.sent.at(-1)!;
+      // The second delivery starts its reset, then is held up on reading the event (a slow read, a
+      // paused isolate) while the first delivery resets, runs the plugin and records it.
+      const driver = t.kernel.driver;
+      const { get } = driver;
+      const eventKey = eventKeys.event(TENANT, "q-replay-twice");
+      let reached!: () => void;
+      let release!: () => void;
+      const atGate = new Promise<void>((resolve) => (reached = resolve));
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      Object.assign(driver, {
+        get: (key: string) => {
+          if (key !== eventKey) return get.call(driver, key);
+          Object.assign(driver, { get }); // once
+          reached();
+          return gate.then(() => get.call(driver, key));
+        },
+      });
+      const late = t.events.handleMessage(message).then(() => "done", (e: unknown) => e);
+      await atGate;
+      expect(await deliver(t, [message])).toEqual(["done"]);
+      release();
+      expect(await late).toBe("done");
+      await deliver(t, [message]); // and once more, later
+      const history = await t.kernel.history.list(TENANT, { kind: "hook" });
+      // The first run's and the replay's: the late reset cleared nothing the replay's run recorded.
+      expect(finals(history, "q-replay-twice").filter((f) => f === "good:succeeded")).toHaveLength(2);
       expect(t.good.seen).toHaveLength(2);
     });
 

@@ -8,7 +8,8 @@
  * U+10FFFF (a noncharacter) are refused, which keeps that range exact.
  *
  * Guarantees: strongly consistent; `putIfAbsent`, `putIfUnchanged` and `deleteIfUnchanged` are
- * atomic check-and-sets (atomic = true).
+ * atomic check-and-sets (atomic = true); `claimWith` is a claim with other writes and deletes in
+ * one commit.
  * Deno KV may still return a key for a while after its `expireIn`, so values written with a TTL
  * carry their deadline and reads hide them once it has passed.
  */
@@ -132,6 +133,18 @@ export function createDenoKVDriver(kv: DenoKvLike, options: DenoKVDriverOptions 
       if (decode(current.value) !== expected) return false;
       // Against exactly the entry that was read: a lock taken over since is not deleted.
       const result = await kv.atomic().check({ key: dk, versionstamp: current.versionstamp }).delete(dk).commit();
+      return result.ok;
+    },
+    async claimWith(claim, writes, deletes = []) {
+      const dk = key(claim.key);
+      const sets = [claim, ...writes].map((w) => [key(w.key), ...encode(w.value, w)] as const);
+      const current = await kv.get(dk);
+      if (current.versionstamp !== null && decode(current.value) !== null) return false;
+      // One commit, checked against exactly what was read (absent, or an expired leftover).
+      let op = kv.atomic().check({ key: dk, versionstamp: current.versionstamp });
+      for (const [k, stored, setOptions] of sets) op = op.set(k, stored, setOptions);
+      for (const k of deletes) op = op.delete(key(k));
+      const result = await op.commit().catch((error) => failed(claim.key, error));
       return result.ok;
     },
     async delete(k) {
