@@ -273,7 +273,13 @@ export class KernelEventProcessor implements EventProcessor {
   ): Promise<{ retried: number }> {
     const driver = this.kernel.driver;
     const prefix = scope.tenantId ? eventKeys.inbox(scope.tenantId.toLowerCase(), "") : eventKeys.inboxPrefix;
-    const due = await listDueInbox(driver, prefix, now.getTime(), this.#sweepLimit);
+    const due = await listDueInbox(
+      driver,
+      prefix,
+      now.getTime(),
+      this.#sweepLimit,
+      scope.tenantId ? Infinity : undefined,
+    );
     if (due.length === 0) return { retried: 0 };
     if (this.queue) {
       await this.#eachDue(

@@ -8,7 +8,12 @@
 import type { KVDriver } from "../store/driver.ts";
 import { parseInboxKey } from "./keys.ts";
 
-/** Pages of 1,000 inbox markers one sweep reads at most. */
+/**
+ * Pages of 1,000 inbox markers a sweep over every tenant reads at most (the tick, for a store's
+ * per-invocation limits). One tenant's sweep (its Durable Object's alarm, on its own storage)
+ * reads them all: its alarm is armed for the earliest marker, wherever it sorts, and a due marker
+ * the sweep never reached would fire the alarm again at once, in a loop, and never be re-driven.
+ */
 const SWEEP_MAX_PAGES = 3;
 
 export interface DueEvent {
@@ -18,12 +23,18 @@ export interface DueEvent {
   drives: number;
 }
 
-export async function listDueInbox(driver: KVDriver, prefix: string, now: number, limit: number): Promise<DueEvent[]> {
+export async function listDueInbox(
+  driver: KVDriver,
+  prefix: string,
+  now: number,
+  limit: number,
+  maxPages = SWEEP_MAX_PAGES,
+): Promise<DueEvent[]> {
   const due: DueEvent[] = [];
   // Markers are in key order, not due order: page on past markers that are not due yet, so a
   // thousand of them cannot hold back the due ones of later tenants (bounded, for KV's limits).
   let cursor: string | null = null;
-  for (let pages = 0; pages < SWEEP_MAX_PAGES && due.length < limit; pages++) {
+  for (let pages = 0; pages < maxPages && due.length < limit; pages++) {
     const page = await driver.list({ prefix, cursor, limit: 1000 });
     if (page.keys.length === 0) break;
     const markers = await driver.getMany(page.keys);

@@ -497,6 +497,25 @@ export function eventsSuite(h: Harness, target: EventsTarget): void {
       expect(history.find((r) => r.eventId === "never" && r.plugin === "flaky")?.reason).toMatch(/re-driven/);
       expect(t.flaky.seen).toHaveLength(0);
     });
+
+    it("a tenant's re-drive reaches a due event behind 3,000 that are not due yet", async () => {
+      const t = await setup({ queue: true });
+      // The flaky pair's message is lost; its marker ("zz-…" sorts after those below) comes due.
+      await t.events.accept(event("zz-lost"));
+      await t.events.handleMessage(pairMessage(t.sent, "zz-lost", "good"));
+      const { due } = JSON.parse((await t.driver.get(eventKeys.inbox(TENANT, "zz-lost")))!) as { due: number };
+      // 3,000 events accepted since, whose pairs are still with the queue: markers, not due yet.
+      const later = JSON.stringify({ due: due + 3_600_000 });
+      for (let i = 0; i < 3000; i += 100) {
+        await Promise.all(
+          Array.from({ length: 100 }, (_, j) => t.driver.put(eventKeys.inbox(TENANT, `a-${i + j}`), later)),
+        );
+      }
+      t.clock.now = due;
+      const before = t.sent.length;
+      expect(await t.events.sweep(new Date(t.clock.now), { tenantId: TENANT })).toEqual({ retried: 1 });
+      expect(t.sent.slice(before)).toEqual([expect.objectContaining({ eventId: "zz-lost", plugin: "flaky" })]);
+    });
   });
 
   describe("event processor with a queue", () => {
