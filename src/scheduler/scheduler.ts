@@ -123,8 +123,16 @@ export class KernelScheduler implements Scheduler {
     // A deployment that changed a plugin's version: its current definitions before anything runs,
     // so that an object whose alarm fires picks the deployment up by itself.
     if (states.some((s) => outdated(kernel, s))) {
-      const tenant = await kernel.getTenant(id);
-      if (tenant) states = await this.#syncStale(tenant, states, false);
+      try {
+        const tenant = await kernel.getTenant(id);
+        if (tenant) states = await this.#syncStale(tenant, states, false);
+      } catch (error) {
+        // Not the whole alarm: each due job below re-syncs (or fails) on its own and is looked at again.
+        kernel.logger.warn("could not re-sync the schedules a deployment changed", {
+          tenant_id: id,
+          error: errorMessage(error),
+        });
+      }
     }
     const due = states
       .filter((s) => (wakeAt(s) ?? Infinity) <= nowMs)

@@ -22,18 +22,19 @@ import {
 } from "./kit.ts";
 
 /**
- * A tenant with `hourly` enabled, `prepare` applied inside its object (whose plugin is `object`),
- * its alarm fired as of the slot it is armed for; that slot and the alarm armed afterwards.
+ * A tenant with `hourly` enabled, `prepare` applied inside its object (whose plugin is `object`,
+ * the deployed one), its alarm fired as of the slot it is armed for; that slot and the alarm armed
+ * afterwards.
  */
 async function fireDueHour(
   prepare: (storage: ObjectStorage, instance: object, tenantId: string, slot: number) => void,
+  object = new HourlyPlugin(),
 ) {
   const worker = createWorker({ plugins: () => [new HourlyPlugin()] });
   const { env } = countingEnv();
   const send = sender(worker, env);
   const tenant = await createTenant(send);
   await enable(send, tenant, "hourly");
-  const object = new HourlyPlugin();
   // The alarm is armed for the next hour's slot; fired, it runs as of that time.
   const slot = (await inObject(tenant.id, (storage) => storage.getAlarm()))!;
   expect(slot % 3_600_000).toBe(0);
@@ -60,23 +61,44 @@ describe("the tenant object's alarm and a job it leaves due", () => {
     expect(alarm).toBeGreaterThanOrEqual(slot + 60_000);
   });
 
+  /** The object's KV reads fail. */
+  const kvUnavailable = (_storage: ObjectStorage, instance: object) => {
+    const own = instance as { env: Env };
+    const kv = own.env.DVP_KV as Record<"put" | "delete" | "list", (...args: unknown[]) => unknown>;
+    const unavailable = () => Promise.reject(new Error("KV unavailable"));
+    own.env = {
+      ...own.env,
+      DVP_KV: { get: unavailable, put: kv.put.bind(kv), delete: kv.delete.bind(kv), list: kv.list.bind(kv) },
+    };
+  };
+
   it("a job whose tenant cannot be read (KV failing) is looked at again in a minute, not at once", async () => {
     const logs = captureConsoleLogs();
     let fired;
     try {
-      fired = await fireDueHour((_storage, instance) => {
-        const own = instance as { env: Env };
-        const kv = own.env.DVP_KV as Record<"put" | "delete" | "list", (...args: unknown[]) => unknown>;
-        const unavailable = () => Promise.reject(new Error("KV unavailable"));
-        own.env = {
-          ...own.env,
-          DVP_KV: { get: unavailable, put: kv.put.bind(kv), delete: kv.delete.bind(kv), list: kv.list.bind(kv) },
-        };
-      });
+      fired = await fireDueHour(kvUnavailable);
     } finally {
       logs.restore();
     }
     expect(logs.find({ level: "error" }).map((r) => r.msg)).toEqual(["scheduler could not process a due job"]);
+    expect(fired.runs).toEqual([]);
+    expect(fired.alarm).toBeGreaterThanOrEqual(fired.slot + 60_000);
+  });
+
+  it("so is one whose plugin a deployment changed, its tenant unreadable for the re-sync", async () => {
+    const deployed = new HourlyPlugin();
+    Object.defineProperty(deployed, "version", { value: "1.1.0" });
+    const logs = captureConsoleLogs();
+    let fired;
+    try {
+      fired = await fireDueHour(kvUnavailable, deployed);
+    } finally {
+      logs.restore();
+    }
+    expect(logs.find({ level: "warn" }).map((r) => r.msg)).toContain(
+      "could not re-sync the schedules a deployment changed",
+    );
+    expect(logs.find({ level: "error" }).map((r) => r.msg)).toContain("scheduler could not process a due job");
     expect(fired.runs).toEqual([]);
     expect(fired.alarm).toBeGreaterThanOrEqual(fired.slot + 60_000);
   });
