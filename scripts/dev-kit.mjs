@@ -254,6 +254,7 @@ export function banner({ base, token, tenantId, webhookSecret, enabled, upstream
     "Send a signed test webhook:",
     `  npx dvp webhook send ${flags}`,
     `  (or: npm run webhook -- ${flags})`,
+    "Send it again with --id <the webhook-id it printed> to see the duplicate answer.",
     "",
   ].join("\n");
 }

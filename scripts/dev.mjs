@@ -13,7 +13,9 @@
  *
  * Environment: PORT (default 8787), DVP_DEMO_UPSTREAM_PORT (default: the last one, else a free
  * one), DVP_DEMO_UPSTREAM_URL (use this upstream instead of starting one), DVP_DEV_PERSIST_TO
- * (default .wrangler/state), DVP_DEV_STATE (default .dvp/dev.json), DVP_DEV_TICK_SECONDS (default 60).
+ * (default .wrangler/state), DVP_DEV_STATE (default .dvp/dev.json), DVP_DEV_TICK_SECONDS (default 60),
+ * DVP_DEV_CONFIG (the wrangler configuration, default wrangler.toml: a copy with the Queue blocks
+ * uncommented runs the queue path locally, docs/deploy.md).
  */
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
@@ -59,6 +61,8 @@ const wrangler = spawn(
   [
     join(root, "node_modules", "wrangler", "bin", "wrangler.js"),
     "dev",
+    "--config",
+    process.env.DVP_DEV_CONFIG || join(root, "wrangler.toml"),
     "--ip",
     "127.0.0.1",
     "--port",
