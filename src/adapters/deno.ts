@@ -11,7 +11,7 @@ import { ConfigurationError } from "../errors.ts";
 import type { LogSink } from "../logger.ts";
 import type { TcpConnect } from "../net/tcp.ts";
 import type { Plugin } from "../plugin.ts";
-import { createDenoKvWorkQueue, queuedMessages } from "../backends/deno/queue.ts";
+import { createDenoKvWorkQueue, queuedMessages, settleDelivery } from "../backends/deno/queue.ts";
 import { createRuntime, type Runtime, type RuntimeSettings } from "../runtime.ts";
 import { createDenoKVDriver } from "../backends/deno/kv.ts";
 
@@ -94,8 +94,6 @@ export function registerDenoTick(cron: CronRegistrar = Deno.cron): CronRegistrar
   cron(TICK_NAME, TICK_SCHEDULE, async () => (await handler)());
   return (_name, _schedule, run) => ready(run);
 }
-// Deno KV retries a message whose handler throws after each of these delays, then files it under DEAD_LETTER.
-const BACKOFF_MS = [5_000, 30_000, 60_000, 120_000, 300_000];
 
 /**
  * Whether this Deno keeps an HTTP/1.1 connection open after a request with a body. 2.8.3–2.9.5
@@ -120,9 +118,9 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
   const env = options.env ?? Deno.env.toObject();
   const withQueue = options.kvQueue ?? usesKvQueue(env);
   const kv = options.kv ?? await openKv(env);
-  const queue = withQueue
-    ? createDenoKvWorkQueue(kv, { backoffMs: options.queueBackoffMs ?? BACKOFF_MS, deadLetterPrefix: DEAD_LETTER })
-    : undefined;
+  // Redelivery delays: the queue's own schedule unless a caller (a test) sets one.
+  const backoff = options.queueBackoffMs ? { backoffMs: options.queueBackoffMs } : {};
+  const queue = withQueue ? createDenoKvWorkQueue(kv, { ...backoff, deadLetterPrefix: DEAD_LETTER }) : undefined;
   let runtime: Runtime;
   try {
     runtime = createRuntime({
@@ -147,11 +145,13 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
   };
   if (withQueue) {
     kv.listenQueue(async (message: unknown) => {
-      const work = runtime.consume(queuedMessages(message));
+      const messages = queuedMessages(message);
+      const work = runtime.consume(messages);
       track(work);
       const outcomes = await work;
-      // Deno KV redelivers the whole value (a group too) with BACKOFF_MS; its finished events are no-ops.
-      for (const outcome of outcomes) if (!outcome.ack) throw new Error(outcome.error);
+      // Only what did not finish goes again (after the next of backoffMs), not the whole group.
+      const unfinished = messages.filter((_, i) => !outcomes[i]?.ack);
+      await settleDelivery(kv, message, unfinished, { ...backoff, deadLetterPrefix: DEAD_LETTER });
     });
   }
   const idle = async () => {

@@ -4,9 +4,10 @@
  * the next commit (the checks and sets of up to maxGroup events and ONE queue message carrying
  * all of their work messages, one per (event, plugin), in one transaction). An idle server commits each claim at once; a
  * busy one pays one KV transaction and one queue delivery per group instead of one per webhook.
- * The consumer unpacks a delivery with `queuedMessages`; a delivery is retried as a whole, which
- * is safe because processing is idempotent per (event, plugin). The Kv comes in through a
- * structural type, so the core needs no Deno types.
+ * The consumer unpacks a delivery with `queuedMessages` and settles it with `settleDelivery`: the
+ * messages that did not finish go again on their own, so a failing (event, plugin) holds back
+ * none of the others in its group. The Kv comes in through a structural type, so the core needs
+ * no Deno types.
  *
  * Claims are written the way createDenoKVDriver stores a value with a TTL: the one-part key
  * `[key]`, the value `{ v, exp }` (its text and deadline) and `expireIn`. Deno KV may return a key
@@ -19,6 +20,7 @@ import { isTooLarge } from "./kv.ts";
 type DenoKey = readonly (string | number | bigint | boolean | symbol | Uint8Array)[];
 
 interface EnqueueOptions {
+  delay?: number;
   backoffSchedule?: number[];
   keysIfUndelivered?: DenoKey[];
 }
@@ -58,15 +60,49 @@ const DEFAULT_BACKOFF_MS = [5_000, 30_000, 60_000, 120_000, 300_000];
 /** Bytes of claims one group commit carries at most (Deno KV's limit per transaction is 800 KiB). */
 const GROUP_MAX_BYTES = 512 * 1024;
 
-/** One queue value for the work messages of a group commit. */
+/** One queue value for the work messages of a group commit, or of a redelivery (`tries`: how many came before). */
 interface QueuedGroup {
   group: WorkMessage[];
+  tries?: number;
 }
 
 /** The work messages in one value delivered by `listenQueue`: a group's, or the value itself. */
 export function queuedMessages(value: unknown): unknown[] {
   const group = (value as Partial<QueuedGroup> | null)?.group;
   return Array.isArray(group) ? group : [value];
+}
+
+/**
+ * Settles one delivered value without throwing: a throw is Deno KV's way to ask for the value
+ * again (all of it, printing "Exception in queue handler" each time). The messages not finished
+ * (`unfinished`, as `queuedMessages` gave them) are enqueued again, together, after the next delay
+ * of `backoffMs`; past the last delay they are kept under [deadLetterPrefix, "group", uuid], as
+ * Deno KV keeps what it could not deliver, for the tick to record. Rejects only when that write
+ * fails, and then Deno KV delivers the whole value again (finished messages are no-ops).
+ */
+export async function settleDelivery(
+  kv: Pick<DenoKvQueueLike, "enqueue" | "atomic">,
+  value: unknown,
+  unfinished: readonly unknown[],
+  options: { backoffMs?: number[]; deadLetterPrefix?: string } = {},
+): Promise<void> {
+  if (unfinished.length === 0) return;
+  const backoff = options.backoffMs ?? DEFAULT_BACKOFF_MS;
+  const prefix = options.deadLetterPrefix ?? "dvp-dead-letter";
+  const tries = Number((value as Partial<QueuedGroup> | null)?.tries ?? 0) || 0;
+  const deadLetter: DenoKey = [prefix, "group", crypto.randomUUID()];
+  const again = { group: unfinished, tries: tries + 1 };
+  if (tries >= backoff.length) {
+    const { ok } = await kv.atomic().set(deadLetter, again).commit();
+    if (!ok) throw new Error("Deno KV refused to keep an undeliverable message");
+    return;
+  }
+  const result = await kv.enqueue(again, {
+    delay: backoff[tries]!,
+    backoffSchedule: backoff,
+    keysIfUndelivered: [deadLetter],
+  });
+  if (!result.ok) throw new Error("Deno KV refused to enqueue a redelivery");
 }
 
 export function createDenoKvWorkQueue(kv: DenoKvQueueLike, options: DenoKvWorkQueueOptions = {}): WorkQueue {
