@@ -14,6 +14,9 @@ export { createScheduler, scheduleText } from "../scheduler/index.ts";
 export type {
   HealthCheckRecord,
   HealthCheckView,
+  RearmReport,
+  SafetyNet,
+  SafetyNetReport,
   Scheduler,
   SchedulerOptions,
   TaskView,

@@ -23,4 +23,14 @@ export { KernelScheduler } from "./scheduler.ts";
 export { scheduleText } from "./schedule-text.ts";
 export { isTimeZone, MIN_INTERVAL_SECONDS, SlotClock } from "./schedule.ts";
 export type { NormalizedSchedule } from "./schedule.ts";
-export type { HealthCheckRecord, HealthCheckView, Scheduler, SchedulerOptions, TaskView, TickReport } from "./types.ts";
+export type {
+  HealthCheckRecord,
+  HealthCheckView,
+  RearmReport,
+  SafetyNet,
+  SafetyNetReport,
+  Scheduler,
+  SchedulerOptions,
+  TaskView,
+  TickReport,
+} from "./types.ts";
