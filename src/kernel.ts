@@ -228,8 +228,13 @@ export class Kernel implements PluginHost {
   }
 
   async deleteTenant(tenantId: string): Promise<void> {
-    await this.requireTenant(tenantId);
-    await this.tenants.delete(tenantId.toLowerCase());
+    const tenant = await this.requireTenant(tenantId);
+    await this.tenants.delete(tenant.id);
+    // Its plugins are disabled with it: the scheduler removes their jobs now, not on a later look
+    // (which cannot tell a deleted tenant from one its store does not show yet).
+    for (const plugin of Object.keys(tenant.plugins)) {
+      for (const listener of this.#listeners) await listener(tenant.id, plugin);
+    }
   }
 
   /** The tenant's webhook signing secrets in plaintext (`whsec_…`), for signature checks. */
@@ -387,7 +392,7 @@ export class Kernel implements PluginHost {
     return new Secrets(plugin, values);
   }
 
-  /** Call `listener` after any tenant's plugin is enabled, disabled or reconfigured. */
+  /** Call `listener` after any tenant's plugin is enabled, disabled (its tenant deleted, too) or reconfigured. */
   onPluginStateChange(listener: PluginStateListener): void {
     this.#listeners.push(listener);
   }

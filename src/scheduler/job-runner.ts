@@ -48,9 +48,22 @@ export class JobRunner {
     }
     const tenant = await kernel.getTenant(tenantId);
     if (!tenant) {
-      await this.#dropEntries(tenantId, jobId, seen);
-      await store.remove(state);
+      // Deleting a tenant removes its jobs (Kernel.deleteTenant). One that cannot be read here may
+      // only be out of sight for a moment (a KV replica behind, a cached miss): look again in a
+      // minute, and the slots it missed are recorded then. Missing for a day, it went outside the kernel.
+      const since = state.tenantMissingSince ?? now;
+      if (now - since >= TENANT_GONE_MS) {
+        await this.#dropEntries(tenantId, jobId, seen);
+        await store.remove(state);
+      } else {
+        state.tenantMissingSince = since;
+        await this.#park(state, now, seen, 60_000);
+      }
       return tally;
+    }
+    if (state.tenantMissingSince !== undefined) {
+      delete state.tenantMissingSince; // seen again: a later absence counts from then
+      await store.write(state);
     }
     const entry = kernel.registry.get(state.plugin);
     if (!entry || tenant.plugins[state.plugin]?.enabled !== true) {
@@ -511,8 +524,9 @@ export class JobRunner {
   }
 
   /** Disabled or unknown plugin: keep the job but look at it again in an hour. */
-  async #park(state: JobState, now: number, seen: number[]): Promise<void> {
-    const parked = { ...state, running: null, retry: null, nextDue: now + 3_600_000 };
+  /** Look at the job again in `afterMs` (default an hour), its state otherwise unchanged. */
+  async #park(state: JobState, now: number, seen: number[], afterMs = 3_600_000): Promise<void> {
+    const parked = { ...state, running: null, retry: null, nextDue: now + afterMs };
     await this.#deps.store.placeIndex(parked, seen);
     state.dueMinute = parked.dueMinute;
     await this.#deps.store.write(state);
@@ -528,6 +542,9 @@ function fingerprint(state: JobState): string {
   const { nextDue, retry, running, task } = state;
   return JSON.stringify([nextDue, retry, running?.executionId ?? null, task.schedule]);
 }
+
+/** How long a job's tenant stays unreadable before the job is taken for deleted. */
+const TENANT_GONE_MS = 86_400_000;
 
 /** Missed slots that get a `skipped` record of their own when a run replaces them (the latest ones). */
 const MISSED_RECORDS_MAX = 100;

@@ -52,6 +52,8 @@ export interface JobState {
    * index: the minute the job next needs a look (its tenant's alarm is armed for it).
    */
   dueMinute: number | null;
+  /** Since when (ms) the job's tenant could not be read; absent while it can. */
+  tenantMissingSince?: number;
   running: RunningLease | null;
   retry: PendingRetry | null;
   last: ExecutionRecord | null;

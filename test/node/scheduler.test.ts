@@ -185,3 +185,46 @@ describe("fan-out from an alarm where the store cannot compare and set", () => {
     expect(sent).toEqual([]);
   });
 });
+
+describe("a tenant its authority cannot read for a moment (a KV replica behind, a cached miss)", () => {
+  const setUp = async () => {
+    const driver = createMemoryDriver();
+    const plugin = new Coin();
+    let time = Date.parse("2026-01-05T00:04:30Z");
+    const kernel = createKernel({ driver, plugins: [plugin], now: () => time, log: { level: "error" } });
+    const scheduler = createScheduler(kernel);
+    await kernel.putTenant(TENANT, { slug: "coin", plan: "free" });
+    await kernel.enable(TENANT, "coin");
+    const doc = (await driver.get(`tenant:${TENANT}`))!;
+    const hide = async () => {
+      await driver.delete(`tenant:${TENANT}`);
+      kernel.tenants.invalidate(TENANT);
+    };
+    const show = async () => {
+      await driver.put(`tenant:${TENANT}`, doc);
+      kernel.tenants.invalidate(TENANT);
+    };
+    return { plugin, kernel, scheduler, hide, show, at: (iso: string) => (time = Date.parse(iso)) };
+  };
+
+  it("keeps the tenant's jobs: once it is seen again, the slot it missed is recorded and the next one runs", async () => {
+    const { plugin, kernel, scheduler, hide, show, at } = await setUp();
+    await hide();
+    await scheduler.tick(new Date(at("2026-01-05T00:05:00Z")));
+    await show();
+    await scheduler.tick(new Date(at("2026-01-05T00:10:00Z")));
+    expect(plugin.runs.map((r) => r.slot)).toEqual(["2026-01-05T00:10:00.000Z"]);
+    const records = await kernel.history.list(TENANT, { kind: "task" });
+    expect(records.map((r) => [r.scheduledTime, r.status]).sort()).toEqual([
+      ["2026-01-05T00:05:00.000Z", "skipped"],
+      ["2026-01-05T00:10:00.000Z", "succeeded"],
+    ]);
+  });
+
+  it("a tenant deleted through the kernel takes its jobs with it", async () => {
+    const { kernel, scheduler } = await setUp();
+    expect(await scheduler.tasks(TENANT)).toHaveLength(1);
+    await kernel.deleteTenant(TENANT);
+    expect(await kernel.driver.list({ prefix: `sched:state:${TENANT}:` })).toEqual({ keys: [], cursor: null });
+  });
+});
