@@ -56,7 +56,7 @@ export interface EventProcessorOptions {
   queueRedriveSeconds?: number;
 }
 
-/** Re-drives through the queue before an unfinished pair is recorded as failed (15 min doubling: ~8 h). */
+/** Re-drives through the queue before an unfinished pair is recorded as failed (15 min doubling: the last after ~16 h). */
 const MAX_REDRIVES = 5;
 
 /** What the history says of a pair the queue never finished, however often it was sent again. */
