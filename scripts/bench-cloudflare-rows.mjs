@@ -20,20 +20,30 @@ export function cloudflareRows({ row, fmtRatio }) {
   const text = run.stdout;
   const { webhook, alarm } = JSON.parse(text.slice(text.indexOf("{"), text.lastIndexOf("}") + 1));
   const ms = (x) => `${x.toFixed(2)} ms`;
-  const [many, single] = webhook;
+  const [many, single, together] = webhook;
+  const range = (w) => `${fmtRatio(w.pair_ratio_median)} (rounds ${w.pair_ratio_range.map(fmtRatio).join("–")})`;
+  // The target's figure: both servers loaded at once, so the machine's other work slows both alike.
   row(
-    `signed webhook → 202 under wrangler dev (${many.connections} in flight, one tenant, no plugin enabled)`,
-    `${many.kernel_rps.toLocaleString("en")} req/s`,
-    `hand-written Worker, HMAC + one Durable Object row: ${many.receiver_rps.toLocaleString("en")} req/s`,
-    fmtRatio(many.ratio),
+    `signed webhook → 202 under wrangler dev (${together.connections} in flight to each, both at once, one tenant, no plugin enabled)`,
+    `${together.kernel_rps.toLocaleString("en")} req/s`,
+    `hand-written Worker, HMAC + one Durable Object row: ${together.receiver_rps.toLocaleString("en")} req/s`,
+    range(together),
     "≥ 0.8×",
-    many.ratio >= 0.8,
+    together.pair_ratio_median >= 0.8,
+  );
+  row(
+    `signed webhook → 202 under wrangler dev (${many.connections} in flight, taking turns)`,
+    `${many.kernel_rps.toLocaleString("en")} req/s`,
+    `hand-written Worker: ${many.receiver_rps.toLocaleString("en")} req/s`,
+    range(many),
+    "–",
+    null,
   );
   row(
     "signed webhook → 202 under wrangler dev, one at a time",
     `${single.kernel_rps.toLocaleString("en")} req/s`,
     `hand-written Worker: ${single.receiver_rps.toLocaleString("en")} req/s`,
-    fmtRatio(single.ratio),
+    range(single),
     "–",
     null,
   );

@@ -277,8 +277,9 @@ const WHY = [
     "With no plugin enabled the kernel makes one request to the tenant's Durable Object per webhook, as the " +
     "hand-written Worker does, and spends about as much workerd CPU per webhook (the CPU row). Under wrangler dev " +
     "each request also crosses wrangler's local proxy, and the load generator, the proxy and both workerd processes " +
-    "share this machine's two cores with other work: between runs this ratio has moved by more than the target's " +
-    "margin in both directions, so read it with the one-at-a-time and CPU rows of the same run.",
+    "share this machine's two cores with other work. Taking turns, that work lands on one server's rounds and moved " +
+    "the ratio by more than the target's margin in both directions; loaded at once, it slows both alike, so the " +
+    "target reads that row (the median of its rounds), with the CPU row of the same run.",
   ],
   [
     /^signed webhook → 202/,
