@@ -6,31 +6,34 @@
  * - `ledger.ts`: exactly one final record per (event, plugin): the done-key claimed before the
  *   record, carrying a copy of it, so a second report changes nothing and a lost record is
  *   written again from the copy;
+ * - `dispatch-event.ts`: one run over an event (or one pair): an attempt per unfinished plugin,
+ *   each outcome final or retried with jittered backoff;
  * - `sweep.ts`: which unfinished events are due to be re-driven (the tenant object's alarm, or
  *   the tick);
+ * - `redrive.ts`: with a queue beside the store, the unfinished pairs sent again, then failed;
  * - `messages.ts`: the queue messages, one per (event, plugin);
  * - `replay.ts`: a replay's reset, applied once per replay id;
- * - `stored-event.ts`: what an accepted event is in storage.
+ * - `stored-event.ts`: what an accepted event is in storage;
+ * - `context.ts`: what these share, and when an unfinished event's marker comes due.
  *
- * Here: dispatch to the plugins enabled when the event arrived, one attempt each per run, retries
- * with jittered backoff, and the final record after the last attempt (kept, visible, replayable).
- * With a queue, each (event, plugin) pair is a message of its own, run, retried and finalized on
- * its own; the re-drive sends the unfinished pairs to the queue again instead of running them.
+ * Here, the entries: accept, a delivery's messages (read together), the sweep, replay and the
+ * dead letters. With a queue, each (event, plugin) pair is a message of its own, run, retried and
+ * finalized on its own; the re-drive sends the unfinished pairs to the queue again instead of
+ * running them.
  */
 import { KernelError, ValidationError } from "../errors.ts";
 import type { Kernel } from "../kernel.ts";
 import { sendAll, type WorkMessage, type WorkQueue } from "../queue.ts";
-import type { RegisteredPlugin } from "../registry.ts";
-import { traceOf } from "../context.ts";
-import type { TenantRecord } from "../store/tenants.ts";
-import { backoffDelay, type BackoffPolicy } from "../timing/backoff.ts";
-import { eventKeys } from "./keys.ts";
-import { applyReplay } from "./replay.ts";
-import { type DueEvent, listDueInbox } from "./sweep.ts";
-import { type EventMessage, pairMessages } from "./messages.ts";
 import { commitAccept } from "./accept.ts";
+import { type EventDeps, inboxDue, redriveDue } from "./context.ts";
+import { type Dispatched, dispatchEvent, type PairProgress } from "./dispatch-event.ts";
+import { eventKeys } from "./keys.ts";
 import { type DoneMarker, EventLedger, readDone } from "./ledger.ts";
+import { type EventMessage, pairMessages } from "./messages.ts";
+import { finalizeOpen, redriveEvent } from "./redrive.ts";
+import { applyReplay } from "./replay.ts";
 import { decodeStoredEvent, EVENT_HOOKS, RetryLaterError, type StoredEvent } from "./stored-event.ts";
+import { type DueEvent, listDueInbox } from "./sweep.ts";
 import type { AcceptResult, ContentEvent, EventProcessor } from "./types.ts";
 
 export interface EventProcessorOptions {
@@ -56,34 +59,13 @@ export interface EventProcessorOptions {
   queueRedriveSeconds?: number;
 }
 
-/** Re-drives through the queue before an unfinished pair is recorded as failed (15 min doubling: the last after ~16 h). */
-const MAX_REDRIVES = 5;
-
-/** What the history says of a pair the queue never finished, however often it was sent again. */
-export const REDRIVE_REASON =
-  `gave up: the queue did not finish it, re-driven ${MAX_REDRIVES} times; replay it to run it again`;
-
-/** Time a dispatch is given to write its records after its slowest plugin's limit, before the sweep may take over. */
-const RECORDING_MARGIN_MS = 30_000;
-
 /** How long after acceptance a missing event (or tenant) may still be propagating (Cloudflare KV: ~60 s). */
 const VISIBILITY_WINDOW_MS = 120_000;
 
 /** Where one run over an event left it; `missing`: its record was not found (gone, or not visible yet). */
-interface Processed {
-  done: boolean;
-  pending: number;
-  retryInSeconds: number;
+interface Processed extends Dispatched {
   missing?: boolean;
 }
-
-interface PluginProgress {
-  final: boolean;
-  tries: number;
-}
-
-/** One pair's ledger entry as read: its final record (if any) and attempts so far. */
-type PairProgress = { done: DoneMarker | null; tries: number };
 
 /** Inbox events one sweep processes side by side. */
 const SWEEP_CONCURRENCY = 16;
@@ -92,18 +74,8 @@ export class KernelEventProcessor implements EventProcessor {
   readonly kernel: Kernel;
   readonly queue: WorkQueue | undefined;
   readonly maxAttempts: number;
-  readonly #ttl: number;
-  readonly #sweepDelayMs: number;
-  readonly #retry: BackoffPolicy;
+  readonly #deps: EventDeps;
   readonly #sweepLimit: number;
-  readonly #redriveMs: number;
-  /**
-   * Whether inbox markers track unfinished events: without a queue, and with a queue beside the
-   * store (its send is not one commit with the claim). A queue that claims and sends in one
-   * commit (Deno KV) keeps what it cannot deliver itself, so its events have no marker.
-   */
-  readonly #markers: boolean;
-  readonly #ledger: EventLedger;
   /** Event runs in flight in this isolate. */
   readonly #processing = new Map<string, Promise<Processed>>();
   /** Background dispatches started without a waitUntil, so tests and shutdown can wait. */
@@ -113,15 +85,21 @@ export class KernelEventProcessor implements EventProcessor {
     this.kernel = kernel;
     this.queue = options.queue;
     this.maxAttempts = Math.max(1, Math.floor(options.maxAttempts ?? 3));
-    this.#ttl = Math.max(1, options.retentionDays ?? 7) * 86_400;
-    this.#sweepDelayMs = (options.sweepDelaySeconds ?? 60) * 1000;
+    const ttlSeconds = Math.max(1, options.retentionDays ?? 7) * 86_400;
     // Jittered, never sooner than the step: tenants that failed in one outage do not retry in one instant.
     const baseDelayMs = (options.retryBaseSeconds ?? 30) * 1000;
-    this.#retry = { baseDelayMs, maxDelayMs: 43_200_000, jitter: [1, 1.5], random: options.random };
+    this.#deps = {
+      kernel,
+      queue: this.queue,
+      ledger: new EventLedger(kernel, ttlSeconds),
+      ttlSeconds,
+      maxAttempts: this.maxAttempts,
+      retry: { baseDelayMs, maxDelayMs: 43_200_000, jitter: [1, 1.5], random: options.random },
+      markers: !this.queue?.claimAndSend,
+      sweepDelayMs: (options.sweepDelaySeconds ?? 60) * 1000,
+      redriveMs: (options.queueRedriveSeconds ?? 900) * 1000,
+    };
     this.#sweepLimit = options.sweepLimit ?? 100;
-    this.#redriveMs = (options.queueRedriveSeconds ?? 900) * 1000;
-    this.#markers = !this.queue?.claimAndSend;
-    this.#ledger = new EventLedger(kernel, this.#ttl);
   }
 
   /**
@@ -141,12 +119,12 @@ export class KernelEventProcessor implements EventProcessor {
       hook,
       plugins: enabled.map((p) => p.name),
     };
-    const inboxDue = () => this.queue ? this.#redriveDue(enabled, 0) : this.#inboxDue(enabled);
-    const deps = { driver, queue: this.queue, ttlSeconds: this.#ttl, now: kernel.now };
-    if (!(await commitAccept(deps, stored, inboxDue))) return "duplicate";
+    const markerDue = () => this.queue ? redriveDue(this.#deps, enabled, 0) : inboxDue(this.#deps, enabled);
+    const commit = { driver, queue: this.queue, ttlSeconds: this.#deps.ttlSeconds, now: kernel.now };
+    if (!(await commitAccept(commit, stored, markerDue))) return "duplicate";
     if (this.queue) return "accepted"; // the consumer dispatches it
     if (stored.plugins.length === 0) return "accepted"; // no plugin enabled for this hook: nothing to run
-    const work = this.#dispatch(stored, tenant, true).catch((error) => {
+    const work = dispatchEvent(this.#deps, stored, tenant, true).catch((error) => {
       kernel.logger.error("event dispatch failed; the sweep will retry", {
         tenant_id: tenant.id,
         event_id: event.id,
@@ -208,7 +186,7 @@ export class KernelEventProcessor implements EventProcessor {
   async handleMessage(message: WorkMessage): Promise<void> {
     if (message.kind !== "event") throw new TypeError(`event processor cannot handle "${message.kind}" messages`);
     if (message.replay && Array.isArray(message.replay.plugins)) {
-      await applyReplay(this.kernel.driver, this.#ttl, message.tenantId, message.eventId, message.replay);
+      await applyReplay(this.kernel.driver, this.#deps.ttlSeconds, message.tenantId, message.eventId, message.replay);
     }
     await this.process(message.tenantId, message.eventId, message.at, undefined, pluginOf(message));
   }
@@ -284,7 +262,7 @@ export class KernelEventProcessor implements EventProcessor {
     if (this.queue) {
       await this.#eachDue(
         due,
-        (event) => this.#redrive(event, now.getTime()),
+        (event) => redriveEvent(this.#deps, event, now.getTime()),
         "inbox re-drive could not send an event",
       );
       return { retried: due.length };
@@ -296,8 +274,8 @@ export class KernelEventProcessor implements EventProcessor {
     // tick that comes meanwhile does not run the same plugins beside it.
     const plugins = this.kernel.registry.list();
     await this.#eachDue(due, async ({ tenantId, eventId }) => {
-      const lease = JSON.stringify({ due: this.#inboxDue(plugins) });
-      await driver.put(eventKeys.inbox(tenantId, eventId), lease, { ttlSeconds: this.#ttl });
+      const lease = JSON.stringify({ due: inboxDue(this.#deps, plugins) });
+      await driver.put(eventKeys.inbox(tenantId, eventId), lease, { ttlSeconds: this.#deps.ttlSeconds });
       await this.#shared(tenantId, eventId);
     }, "inbox sweep could not process an event");
     return { retried: due.length };
@@ -321,35 +299,6 @@ export class KernelEventProcessor implements EventProcessor {
       }
     };
     await Promise.all(Array.from({ length: Math.min(SWEEP_CONCURRENCY, due.length) }, worker));
-  }
-
-  /**
-   * An event whose marker is due, with a queue: its pairs without a final record are sent again
-   * (the marker moved on first, so a failed send is tried again at the next due time); after
-   * MAX_REDRIVES they are recorded as failed. All final: the marker goes.
-   */
-  async #redrive({ tenantId, eventId, drives }: DueEvent, now: number): Promise<void> {
-    const driver = this.kernel.driver;
-    const inbox = eventKeys.inbox(tenantId, eventId);
-    const raw = await driver.get(eventKeys.event(tenantId, eventId));
-    if (raw === null) return driver.delete(inbox); // past retention, or its claim was released
-    const stored = decodeStoredEvent(raw, tenantId, eventId);
-    const progress = await this.#ledger.readProgress(tenantId, eventId, stored.plugins);
-    const open = stored.plugins.filter((name) => progress.get(name)!.done === null);
-    if (open.length === 0) return driver.delete(inbox);
-    if (drives >= MAX_REDRIVES) {
-      const finalized = await this.#finalizeOpen(stored, open, progress, REDRIVE_REASON);
-      this.kernel.logger.error("the queue did not finish an event's plugins; they are recorded as failed", {
-        tenant_id: tenantId,
-        event_id: eventId,
-        plugins: finalized.join(", "),
-      });
-      return;
-    }
-    const entries = open.map((p) => this.kernel.registry.get(p)).filter((e) => e !== undefined);
-    const lease = JSON.stringify({ due: this.#redriveDue(entries, drives + 1), drives: drives + 1 });
-    await driver.put(inbox, lease, { ttlSeconds: this.#ttl });
-    await sendAll(this.queue!, pairMessages(tenantId, eventId, open, now));
   }
 
   /**
@@ -391,7 +340,7 @@ export class KernelEventProcessor implements EventProcessor {
     const names = named ?? stored.plugins.filter(runnable);
     const done = (await driver.getMany(names.map((p) => eventKeys.done(id, eventId, p)))).map(readDone);
     // The done-keys about to be cleared may hold the only copy of a record whose write failed.
-    await this.#ledger.restoreRecords(done.filter((d): d is DoneMarker => d !== null));
+    await this.#deps.ledger.restoreRecords(done.filter((d): d is DoneMarker => d !== null));
     const failed = (status: string | undefined) => status === "failed" || status === "timed_out";
     const again = names.filter((name, i) => {
       const status = done[i]?.status;
@@ -404,15 +353,15 @@ export class KernelEventProcessor implements EventProcessor {
     // this request die before the reset, the re-drive finds the event as it was, with its final
     // records; should a replayed pair's message be lost after the reset, the re-drive sends it again.
     const entries = stored.plugins.concat(again).map((p) => kernel.registry.get(p)).filter((e) => e !== undefined);
-    const due = this.queue ? this.#redriveDue(entries, 0) : this.#inboxDue(entries);
-    if (this.#markers) {
-      await driver.put(eventKeys.inbox(id, eventId), JSON.stringify({ due }), { ttlSeconds: this.#ttl });
+    const due = this.queue ? redriveDue(this.#deps, entries, 0) : inboxDue(this.#deps, entries);
+    if (this.#deps.markers) {
+      await driver.put(eventKeys.inbox(id, eventId), JSON.stringify({ due }), { ttlSeconds: this.#deps.ttlSeconds });
     }
     if (this.queue) {
       // One message per replayed plugin; each carries the whole reset, which the first delivered applies.
       await sendAll(this.queue, pairMessages(id, eventId, again, kernel.now(), replay));
     } else {
-      await applyReplay(this.kernel.driver, this.#ttl, id, eventId, replay);
+      await applyReplay(this.kernel.driver, this.#deps.ttlSeconds, id, eventId, replay);
       await this.#shared(id, eventId);
     }
     return { replayed: again };
@@ -429,37 +378,9 @@ export class KernelEventProcessor implements EventProcessor {
     const raw = await this.kernel.driver.get(eventKeys.event(id, eventId));
     if (raw === null) return { finalized: [] }; // past retention, or never claimed: nothing is waiting for it
     const stored = decodeStoredEvent(raw, id, eventId);
-    const progress = await this.#ledger.readProgress(id, eventId, stored.plugins);
+    const progress = await this.#deps.ledger.readProgress(id, eventId, stored.plugins);
     const names = plugin === undefined ? stored.plugins : stored.plugins.filter((p) => p === plugin);
-    return { finalized: await this.#finalizeOpen(stored, names, progress, reason) };
-  }
-
-  /**
-   * A final "failed" record with `reason` for each of `names` that has none (per `progress`); the
-   * event's marker goes with the last one when no other plugin is left open. The ledger's claim
-   * decides: a pair finalized meanwhile by another report keeps its record.
-   */
-  async #finalizeOpen(
-    stored: StoredEvent,
-    names: readonly string[],
-    progress: Map<string, { done: DoneMarker | null; tries: number }>,
-    reason: string,
-  ): Promise<string[]> {
-    const { tenantId, id } = stored.event;
-    const open = names.filter((name) => progress.get(name)?.done === null);
-    const othersOpen = stored.plugins.some((p) => !open.includes(p) && progress.get(p)?.done === null);
-    const inbox = this.#markers && !othersOpen ? [eventKeys.inbox(tenantId, id)] : [];
-    let cleared = false;
-    for (const [i, name] of open.entries()) {
-      const { tries } = progress.get(name)!;
-      const deletes = i === open.length - 1 ? inbox : [];
-      cleared = await this.#ledger.finalize(stored, name, "failed", false, {
-        ...(tries ? { attempt: tries } : {}),
-        reason,
-      }, deletes);
-    }
-    if (inbox.length && !cleared) await this.kernel.driver.delete(inbox[0]!);
-    return open;
+    return { finalized: await finalizeOpen(this.#deps, stored, names, progress, reason) };
   }
 
   /** Resolves when the background dispatches started without a waitUntil have settled. */
@@ -495,156 +416,7 @@ export class KernelEventProcessor implements EventProcessor {
       await driver.delete(eventKeys.inbox(id, eventId));
       return { done: true, pending: 0, retryInSeconds: 0 };
     }
-    return this.#dispatch(stored, tenant, false, plugin, known);
-  }
-
-  /**
-   * One attempt for every plugin of the event that has no final record yet, or for `only` (a
-   * pair's message; `known`: its progress, read with the delivery's events). The other plugins of
-   * a pair's event are read, not run, and only where a marker waits for the event's last pair.
-   */
-  async #dispatch(
-    stored: StoredEvent,
-    tenant: Readonly<TenantRecord>,
-    fresh: boolean,
-    only?: string,
-    known?: PairProgress,
-  ): Promise<{ done: boolean; pending: number; retryInSeconds: number }> {
-    const { kernel } = this;
-    const driver = kernel.driver;
-    const { event, hook } = stored;
-    const names = only === undefined ? stored.plugins : stored.plugins.filter((p) => p === only);
-    const progress = new Map<string, PluginProgress>();
-    if (fresh) {
-      // Just claimed: no plugin has a record yet, so no reads are needed.
-      for (const name of names) progress.set(name, { final: false, tries: 0 });
-    } else if (names.length) {
-      const read = only !== undefined && known
-        ? new Map([[only, known]])
-        : await this.#ledger.readProgress(tenant.id, event.id, names);
-      const finals: DoneMarker[] = [];
-      for (const [name, { done, tries }] of read) {
-        if (done) finals.push(done);
-        progress.set(name, { final: done !== null, tries });
-      }
-      await this.#ledger.restoreRecords(finals);
-    }
-    // Whether this run ends the event (every other plugin has its final record), read when a marker needs to know.
-    const others = stored.plugins.filter((p) => !names.includes(p));
-    let othersFinal: Promise<boolean> | undefined;
-    const isLast = () =>
-      othersFinal ??= others.length === 0 ? Promise.resolve(true) : driver
-        .getMany(others.map((p) => eventKeys.done(tenant.id, event.id, p)))
-        .then((values) => values.every((v) => v !== null && v !== undefined));
-
-    const run: RegisteredPlugin[] = [];
-    for (const name of names) {
-      if (progress.get(name)!.final) continue;
-      const entry = kernel.registry.get(name);
-      if (!entry || !entry.hooks.has(hook)) {
-        await this.#ledger.finalize(stored, name, "skipped", fresh, { reason: "plugin is no longer registered" });
-      } else if (tenant.plugins[name]?.enabled !== true) {
-        await this.#ledger.finalize(stored, name, "skipped", fresh, { reason: "plugin was disabled before it ran" });
-      } else run.push(entry);
-    }
-
-    let pending = 0;
-    let nextAttempt = 0;
-    // The event's last plugin to run: its final record, its ledger entry and the marker's removal
-    // can be one commit (one request to the tenant's Durable Object).
-    const inbox = eventKeys.inbox(tenant.id, event.id);
-    const lastWrites = async () => this.#markers && run.length === 1 && await isLast() ? [inbox] : [];
-    let inboxCleared = false;
-    if (run.length) {
-      const ctx = kernel.context(tenant, {
-        correlationId: event.correlationId ?? null,
-        causationId: event.id,
-        metadata: { event_type: event.type, webhook_id: event.id, received_at: event.receivedAt },
-        ...(event.trace ? { trace: event.trace } : {}),
-      });
-      const args = [event.contentId, event.content, event.metadata] as never;
-      const trace = traceOf(ctx)!;
-      if (run.length === 1) trace.soleHook(run[0]!.name);
-      const startMs = Date.now();
-      const outcomes = await kernel.runAction(run, hook, ctx, args);
-      await Promise.all(outcomes.map(async (outcome) => {
-        const attempt = progress.get(outcome.plugin)!.tries + 1;
-        const spans = trace.spansFor(outcome.plugin, {
-          name: hook,
-          startMs,
-          durationMs: outcome.durationMs,
-          error: outcome.error,
-        });
-        const details = { attempt, durationMs: Math.round(outcome.durationMs), error: outcome.error, spans };
-        if (outcome.status === "ok") {
-          inboxCleared = await this.#ledger.finalize(
-            stored,
-            outcome.plugin,
-            "succeeded",
-            fresh,
-            details,
-            await lastWrites(),
-          );
-        } else if (attempt >= this.maxAttempts || outcome.permanent) { // a PluginError is not retried
-          const status = outcome.status;
-          inboxCleared = await this.#ledger.finalize(
-            stored,
-            outcome.plugin,
-            status,
-            fresh,
-            details,
-            await lastWrites(),
-          );
-        } else {
-          pending++;
-          nextAttempt = Math.max(nextAttempt, attempt);
-          await driver.put(eventKeys.tries(tenant.id, event.id, outcome.plugin), String(attempt), {
-            ttlSeconds: this.#ttl,
-          });
-          await kernel.history.record({
-            tenantId: tenant.id,
-            kind: "hook",
-            plugin: outcome.plugin,
-            name: hook,
-            status: "retrying",
-            final: false,
-            eventId: event.id,
-            correlationId: event.correlationId ?? null,
-            ...details,
-          });
-        }
-      }));
-    }
-
-    const retryInSeconds = Math.round(backoffDelay(nextAttempt, this.#retry) / 1000);
-    // With a queue the marker stays put while a pair is retried (the queue redelivers it), and goes
-    // once every pair is final; without one, it comes due for the retry.
-    if (this.#markers) {
-      if (pending === 0) {
-        if (!inboxCleared && await isLast()) await driver.delete(inbox);
-      } else if (!this.queue) {
-        await driver.put(inbox, JSON.stringify({ due: kernel.now() + retryInSeconds * 1000 }), {
-          ttlSeconds: this.#ttl,
-        });
-      }
-    }
-    return { done: pending === 0, pending, retryInSeconds };
-  }
-
-  /** When the sweep may take over an inbox event whose dispatch to these plugins starts now. */
-  #inboxDue(plugins: readonly RegisteredPlugin[]): number {
-    let longest = 0;
-    for (const p of plugins) longest = Math.max(longest, p.plugin.hookTimeoutMs ?? this.kernel.hookTimeoutMs);
-    return this.kernel.now() + Math.max(this.#sweepDelayMs, longest + RECORDING_MARGIN_MS);
-  }
-
-  /**
-   * With a queue, when the re-drive may send a pair again: after the queue's own retries (the
-   * re-drive delay, doubled per re-drive so far) and never before the slowest plugin's time limit.
-   */
-  #redriveDue(plugins: readonly RegisteredPlugin[], drives: number): number {
-    const wait = this.#redriveMs * 2 ** Math.min(drives, MAX_REDRIVES);
-    return Math.max(this.#inboxDue(plugins), this.kernel.now() + wait);
+    return dispatchEvent(this.#deps, stored, tenant, false, plugin, known);
   }
 
   #track(work: Promise<unknown>): void {
