@@ -19,9 +19,12 @@
  *
  * Options (env): BENCH_REQUESTS (default 20000), BENCH_SECONDS (default 10), BENCH_CONNECTIONS (default 32),
  * BENCH_ROUNDS (default 2: each server is measured that many times, taking turns), BENCH_CONTENT_BYTES
- * (default 512: the length of the content's body text).
+ * (default 512: the length of the content's body text), BENCH_PLUGINS (default 0: no plugin enabled, so
+ * an accepted event sends no queue message; n: that many enabled plugins that do nothing, one
+ * message, run and final record each, against a receiver that enqueues one message and does nothing).
  */
 import { Hono } from "hono";
+import { Plugin } from "../../src/plugin.ts";
 import { startDeno } from "../../src/adapters/deno.ts";
 import { webhookHeaders } from "../../src/http/standard-webhooks.ts";
 
@@ -29,6 +32,17 @@ const REQUESTS = Number(Deno.env.get("BENCH_REQUESTS") ?? 20_000);
 const SECONDS = Number(Deno.env.get("BENCH_SECONDS") ?? 10);
 const CONNECTIONS = Number(Deno.env.get("BENCH_CONNECTIONS") ?? 32);
 const CONTENT_BYTES = Number(Deno.env.get("BENCH_CONTENT_BYTES") ?? 512);
+const PLUGINS = Number(Deno.env.get("BENCH_PLUGINS") ?? 0);
+
+/** A plugin whose hook does nothing: the kernel's side of a dispatch (message, run, final record) and no more. */
+class NoopPlugin extends Plugin {
+  readonly version = "1.0.0";
+  constructor(readonly name: string) {
+    super();
+  }
+  contentPublished(): void {}
+}
+const plugins = Array.from({ length: PLUGINS }, (_, i) => new NoopPlugin(`noop-${i}`));
 const WARMUP = 500;
 
 interface Job {
@@ -224,7 +238,7 @@ const kernel = await startDeno({
   port: 0,
   hostname: "127.0.0.1",
   cron: () => undefined,
-  plugins: () => [],
+  plugins: () => plugins,
 });
 // Count the queue deliveries the consumer finishes, to report how far it lags behind the 2xx.
 let consumed = 0;
@@ -233,6 +247,7 @@ const consume = kernel.runtime.consume.bind(kernel.runtime);
   consume(messages).finally(() => (consumed += messages.length));
 const tenantId = crypto.randomUUID();
 const { generatedSecret } = await kernel.runtime.kernel.putTenant(tenantId, { slug: "bench", plan: "pro" });
+for (const plugin of plugins) await kernel.runtime.kernel.enable(tenantId, plugin.name);
 const secret = generatedSecret!;
 const webhookUrl = `${kernel.url}/v1/webhooks/${tenantId}`;
 
@@ -371,6 +386,8 @@ console.log(JSON.stringify(
     connections: CONNECTIONS,
     requests: REQUESTS,
     rounds: ROUNDS,
+    content_bytes: CONTENT_BYTES,
+    plugins: PLUGINS,
     hello_rps: Math.round(helloRps),
     webhook_rps: Math.round(webhookRps),
     hello_post_rps: Math.round(helloPostRps),
