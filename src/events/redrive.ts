@@ -18,7 +18,7 @@ export const REDRIVE_REASON =
 
 /**
  * An event whose marker is due, with a queue: its pairs without a final record are sent again
- * (the marker moved on first, so a failed send is tried again at the next due time); after
+ * (the marker moved on first, so a failed send or read is tried again at the next due time); after
  * MAX_REDRIVES they are recorded as failed. All final: the marker goes.
  */
 export async function redriveEvent(
@@ -28,6 +28,10 @@ export async function redriveEvent(
 ): Promise<void> {
   const driver = deps.kernel.driver;
   const inbox = eventKeys.inbox(tenantId, eventId);
+  // The marker moves on first: whatever fails below is tried again at its next due time, not at
+  // once (an alarm armed for a marker still due would fire again at once, for as long as it fails).
+  const lease = JSON.stringify({ due: redriveDue(deps, deps.kernel.registry.list(), drives + 1), drives: drives + 1 });
+  await driver.put(inbox, lease, { ttlSeconds: deps.ttlSeconds });
   const raw = await driver.get(eventKeys.event(tenantId, eventId));
   if (raw === null) return driver.delete(inbox); // past retention, or its claim was released
   const stored = decodeStoredEvent(raw, tenantId, eventId);
@@ -43,9 +47,6 @@ export async function redriveEvent(
     });
     return;
   }
-  const entries = open.map((p) => deps.kernel.registry.get(p)).filter((e) => e !== undefined);
-  const lease = JSON.stringify({ due: redriveDue(deps, entries, drives + 1), drives: drives + 1 });
-  await driver.put(inbox, lease, { ttlSeconds: deps.ttlSeconds });
   await sendAll(deps.queue!, pairMessages(tenantId, eventId, open, now));
 }
 

@@ -516,6 +516,16 @@ export function eventsSuite(h: Harness, target: EventsTarget): void {
       expect(await t.events.sweep(new Date(t.clock.now), { tenantId: TENANT })).toEqual({ retried: 1 });
       expect(t.sent.slice(before)).toEqual([expect.objectContaining({ eventId: "zz-lost", plugin: "flaky" })]);
     });
+
+    it("a re-drive that fails for one event still moves its marker on: the alarm armed for it does not fire again at once", async () => {
+      const t = await setup({ queue: true });
+      await t.events.accept(event("garbled"));
+      await t.driver.put(eventKeys.event(TENANT, "garbled"), "{ not an event");
+      const marker = async () => JSON.parse((await t.driver.get(eventKeys.inbox(TENANT, "garbled")))!) as { due: number };
+      t.clock.now = (await marker()).due;
+      await t.events.sweep(new Date(t.clock.now), { tenantId: TENANT });
+      expect((await marker()).due).toBeGreaterThan(t.clock.now);
+    });
   });
 
   describe("event processor with a queue", () => {
