@@ -521,7 +521,8 @@ export function eventsSuite(h: Harness, target: EventsTarget): void {
       const t = await setup({ queue: true });
       await t.events.accept(event("garbled"));
       await t.driver.put(eventKeys.event(TENANT, "garbled"), "{ not an event");
-      const marker = async () => JSON.parse((await t.driver.get(eventKeys.inbox(TENANT, "garbled")))!) as { due: number };
+      const marker = async () =>
+        JSON.parse((await t.driver.get(eventKeys.inbox(TENANT, "garbled")))!) as { due: number };
       t.clock.now = (await marker()).due;
       await t.events.sweep(new Date(t.clock.now), { tenantId: TENANT });
       expect((await marker()).due).toBeGreaterThan(t.clock.now);
