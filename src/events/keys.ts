@@ -5,7 +5,10 @@
 export const eventKeys = {
   /** The accepted event, written once with putIfAbsent: the deduplication claim and the payload. */
   event: (tenantId: string, eventId: string) => `evt:${tenantId}:${eventId}`,
-  /** An inbox marker: the event still has plugins without a final record (swept by the tick). */
+  /**
+   * An inbox marker: the event still has plugins without a final record (re-driven by the tenant
+   * object's alarm, or the tick's sweep).
+   */
   inbox: (tenantId: string, eventId: string) => `inbox:${tenantId}:${eventId}`,
   inboxPrefix: "inbox:",
   /** The final outcome of one plugin for one event: its presence makes redelivery a no-op. */
