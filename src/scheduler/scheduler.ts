@@ -10,7 +10,7 @@
 import { isUuid } from "../context.ts";
 import { errorMessage, KernelError } from "../errors.ts";
 import type { Kernel } from "../kernel.ts";
-import type { WorkMessage, WorkQueue } from "../queue.ts";
+import { sendAll, type WorkMessage } from "../queue.ts";
 import type { SchedulerDeps } from "./context.ts";
 import { emptyTally, JobRunner, type Tally } from "./job-runner.ts";
 import { healthViews } from "./health.ts";
@@ -471,9 +471,4 @@ function workMessage(tenantId: string, jobId: string, slot: string): WorkMessage
   return jobId.endsWith("#health")
     ? { kind: "health", tenantId, plugin: jobId.slice(0, -"#health".length), slot }
     : { kind: "task", tenantId, taskId: jobId, slot };
-}
-
-async function sendAll(queue: WorkQueue, messages: WorkMessage[]): Promise<void> {
-  if (queue.sendBatch) await queue.sendBatch(messages);
-  else for (const m of messages) await queue.send(m);
 }

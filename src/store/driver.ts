@@ -111,7 +111,6 @@ export async function* listAll(driver: KVDriver, prefix: string, pageSize = 1000
   } while (cursor);
 }
 
-/** Whether `driver` can compare-and-set (`putIfUnchanged`, `deleteIfUnchanged`) at `key`. */
 /**
  * A requested TTL in milliseconds. Every driver refuses the same values the same way (the
  * conformance suite checks it): a RangeError unless the TTL is a positive, finite number.
@@ -136,6 +135,7 @@ export function ttlProblem(...writes: (PutOptions | undefined)[]): RangeError | 
   return null;
 }
 
+/** Whether `driver` can compare-and-set (`putIfUnchanged`, `deleteIfUnchanged`) at `key`. */
 export function comparesAt(driver: KVDriver, key: string): boolean {
   return driver.putIfUnchanged !== undefined && driver.deleteIfUnchanged !== undefined &&
     (driver.canCompare?.(key) ?? true);
