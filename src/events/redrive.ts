@@ -5,6 +5,7 @@
  * the dead letters end a pair.
  */
 import { sendAll } from "../queue.ts";
+import { comparesAt } from "../store/driver.ts";
 import { type EventDeps, MAX_REDRIVES, redriveDue } from "./context.ts";
 import { eventKeys } from "./keys.ts";
 import type { DoneMarker } from "./ledger.ts";
@@ -32,12 +33,18 @@ export async function redriveEvent(
   // once (an alarm armed for a marker still due would fire again at once, for as long as it fails).
   const lease = JSON.stringify({ due: redriveDue(deps, deps.kernel.registry.list(), drives + 1), drives: drives + 1 });
   await driver.put(inbox, lease, { ttlSeconds: deps.ttlSeconds });
+  // Nothing left to do: the marker goes, but only the one written above. A replay writes its own
+  // first (before its reset), and what this re-drive read no longer says anything about that one.
+  const release = async () => {
+    if (driver.deleteIfUnchanged && comparesAt(driver, inbox)) await driver.deleteIfUnchanged(inbox, lease);
+    else await driver.delete(inbox);
+  };
   const raw = await driver.get(eventKeys.event(tenantId, eventId));
-  if (raw === null) return driver.delete(inbox); // past retention, or its claim was released
+  if (raw === null) return release(); // past retention, or its claim was released
   const stored = decodeStoredEvent(raw, tenantId, eventId);
   const progress = await deps.ledger.readProgress(tenantId, eventId, stored.plugins);
   const open = stored.plugins.filter((name) => progress.get(name)!.done === null);
-  if (open.length === 0) return driver.delete(inbox);
+  if (open.length === 0) return release();
   if (drives >= MAX_REDRIVES) {
     const finalized = await finalizeOpen(deps, stored, open, progress, REDRIVE_REASON);
     deps.kernel.logger.error("the queue did not finish an event's plugins; they are recorded as failed", {

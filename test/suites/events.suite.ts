@@ -517,6 +517,28 @@ export function eventsSuite(h: Harness, target: EventsTarget): void {
       expect(t.sent.slice(before)).toEqual([expect.objectContaining({ eventId: "zz-lost", plugin: "flaky" })]);
     });
 
+    it("a re-drive that finds every pair final leaves a marker a replay wrote meanwhile", async () => {
+      const t = await setup({ queue: true });
+      await t.events.accept(event("rp"));
+      await deliver(t, t.sent); // both pairs final
+      const inbox = eventKeys.inbox(TENANT, "rp");
+      await t.driver.put(inbox, JSON.stringify({ due: t.clock.now })); // a marker left due
+      // A replay writes the event's marker first: here, just after the re-drive read the ledger.
+      const replayed = JSON.stringify({ due: t.clock.now + 900_000 });
+      const getMany = t.driver.getMany;
+      t.driver.getMany = async (keys) => {
+        const values = await getMany.call(t.driver, keys);
+        if (keys.some((k) => k.startsWith("evdone:"))) {
+          t.driver.getMany = getMany;
+          await t.driver.put(inbox, replayed);
+        }
+        return values;
+      };
+      await t.events.sweep(new Date(t.clock.now), { tenantId: TENANT });
+      t.driver.getMany = getMany;
+      expect(await t.driver.get(inbox)).toBe(replayed);
+    });
+
     it("a re-drive that fails for one event still moves its marker on: the alarm armed for it does not fire again at once", async () => {
       const t = await setup({ queue: true });
       await t.events.accept(event("garbled"));
