@@ -400,7 +400,9 @@ export class KernelEventProcessor implements EventProcessor {
     const raw = read !== undefined ? read : await driver.get(eventKeys.event(id, eventId));
     if (raw === null) {
       // Expired, never claimed (a marker whose claim failed), or not visible here yet (see process).
-      await driver.delete(eventKeys.inbox(id, eventId));
+      // With a queue the marker is the re-drive's to release (only the one it wrote): a message
+      // may be late, and the event accepted again under its id meanwhile, with a marker of its own.
+      if (!this.queue) await driver.delete(eventKeys.inbox(id, eventId));
       return { done: true, pending: 0, retryInSeconds: 0, missing: true };
     }
     const stored = decodeStoredEvent(raw, id, eventId);

@@ -517,6 +517,28 @@ export function eventsSuite(h: Harness, target: EventsTarget): void {
       expect(t.sent.slice(before)).toEqual([expect.objectContaining({ eventId: "zz-lost", plugin: "flaky" })]);
     });
 
+    it("a late message that finds no event leaves the marker of the event accepted again under its id", async () => {
+      const t = await setup({ queue: true });
+      await t.events.accept(event("again"));
+      const late = pairMessage(t.sent, "again", "good");
+      // Its send failed and the claim was released (the event and marker gone) ...
+      await t.driver.delete(eventKeys.event(TENANT, "again"));
+      await t.driver.delete(eventKeys.inbox(TENANT, "again"));
+      // ... and the sender's retry is accepted just after the late message looked for the event.
+      const get = t.driver.get;
+      t.driver.get = async (key) => {
+        const value = await get.call(t.driver, key);
+        if (key === eventKeys.event(TENANT, "again")) {
+          t.driver.get = get;
+          expect(await t.events.accept(event("again"))).toBe("accepted");
+        }
+        return value;
+      };
+      await deliver(t, [late]);
+      t.driver.get = get;
+      expect(await t.driver.get(eventKeys.inbox(TENANT, "again"))).not.toBeNull();
+    });
+
     it("a re-drive that finds every pair final leaves a marker a replay wrote meanwhile", async () => {
       const t = await setup({ queue: true });
       await t.events.accept(event("rp"));
