@@ -6,7 +6,7 @@
  */
 import { parseMasterKeys } from "./crypto/master-keys.ts";
 import { ConfigurationError, errorMessage } from "./errors.ts";
-import { createEventProcessor, type KernelEventProcessor } from "./events/processor.ts";
+import { createEventProcessor, type EventProcessorOptions, type KernelEventProcessor } from "./events/processor.ts";
 import { RetryLaterError } from "./events/stored-event.ts";
 import { type AdminAuth, createAdminAuth } from "./http/auth.ts";
 import { type AppOptions, createApp } from "./http/app.ts";
@@ -51,6 +51,8 @@ export interface RuntimeConfig {
   sweepInbox?: boolean;
   /** Scheduler options beyond the queue (Cloudflare: no due index, the Cron tick as safety net). */
   scheduler?: Omit<SchedulerOptions, "queue">;
+  /** Event pipeline options beyond the queue (attempts, retry backoff, retention). */
+  events?: Omit<EventProcessorOptions, "queue">;
   /** The plugins, or a function of the settings (e.g. to pass allowInsecureUrls on). */
   plugins?: Plugin[] | ((settings: RuntimeSettings) => Plugin[]);
   fetch?: typeof fetch;
@@ -161,7 +163,7 @@ export function createRuntime(config: RuntimeConfig): Runtime {
     ...(config.fetch ? { fetch: config.fetch } : {}),
   });
   const scheduler = createScheduler(kernel, { ...config.scheduler, ...(config.queue ? { queue: config.queue } : {}) });
-  const events = createEventProcessor(kernel, config.queue ? { queue: config.queue } : {});
+  const events = createEventProcessor(kernel, { ...config.events, ...(config.queue ? { queue: config.queue } : {}) });
   const deps: HttpDeps = {
     kernel,
     scheduler,

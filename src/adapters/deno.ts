@@ -36,8 +36,13 @@ export interface DenoStartOptions {
   now?: () => number;
   /** Where log records go (default the console); tests capture them. */
   logSink?: LogSink;
-  /** Delays (ms) before the KV queue redelivers a failed delivery (default 5 s, 30 s, 1, 2, 5 min). */
+  /**
+   * Delays (ms) before the KV queue delivers again what did not finish and gave no delay of its own
+   * (default 5 s, 30 s, 1, 2, 5 min); after the last, it goes to the dead letters.
+   */
   queueBackoffMs?: number[];
+  /** A failed hook's first retry delay in seconds, doubled per attempt, with jitter (default 30). */
+  retryBaseSeconds?: number;
   /**
    * Deliver events and tasks through the KV queue (default: DVP_KV_QUEUE, else true except on Deno
    * Deploy, which has no KV queue). Without it, the inbox and the tick's sweep deliver them.
@@ -132,6 +137,7 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.now ? { now: options.now } : {}),
       ...(options.logSink ? { logSink: options.logSink } : {}),
+      ...(options.retryBaseSeconds === undefined ? {} : { events: { retryBaseSeconds: options.retryBaseSeconds } }),
     });
   } catch (error) {
     if (!options.kv) kv.close();
@@ -149,9 +155,15 @@ export async function startDeno(options: DenoStartOptions = {}): Promise<DenoKer
       const work = runtime.consume(messages);
       track(work);
       const outcomes = await work;
-      // Only what did not finish goes again (after the next of backoffMs), not the whole group.
+      // Only what did not finish goes again, not the whole group: after the kernel's backoff (the
+      // longest its failed hooks ask for), or the queue's next delay where none asked.
       const unfinished = messages.filter((_, i) => !outcomes[i]?.ack);
-      await settleDelivery(kv, message, unfinished, { ...backoff, deadLetterPrefix: DEAD_LETTER });
+      const asked = outcomes.flatMap((o) => !o.ack && o.retryDelaySeconds !== undefined ? [o.retryDelaySeconds] : []);
+      await settleDelivery(kv, message, unfinished, {
+        ...backoff,
+        deadLetterPrefix: DEAD_LETTER,
+        ...(asked.length ? { delayMs: Math.max(...asked) * 1000 } : {}),
+      });
     });
   }
   const idle = async () => {

@@ -125,7 +125,12 @@ Deno.test({
     const cron = (_name: string, _schedule: string, handler: () => Promise<void>) => void (tick = handler);
     // One redelivery, then Deno KV keeps the value under ["dvp-dead-letter", …].
     const logs = captureLogs(); // the failures and the give-up on purpose: asserted below, not printed
-    const kernel = await startLocal(kv, [recorder], { queueBackoffMs: [20], cron: cron as never, logSink: logs.sink });
+    const kernel = await startLocal(kv, [recorder], {
+      queueBackoffMs: [20],
+      retryBaseSeconds: 0.001,
+      cron: cron as never,
+      logSink: logs.sink,
+    });
     try {
       const tenant = crypto.randomUUID();
       await kernel.runtime.kernel.putTenant(tenant, { slug: "given-up", plan: "pro" });
@@ -177,7 +182,11 @@ Deno.test({
     const flaky = new FailOncePlugin("c-4");
     const kv = await Deno.openKv(":memory:");
     const logs = captureLogs(); // flake's failure on purpose: asserted below, not printed
-    const kernel = await startLocal(kv, [recorder, flaky], { queueBackoffMs: [50, 50, 50], logSink: logs.sink });
+    const kernel = await startLocal(kv, [recorder, flaky], {
+      queueBackoffMs: [50, 50, 50],
+      retryBaseSeconds: 0.001,
+      logSink: logs.sink,
+    });
     // Which event ids each queue delivery carried, in order.
     const deliveries: string[][] = [];
     const consume = kernel.runtime.consume.bind(kernel.runtime);
@@ -221,6 +230,45 @@ Deno.test({
       expect(logs.errors().map((r) => `${r.msg}: ${r.error}`)).toEqual([
         "contentPublished failed in plugin flake: fails once on c-4",
       ]);
+    } finally {
+      await kernel.close();
+      kv.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "Deno adapter: a failed hook comes again after the kernel's jittered backoff, not the queue's own delay",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const flaky = new FailOncePlugin("once");
+    const kv = await Deno.openKv(":memory:");
+    const logs = captureLogs(); // the one failure on purpose: asserted below, not printed
+    // The queue would wait a minute; the kernel's backoff, shortened here, asks for no wait.
+    const kernel = await startLocal(kv, [flaky], {
+      queueBackoffMs: [60_000],
+      retryBaseSeconds: 0.001,
+      logSink: logs.sink,
+    });
+    try {
+      const tenant = crypto.randomUUID();
+      await kernel.runtime.kernel.putTenant(tenant, { slug: "backoff", plan: "pro" });
+      await kernel.runtime.kernel.enable(tenant, "flake");
+      const at = new Date().toISOString();
+      const accepted = await kernel.runtime.events.accept({
+        id: "once",
+        tenantId: tenant,
+        type: "content.published",
+        timestamp: at,
+        contentId: "once",
+        content: {},
+        receivedAt: at,
+      });
+      expect(accepted).toBe("accepted");
+      const [record] = await finalRecords(kernel, tenant, 1, "once");
+      expect(record).toMatchObject({ plugin: "flake", status: "succeeded", attempt: 2 });
+      expect(logs.errors().map((r) => r.msg)).toEqual(["contentPublished failed in plugin flake"]);
     } finally {
       await kernel.close();
       kv.close();
@@ -279,7 +327,11 @@ Deno.test({
     loud.failNext = 99;
     const kv = await Deno.openKv(":memory:");
     const logs = captureLogs(); // three failures on purpose: asserted below, not printed
-    const kernel = await startLocal(kv, [loud], { queueBackoffMs: [20, 20, 20, 20], logSink: logs.sink });
+    const kernel = await startLocal(kv, [loud], {
+      queueBackoffMs: [20, 20, 20, 20],
+      retryBaseSeconds: 0.001,
+      logSink: logs.sink,
+    });
     const huge = `upstream said: ${JSON.stringify({ body: '"quoted" '.repeat(6_000) })}`;
     const record = RecorderPlugin.prototype.contentPublished;
     loud.contentPublished = function (...args: Parameters<typeof record>) {

@@ -75,8 +75,9 @@ export function queuedMessages(value: unknown): unknown[] {
 /**
  * Settles one delivered value without throwing: a throw is Deno KV's way to ask for the value
  * again (all of it, printing "Exception in queue handler" each time). The messages not finished
- * (`unfinished`, as `queuedMessages` gave them) are enqueued again, together, after the next delay
- * of `backoffMs`; past the last delay they are kept under [deadLetterPrefix, "group", uuid], as
+ * (`unfinished`, as `queuedMessages` gave them) are enqueued again, together, after `delayMs` (the
+ * kernel's backoff for a hook that failed) or else the next delay of `backoffMs`; after as many
+ * redeliveries as `backoffMs` has delays they are kept under [deadLetterPrefix, "group", uuid], as
  * Deno KV keeps what it could not deliver, for the tick to record. Rejects only when that write
  * fails, and then Deno KV delivers the whole value again (finished messages are no-ops).
  */
@@ -84,7 +85,7 @@ export async function settleDelivery(
   kv: Pick<DenoKvQueueLike, "enqueue" | "atomic">,
   value: unknown,
   unfinished: readonly unknown[],
-  options: { backoffMs?: number[]; deadLetterPrefix?: string } = {},
+  options: { backoffMs?: number[]; deadLetterPrefix?: string; delayMs?: number } = {},
 ): Promise<void> {
   if (unfinished.length === 0) return;
   const backoff = options.backoffMs ?? DEFAULT_BACKOFF_MS;
@@ -98,7 +99,7 @@ export async function settleDelivery(
     return;
   }
   const result = await kv.enqueue(again, {
-    delay: backoff[tries]!,
+    delay: options.delayMs ?? backoff[tries]!,
     backoffSchedule: backoff,
     keysIfUndelivered: [deadLetter],
   });
