@@ -18,21 +18,15 @@
  *
  * True when this call accepted the event; false for a duplicate.
  */
-import { sendAll, type WorkQueue } from "../queue.ts";
+import { sendAll } from "../queue.ts";
 import type { KVDriver } from "../store/driver.ts";
+import type { EventDeps } from "./context.ts";
 import { eventKeys } from "./keys.ts";
 import { pairMessages } from "./messages.ts";
 import { encodeStoredEvent, type StoredEvent } from "./stored-event.ts";
 
-export interface AcceptDeps {
-  driver: KVDriver;
-  queue: WorkQueue | undefined;
-  ttlSeconds: number;
-  now: () => number;
-}
-
 export async function commitAccept(
-  { driver, queue, ttlSeconds, now }: AcceptDeps,
+  { kernel: { driver, now }, queue, ttlSeconds }: EventDeps,
   stored: StoredEvent,
   inboxDue: () => number,
 ): Promise<boolean> {
@@ -44,7 +38,7 @@ export async function commitAccept(
     // One atomic step: claimed and sent, or neither, so a duplicate needs no second message.
     return queue.claimAndSend({ key: eventKey, value: encodeStoredEvent(stored), ttlSeconds }, messages());
   }
-  const claimed = await commitEvent(driver, ttlSeconds, stored, inboxDue);
+  const claimed = await commitEvent(driver, ttlSeconds, eventKey, stored, inboxDue);
   if (!queue) return claimed;
   try {
     // A duplicate is enqueued again as well: the sender retries only when it saw no 2xx, and
@@ -69,9 +63,15 @@ export async function commitAccept(
  * marker and the event are one commit (one round trip to the tenant's Durable Object): a
  * duplicate writes nothing.
  */
-function commitEvent(driver: KVDriver, ttlSeconds: number, stored: StoredEvent, inboxDue: () => number) {
+function commitEvent(
+  driver: KVDriver,
+  ttlSeconds: number,
+  eventKey: string,
+  stored: StoredEvent,
+  inboxDue: () => number,
+) {
   const ttl = { ttlSeconds };
-  const claim = { key: eventKeys.event(stored.event.tenantId, stored.event.id), value: encodeStoredEvent(stored) };
+  const claim = { key: eventKey, value: encodeStoredEvent(stored) };
   // No plugin to run: nothing to re-drive, so no marker; the event is kept for dedupe and replay.
   if (stored.plugins.length === 0) return driver.putIfAbsent(claim.key, claim.value, ttl);
   const marker = {

@@ -43,6 +43,11 @@ export function inboxDue(deps: EventDeps, plugins: readonly RegisteredPlugin[]):
   return deps.kernel.now() + Math.max(deps.sweepDelayMs, longest + RECORDING_MARGIN_MS);
 }
 
+/** When a new marker for an event dispatched to `plugins` comes due: the queue's re-drive, or the sweep. */
+export function markerDue(deps: EventDeps, plugins: readonly RegisteredPlugin[]): number {
+  return deps.queue ? redriveDue(deps, plugins, 0) : inboxDue(deps, plugins);
+}
+
 /**
  * With a queue, when the re-drive may send a pair again: after the queue's own retries (the
  * re-drive delay, doubled per re-drive so far) and never before the slowest plugin's time limit.

@@ -10,16 +10,8 @@ import type { TenantRecord } from "../store/tenants.ts";
 import { backoffDelay } from "../timing/backoff.ts";
 import type { EventDeps } from "./context.ts";
 import { eventKeys } from "./keys.ts";
-import type { DoneMarker } from "./ledger.ts";
+import type { PairProgress } from "./ledger.ts";
 import type { StoredEvent } from "./stored-event.ts";
-
-interface PluginProgress {
-  final: boolean;
-  tries: number;
-}
-
-/** One pair's ledger entry as read: its final record (if any) and attempts so far. */
-export type PairProgress = { done: DoneMarker | null; tries: number };
 
 /** Where one run over an event left it. */
 export interface Dispatched {
@@ -45,20 +37,15 @@ export async function dispatchEvent(
   const driver = kernel.driver;
   const { event, hook } = stored;
   const names = only === undefined ? stored.plugins : stored.plugins.filter((p) => p === only);
-  const progress = new Map<string, PluginProgress>();
+  let progress: Map<string, PairProgress>;
   if (fresh) {
     // Just claimed: no plugin has a record yet, so no reads are needed.
-    for (const name of names) progress.set(name, { final: false, tries: 0 });
-  } else if (names.length) {
-    const read = only !== undefined && known
+    progress = new Map(names.map((name) => [name, { done: null, tries: 0 }]));
+  } else {
+    progress = only !== undefined && known
       ? new Map([[only, known]])
       : await deps.ledger.readProgress(tenant.id, event.id, names);
-    const finals: DoneMarker[] = [];
-    for (const [name, { done, tries }] of read) {
-      if (done) finals.push(done);
-      progress.set(name, { final: done !== null, tries });
-    }
-    await deps.ledger.restoreRecords(finals);
+    await deps.ledger.restoreRecords([...progress.values()].flatMap((p) => p.done ? [p.done] : []));
   }
   // Whether this run ends the event (every other plugin has its final record), read when a marker needs to know.
   const others = stored.plugins.filter((p) => !names.includes(p));
@@ -70,7 +57,7 @@ export async function dispatchEvent(
 
   const run: RegisteredPlugin[] = [];
   for (const name of names) {
-    if (progress.get(name)!.final) continue;
+    if (progress.get(name)!.done !== null) continue;
     const entry = kernel.registry.get(name);
     if (!entry || !entry.hooks.has(hook)) {
       await deps.ledger.finalize(stored, name, "skipped", fresh, { reason: "plugin is no longer registered" });
@@ -107,25 +94,10 @@ export async function dispatchEvent(
         error: outcome.error,
       });
       const details = { attempt, durationMs: Math.round(outcome.durationMs), error: outcome.error, spans };
-      if (outcome.status === "ok") {
-        inboxCleared = await deps.ledger.finalize(
-          stored,
-          outcome.plugin,
-          "succeeded",
-          fresh,
-          details,
-          await lastWrites(),
-        );
-      } else if (attempt >= deps.maxAttempts || outcome.permanent) { // a PluginError is not retried
-        const status = outcome.status;
-        inboxCleared = await deps.ledger.finalize(
-          stored,
-          outcome.plugin,
-          status,
-          fresh,
-          details,
-          await lastWrites(),
-        );
+      // A success, the last attempt, or a PluginError (never retried) is final.
+      if (outcome.status === "ok" || attempt >= deps.maxAttempts || outcome.permanent) {
+        const status = outcome.status === "ok" ? "succeeded" : outcome.status;
+        inboxCleared = await deps.ledger.finalize(stored, outcome.plugin, status, fresh, details, await lastWrites());
       } else {
         pending++;
         nextAttempt = Math.max(nextAttempt, attempt);

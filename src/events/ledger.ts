@@ -116,19 +116,25 @@ export class EventLedger {
     }));
   }
 
-  /** Each plugin's done-key (its final record, if any) and attempts so far for one event, in one read. */
-  async readProgress(
-    tenantId: string,
-    eventId: string,
-    names: readonly string[],
-  ): Promise<Map<string, { done: DoneMarker | null; tries: number }>> {
-    const values = await this.#kernel.driver.getMany([
-      ...names.map((p) => eventKeys.done(tenantId, eventId, p)),
-      ...names.map((p) => eventKeys.tries(tenantId, eventId, p)),
-    ]);
-    return new Map(names.map((name, i) => [name, {
-      done: readDone(values[i]),
-      tries: Number(values[names.length + i] ?? 0) || 0,
-    }]));
+  /** Each plugin's progress for one event, in one read. */
+  async readProgress(tenantId: string, eventId: string, names: readonly string[]): Promise<Map<string, PairProgress>> {
+    const values = await this.#kernel.driver.getMany(names.flatMap((p) => progressKeys(tenantId, eventId, p)));
+    return new Map(names.map((name, i) => [name, pairProgress(values[2 * i], values[2 * i + 1])]));
   }
+}
+
+/** One pair's ledger entry as read: its final record (if any) and attempts so far. */
+export interface PairProgress {
+  done: DoneMarker | null;
+  tries: number;
+}
+
+/** The keys a pair's progress is read from: its done-key and its attempts. */
+export function progressKeys(tenantId: string, eventId: string, plugin: string): [string, string] {
+  return [eventKeys.done(tenantId, eventId, plugin), eventKeys.tries(tenantId, eventId, plugin)];
+}
+
+/** A pair's progress from the values of its `progressKeys`. */
+export function pairProgress(done: string | null | undefined, tries: string | null | undefined): PairProgress {
+  return { done: readDone(done), tries: Number(tries ?? 0) || 0 };
 }

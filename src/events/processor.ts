@@ -25,10 +25,10 @@ import { KernelError, ValidationError } from "../errors.ts";
 import type { Kernel } from "../kernel.ts";
 import { sendAll, type WorkMessage, type WorkQueue } from "../queue.ts";
 import { commitAccept } from "./accept.ts";
-import { type EventDeps, inboxDue, redriveDue } from "./context.ts";
-import { type Dispatched, dispatchEvent, type PairProgress } from "./dispatch-event.ts";
+import { type EventDeps, inboxDue, markerDue } from "./context.ts";
+import { type Dispatched, dispatchEvent } from "./dispatch-event.ts";
 import { eventKeys } from "./keys.ts";
-import { type DoneMarker, EventLedger, readDone } from "./ledger.ts";
+import { type DoneMarker, EventLedger, type PairProgress, pairProgress, progressKeys, readDone } from "./ledger.ts";
 import { type EventMessage, pairMessages } from "./messages.ts";
 import { finalizeOpen, redriveEvent } from "./redrive.ts";
 import { applyReplay } from "./replay.ts";
@@ -109,7 +109,6 @@ export class KernelEventProcessor implements EventProcessor {
    */
   async accept(event: ContentEvent, waitUntil?: (work: Promise<unknown>) => void): Promise<AcceptResult> {
     const { kernel } = this;
-    const driver = kernel.driver;
     const tenant = await kernel.requireTenant(event.tenantId);
     const hook = EVENT_HOOKS[event.type];
     const enabled = kernel.enabledPlugins(tenant, hook);
@@ -119,9 +118,7 @@ export class KernelEventProcessor implements EventProcessor {
       hook,
       plugins: enabled.map((p) => p.name),
     };
-    const markerDue = () => this.queue ? redriveDue(this.#deps, enabled, 0) : inboxDue(this.#deps, enabled);
-    const commit = { driver, queue: this.queue, ttlSeconds: this.#deps.ttlSeconds, now: kernel.now };
-    if (!(await commitAccept(commit, stored, markerDue))) return "duplicate";
+    if (!(await commitAccept(this.#deps, stored, () => markerDue(this.#deps, enabled)))) return "duplicate";
     if (this.queue) return "accepted"; // the consumer dispatches it
     if (stored.plugins.length === 0) return "accepted"; // no plugin enabled for this hook: nothing to run
     const work = dispatchEvent(this.#deps, stored, tenant, true).catch((error) => {
@@ -206,10 +203,7 @@ export class KernelEventProcessor implements EventProcessor {
     const keyOf = (m: EventMessage) => eventKeys.event(m.tenantId.toLowerCase(), m.eventId);
     const pairKeys = (m: EventMessage) => {
       const plugin = pluginOf(m);
-      const id = m.tenantId.toLowerCase();
-      return plugin === undefined
-        ? []
-        : [eventKeys.done(id, m.eventId, plugin), eventKeys.tries(id, m.eventId, plugin)];
+      return plugin === undefined ? [] : progressKeys(m.tenantId.toLowerCase(), m.eventId, plugin);
     };
     // The pairs of one event share its read.
     const keys = [...new Set(messages.filter(batched).flatMap((m) => [keyOf(m), ...pairKeys(m)]))];
@@ -233,7 +227,7 @@ export class KernelEventProcessor implements EventProcessor {
       const raw = values.get(keyOf(message));
       const [done, tries] = pairKeys(message).map((k) => values.get(k));
       const known = raw !== undefined && done !== undefined && tries !== undefined
-        ? { done: readDone(done), tries: Number(tries ?? 0) || 0 }
+        ? pairProgress(done, tries)
         : undefined;
       await this.process(message.tenantId, message.eventId, message.at, raw, pluginOf(message), known);
     });
@@ -353,7 +347,7 @@ export class KernelEventProcessor implements EventProcessor {
     // this request die before the reset, the re-drive finds the event as it was, with its final
     // records; should a replayed pair's message be lost after the reset, the re-drive sends it again.
     const entries = stored.plugins.concat(again).map((p) => kernel.registry.get(p)).filter((e) => e !== undefined);
-    const due = this.queue ? redriveDue(this.#deps, entries, 0) : inboxDue(this.#deps, entries);
+    const due = markerDue(this.#deps, entries);
     if (this.#deps.markers) {
       await driver.put(eventKeys.inbox(id, eventId), JSON.stringify({ due }), { ttlSeconds: this.#deps.ttlSeconds });
     }

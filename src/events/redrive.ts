@@ -8,13 +8,13 @@ import { sendAll } from "../queue.ts";
 import { comparesAt } from "../store/driver.ts";
 import { type EventDeps, MAX_REDRIVES, redriveDue } from "./context.ts";
 import { eventKeys } from "./keys.ts";
-import type { DoneMarker } from "./ledger.ts";
+import type { PairProgress } from "./ledger.ts";
 import { pairMessages } from "./messages.ts";
 import { decodeStoredEvent, type StoredEvent } from "./stored-event.ts";
 import type { DueEvent } from "./sweep.ts";
 
 /** What the history says of a pair the queue never finished, however often it was sent again. */
-export const REDRIVE_REASON =
+const REDRIVE_REASON =
   `gave up: the queue did not finish it, re-driven ${MAX_REDRIVES} times; replay it to run it again`;
 
 /**
@@ -66,7 +66,7 @@ export async function finalizeOpen(
   deps: EventDeps,
   stored: StoredEvent,
   names: readonly string[],
-  progress: Map<string, { done: DoneMarker | null; tries: number }>,
+  progress: Map<string, PairProgress>,
   reason: string,
 ): Promise<string[]> {
   const { tenantId, id } = stored.event;

@@ -23,6 +23,17 @@ export interface DueEvent {
   drives: number;
 }
 
+/** An inbox marker's due time (ms) and its re-drives so far; a garbled one is due now. */
+export function parseInboxMarker(raw: string): { due: number; drives: number } {
+  try {
+    const marker = JSON.parse(raw) as { due?: unknown; drives?: unknown };
+    const due = Number(marker.due ?? 0);
+    return { due: Number.isFinite(due) ? due : 0, drives: Number(marker.drives ?? 0) || 0 };
+  } catch {
+    return { due: 0, drives: 0 };
+  }
+}
+
 export async function listDueInbox(
   driver: KVDriver,
   prefix: string,
@@ -42,13 +53,7 @@ export async function listDueInbox(
       const parsed = parseInboxKey(page.keys[i]!);
       const raw = markers[i];
       if (!parsed || raw === null || raw === undefined) continue;
-      let at = 0;
-      let drives = 0;
-      try {
-        const marker = JSON.parse(raw) as { due?: number; drives?: number };
-        at = Number(marker.due ?? 0);
-        drives = Number(marker.drives ?? 0) || 0;
-      } catch { /* a garbled marker is due now */ }
+      const { due: at, drives } = parseInboxMarker(raw);
       if (at <= now) due.push({ ...parsed, drives });
     }
     cursor = page.cursor;

@@ -34,7 +34,7 @@ const INDEXES: { name: string; columns: readonly Column[] }[] = [
 ];
 
 /** The index for the filters given: the one on exactly them, else (all three) the first covering two. */
-export function historyIndexFor(filtered: readonly Column[]): string | null {
+function historyIndexFor(filtered: readonly Column[]): string | null {
   if (!filtered.length) return null; // the primary key: newest first
   const exact = INDEXES.find((i) =>
     i.columns.length === filtered.length && i.columns.every((c) => filtered.includes(c))

@@ -17,6 +17,7 @@
 /// <reference path="./workers-module.d.ts" />
 import { DurableObject } from "cloudflare:workers";
 import { eventKeys } from "../../events/keys.ts";
+import { parseInboxMarker } from "../../events/sweep.ts";
 import type { Plugin } from "../../plugin.ts";
 import { createRuntime, type Runtime, type RuntimeSettings } from "../../runtime.ts";
 import { cloudflareBackend, type CloudflareEnv } from "./backend.ts";
@@ -76,7 +77,7 @@ export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
         let at: number | null = null;
         for (const [key, value] of writtenValues(call)) {
           const due = key.startsWith(eventKeys.inboxPrefix)
-            ? dueOf(value)
+            ? parseInboxMarker(value).due
             : key.startsWith(STATE_PREFIX)
             ? jobAttention(value)
             : null;
@@ -149,7 +150,7 @@ export function tenantObjectClass(plugins: PluginFactory): TenantObjectClass {
       const consider = (at: number | null) => {
         if (at !== null && (next === null || at < next)) next = at;
       };
-      for (const [, value] of this.#store.entries(eventKeys.inboxPrefix)) consider(dueOf(value));
+      for (const [, value] of this.#store.entries(eventKeys.inboxPrefix)) consider(parseInboxMarker(value).due);
       for (const [, value] of this.#store.entries(STATE_PREFIX)) consider(jobAttention(value));
       consider(this.#store.nextPurgeAt(Date.now()));
       const current = await storage.getAlarm();
@@ -199,15 +200,5 @@ function jobAttention(value: string): number | null {
     return wakeAt(JSON.parse(value) as JobState);
   } catch {
     return null;
-  }
-}
-
-/** An inbox marker's due time; a garbled one is due now. */
-function dueOf(value: string): number {
-  try {
-    const due = Number((JSON.parse(value) as { due?: unknown }).due);
-    return Number.isFinite(due) ? due : 0;
-  } catch {
-    return 0;
   }
 }
