@@ -106,7 +106,7 @@ export function webhookRoutes(deps: HttpDeps): Hono {
         // failure (a throw, a time-out) says nothing about the content: the CMS may retry, and the
         // error's own text stays in the log, which scrubs it.
         if (error.cause instanceof PluginError) {
-          refuse(422, "filter-rejected", deps.kernel.log.scrub(error.message), fields);
+          refuse(422, "filter-rejected", deps.kernel.log.scrub(error.message, verified.tenant.id), fields);
         }
         refuse(
           503,
@@ -157,7 +157,6 @@ async function verify(
   // An unknown tenant still costs an HMAC (with a decoy key), so its refusal is not instantly
   // distinguishable; a tenant rotating secrets costs one HMAC more per extra secret.
   let keys: CryptoKey[];
-  let usable = tenant !== null;
   try {
     keys = tenant ? await keysOf(tenant) : [await decoyKey()];
   } catch (error) {
@@ -167,9 +166,9 @@ async function verify(
     // tenant's 401, decoy HMAC included: a 503 would tell an unsigned request that the tenant
     // exists. Senders that retry every non-2xx (Svix: ~27 h) deliver once the key is back.
     keys = [await decoyKey()];
-    usable = false;
+    tenant = null;
   }
-  if (!(await matchesAny(keys, checked, bytes)) || !tenant || !usable) unauthorized();
+  if (!(await matchesAny(keys, checked, bytes)) || !tenant) unauthorized();
   return { tenant, id: checked.id, body: parseJson(bytes, MAX_JSON_DEPTH) };
 }
 

@@ -34,7 +34,7 @@ export function registerDataRoutes(app: Hono<UiEnv>, ui: Ui): void {
       } catch (error) {
         kernel.logger.warn("dataSeries failed", { plugin: p.name, tenant_id: tenant.id, error: errorMessage(error) });
         // Shown on the page: scrubbed, as history is, in case the plugin's message quotes a secret.
-        return { plugin: p.name, panels: [] as DataPanel[], error: kernel.log.scrub(errorMessage(error)) };
+        return { plugin: p.name, panels: [] as DataPanel[], error: kernel.log.scrub(errorMessage(error), tenant.id) };
       }
     }));
     return c.html(
