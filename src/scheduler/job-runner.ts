@@ -523,7 +523,6 @@ export class JobRunner {
     if (opts.force || before !== state.dueMinute) await this.#deps.store.write(state);
   }
 
-  /** Disabled or unknown plugin: keep the job but look at it again in an hour. */
   /** Look at the job again in `afterMs` (default an hour), its state otherwise unchanged. */
   async #park(state: JobState, now: number, seen: number[], afterMs = 3_600_000): Promise<void> {
     const parked = { ...state, running: null, retry: null, nextDue: now + afterMs };

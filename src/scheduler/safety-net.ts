@@ -19,7 +19,10 @@ import type { SafetyNet, SafetyNetReport } from "./types.ts";
  */
 export const DEFAULT_TENANTS_PER_TICK = 40;
 
-export async function safetyNetTick(kernel: Kernel, net: SafetyNet, now: Date): Promise<SafetyNetReport> {
+/** Tenant objects asked at once. */
+const ASKED_AT_ONCE = 10;
+
+export async function safetyNetTick(kernel: Kernel, net: SafetyNet): Promise<SafetyNetReport> {
   const { driver, logger } = kernel;
   const limit = net.tenantsPerTick ?? DEFAULT_TENANTS_PER_TICK;
   const cursor = (await driver.get(SAFETY_NET_CURSOR)) || null;
@@ -35,9 +38,9 @@ export async function safetyNetTick(kernel: Kernel, net: SafetyNet, now: Date): 
     page = await kernel.tenants.page(null, limit);
   }
   const report: SafetyNetReport = { tenants: page.ids.length, rearmed: 0, synced: 0, failed: 0, wrapped: !page.cursor };
-  await pool(page.ids, net.concurrency ?? 10, async (tenantId) => {
+  await pool(page.ids, ASKED_AT_ONCE, async (tenantId) => {
     try {
-      const outcome = await net.rearm(tenantId, now);
+      const outcome = await net.rearm(tenantId);
       if (outcome.rearmed) report.rearmed++;
       report.synced += outcome.synced.length;
     } catch (error) {

@@ -10,7 +10,7 @@
 import { isUuid } from "../context.ts";
 import { errorMessage, KernelError } from "../errors.ts";
 import type { Kernel } from "../kernel.ts";
-import { sendAll, type WorkMessage } from "../queue.ts";
+import { sendAll, type WorkMessage, type WorkQueue } from "../queue.ts";
 import type { SchedulerDeps } from "./context.ts";
 import { emptyTally, JobRunner, type Tally } from "./job-runner.ts";
 import { healthViews } from "./health.ts";
@@ -75,7 +75,6 @@ export class KernelScheduler implements Scheduler {
         throw new KernelError("ERR_CONFIGURATION", "scheduler option safetyNet needs dueIndex: false");
       }
       positive("safetyNet.tenantsPerTick", options.safetyNet.tenantsPerTick, 1);
-      positive("safetyNet.concurrency", options.safetyNet.concurrency, 1);
       this.#safetyNet = options.safetyNet;
     }
     this.#runner = new JobRunner(this.#deps, (tenantId, plugin) => this.sync(tenantId, plugin));
@@ -88,7 +87,7 @@ export class KernelScheduler implements Scheduler {
     if (!this.#deps.store.indexed) {
       // Each tenant's authority runs its own jobs: this tick only re-arms what lost its alarm.
       const report = emptyReport();
-      if (this.#safetyNet) report.safetyNet = await safetyNetTick(this.#deps.kernel, this.#safetyNet, now);
+      if (this.#safetyNet) report.safetyNet = await safetyNetTick(this.#deps.kernel, this.#safetyNet);
       report.durationMs = Math.round((performance.now() - started) * 100) / 100;
       return report;
     }
@@ -190,17 +189,10 @@ export class KernelScheduler implements Scheduler {
       else if (placed === "cannot") here.push(state);
     }
     const slot = new Date(parked).toISOString();
-    let sent = 0;
-    try {
-      for (let i = 0; i < handed.length; i += 100) {
-        await sendAll(options.queue!, handed.slice(i, i + 100).map((s) => workMessage(s.tenantId, s.jobId, slot)));
-        sent = Math.min(i + 100, handed.length);
-      }
-    } catch (error) {
-      kernel.logger.error("alarm could not fan out to the queue; running the jobs here", {
-        error: errorMessage(error),
-        sent,
-      });
+    const messages = handed.map((s) => workMessage(s.tenantId, s.jobId, slot));
+    const { sent, error } = await sendInBatches(options.queue!, messages);
+    if (error !== undefined) {
+      kernel.logger.error("alarm could not fan out to the queue; running the jobs here", { error, sent });
     }
     return { sent, unsent: [...here, ...handed.slice(sent)] };
   }
@@ -408,19 +400,14 @@ export class KernelScheduler implements Scheduler {
     const parked = nowMinute + queueLeaseMinutes;
     const slot = new Date(parked * 60_000).toISOString();
     const messages = entries.map((e) => workMessage(e.tenantId, e.jobId, slot));
-    let sent = 0;
-    try {
-      for (let i = 0; i < messages.length; i += 100) {
-        const batch = messages.slice(i, i + 100);
-        await sendAll(queue!, batch);
-        for (const e of entries.slice(i, i + 100)) {
-          for (const minute of e.minutes) await store.moveEntry(e.tenantId, e.jobId, minute, parked);
-        }
-        sent += batch.length;
+    const { sent, error } = await sendInBatches(queue!, messages, async (from, to) => {
+      for (const e of entries.slice(from, to)) {
+        for (const minute of e.minutes) await store.moveEntry(e.tenantId, e.jobId, minute, parked);
       }
-    } catch (error) {
+    });
+    if (error !== undefined) {
       this.#deps.kernel.logger.error("tick could not fan out to the queue; the rest waits for the next tick", {
-        error: (error as Error)?.message,
+        error,
         sent,
       });
     }
@@ -467,6 +454,29 @@ function outdated(kernel: Kernel, state: JobState): boolean {
 }
 
 /** The queue message that has a consumer run one job (`handleMessage`). */
+/**
+ * Sends `messages` a queue batch (100) at a time, `afterBatch` after each: how many were sent (and
+ * handled) before the first failure, and its message.
+ */
+async function sendInBatches(
+  queue: WorkQueue,
+  messages: WorkMessage[],
+  afterBatch?: (from: number, to: number) => Promise<void>,
+): Promise<{ sent: number; error?: string }> {
+  let sent = 0;
+  try {
+    for (let i = 0; i < messages.length; i += 100) {
+      const to = Math.min(i + 100, messages.length);
+      await sendAll(queue, messages.slice(i, to));
+      await afterBatch?.(i, to);
+      sent = to;
+    }
+    return { sent };
+  } catch (error) {
+    return { sent, error: errorMessage(error) };
+  }
+}
+
 function workMessage(tenantId: string, jobId: string, slot: string): WorkMessage {
   return jobId.endsWith("#health")
     ? { kind: "health", tenantId, plugin: jobId.slice(0, -"#health".length), slot }

@@ -41,11 +41,9 @@ export interface SchedulerOptions {
  */
 export interface SafetyNet {
   /** Ask one tenant's authority (its Durable Object) to re-arm and re-sync. */
-  rearm(tenantId: string, now: Date): Promise<RearmReport>;
+  rearm(tenantId: string): Promise<RearmReport>;
   /** Tenants per tick (default 40): every tenant is visited once every tenants ÷ tenantsPerTick ticks. */
   tenantsPerTick?: number;
-  /** Tenants asked at once (default 10). */
-  concurrency?: number;
 }
 
 export interface RearmReport {
