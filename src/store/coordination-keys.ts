@@ -4,20 +4,26 @@
  * plugin config, sealed secrets, plugin data, the Deno tick's due index, the Cloudflare safety net's
  * cursor) is read-mostly state for KV.
  *
- * Each prefix below is followed by the tenant id (a UUID, 36 characters) and a `:`.
+ * The prefixes are read off the key modules' own builders (each key starts with its prefix, then
+ * the tenant id, a UUID of 36 characters, and a `:`), so a key's spelling lives in one place.
  */
+import { eventKeys } from "../events/keys.ts";
+import { schedKeys } from "../scheduler/keys.ts";
+import { keys } from "./keys.ts";
+
+const SAMPLE_TENANT = "00000000-0000-4000-8000-000000000000";
 const TENANT_PREFIXES = [
-  "evt:", // stored events: the dedupe claim and the payload
-  "inbox:", // events with plugins not yet final
-  "evdone:", // per-(event, plugin) ledger
-  "evtry:", // per-(event, plugin) attempts
-  "evreplay:", // replays applied
-  "sched:state:", // job state (next due, lease, retry)
-  "sched:slot:", // slot claims
-  "sched:lock:", // run locks
-  "sched:hc:", // health history
-  "hist:", // execution history
-] as const;
+  eventKeys.event(SAMPLE_TENANT, "e"), // stored events: the dedupe claim and the payload
+  eventKeys.inbox(SAMPLE_TENANT, "e"), // events with plugins not yet final
+  eventKeys.done(SAMPLE_TENANT, "e", "p"), // per-(event, plugin) ledger
+  eventKeys.tries(SAMPLE_TENANT, "e", "p"), // per-(event, plugin) attempts
+  eventKeys.replay(SAMPLE_TENANT, "e", "r"), // replays applied
+  schedKeys.state(SAMPLE_TENANT, "j"), // job state (next due, lease, retry)
+  schedKeys.claim(SAMPLE_TENANT, "j", 0, 1), // slot claims
+  schedKeys.lock(SAMPLE_TENANT, "j"), // run locks
+  schedKeys.healthPrefix(SAMPLE_TENANT), // health history
+  keys.historyPrefix(SAMPLE_TENANT), // execution history
+].map((key) => key.slice(0, key.indexOf(SAMPLE_TENANT)));
 
 const UUID_LENGTH = 36;
 

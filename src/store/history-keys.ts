@@ -22,7 +22,15 @@ export function parseHistoryKey(key: string): HistoryKeyParts | null {
   return { tenantId, inverted, kind, plugin, id: rest.join(":") };
 }
 
-/** When a record was written, from its key's inverted time (ms since the epoch). */
+/** The last millisecond an inverted time can name (13 digits). */
+const TIME_END = 9_999_999_999_999;
+
+/** Zero-padded so that lexicographic order is numeric order, newest first. */
+export function invertedTime(ms: number): string {
+  return String(TIME_END - Math.floor(ms)).padStart(13, "0");
+}
+
+/** When a record was written, from its key's inverted time (ms since the epoch): `invertedTime` undone. */
 export function historyKeyTime(inverted: string): number {
-  return 9_999_999_999_999 - Number(inverted);
+  return TIME_END - Number(inverted);
 }

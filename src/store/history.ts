@@ -7,8 +7,8 @@
  * value.
  */
 import { type HistoryFilter, type HistoryRow, type KeyWrite, type KVDriver, listAll } from "./driver.ts";
-import { parseHistoryKey } from "./history-keys.ts";
-import { invertedTime, keys } from "./keys.ts";
+import { invertedTime, parseHistoryKey } from "./history-keys.ts";
+import { keys } from "./keys.ts";
 import { codePointCompare } from "./sorted-keys.ts";
 import type { TraceSpan } from "../trace/span.ts";
 
