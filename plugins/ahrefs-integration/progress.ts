@@ -16,9 +16,9 @@ const PREFIX = "progress:";
 /** An unfinished day is continued by the runs of the following days for this long, then dropped. */
 export const CARRY_OVER_DAYS = 7;
 /** While a run goes on, a day's record is written at most this often (≤ 108 writes in a 540 s run). */
-export const PROGRESS_INTERVAL_MS = 5_000;
+const PROGRESS_INTERVAL_MS = 5_000;
 /** Never two writes of one key closer than this, the last one included: Workers KV's rate per key. */
-export const KEY_WRITE_GAP_MS = 1_000;
+const KEY_WRITE_GAP_MS = 1_000;
 
 export interface DayWork {
   date: string;

@@ -9,7 +9,7 @@
 import type { PluginStorage } from "@dvp/kernel";
 
 /** Storage operations one run's sync may make (the kernel's own come on top). */
-export const RUN_STORAGE_BUDGET = 600;
+const RUN_STORAGE_BUDGET = 600;
 /** Rows stored per site and day: 500 chunks, so a day always fits in one run's budget. */
 export const MAX_ROWS_PER_DAY = 100_000;
 

@@ -139,7 +139,7 @@ const SLUG_BY_STATUS: Record<number, string> = {
 /** Statuses whose message is written for the caller; the others are answered generically. */
 const SHOW_MESSAGE = new Set([404, 409, 422]);
 
-export const WWW_AUTHENTICATE_REALM = 'Bearer realm="dvp-admin"';
+const WWW_AUTHENTICATE_REALM = 'Bearer realm="dvp-admin"';
 
 /** Refuse with 401 and RFC 6750's header: no error code when no credentials came, invalid_token otherwise. */
 export function refuseUnauthorized(detail: string, tokenGiven: boolean): never {

@@ -13,9 +13,9 @@ import type { TraceSpan } from "./span.ts";
  * a hook does.
  */
 export const MAX_CALL_SPANS = 20;
-export const MAX_SPAN_ERROR = 300;
+const MAX_SPAN_ERROR = 300;
 /** The longest call span name: past it, the method and origin (a path can come from content). */
-export const MAX_SPAN_NAME = 300;
+const MAX_SPAN_NAME = 300;
 
 /**
  * The error text, or a short stand-in when it is longer: never a cut (a secret cut in two would
