@@ -30,3 +30,13 @@ export const utf8 = {
   encode: (text: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(text) as Uint8Array<ArrayBuffer>,
   decode: (bytes: BufferSource): string => new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes),
 };
+
+/**
+ * The bytes of `text` when it is the one base64url spelling of them (no padding, spare low bits
+ * zero), else null: decoders ignore those bits, so a value keyed or compared as text must be canonical.
+ */
+export function canonicalBase64Url(text: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  const bytes = base64ToBytes(text);
+  return bytes && bytesToBase64Url(bytes) === text ? bytes : null;
+}

@@ -13,7 +13,7 @@
  */
 import { BoundedMap } from "../cache/bounded-map.ts";
 import { KernelError } from "../errors.ts";
-import { base64ToBytes, bytesToBase64Url, utf8 } from "./base64.ts";
+import { bytesToBase64Url, canonicalBase64Url, utf8 } from "./base64.ts";
 import type { MasterKeyring } from "./master-keys.ts";
 
 const VERSION = "v1";
@@ -136,8 +136,3 @@ function aad(kid: string, tenantId: string, plugin: string): Uint8Array<ArrayBuf
 }
 
 /** The bytes of base64url text only when it is the one canonical spelling of them. */
-function canonicalBase64Url(text: string): Uint8Array | null {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
-  const bytes = base64ToBytes(text);
-  return bytes && bytesToBase64Url(bytes) === text ? bytes : null;
-}

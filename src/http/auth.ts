@@ -16,7 +16,7 @@ import {
   SignJWT,
 } from "jose";
 import { ConfigurationError, KernelError } from "../errors.ts";
-import { base64ToBytes, bytesToBase64Url } from "../crypto/base64.ts";
+import { canonicalBase64Url } from "../crypto/base64.ts";
 import { isUuid } from "../context.ts";
 
 export interface AdminPrincipal {
@@ -187,13 +187,6 @@ export function signAdminToken(
     .setIssuedAt(iat)
     .setExpirationTime(iat + (claims.expiresInSeconds ?? 3600))
     .sign(new TextEncoder().encode(secret));
-}
-
-/** Whether `text` is the one base64url spelling of its bytes (no padding, spare bits zero). */
-function canonicalBase64Url(text: string): boolean {
-  if (!/^[A-Za-z0-9_-]*$/.test(text)) return false;
-  const bytes = base64ToBytes(text);
-  return bytes !== null && bytesToBase64Url(bytes) === text;
 }
 
 function hmacKey(secret: string): Uint8Array {
